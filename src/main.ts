@@ -1,0 +1,85 @@
+// Entry point of `helm fastcs`: parses argv, builds the context, dispatches to a command and maps errors
+// to exit codes. This is the only place that exits the process.
+import denoJson from "../deno.json" with { type: "json" };
+import { Command, CommanderError } from "./deps.ts";
+import { registerSchema } from "./commands/schema.ts";
+import { registerUnavailable } from "./commands/unavailable.ts";
+import type { Context } from "./runtime/context.ts";
+import { ExitCode, FastcsError } from "./runtime/errors.ts";
+import { readHelmEnv } from "./runtime/helm_env.ts";
+import { createLog } from "./runtime/log.ts";
+
+/** The plugin's version (deno.json and plugin.yaml carry the same one; a test checks it). */
+export const VERSION: string = denoJson.version;
+
+/** Where people report bugs. */
+export const ISSUES_URL = "https://github.com/fastcs/helm-fastcs/issues";
+
+/**
+ * Runs the CLI with `argv` (the arguments after `helm fastcs`) and returns the exit code.
+ * Never throws: every failure becomes a message on stderr and a documented exit code.
+ */
+export async function main(argv: string[], ctx: Context): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command()
+    .name("helm fastcs")
+    .description("Chart schemas, releases, promotion and in-cluster debugging for Helm-based service repos.")
+    .version(VERSION, "--version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.log.out(s.replace(/\n$/, "")),
+      writeErr: (s) => ctx.log.info(s.replace(/\n$/, "")),
+      outputError: (s, write) => write(s.replace(/^error: /, "error: ")),
+    });
+  program.addHelpText(
+    "after",
+    "\nExit codes: 0 ok, 2 usage, 3 stale files (--check), 4 invalid values, 5 bad input, 6 tool or environment failure, 7 not available, 130 interrupted.",
+  );
+  registerSchema(program, ctx, (code) => (exitCode = code));
+  registerUnavailable(program);
+  for (const sub of program.commands) sub.exitOverride();
+  for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (error instanceof FastcsError) {
+      ctx.log.error(error.message);
+      for (const line of error.details) ctx.log.info(`  ${line}`);
+      if (error.hint) ctx.log.info(`hint: ${error.hint}`);
+      if (ctx.env.debug && error.cause) ctx.log.debug(String((error.cause as Error).stack ?? error.cause));
+      return error.exitCode;
+    }
+    const e = error as Error;
+    ctx.log.error(`internal error: ${e?.message ?? String(error)}`);
+    ctx.log.info(
+      ctx.env.debug
+        ? String(e?.stack)
+        : `This is a bug: please report it at ${ISSUES_URL} (run with --debug for details).`,
+    );
+    return ExitCode.internal;
+  }
+}
+
+if (import.meta.main) {
+  const env = readHelmEnv(Deno.env.toObject());
+  const log = createLog({ debug: env.debug, color: !env.noColor && Deno.stderr.isTerminal() });
+  const ctx: Context = { env, log, cwd: Deno.cwd(), interactive: Deno.stdin.isTerminal() };
+  log.debug(
+    `helm fastcs ${VERSION}: helm=${env.helmBin} namespace=${env.namespace ?? "-"} kube-context=${
+      env.kubeContext ?? "-"
+    }`,
+  );
+  Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
+  Deno.exit(await main(Deno.args, ctx));
+}

@@ -1,0 +1,15 @@
+// The context every command receives: no module-level globals, cwd always explicit.
+import type { HelmEnv } from "./helm_env.ts";
+import type { Log } from "./log.ts";
+
+/** What a command needs from the outside world. */
+export interface Context {
+  /** Helm's environment, read once at start-up. */
+  env: HelmEnv;
+  /** Output and diagnostics. */
+  log: Log;
+  /** The working directory every relative path is resolved against (absolute). */
+  cwd: string;
+  /** True when stdin is a terminal (prompts are allowed). */
+  interactive: boolean;
+}

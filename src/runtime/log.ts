@@ -1,0 +1,42 @@
+// Progress and diagnostics go to stderr; results go to stdout (see Output). Colour only on a terminal and
+// never under NO_COLOR.
+
+/** Where a command writes. `out` is for results (stdout), the rest for people (stderr). */
+export interface Log {
+  /** A result line on stdout. */
+  out(text: string): void;
+  /** A progress line on stderr. */
+  info(text: string): void;
+  /** A warning on stderr, prefixed `warning:`. */
+  warn(text: string): void;
+  /** An error on stderr, prefixed `error:`. */
+  error(text: string): void;
+  /** Shown only under HELM_DEBUG. */
+  debug(text: string): void;
+}
+
+/** Options of {@link createLog}. */
+export interface LogOptions {
+  debug: boolean;
+  color: boolean;
+  writeOut?: (text: string) => void;
+  writeErr?: (text: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+/** A {@link Log} over the process' stdout and stderr (or the given writers, for tests). */
+export function createLog(options: LogOptions): Log {
+  const writeOut = options.writeOut ?? ((t: string) => Deno.stdout.writeSync(encoder.encode(t)));
+  const writeErr = options.writeErr ?? ((t: string) => Deno.stderr.writeSync(encoder.encode(t)));
+  const paint = (code: string, text: string) => options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  return {
+    out: (text) => writeOut(text + "\n"),
+    info: (text) => writeErr(text + "\n"),
+    warn: (text) => writeErr(`${paint("33", "warning:")} ${text}\n`),
+    error: (text) => writeErr(`${paint("31", "error:")} ${text}\n`),
+    debug: (text) => {
+      if (options.debug) writeErr(`${paint("2", "debug:")} ${text}\n`);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+// Offline bundling: every `$ref` to another document (http(s) URL or local file) is fetched once and
+// embedded under `$defs` (draft 7: `definitions`), so that Helm never fetches a schema at lint or install
+// time (Helm 3.18.6+ and Helm 4 fetch remote $refs on every run, which fails air-gapped).
+// An http(s) document keeps its URL as `$id` and the `$ref`s stay as written (JSON Schema 2020-12
+// section 9.3, bundling); local files, and every document with `withoutId`, are referenced by JSON
+// pointer instead (`#/$defs/name`), which editors without `$id` support understand.
+import { isAbsolute, relative } from "node:path";
+import { fileURLToPath as fromFileUrl, pathToFileURL } from "node:url";
+const toFileUrl = (path: string) => pathToFileURL(path);
+import { parseDocument } from "../deps.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { Draft, JsonSchema } from "./drafts.ts";
+
+/** Options of {@link bundleRefs}. */
+export interface BundleOptions {
+  draft: Draft;
+  /** Folder that relative file `$ref`s of the values schema are resolved against. */
+  baseDir: string;
+  /** Local files may be bundled only from inside this folder. */
+  bundleRoot: string;
+  withoutId: boolean;
+  /** The schema written last time: its bundled documents are reused, so `--check` needs no network. */
+  previous?: JsonSchema;
+  /** Fetches an http(s) URL's text. */
+  fetchRef: (url: string) => Promise<string>;
+  display: (path: string) => string;
+}
+
+interface Doc {
+  url: string;
+  name: string;
+  schema: JsonSchema;
+  byPointer: boolean;
+}
+
+function splitRef(ref: string, base: string): { url: string; fragment: string } | undefined {
+  if (ref.startsWith("#")) return undefined;
+  const absolute = /^[a-z][a-z0-9+.-]*:/i.test(ref)
+    ? ref
+    : isAbsolute(ref)
+    ? toFileUrl(ref).href
+    : new URL(ref, base).href;
+  const hash = absolute.indexOf("#");
+  return hash < 0
+    ? { url: absolute, fragment: "" }
+    : { url: absolute.slice(0, hash), fragment: absolute.slice(hash + 1) };
+}
+
+function walkRefs(value: unknown, visit: (holder: JsonSchema) => void) {
+  if (Array.isArray(value)) return value.forEach((v) => walkRefs(v, visit));
+  if (value === null || typeof value !== "object") return;
+  const obj = value as JsonSchema;
+  if (typeof obj.$ref === "string") visit(obj);
+  for (const [k, v] of Object.entries(obj)) {
+    if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") walkRefs(v, visit);
+  }
+}
+
+function parseText(text: string, url: string): JsonSchema {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0 || typeof doc.toJS() !== "object") {
+      throw new FastcsError(`$ref target ${url} is neither JSON nor YAML`, {
+        code: "bundle.parse",
+        exitCode: ExitCode.input,
+      });
+    }
+    return doc.toJS() as JsonSchema;
+  }
+}
+
+/**
+ * Embeds every external `$ref` target of `schema` (recursively) and returns the bundled schema.
+ *
+ * @throws FastcsError exit code 5 for a local file outside `bundleRoot` or an unreadable target, exit
+ *   code 6 when a URL cannot be fetched.
+ */
+export async function bundleRefs(schema: JsonSchema, options: BundleOptions): Promise<JsonSchema> {
+  const defsKey = options.draft === "7" ? "definitions" : "$defs";
+  const previous = new Map<string, JsonSchema>();
+  const previousDefs = (options.previous?.[defsKey] ?? {}) as Record<string, JsonSchema>;
+  for (const def of Object.values(previousDefs)) {
+    const source = (def?.$id ?? String(def?.$comment ?? "").replace(/^bundled from /, "")) as string;
+    if (source) previous.set(source, def);
+  }
+  const out = structuredClone(schema);
+  const docs = new Map<string, Doc>();
+  const usedNames = new Set(Object.keys((out[defsKey] ?? {}) as JsonSchema));
+  const baseUrl = toFileUrl(options.baseDir.endsWith("/") ? options.baseDir : options.baseDir + "/").href;
+
+  const load = async (url: string): Promise<JsonSchema> => {
+    const reused = previous.get(url);
+    if (reused) {
+      const copy = structuredClone(reused);
+      delete copy.$id;
+      if (String(copy.$comment ?? "").startsWith("bundled from ")) delete copy.$comment;
+      return copy;
+    }
+    if (url.startsWith("file:")) {
+      const path = fromFileUrl(url);
+      const rel = relative(options.bundleRoot, path);
+      if (rel.startsWith("..") || isAbsolute(rel)) {
+        throw new FastcsError(
+          `$ref ${options.display(path)} is outside the bundle root ${
+            options.display(options.bundleRoot) || "."
+          }`,
+          {
+            code: "bundle.outside",
+            exitCode: ExitCode.input,
+            hint: "Move the file under the chart, or set bundleRoot in .schema.yaml.",
+          },
+        );
+      }
+      try {
+        return parseText(await Deno.readTextFile(path), url);
+      } catch (error) {
+        if (error instanceof FastcsError) throw error;
+        throw new FastcsError(
+          `cannot read $ref target ${options.display(path)}: ${(error as Error).message}`,
+          {
+            code: "bundle.read",
+            exitCode: ExitCode.input,
+          },
+        );
+      }
+    }
+    return parseText(await options.fetchRef(url), url);
+  };
+
+  const nameFor = (url: string) => {
+    const base =
+      (url.split("/").pop() ?? "schema").replace(/\.(json|ya?ml)$/, "").replace(/[^A-Za-z0-9_.-]/g, "_") ||
+      "schema";
+    let name = base;
+    for (let i = 2; usedNames.has(name); i++) name = `${base}-${i}`;
+    usedNames.add(name);
+    return name;
+  };
+
+  const visitRefs = async (value: unknown, base: string, ownDoc?: Doc) => {
+    const holders: JsonSchema[] = [];
+    walkRefs(value, (h) => holders.push(h));
+    for (const holder of holders) {
+      const ref = holder.$ref as string;
+      if (ref.startsWith("#")) {
+        if (ownDoc?.byPointer) holder.$ref = `#/${defsKey}/${ownDoc.name}${ref.slice(1)}`;
+        continue;
+      }
+      const target = splitRef(ref, base);
+      if (!target) continue;
+      let doc = docs.get(target.url);
+      if (!doc) {
+        const loaded = await load(target.url);
+        delete loaded.$schema;
+        doc = {
+          url: target.url,
+          name: nameFor(target.url),
+          schema: loaded,
+          byPointer: options.withoutId || target.url.startsWith("file:"),
+        };
+        docs.set(target.url, doc);
+        await visitRefs(doc.schema, target.url, doc);
+      }
+      if (doc.byPointer || ownDoc?.byPointer) holder.$ref = `#/${defsKey}/${doc.name}${target.fragment}`;
+    }
+  };
+  await visitRefs(out, baseUrl);
+  if (docs.size === 0) return out;
+  const defs = { ...((out[defsKey] ?? {}) as JsonSchema) };
+  for (const doc of docs.values()) {
+    defs[doc.name] = doc.byPointer
+      ? {
+        $comment: `bundled from ${
+          doc.url.startsWith("file:") ? relative(options.baseDir, fromFileUrl(doc.url)) : doc.url
+        }`,
+        ...doc.schema,
+      }
+      : { $id: doc.url, ...doc.schema };
+  }
+  out[defsKey] = defs;
+  return out;
+}

@@ -1,0 +1,119 @@
+// Finding the charts of a repo: every folder under the charts folder that holds a Chart.yaml.
+import { basename, join } from "node:path";
+import { ExitCode, FastcsError, inputError } from "../runtime/errors.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+/** A chart found on disk. */
+export interface ChartInfo {
+  /** `name` from Chart.yaml. */
+  name: string;
+  /** Absolute path of the chart folder. */
+  dir: string;
+  version?: string;
+  /** Dependencies from Chart.yaml (`name` and `alias`), for service schemas and packaging. */
+  dependencies: { name: string; alias?: string }[];
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The charts folder: `given` when set (must exist), else `charts/`, else `Charts/` (the FastCS layout).
+ *
+ * @throws FastcsError (exit code 5) when no charts folder exists.
+ */
+export async function resolveChartsDir(cwd: string, given?: string): Promise<string> {
+  const candidates = given ? [given] : ["charts", "Charts"];
+  for (const c of candidates) {
+    const path = join(cwd, c);
+    if (await isDir(path)) return path;
+  }
+  throw new FastcsError(
+    given ? `charts folder ${given} does not exist` : `no charts folder (charts/ or Charts/) in ${cwd}`,
+    {
+      code: "charts.missing",
+      exitCode: ExitCode.input,
+      hint: "Run from the repo root, or name the folder with --charts-dir.",
+    },
+  );
+}
+
+/**
+ * Reads one chart's Chart.yaml.
+ *
+ * @throws FastcsError (exit code 5) naming file:line:column when Chart.yaml is malformed or has no name.
+ */
+export async function readChart(dir: string, display: (p: string) => string): Promise<ChartInfo> {
+  const file = join(dir, "Chart.yaml");
+  const source = parseYamlSource(display(file), await Deno.readTextFile(file));
+  const data = (source.doc.toJS() ?? {}) as Record<string, unknown>;
+  if (typeof data.name !== "string" || data.name === "") {
+    throw inputError({ file: display(file), line: 1, column: 1 }, "Chart.yaml has no name", {
+      code: "chart.name",
+      hint: `Add "name: ${basename(dir)}" to Chart.yaml.`,
+    });
+  }
+  const deps = Array.isArray(data.dependencies) ? data.dependencies as Record<string, unknown>[] : [];
+  return {
+    name: data.name,
+    dir,
+    version: data.version === undefined ? undefined : String(data.version),
+    dependencies: deps.filter((d) => d && typeof d.name === "string").map((d) => ({
+      name: String(d.name),
+      alias: typeof d.alias === "string" ? d.alias : undefined,
+    })),
+  };
+}
+
+/**
+ * Every chart directly under `chartsDir` (a folder holding Chart.yaml), sorted by folder name. When
+ * `chartsDir` is itself a chart, that chart alone.
+ *
+ * @throws FastcsError (exit code 5) when no chart is found or two charts share a name.
+ */
+export async function findCharts(chartsDir: string, display: (p: string) => string): Promise<ChartInfo[]> {
+  if (await exists(join(chartsDir, "Chart.yaml"))) return [await readChart(chartsDir, display)];
+  const dirs: string[] = [];
+  for await (const entry of Deno.readDir(chartsDir)) {
+    if ((entry.isDirectory || entry.isSymlink) && await exists(join(chartsDir, entry.name, "Chart.yaml"))) {
+      dirs.push(join(chartsDir, entry.name));
+    }
+  }
+  dirs.sort();
+  const charts = [];
+  for (const d of dirs) charts.push(await readChart(d, display));
+  if (charts.length === 0) {
+    throw new FastcsError(`no chart (a folder with Chart.yaml) under ${display(chartsDir)}`, {
+      code: "charts.none",
+      exitCode: ExitCode.input,
+      hint: "Create one with `helm create`, or point --charts-dir at the folder that holds your charts.",
+    });
+  }
+  const names = new Map<string, string>();
+  for (const c of charts) {
+    const other = names.get(c.name);
+    if (other) {
+      throw new FastcsError(`two charts are named "${c.name}": ${display(other)} and ${display(c.dir)}`, {
+        code: "charts.duplicate",
+        exitCode: ExitCode.input,
+        hint: "Chart names must be unique: schemas/ and registries name files after them.",
+      });
+    }
+    names.set(c.name, c.dir);
+  }
+  return charts;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

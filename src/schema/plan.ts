@@ -1,0 +1,312 @@
+// The whole `helm fastcs schema` job as data: for every chart, the files that should exist (values
+// schema, schemas/ link, service schema), then either a check against the disk or an all-or-nothing
+// write. Nothing is written until every chart has been generated without error.
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { bundleRefs } from "./bundle.ts";
+import { type ChartInfo, findCharts } from "./charts.ts";
+import { type LinkMode, loadConfig, type SchemaConfig } from "./config.ts";
+import type { Draft, JsonSchema } from "./drafts.ts";
+import { generateSchema } from "./generate.ts";
+import { serviceSchema } from "./service.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+/** A file the schema job owns. `link` entries are symlinks (or copies where links cannot be made). */
+export interface PlannedFile {
+  /** Absolute path. */
+  path: string;
+  chart: string;
+  role: "values-schema" | "values-link" | "service-schema";
+  /** The exact bytes a file must hold (for links: the bytes of the link's target). */
+  content: string;
+  /** For links: the target, relative to the link's folder. */
+  linkTarget?: string;
+  links?: LinkMode;
+}
+
+/** What the job found and would write. */
+export interface SchemaPlan {
+  repoRoot: string;
+  schemasDir?: string;
+  charts: { chart: ChartInfo; config: SchemaConfig }[];
+  files: PlannedFile[];
+  /** Links in schemas/ whose target is gone (left by a removed or renamed chart). */
+  dangling: string[];
+}
+
+/** Options of {@link planSchemas}. */
+export interface PlanOptions {
+  cwd: string;
+  chartsDir: string;
+  /** Folder for links and service schemas; undefined to skip them. */
+  schemasDir?: string;
+  /** Overrides of every chart's config (command-line flags win over .schema.yaml). */
+  overrides: Partial<SchemaConfig>;
+  /** Only these charts (by name); all when empty. */
+  only: string[];
+  warn: (message: string) => void;
+  /** Turns an absolute path into the path shown in messages. */
+  display: (path: string) => string;
+  /** Loads remote `$ref`s for bundling (network or cache). */
+  fetchRef: (url: string) => Promise<string>;
+}
+
+/** Serialises a schema as written to disk: fixed key order is the generator's; indent; final newline. */
+export function renderJson(value: unknown, indent: number): string {
+  return JSON.stringify(value, null, indent) + "\n";
+}
+
+/** The repo root: the nearest folder at or above `start` that holds `.git`, else `fallback`. */
+export async function findRepoRoot(start: string, fallback: string): Promise<string> {
+  let dir = start;
+  while (true) {
+    try {
+      await Deno.stat(join(dir, ".git"));
+      return dir;
+    } catch { /* keep looking */ }
+    const parent = dirname(dir);
+    if (parent === dir) return fallback;
+    dir = parent;
+  }
+}
+
+async function readExisting(path: string): Promise<JsonSchema | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Generates every chart's schemas in memory.
+ *
+ * @throws FastcsError (exit code 5) for bad input anywhere: nothing has been written at that point.
+ */
+export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
+  const { chartsDir, display } = options;
+  const repoRoot = await findRepoRoot(chartsDir, options.cwd);
+  let charts = await findCharts(chartsDir, display);
+  if (options.only.length > 0) {
+    const missing = options.only.filter((n) => !charts.some((c) => c.name === n));
+    if (missing.length > 0) {
+      throw new FastcsError(`no chart named ${missing.join(", ")} under ${display(chartsDir)}`, {
+        code: "charts.unknown",
+        exitCode: ExitCode.input,
+        hint: `Charts found: ${charts.map((c) => c.name).join(", ")}.`,
+      });
+    }
+    charts = charts.filter((c) => options.only.includes(c.name));
+  }
+  const plan: SchemaPlan = { repoRoot, schemasDir: options.schemasDir, charts: [], files: [], dangling: [] };
+  for (const chart of charts) {
+    const config = { ...(await loadConfig(chart.dir, repoRoot, display)), ...definedOnly(options.overrides) };
+    plan.charts.push({ chart, config });
+    const sources = [];
+    for (const file of config.values) {
+      const path = resolve(chart.dir, file);
+      let text: string;
+      try {
+        text = await Deno.readTextFile(path);
+      } catch (error) {
+        throw new FastcsError(
+          `chart ${chart.name}: cannot read values file ${display(path)}: ${(error as Error).message}`,
+          {
+            code: "values.missing",
+            exitCode: ExitCode.input,
+            hint: "List existing files under `values` in .schema.yaml, or create the file.",
+          },
+        );
+      }
+      sources.push(parseYamlSource(display(path), text));
+    }
+    const warn = (m: string) => options.warn(`chart ${chart.name}: ${m}`);
+    let schema = generateSchema(sources, { ...config, warn });
+    const output = resolve(chart.dir, config.output);
+    if (config.bundle) {
+      const bundleRoot = resolve(chart.dir, config.bundleRoot ?? ".");
+      schema = await bundleRefs(schema, {
+        draft: config.draft,
+        baseDir: chart.dir,
+        bundleRoot,
+        withoutId: config.bundleWithoutID,
+        previous: await readExisting(output),
+        fetchRef: options.fetchRef,
+        display,
+      });
+    }
+    const content = renderJson(schema, config.indent);
+    plan.files.push({ path: output, chart: chart.name, role: "values-schema", content });
+    if (options.schemasDir && config.serviceSchema) {
+      const dir = options.schemasDir;
+      const link = join(dir, `${chart.name}-values.schema.json`);
+      plan.files.push({
+        path: link,
+        chart: chart.name,
+        role: "values-link",
+        content,
+        linkTarget: relative(dir, output),
+        links: config.links,
+      });
+      const aliases = [...config.aliases];
+      const service = serviceSchema(chart.name, schema, aliases, config.draft as Draft);
+      plan.files.push({
+        path: join(dir, `${chart.name}-service.schema.json`),
+        chart: chart.name,
+        role: "service-schema",
+        content: renderJson(service, config.indent),
+      });
+    }
+  }
+  if (options.schemasDir) plan.dangling = await danglingLinks(options.schemasDir, repoRoot, display);
+  return plan;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+async function danglingLinks(
+  schemasDir: string,
+  repoRoot: string,
+  display: (p: string) => string,
+): Promise<string[]> {
+  const dangling: string[] = [];
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(schemasDir));
+  } catch {
+    return dangling;
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isSymlink) continue;
+    const path = join(schemasDir, entry.name);
+    const target = await Deno.readLink(path);
+    const absolute = isAbsolute(target) ? target : resolve(schemasDir, target);
+    const rel = relative(repoRoot, absolute);
+    if (rel.startsWith("..") || isAbsolute(rel)) {
+      throw new FastcsError(
+        `${display(path)} links to ${target}, outside the repository ${display(repoRoot) || "."}`,
+        {
+          code: "schemas.link-outside",
+          exitCode: ExitCode.input,
+          hint:
+            "Published schemas must come from the repo: remove the link, then run helm fastcs schema to recreate the links.",
+        },
+      );
+    }
+    try {
+      await Deno.stat(absolute);
+    } catch {
+      dangling.push(path);
+    }
+  }
+  return dangling;
+}
+
+/** A file on disk that differs from the plan. */
+export interface StaleFile {
+  path: string;
+  chart?: string;
+  reason: "missing" | "content differs" | "link points elsewhere" | "dangling link";
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compares the plan with the disk without writing anything. A copy in place of a link is accepted when
+ * its bytes match (systems that cannot make links). */
+export async function checkPlan(plan: SchemaPlan): Promise<StaleFile[]> {
+  const stale: StaleFile[] = [];
+  for (const file of plan.files) {
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = await Deno.lstat(file.path);
+    } catch {
+      stale.push({ path: file.path, chart: file.chart, reason: "missing" });
+      continue;
+    }
+    if (file.linkTarget !== undefined && info.isSymlink) {
+      if (await Deno.readLink(file.path) !== file.linkTarget) {
+        stale.push({ path: file.path, chart: file.chart, reason: "link points elsewhere" });
+      }
+      continue;
+    }
+    if (await readText(file.path) !== file.content) {
+      stale.push({ path: file.path, chart: file.chart, reason: "content differs" });
+    }
+  }
+  for (const path of plan.dangling) stale.push({ path, reason: "dangling link" });
+  return stale;
+}
+
+/** What {@link applyPlan} did to one file. */
+export interface WrittenFile {
+  path: string;
+  chart?: string;
+  action: "written" | "linked" | "copied" | "unchanged" | "removed";
+}
+
+async function writeAtomic(path: string, content: string) {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  try {
+    await Deno.writeTextFile(tmp, content);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw new FastcsError(`cannot write ${path}: ${(error as Error).message}`, {
+      code: "io.write",
+      exitCode: ExitCode.environment,
+      cause: error,
+    });
+  }
+}
+
+/** Writes what differs: schema files first, then links and service schemas, then removes dangling links. */
+export async function applyPlan(plan: SchemaPlan): Promise<WrittenFile[]> {
+  const stale = new Map((await checkPlan(plan)).map((s) => [s.path, s]));
+  const done: WrittenFile[] = [];
+  for (const file of plan.files) {
+    if (!stale.has(file.path)) {
+      done.push({ path: file.path, chart: file.chart, action: "unchanged" });
+      continue;
+    }
+    if (file.linkTarget === undefined) {
+      await writeAtomic(file.path, file.content);
+      done.push({ path: file.path, chart: file.chart, action: "written" });
+      continue;
+    }
+    await Deno.mkdir(dirname(file.path), { recursive: true });
+    await Deno.remove(file.path).catch(() => {});
+    if (file.links !== "copy") {
+      try {
+        await Deno.symlink(file.linkTarget, file.path);
+        done.push({ path: file.path, chart: file.chart, action: "linked" });
+        continue;
+      } catch (error) {
+        if (file.links === "link") {
+          throw new FastcsError(`cannot create link ${file.path}: ${(error as Error).message}`, {
+            code: "io.link",
+            exitCode: ExitCode.environment,
+            hint:
+              "Set links: copy (or auto) in .schema.yaml where links cannot be made (Windows without link rights).",
+            cause: error,
+          });
+        }
+      }
+    }
+    await writeAtomic(file.path, file.content);
+    done.push({ path: file.path, chart: file.chart, action: "copied" });
+  }
+  for (const path of plan.dangling) {
+    await Deno.remove(path);
+    done.push({ path, action: "removed" });
+  }
+  return done;
+}

@@ -1,0 +1,66 @@
+// Fetching remote `$ref` documents for bundling and validation: bounded retries, a timeout, and a cache
+// under Helm's cache home so a second run works offline.
+import { join } from "node:path";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+
+/** Options of {@link createRefFetcher}. */
+export interface RefFetchOptions {
+  /** Folder for cached documents (created on demand). */
+  cacheDir: string;
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Attempts before giving up (backoff 0.5 s, 1 s, 2 s, ...). */
+  attempts?: number;
+  debug?: (message: string) => void;
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Returns a function that fetches an http(s) URL's text, served from the cache when present.
+ *
+ * @throws FastcsError (exit code 6) after the last failed attempt, naming the URL and the reason.
+ */
+export function createRefFetcher(options: RefFetchOptions): (url: string) => Promise<string> {
+  const attempts = options.attempts ?? 3;
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  return async (url: string) => {
+    if (!/^https?:/.test(url)) {
+      throw new FastcsError(`cannot load $ref ${url}: only http(s) and local files are supported`, {
+        code: "ref.scheme",
+        exitCode: ExitCode.input,
+      });
+    }
+    const cached = join(options.cacheDir, `${await sha256(url)}.json`);
+    try {
+      return await Deno.readTextFile(cached);
+    } catch { /* not cached yet */ }
+    let reason = "";
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        options.debug?.(`GET ${url} (attempt ${attempt}/${attempts})`);
+        const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+        const text = await response.text();
+        if (response.ok) {
+          await Deno.mkdir(options.cacheDir, { recursive: true });
+          await Deno.writeTextFile(cached, text);
+          return text;
+        }
+        reason = `HTTP ${response.status} ${response.statusText}`;
+        if (response.status < 500 && response.status !== 429) break; // retrying will not help
+      } catch (error) {
+        reason = (error as Error).message;
+      }
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+    }
+    throw new FastcsError(`cannot fetch $ref ${url}: ${reason}`, {
+      code: "ref.fetch",
+      exitCode: ExitCode.environment,
+      hint:
+        "Check the URL and the network (or proxy). Once bundled (--bundle), the schema no longer needs the network.",
+    });
+  };
+}

@@ -1,0 +1,180 @@
+// Validation of values against a JSON Schema, with every error located at file:line:column of the
+// values file. Ajv does the validating (drafts 7, 2019-09 and 2020-12, chosen from `$schema`, 2020-12
+// when absent: the same rule Helm 3.18.5+ and Helm 4 follow).
+import { addFormats, Ajv2019, Ajv2020, AjvDraft7, isMap, isPair, isScalar, isSeq } from "../deps.ts";
+import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
+import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
+import type { JsonSchema } from "./drafts.ts";
+import { nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
+
+/** One validation problem, located in the values file. */
+export interface ValuesProblem {
+  position: SourcePosition;
+  /** Dotted path of the offending value (`image.tag`, `ports[0].name`); empty for the root. */
+  path: string;
+  message: string;
+}
+
+/** Loads a `$ref` target that is not inside the schema: an absolute http(s) or file URL. */
+export type RefLoader = (url: string) => Promise<JsonSchema>;
+
+/**
+ * Compiles a schema. Remote `$ref`s are loaded with `loadRef`; relative ones are resolved against
+ * `baseUrl` (a `file://` URL of the schema's folder, with a trailing slash).
+ *
+ * @throws FastcsError (exit code 5) when the schema itself is invalid or a `$ref` cannot be resolved.
+ */
+export async function compileSchema(
+  schema: JsonSchema,
+  where: string,
+  baseUrl: string,
+  loadRef?: RefLoader,
+): Promise<ValidateFunction> {
+  const uri = typeof schema.$schema === "string" ? schema.$schema : "";
+  if (/draft-0[46]\//.test(uri)) {
+    throw new FastcsError(`${where}: JSON Schema ${uri} is not supported for validation`, {
+      code: "schema.draft",
+      exitCode: ExitCode.input,
+      hint: "Regenerate the schema as draft 7, 2019-09 or 2020-12.",
+    });
+  }
+  const options = {
+    allErrors: true,
+    strict: false,
+    validateFormats: true,
+    loadSchema: async (ref: string) => {
+      const url = new URL(ref, baseUrl).href;
+      if (!loadRef) throw new Error(`no loader for ${url}`);
+      return await loadRef(url);
+    },
+  };
+  const ajv = uri.includes("draft-07")
+    ? new AjvDraft7(options)
+    : uri.includes("2019-09")
+    ? new Ajv2019(options)
+    : new Ajv2020(options);
+  addFormats(ajv);
+  try {
+    return await ajv.compileAsync(schema);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new FastcsError(`${where}: the schema cannot be used: ${message}`, {
+      code: "schema.invalid",
+      exitCode: ExitCode.input,
+      hint: "Check its $ref targets (bundle remote ones with --bundle for offline use) and keywords.",
+      cause: error,
+    });
+  }
+}
+
+/** Validates a parsed values file; returns every problem (empty when valid). */
+export function validateSource(source: YamlSource, validate: ValidateFunction): ValuesProblem[] {
+  const data = source.doc.toJS({ maxAliasCount: -1 }) ?? {};
+  if (validate(data)) return [];
+  const problems: ValuesProblem[] = [];
+  const seen = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const problem = locate(source, error);
+    const key = `${formatPosition(problem.position)} ${problem.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(problem);
+    }
+  }
+  return problems.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
+}
+
+/** Formats problems one per line: `file:line:column: path: message`. */
+export function formatProblems(problems: ValuesProblem[]): string[] {
+  return problems.map((p) => `${formatPosition(p.position)}: ${p.path ? p.path + ": " : ""}${p.message}`);
+}
+
+function pointerSegments(pointer: string): string[] {
+  if (pointer === "") return [];
+  return pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function dotted(segments: string[]): string {
+  return segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : (i === 0 ? s : `.${s}`))).join("");
+}
+
+interface Found {
+  node: YamlNode | null | undefined;
+  keyNode?: YamlNode | null;
+}
+
+function findPair(source: YamlSource, map: YamlNode, key: string): Pair | undefined {
+  let found: Pair | undefined;
+  for (const item of (map as unknown as { items: Pair[] }).items) {
+    if (!isPair(item)) continue;
+    const k = item.key as YamlNode | null;
+    const name = isScalar(k) ? String(k.value) : String(k);
+    if (name === key) found = item; // the last repetition wins, as in the parsed data
+    else if (isScalar(k) && typeof k.value === "symbol" && !found) {
+      // a merge key: the value may come from the aliased mapping
+      const targets = isSeq(item.value) ? (item.value.items as YamlNode[]) : [item.value as YamlNode];
+      for (const t of targets) {
+        const m = resolveNode(source, t);
+        if (isMap(m)) found = findPair(source, m, key) ?? found;
+      }
+    }
+  }
+  return found;
+}
+
+function walkTo(source: YamlSource, segments: string[]): { found: Found; depth: number } {
+  let current: Found = { node: source.doc.contents as YamlNode | null };
+  let depth = 0;
+  for (const segment of segments) {
+    const node = resolveNode(source, current.node);
+    if (isMap(node)) {
+      const pair = findPair(source, node, segment);
+      if (!pair) break;
+      current = { node: pair.value as YamlNode | null, keyNode: pair.key as YamlNode | null };
+    } else if (isSeq(node)) {
+      const item = node.items[Number(segment)] as YamlNode | undefined;
+      if (item === undefined) break;
+      current = { node: item };
+    } else break;
+    depth++;
+  }
+  return { found: current, depth };
+}
+
+function locate(source: YamlSource, error: ErrorObject): ValuesProblem {
+  const segments = pointerSegments(error.instancePath);
+  const { found } = walkTo(source, segments);
+  const path = dotted(segments);
+  const params = error.params as Record<string, unknown>;
+  let node: YamlNode | null | undefined = found.node ?? found.keyNode;
+  let message = error.message ?? "is invalid";
+  switch (error.keyword) {
+    case "additionalProperties":
+    case "unevaluatedProperties": {
+      const extra = String(params.additionalProperty ?? params.unevaluatedProperty);
+      const target = resolveNode(source, found.node);
+      const pair = isMap(target) ? findPair(source, target, extra) : undefined;
+      if (pair) node = pair.key as YamlNode;
+      message = `unknown key "${extra}" (the schema does not allow it here; check its spelling)`;
+      break;
+    }
+    case "required":
+      message = `missing required key "${params.missingProperty}"`;
+      node = found.keyNode ?? found.node;
+      break;
+    case "enum":
+      message = `must be one of: ${
+        (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")
+      }`;
+      break;
+    case "const":
+      message = `must be ${JSON.stringify(params.allowedValue)}`;
+      break;
+    case "type":
+      message = `must be of type ${Array.isArray(params.type) ? params.type.join(" or ") : params.type}`;
+      break;
+  }
+  if (error.schemaPath) message += ` [schema ${error.schemaPath}]`;
+  const offset = node === null || node === undefined ? nodeStart(found.keyNode) : nodeStart(node);
+  return { position: source.position(offset), path, message };
+}

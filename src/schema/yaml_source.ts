@@ -1,0 +1,140 @@
+// Reading a YAML values file the way Helm reads it, keeping what a schema generator needs and Helm throws
+// away: every comment with its line and column, and the source position of every node.
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser } from "../deps.ts";
+import type { Document, YamlNode } from "../deps.ts";
+import { inputError, type SourcePosition } from "../runtime/errors.ts";
+
+/** One `#` comment of a YAML file. Lines and columns are 0-based here (1-based only when printed). */
+export interface YamlComment {
+  line: number;
+  column: number;
+  /** The comment's text after its leading `#` characters and one space. */
+  text: string;
+  /** True when nothing but white space precedes the comment on its line. */
+  fullLine: boolean;
+}
+
+/** A parsed YAML file: the document, its comments by line, and position helpers. */
+export interface YamlSource {
+  /** Path as given (relative paths stay relative, for readable messages). */
+  file: string;
+  text: string;
+  doc: Document;
+  /** At most one comment per line; keyed by 0-based line. */
+  comments: Map<number, YamlComment>;
+  /** The source lines, without line breaks. */
+  lines: string[];
+  /** 0-based line and column of a character offset. */
+  lineCol(offset: number): { line: number; column: number };
+  /** 1-based `file:line:column` position of a character offset. */
+  position(offset: number): SourcePosition;
+}
+
+/**
+ * Parses YAML text as Helm reads values files: YAML 1.1 scalars (`yes`/`no`/`on`/`off` are booleans, as
+ * in go-yaml v2 behind sigs.k8s.io/yaml, which Helm uses), merge keys (`<<`) honoured, one document.
+ *
+ * @throws FastcsError (exit code 5) naming `file:line:column` for malformed YAML or several documents.
+ */
+export function parseYamlSource(file: string, text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    version: "1.1",
+    merge: true,
+    uniqueKeys: false,
+    keepSourceTokens: true,
+    prettyErrors: true,
+    lineCounter,
+    strict: false,
+  });
+  const lineCol = (offset: number) => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line - 1, column: p.col - 1 };
+  };
+  const position = (offset: number): SourcePosition => {
+    const p = lineCol(offset);
+    return { file, line: p.line + 1, column: p.column + 1 };
+  };
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const pos = first.linePos?.[0]
+      ? { file, line: first.linePos[0].line, column: first.linePos[0].col }
+      : position(first.pos[0]);
+    const message = first.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw inputError(pos, `malformed YAML: ${message}`, {
+      code: "yaml.syntax",
+      hint: "Fix the YAML syntax at that position (a values file is one YAML document).",
+    });
+  }
+  const lines = text.split(/\r?\n/);
+  return { file, text, doc, comments: collectComments(text, lines, lineCol), lines, lineCol, position };
+}
+
+function collectComments(
+  text: string,
+  lines: string[],
+  lineCol: (offset: number) => { line: number; column: number },
+): Map<number, YamlComment> {
+  const found = new Map<number, YamlComment>();
+  // The concrete syntax tree keeps every comment token with its offset; walk it generically so that no
+  // placement (document start, between items, after a block scalar, in flow collections) is missed.
+  const visit = (token: unknown) => {
+    if (Array.isArray(token)) {
+      for (const t of token) visit(t);
+      return;
+    }
+    if (token === null || typeof token !== "object") return;
+    const t = token as { type?: string; offset?: number; source?: string };
+    if (t.type === "comment" && typeof t.offset === "number" && typeof t.source === "string") {
+      const { line, column } = lineCol(t.offset);
+      const before = (lines[line] ?? "").slice(0, column);
+      found.set(line, {
+        line,
+        column,
+        text: t.source.replace(/^#+ ?/, "").trimEnd(),
+        fullLine: before.trim() === "",
+      });
+      return;
+    }
+    for (const value of Object.values(t)) {
+      if (value !== null && typeof value === "object") visit(value);
+    }
+  };
+  for (const token of new Parser().parse(text)) visit(token);
+  return found;
+}
+
+/** The node an alias points to, or the node itself. Returns undefined for an alias to nothing. */
+export function resolveNode(
+  source: YamlSource,
+  node: YamlNode | null | undefined,
+): YamlNode | null | undefined {
+  let current = node;
+  for (let depth = 0; current && isAlias(current) && depth < 64; depth++) {
+    current = current.resolve(source.doc) as YamlNode | undefined;
+  }
+  return current;
+}
+
+/** The start offset of a node (0 when it has no range, e.g. an empty document). */
+export function nodeStart(node: YamlNode | null | undefined): number {
+  return node?.range?.[0] ?? 0;
+}
+
+/** The 0-based last line holding the node's own content (not trailing comments). */
+export function nodeEndLine(
+  source: YamlSource,
+  node: YamlNode | null | undefined,
+  fallbackLine: number,
+): number {
+  if (!node?.range) return fallbackLine;
+  const end = node.range[1];
+  if (end <= node.range[0]) return fallbackLine;
+  // range[1] points just past the value; step back over the line break and spaces that close a block.
+  let offset = end - 1;
+  while (offset > node.range[0] && /\s/.test(source.text[offset])) offset--;
+  return Math.max(fallbackLine, source.lineCol(offset).line);
+}
+
+/** Node kind helpers re-exported for the generator. */
+export { isAlias, isMap, isScalar, isSeq };
