@@ -206,7 +206,7 @@ function readList(text: string, keyword: string, position: SourcePosition, strin
     return stringsOnly ? value.map((v) => (v === null ? "null" : String(v))) : value;
   }
   if (text === "") throw bad(keyword, text, position, "a list like [a, b]");
-  return text.split(",").map((item) => {
+  return splitCommas(text).map((item) => {
     const t = item.trim();
     if (!stringsOnly && t === "null") return null;
     if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) {
@@ -216,6 +216,27 @@ function readList(text: string, keyword: string, position: SourcePosition, strin
     }
     return t.replace(/^"|"$/g, "");
   });
+}
+
+/** Splits `a, "b,c", d` on commas outside double quotes. */
+function splitCommas(text: string): string[] {
+  const items: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\" && quoted) {
+      current += c + (text[++i] ?? "");
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === "," && !quoted) {
+      items.push(current);
+      current = "";
+    } else current += c;
+  }
+  items.push(current);
+  return items;
 }
 
 function bad(keyword: string, text: string, position: SourcePosition, expected: string) {

@@ -1,0 +1,248 @@
+import assert from "node:assert/strict";
+import { FastcsError } from "../runtime/errors.ts";
+import { errorsOf, gen, prop } from "./test_support.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+Deno.test("types are inferred from values as Helm reads them (YAML 1.1 booleans)", () => {
+  const s = gen("i: 1\nf: 1.5\ne: 1e3\nhex: 0x1F\nb: true\nyy: yes\nstr: hello\nq: '1'\nnn:\nobj: {}\narr: []\nts: 2001-12-14\noct: 0755\n");
+  const types = Object.fromEntries(Object.entries(s.properties as object).map(([k, v]) => [k, v.type]));
+  assert.deepEqual(types, {
+    i: "integer", f: "number", e: "number", hex: "integer", b: "boolean", yy: "boolean", str: "string", q: "string",
+    nn: "null", obj: "object", arr: "array", ts: "string", oct: "integer",
+  });
+  assert.equal(s.$schema, "https://json-schema.org/draft/2020-12/schema");
+});
+
+Deno.test("keys y, n, yes, on are booleans in YAML 1.1, so Helm (and we) see keys true and false", () => {
+  // Checked with helm template on Helm 3.17 and 4.1: `y: 1` reaches templates as .Values "true".
+  const s = gen("y: 1\nn: x\n");
+  assert.deepEqual(Object.keys(s.properties as object), ["true", "false"]);
+});
+
+Deno.test("annotations apply on the key's line, the line above and the line below", () => {
+  const s = gen([
+    "same: myapp # @schema maxLength: 10",
+    "# @schema minLength: 2",
+    "above: myapp",
+    "resources:",
+    "  limits: {}",
+    "# @schema additionalProperties: false",
+    "",
+    "next: 1",
+  ].join("\n"));
+  assert.equal(prop(s, "same").maxLength, 10);
+  assert.equal(prop(s, "above").minLength, 2);
+  assert.equal(prop(s, "resources").additionalProperties, false);
+  assert.equal(prop(s, "next").additionalProperties, undefined);
+});
+
+Deno.test("a comment run followed directly by a sibling belongs to the sibling", () => {
+  const s = gen("a: 1\n# @schema minimum: 0\nb: 2\n");
+  assert.equal(prop(s, "a").minimum, undefined);
+  assert.equal(prop(s, "b").minimum, 0);
+});
+
+Deno.test("annotations at another indentation do not attach", () => {
+  const s = gen("a:\n  b: 1\n  # @schema minimum: 5\nc: 2\n");
+  assert.equal(prop(s, "a.b").minimum, 5);
+  assert.equal(prop(s, "c").minimum, undefined);
+});
+
+Deno.test("a bare key with a type or pattern annotation is never typed null alone", () => {
+  const s = gen("clusterIP: # @schema pattern: ^(None|[0-9.]+)$\nport: # @schema type: integer\nnu: # @schema type: [integer, null]\nr: # @schema minimum: 1\n");
+  assert.deepEqual(prop(s, "clusterIP").type, ["string", "null"]);
+  assert.deepEqual(prop(s, "port").type, ["integer", "null"]);
+  assert.deepEqual(prop(s, "nu").type, ["integer", "null"]);
+  assert.deepEqual(prop(s, "r").type, ["number", "null"]);
+  assert.equal(errorsOf(s, { clusterIP: "10.0.0.1", port: 8080 }), 0);
+  assert.equal(errorsOf(s, { clusterIP: "no way" }), 1);
+});
+
+Deno.test("a bare key without annotation is typed null, with one warning naming it", () => {
+  const s = gen("a:\nb:\nc: 1\n");
+  assert.equal(prop(s, "a").type, "null");
+  assert.equal(s.warnings!.length, 1);
+  assert.match(s.warnings![0], /2 key\(s\).*values\.yaml:1:1 a/);
+});
+
+Deno.test("enum unites its values' types with the inferred type", () => {
+  const s = gen("service: ClusterIP # @schema enum: [ClusterIP, LoadBalancer, null]\nport: [80] # @schema itemEnum: [80, 443]\n");
+  assert.deepEqual(prop(s, "service"), { type: ["string", "null"], enum: ["ClusterIP", "LoadBalancer", null] });
+  assert.deepEqual(prop(s, "port").items, { type: "integer", enum: [80, 443] });
+});
+
+Deno.test("item keywords type the items of empty lists", () => {
+  const s = gen([
+    "secrets: [] # @schema item: object; itemProperties: {name: {type: string}}; itemRequired: [name]",
+    "names: [] # @schema item: [string, null]",
+    "refs: [] # @schema itemRef: https://example.com/s.json",
+  ].join("\n"));
+  assert.deepEqual(prop(s, "secrets").items, { type: "object", properties: { name: { type: "string" } }, required: ["name"] });
+  assert.deepEqual(prop(s, "names").items, { type: ["string", "null"] });
+  assert.deepEqual(prop(s, "refs").items, { $ref: "https://example.com/s.json" });
+});
+
+Deno.test("list items merge so that every element validates", () => {
+  const s = gen("l:\n  - a: 1\n  - a: 2.5\n    b: x\n  - 3\n");
+  const items = prop(s, "l").items as Record<string, unknown>;
+  assert.deepEqual(items.type, ["object", "integer"]);
+  assert.deepEqual(items.properties, { a: { type: "number" }, b: { type: "string" } });
+  assert.equal(errorsOf(s, { l: [{ a: 1 }, { a: 2.5, b: "x" }, 3] }), 0);
+});
+
+Deno.test("annotations on block list items apply to the items schema", () => {
+  const s = gen("app: &app x\nns:\n  - *app # @schema type: [string]\n");
+  assert.deepEqual(prop(s, "ns").items, { type: "string" });
+});
+
+Deno.test("required marks keys required by their parent", () => {
+  const s = gen("image:\n  repository: nginx # @schema required: true\n  tag: x # @schema required\n  pull: y\n");
+  assert.deepEqual(prop(s, "image").required, ["repository", "tag"]);
+});
+
+Deno.test("hidden, skipProperties and mergeProperties", () => {
+  const s = gen([
+    "secret: {} # @schema hidden: true",
+    "resources: # @schema skipProperties: true",
+    "  limits: {cpu: 1}",
+    "env: # @schema mergeProperties: true",
+    "  A: {value: 1}",
+    "  B: {value: x, from: z}",
+  ].join("\n"));
+  assert.equal((s.properties as Record<string, unknown>).secret, undefined);
+  assert.deepEqual(prop(s, "resources"), { type: "object" });
+  assert.deepEqual(prop(s, "env").additionalProperties, {
+    type: "object",
+    properties: { value: { type: ["integer", "string"] }, from: { type: "string" } },
+  });
+  assert.equal(prop(s, "env").properties, undefined);
+});
+
+Deno.test("composition keywords drop the inferred type; $k8s expands with the configured version", () => {
+  const s = gen("d: sha256:1 # @schema anyOf: [{type: string}, {type: integer}]\nm: 1Gi # @schema $ref: $k8s/_definitions.json#/definitions/q\n", {
+    k8sSchemaVersion: "v1.33.1",
+  });
+  assert.deepEqual(prop(s, "d"), { anyOf: [{ type: "string" }, { type: "integer" }] });
+  assert.equal(
+    prop(s, "m").$ref,
+    "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/refs/heads/master/v1.33.1/_definitions.json#/definitions/q",
+  );
+});
+
+Deno.test("$k8s without a version is an error at the annotation", () => {
+  assert.throws(() => gen("a: 1\nm: # @schema $ref: $k8s/x.json\n"), (e: FastcsError) => {
+    assert.match(e.message, /^values\.yaml:2:14: \$ref: "\$k8s\/" needs a Kubernetes schema version/);
+    return true;
+  });
+});
+
+Deno.test("all remaining keywords pass through", () => {
+  const s = gen([
+    "a: x # @schema title: T; description: D; examples: [x, y]; default: z; readOnly; deprecated; $id: https://e.com/a; const: x; format: hostname; $comment: c",
+    "num: 4 # @schema multipleOf: 2; minimum: 2; maximum: 10; exclusiveMaximum: 11",
+    "o: {} # @schema minProperties: 1; maxProperties: 3; patternProperties: {'^x': {type: string}}; unevaluatedProperties: false",
+    "l: [a] # @schema minItems: 1; maxItems: 3; uniqueItems: true",
+    "x: 1 # @schema not: {type: string}",
+  ].join("\n"));
+  assert.deepEqual(prop(s, "a"), {
+    $id: "https://e.com/a", $comment: "c", title: "T", description: "D", deprecated: true, readOnly: true, type: "string",
+    const: "x", default: "z", examples: ["x", "y"], format: "hostname",
+  });
+  assert.deepEqual(prop(s, "num"), { type: "integer", minimum: 2, maximum: 10, exclusiveMaximum: 11, multipleOf: 2 });
+  assert.deepEqual(Object.keys(prop(s, "o")), ["type", "patternProperties", "unevaluatedProperties", "minProperties", "maxProperties"]);
+  assert.deepEqual(prop(s, "l"), { type: "array", items: { type: "string" }, minItems: 1, maxItems: 3, uniqueItems: true });
+  assert.deepEqual(prop(s, "x"), { not: { type: "string" } });
+});
+
+Deno.test("descriptions come from helm-docs and plain comments, multi-line kept", () => {
+  const text = [
+    "# @schema minimum: 1",
+    "# -- Number of replicas",
+    "# of the service.",
+    "# @default -- 1",
+    "replicas: 1",
+    "# Plain comment",
+    "# second line",
+    "plain: x",
+    "# -- (int) typed helm-docs",
+    "typed: 1",
+    "trailing: 2 # the trailing one",
+    "# ----------",
+    "rule: 3",
+  ].join("\n");
+  const s = gen(text);
+  assert.equal(prop(s, "replicas").description, "Number of replicas\nof the service.");
+  assert.equal(prop(s, "replicas").minimum, 1);
+  assert.equal(prop(s, "plain").description, "Plain comment\nsecond line");
+  assert.equal(prop(s, "typed").description, "typed helm-docs");
+  assert.equal(prop(s, "trailing").description, "the trailing one");
+  assert.equal(prop(s, "rule").description, undefined);
+  const helmDocsOnly = gen(text, { descriptions: "helm-docs" });
+  assert.equal(prop(helmDocsOnly, "plain").description, undefined);
+  assert.equal(prop(helmDocsOnly, "replicas").description, "Number of replicas\nof the service.");
+  assert.equal(prop(gen(text, { descriptions: "none" }), "replicas").description, undefined);
+  assert.equal(prop(gen("a: 1 # @schema description: mine\n"), "a").description, "mine");
+});
+
+Deno.test("several values files merge, the later winning", () => {
+  const s = gen(["a: 1\nobj:\n  x: 1 # @schema required\n", "a: text\nobj:\n  z: true # @schema required\nb: [1]\n"]);
+  assert.equal(prop(s, "a").type, "string");
+  assert.deepEqual(Object.keys(prop(s, "obj").properties as object), ["x", "z"]);
+  assert.deepEqual(prop(s, "obj").required, ["x", "z"]);
+  assert.equal(prop(s, "b").type, "array");
+});
+
+Deno.test("closing objects: additionalProperties, or unevaluatedProperties beside $ref; global stays allowed", () => {
+  const s = gen("image:\n  tag: x\nref: # @schema $ref: https://e.com/s.json\n  a: 1\nopen: {}\n", { noAdditionalProperties: true });
+  assert.equal(s.additionalProperties, false);
+  assert.equal(prop(s, "image").additionalProperties, false);
+  assert.equal(prop(s, "ref").unevaluatedProperties, false);
+  assert.equal(prop(s, "ref").additionalProperties, undefined);
+  assert.equal(prop(s, "open").additionalProperties, undefined);
+  assert.deepEqual(prop(s, "global").type, "object");
+  assert.equal(errorsOf(s, { global: { x: 1 }, image: { tag: "y" } }), 0);
+  assert.ok(errorsOf(s, { imgae: {} }) > 0);
+  const noGlobal = gen("a: 1\n", { noAdditionalProperties: true, noDefaultGlobal: true });
+  assert.equal((noGlobal.properties as Record<string, unknown>).global, undefined);
+  // An explicit additionalProperties: false beside $ref becomes unevaluatedProperties too.
+  const explicit = gen("r: # @schema $ref: https://e.com/s.json; additionalProperties: false\n  a: 1\n");
+  assert.equal(prop(explicit, "r").unevaluatedProperties, false);
+});
+
+Deno.test("draft 7: $ref moves into allOf and newer keywords are refused", () => {
+  const s = gen("r: # @schema $ref: https://e.com/s.json\n  a: 1\n", { draft: "7" });
+  assert.equal(s.$schema, "http://json-schema.org/draft-07/schema#");
+  assert.deepEqual(prop(s, "r"), { allOf: [{ $ref: "https://e.com/s.json" }, { type: "object", properties: { a: { type: "integer" } } }] });
+  assert.throws(() => gen("o: {} # @schema unevaluatedProperties: false\n", { draft: "7" }), /values\.yaml:1:17: unevaluatedProperties does not exist in JSON Schema draft 7/);
+  assert.equal(gen("a: 1\n", { draft: "2019-09" }).$schema, "https://json-schema.org/draft/2019-09/schema");
+});
+
+Deno.test("anchors, aliases and merge keys", () => {
+  const s = gen("base: &b\n  timeout: 30\n  retries: 3\nprod:\n  <<: *b\n  timeout: 60.5\nalias: *b\n");
+  assert.deepEqual(prop(s, "prod").properties, { retries: { type: "integer" }, timeout: { type: "number" } });
+  assert.deepEqual(prop(s, "alias"), prop(s, "base"));
+});
+
+Deno.test("keys with dots and slashes, empty files, and documents that are not mappings", () => {
+  const s = gen("nodeSelector:\n  kubernetes.io/hostname: n1\n");
+  assert.deepEqual((prop(s, "nodeSelector").properties as Record<string, unknown>)["kubernetes.io/hostname"], { type: "string" });
+  assert.deepEqual(gen(""), { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" });
+  assert.deepEqual(gen("# only a comment\n").type, "object");
+  assert.throws(() => gen("- a\n- b\n"), /values\.yaml:1:1: a values file must hold a mapping/);
+});
+
+Deno.test("malformed YAML is an input error with its position", () => {
+  assert.throws(() => parseYamlSource("v.yaml", "a: 1\nb: [1, 2\nc: 3\n"), (e: FastcsError) => {
+    assert.equal(e.exitCode, 5);
+    assert.match(e.message, /^v\.yaml:\d+:\d+: malformed YAML/);
+    return true;
+  });
+  assert.throws(() => parseYamlSource("v.yaml", "a: 1\n---\nb: 2\n"), /v\.yaml:2:1: malformed YAML/);
+});
+
+Deno.test("output is deterministic: keyword order does not depend on annotation order", () => {
+  const a = gen("x: 1 # @schema maximum: 3; minimum: 1; title: t\n");
+  const b = gen("x: 1 # @schema title: t; minimum: 1; maximum: 3\n");
+  assert.equal(JSON.stringify(a), JSON.stringify(b));
+  assert.deepEqual(Object.keys(prop(a, "x")), ["title", "type", "minimum", "maximum"]);
+});

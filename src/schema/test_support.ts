@@ -1,0 +1,39 @@
+// Shared helpers of the schema unit tests (not part of the CLI).
+import { Ajv2020 } from "../deps.ts";
+import { DEFAULT_K8S_SCHEMA_URL, generateSchema, type GenerateOptions } from "./generate.ts";
+import type { JsonSchema } from "./drafts.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+/** Generates a schema from YAML texts (merged in order) with test defaults; collects warnings. */
+export function gen(texts: string | string[], options: Partial<GenerateOptions> = {}): JsonSchema & { warnings?: string[] } {
+  const warnings: string[] = [];
+  const sources = (Array.isArray(texts) ? texts : [texts]).map((t, i) => parseYamlSource(`values${i || ""}.yaml`, t));
+  const schema = generateSchema(sources, {
+    draft: "2020-12",
+    descriptions: "auto",
+    noAdditionalProperties: false,
+    noDefaultGlobal: false,
+    k8sSchemaURL: DEFAULT_K8S_SCHEMA_URL,
+    schemaRoot: {},
+    warn: (m) => warnings.push(m),
+    ...options,
+  });
+  Object.defineProperty(schema, "warnings", { value: warnings, enumerable: false });
+  return schema;
+}
+
+/** The schema of a dotted property path (`a.b`). */
+export function prop(schema: JsonSchema, path: string): JsonSchema {
+  let s = schema;
+  for (const key of path.split(".")) s = (s.properties as Record<string, JsonSchema>)[key];
+  return s;
+}
+
+/** Validates data with an independent 2020-12 validator; returns the error count. */
+export function errorsOf(schema: JsonSchema, data: unknown): number {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  // The tests' remote $refs point here; an open object stands in for the referenced document.
+  ajv.addSchema({ $id: "https://e.com/s.json", type: "object" });
+  const validate = ajv.compile(schema);
+  return validate(data) ? 0 : validate.errors!.length;
+}
