@@ -218,6 +218,19 @@ function readList(text: string, keyword: string, position: SourcePosition, strin
   });
 }
 
+/** `'a''b'` and `"a\\"b"` lose their quotes as in YAML; other text stays as written. */
+function unquote(text: string): string {
+  if (text.length >= 2 && text.startsWith("'") && text.endsWith("'")) {
+    return text.slice(1, -1).replace(/''/g, "'");
+  }
+  if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) {
+    try {
+      return JSON.parse(text);
+    } catch { /* not a JSON string: keep as written */ }
+  }
+  return text;
+}
+
 /** Splits `a, "b,c", d` on commas outside double quotes. */
 function splitCommas(text: string): string[] {
   const items: string[] = [];
@@ -248,9 +261,11 @@ function bad(keyword: string, text: string, position: SourcePosition, expected: 
 
 function readValue(keyword: string, kind: ValueKind, text: string, position: SourcePosition): unknown {
   switch (kind) {
-    case "string":
-      if (text === "") throw bad(keyword, text, position, "a non-empty string");
-      return text;
+    case "string": {
+      const value = unquote(text);
+      if (value === "") throw bad(keyword, text, position, "a non-empty string");
+      return value;
+    }
     case "boolean":
       if (text === "" || text === "true") return true;
       if (text === "false") return false;

@@ -12,7 +12,10 @@ Deno.test("annotationText needs a space after @schema", () => {
 });
 
 Deno.test("entries split on ; outside brackets, braces and quotes", () => {
-  const entries = parseAnnotation(`pattern: ^[a;b]$; allOf: [{"type": "string"}, {"minLength": 2}]; title: a`, at);
+  const entries = parseAnnotation(
+    `pattern: ^[a;b]$; allOf: [{"type": "string"}, {"minLength": 2}]; title: a`,
+    at,
+  );
   assert.deepEqual(entries.map((e) => [e.keyword, e.value]), [
     ["pattern", "^[a;b]$"],
     ["allOf", [{ type: "string" }, { minLength: 2 }]],
@@ -30,21 +33,58 @@ Deno.test("each value kind is read as its keyword expects", () => {
   assert.deepEqual(read("type: integer, null"), ["integer", "null"]);
   assert.equal(read("type: string"), "string");
   assert.deepEqual(read("enum: [ClusterIP, 1, null]"), ["ClusterIP", 1, null]);
-  assert.deepEqual(read("enum: a, null, \"b,c\""), ["a", null, "b,c"]);
+  assert.deepEqual(read('enum: a, null, "b,c"'), ["a", null, "b,c"]);
   assert.deepEqual(read('default: {"a": [1, 2]}'), { a: [1, 2] });
   assert.deepEqual(read("additionalProperties: false"), false);
   assert.equal(read("additionalProperties"), true);
   assert.deepEqual(read("patternProperties: {^x-: {type: string}}"), { "^x-": { type: "string" } });
   assert.deepEqual(read("itemRequired: [name, port]"), ["name", "port"]);
+  assert.equal(read("$ref: '#/$defs/port'"), "#/$defs/port");
+  assert.equal(read('title: "a; b"'), "a; b");
+  assert.equal(read("pattern: ^it's$"), "^it's$");
 });
 
 Deno.test("every keyword of helm-values-schema-json is accepted", () => {
   const theirs = [
-    "type", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "multipleOf", "item",
-    "itemProperties", "itemEnum", "itemRef", "minItems", "maxItems", "uniqueItems", "required",
-    "patternProperties", "additionalProperties", "unevaluatedProperties", "minProperties", "maxProperties",
-    "title", "description", "examples", "default", "readOnly", "deprecated", "$id", "$ref", "allOf", "anyOf",
-    "oneOf", "not", "hidden", "skipProperties", "mergeProperties", "nullable", "itemRequired",
+    "type",
+    "enum",
+    "const",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "item",
+    "itemProperties",
+    "itemEnum",
+    "itemRef",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "required",
+    "patternProperties",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "minProperties",
+    "maxProperties",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "readOnly",
+    "deprecated",
+    "$id",
+    "$ref",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "hidden",
+    "skipProperties",
+    "mergeProperties",
+    "nullable",
+    "itemRequired",
   ];
   for (const k of theirs) assert.ok(k in KEYWORDS, k);
 });

@@ -79,12 +79,25 @@ function parseText(text: string, url: string): JsonSchema {
  */
 export async function bundleRefs(schema: JsonSchema, options: BundleOptions): Promise<JsonSchema> {
   const defsKey = options.draft === "7" ? "definitions" : "$defs";
-  const previous = new Map<string, JsonSchema>();
+  const previous = new Map<string, { name: string; def: JsonSchema }>();
   const previousDefs = (options.previous?.[defsKey] ?? {}) as Record<string, JsonSchema>;
-  for (const def of Object.values(previousDefs)) {
+  const urlOfName = new Map<string, string>();
+  for (const [name, def] of Object.entries(previousDefs)) {
     const source = (def?.$id ?? String(def?.$comment ?? "").replace(/^bundled from /, "")) as string;
-    if (source) previous.set(source, def);
+    if (source && /^https?:/.test(source)) {
+      previous.set(source, { name, def });
+      urlOfName.set(name, source);
+    }
   }
+  // A document bundled by pointer had its $refs rewritten; turn them back into what the source said.
+  const restore = (value: unknown, ownName: string) => {
+    walkRefs(value, (holder) => {
+      const m = new RegExp(`^#/${defsKey.replace("$", "\\$")}/([^/]+)(.*)$`).exec(holder.$ref as string);
+      if (!m) return;
+      if (m[1] === ownName) holder.$ref = `#${m[2]}`;
+      else if (urlOfName.has(m[1])) holder.$ref = `${urlOfName.get(m[1])}${m[2] ? "#" + m[2] : ""}`;
+    });
+  };
   const out = structuredClone(schema);
   const docs = new Map<string, Doc>();
   const usedNames = new Set(Object.keys((out[defsKey] ?? {}) as JsonSchema));
@@ -93,7 +106,8 @@ export async function bundleRefs(schema: JsonSchema, options: BundleOptions): Pr
   const load = async (url: string): Promise<JsonSchema> => {
     const reused = previous.get(url);
     if (reused) {
-      const copy = structuredClone(reused);
+      const copy = structuredClone(reused.def);
+      if (!("$id" in copy)) restore(copy, reused.name);
       delete copy.$id;
       if (String(copy.$comment ?? "").startsWith("bundled from ")) delete copy.$comment;
       return copy;

@@ -4,11 +4,24 @@ import { errorsOf, gen, prop } from "./test_support.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
 Deno.test("types are inferred from values as Helm reads them (YAML 1.1 booleans)", () => {
-  const s = gen("i: 1\nf: 1.5\ne: 1e3\nhex: 0x1F\nb: true\nyy: yes\nstr: hello\nq: '1'\nnn:\nobj: {}\narr: []\nts: 2001-12-14\noct: 0755\n");
+  const s = gen(
+    "i: 1\nf: 1.5\ne: 1e3\nhex: 0x1F\nb: true\nyy: yes\nstr: hello\nq: '1'\nnn:\nobj: {}\narr: []\nts: 2001-12-14\noct: 0755\n",
+  );
   const types = Object.fromEntries(Object.entries(s.properties as object).map(([k, v]) => [k, v.type]));
   assert.deepEqual(types, {
-    i: "integer", f: "number", e: "number", hex: "integer", b: "boolean", yy: "boolean", str: "string", q: "string",
-    nn: "null", obj: "object", arr: "array", ts: "string", oct: "integer",
+    i: "integer",
+    f: "number",
+    e: "number",
+    hex: "integer",
+    b: "boolean",
+    yy: "boolean",
+    str: "string",
+    q: "string",
+    nn: "null",
+    obj: "object",
+    arr: "array",
+    ts: "string",
+    oct: "integer",
   });
   assert.equal(s.$schema, "https://json-schema.org/draft/2020-12/schema");
 });
@@ -49,7 +62,9 @@ Deno.test("annotations at another indentation do not attach", () => {
 });
 
 Deno.test("a bare key with a type or pattern annotation is never typed null alone", () => {
-  const s = gen("clusterIP: # @schema pattern: ^(None|[0-9.]+)$\nport: # @schema type: integer\nnu: # @schema type: [integer, null]\nr: # @schema minimum: 1\n");
+  const s = gen(
+    "clusterIP: # @schema pattern: ^(None|[0-9.]+)$\nport: # @schema type: integer\nnu: # @schema type: [integer, null]\nr: # @schema minimum: 1\n",
+  );
   assert.deepEqual(prop(s, "clusterIP").type, ["string", "null"]);
   assert.deepEqual(prop(s, "port").type, ["integer", "null"]);
   assert.deepEqual(prop(s, "nu").type, ["integer", "null"]);
@@ -66,8 +81,13 @@ Deno.test("a bare key without annotation is typed null, with one warning naming 
 });
 
 Deno.test("enum unites its values' types with the inferred type", () => {
-  const s = gen("service: ClusterIP # @schema enum: [ClusterIP, LoadBalancer, null]\nport: [80] # @schema itemEnum: [80, 443]\n");
-  assert.deepEqual(prop(s, "service"), { type: ["string", "null"], enum: ["ClusterIP", "LoadBalancer", null] });
+  const s = gen(
+    "service: ClusterIP # @schema enum: [ClusterIP, LoadBalancer, null]\nport: [80] # @schema itemEnum: [80, 443]\n",
+  );
+  assert.deepEqual(prop(s, "service"), {
+    type: ["string", "null"],
+    enum: ["ClusterIP", "LoadBalancer", null],
+  });
   assert.deepEqual(prop(s, "port").items, { type: "integer", enum: [80, 443] });
 });
 
@@ -77,7 +97,11 @@ Deno.test("item keywords type the items of empty lists", () => {
     "names: [] # @schema item: [string, null]",
     "refs: [] # @schema itemRef: https://example.com/s.json",
   ].join("\n"));
-  assert.deepEqual(prop(s, "secrets").items, { type: "object", properties: { name: { type: "string" } }, required: ["name"] });
+  assert.deepEqual(prop(s, "secrets").items, {
+    type: "object",
+    properties: { name: { type: "string" } },
+    required: ["name"],
+  });
   assert.deepEqual(prop(s, "names").items, { type: ["string", "null"] });
   assert.deepEqual(prop(s, "refs").items, { $ref: "https://example.com/s.json" });
 });
@@ -96,7 +120,9 @@ Deno.test("annotations on block list items apply to the items schema", () => {
 });
 
 Deno.test("required marks keys required by their parent", () => {
-  const s = gen("image:\n  repository: nginx # @schema required: true\n  tag: x # @schema required\n  pull: y\n");
+  const s = gen(
+    "image:\n  repository: nginx # @schema required: true\n  tag: x # @schema required\n  pull: y\n",
+  );
   assert.deepEqual(prop(s, "image").required, ["repository", "tag"]);
 });
 
@@ -119,9 +145,12 @@ Deno.test("hidden, skipProperties and mergeProperties", () => {
 });
 
 Deno.test("composition keywords drop the inferred type; $k8s expands with the configured version", () => {
-  const s = gen("d: sha256:1 # @schema anyOf: [{type: string}, {type: integer}]\nm: 1Gi # @schema $ref: $k8s/_definitions.json#/definitions/q\n", {
-    k8sSchemaVersion: "v1.33.1",
-  });
+  const s = gen(
+    "d: sha256:1 # @schema anyOf: [{type: string}, {type: integer}]\nm: 1Gi # @schema $ref: $k8s/_definitions.json#/definitions/q\n",
+    {
+      k8sSchemaVersion: "v1.33.1",
+    },
+  );
   assert.deepEqual(prop(s, "d"), { anyOf: [{ type: "string" }, { type: "integer" }] });
   assert.equal(
     prop(s, "m").$ref,
@@ -145,12 +174,39 @@ Deno.test("all remaining keywords pass through", () => {
     "x: 1 # @schema not: {type: string}",
   ].join("\n"));
   assert.deepEqual(prop(s, "a"), {
-    $id: "https://e.com/a", $comment: "c", title: "T", description: "D", deprecated: true, readOnly: true, type: "string",
-    const: "x", default: "z", examples: ["x", "y"], format: "hostname",
+    $id: "https://e.com/a",
+    $comment: "c",
+    title: "T",
+    description: "D",
+    deprecated: true,
+    readOnly: true,
+    type: "string",
+    const: "x",
+    default: "z",
+    examples: ["x", "y"],
+    format: "hostname",
   });
-  assert.deepEqual(prop(s, "num"), { type: "integer", minimum: 2, maximum: 10, exclusiveMaximum: 11, multipleOf: 2 });
-  assert.deepEqual(Object.keys(prop(s, "o")), ["type", "patternProperties", "unevaluatedProperties", "minProperties", "maxProperties"]);
-  assert.deepEqual(prop(s, "l"), { type: "array", items: { type: "string" }, minItems: 1, maxItems: 3, uniqueItems: true });
+  assert.deepEqual(prop(s, "num"), {
+    type: "integer",
+    minimum: 2,
+    maximum: 10,
+    exclusiveMaximum: 11,
+    multipleOf: 2,
+  });
+  assert.deepEqual(Object.keys(prop(s, "o")), [
+    "type",
+    "patternProperties",
+    "unevaluatedProperties",
+    "minProperties",
+    "maxProperties",
+  ]);
+  assert.deepEqual(prop(s, "l"), {
+    type: "array",
+    items: { type: "string" },
+    minItems: 1,
+    maxItems: 3,
+    uniqueItems: true,
+  });
   assert.deepEqual(prop(s, "x"), { not: { type: "string" } });
 });
 
@@ -185,7 +241,10 @@ Deno.test("descriptions come from helm-docs and plain comments, multi-line kept"
 });
 
 Deno.test("several values files merge, the later winning", () => {
-  const s = gen(["a: 1\nobj:\n  x: 1 # @schema required\n", "a: text\nobj:\n  z: true # @schema required\nb: [1]\n"]);
+  const s = gen([
+    "a: 1\nobj:\n  x: 1 # @schema required\n",
+    "a: text\nobj:\n  z: true # @schema required\nb: [1]\n",
+  ]);
   assert.equal(prop(s, "a").type, "string");
   assert.deepEqual(Object.keys(prop(s, "obj").properties as object), ["x", "z"]);
   assert.deepEqual(prop(s, "obj").required, ["x", "z"]);
@@ -193,7 +252,9 @@ Deno.test("several values files merge, the later winning", () => {
 });
 
 Deno.test("closing objects: additionalProperties, or unevaluatedProperties beside $ref; global stays allowed", () => {
-  const s = gen("image:\n  tag: x\nref: # @schema $ref: https://e.com/s.json\n  a: 1\nopen: {}\n", { noAdditionalProperties: true });
+  const s = gen("image:\n  tag: x\nref: # @schema $ref: https://e.com/s.json\n  a: 1\nopen: {}\n", {
+    noAdditionalProperties: true,
+  });
   assert.equal(s.additionalProperties, false);
   assert.equal(prop(s, "image").additionalProperties, false);
   assert.equal(prop(s, "ref").unevaluatedProperties, false);
@@ -212,8 +273,13 @@ Deno.test("closing objects: additionalProperties, or unevaluatedProperties besid
 Deno.test("draft 7: $ref moves into allOf and newer keywords are refused", () => {
   const s = gen("r: # @schema $ref: https://e.com/s.json\n  a: 1\n", { draft: "7" });
   assert.equal(s.$schema, "http://json-schema.org/draft-07/schema#");
-  assert.deepEqual(prop(s, "r"), { allOf: [{ $ref: "https://e.com/s.json" }, { type: "object", properties: { a: { type: "integer" } } }] });
-  assert.throws(() => gen("o: {} # @schema unevaluatedProperties: false\n", { draft: "7" }), /values\.yaml:1:17: unevaluatedProperties does not exist in JSON Schema draft 7/);
+  assert.deepEqual(prop(s, "r"), {
+    allOf: [{ $ref: "https://e.com/s.json" }, { type: "object", properties: { a: { type: "integer" } } }],
+  });
+  assert.throws(
+    () => gen("o: {} # @schema unevaluatedProperties: false\n", { draft: "7" }),
+    /values\.yaml:1:17: unevaluatedProperties does not exist in JSON Schema draft 7/,
+  );
   assert.equal(gen("a: 1\n", { draft: "2019-09" }).$schema, "https://json-schema.org/draft/2019-09/schema");
 });
 
@@ -225,7 +291,10 @@ Deno.test("anchors, aliases and merge keys", () => {
 
 Deno.test("keys with dots and slashes, empty files, and documents that are not mappings", () => {
   const s = gen("nodeSelector:\n  kubernetes.io/hostname: n1\n");
-  assert.deepEqual((prop(s, "nodeSelector").properties as Record<string, unknown>)["kubernetes.io/hostname"], { type: "string" });
+  assert.deepEqual(
+    (prop(s, "nodeSelector").properties as Record<string, unknown>)["kubernetes.io/hostname"],
+    { type: "string" },
+  );
   assert.deepEqual(gen(""), { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" });
   assert.deepEqual(gen("# only a comment\n").type, "object");
   assert.throws(() => gen("- a\n- b\n"), /values\.yaml:1:1: a values file must hold a mapping/);

@@ -1,13 +1,18 @@
 // Shared helpers of the schema unit tests (not part of the CLI).
 import { Ajv2020 } from "../deps.ts";
-import { DEFAULT_K8S_SCHEMA_URL, generateSchema, type GenerateOptions } from "./generate.ts";
+import { DEFAULT_K8S_SCHEMA_URL, type GenerateOptions, generateSchema } from "./generate.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
 /** Generates a schema from YAML texts (merged in order) with test defaults; collects warnings. */
-export function gen(texts: string | string[], options: Partial<GenerateOptions> = {}): JsonSchema & { warnings?: string[] } {
+export function gen(
+  texts: string | string[],
+  options: Partial<GenerateOptions> = {},
+): JsonSchema & { warnings?: string[] } {
   const warnings: string[] = [];
-  const sources = (Array.isArray(texts) ? texts : [texts]).map((t, i) => parseYamlSource(`values${i || ""}.yaml`, t));
+  const sources = (Array.isArray(texts) ? texts : [texts]).map((t, i) =>
+    parseYamlSource(`values${i || ""}.yaml`, t)
+  );
   const schema = generateSchema(sources, {
     draft: "2020-12",
     descriptions: "auto",

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { compileSchema, formatProblems, validateSource } from "./validate.ts";
+import { gen } from "./test_support.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+const chartValues = [
+  "image:",
+  "  repository: nginx # @schema minLength: 1",
+  "  tag: '1.0'",
+  "  pullPolicy: IfNotPresent # @schema enum: [Always, IfNotPresent, Never]",
+  "ports: [] # @schema item: object; itemProperties: {port: {type: integer}}; itemRequired: [port]",
+  "replicas: 1 # @schema required",
+].join("\n");
+
+async function problemsOf(values: string) {
+  const schema = gen(chartValues, { noAdditionalProperties: true });
+  const validate = await compileSchema(schema, "schema", "file:///");
+  return formatProblems(validateSource(parseYamlSource("override.yaml", values), validate));
+}
+
+Deno.test("the values file a schema was generated from is valid", async () => {
+  assert.deepEqual(await problemsOf(chartValues), []);
+});
+
+Deno.test("every error is reported at once with file:line:column and the value's path", async () => {
+  const problems = await problemsOf([
+    "image:",
+    "  repository: ''",
+    "  tga: x",
+    "  pullPolicy: Sometimes",
+    "ports:",
+    "  - port: http",
+    "  - name: x",
+    "replicas: many",
+  ].join("\n"));
+  assert.deepEqual(problems.map((p) => p.replace(/ \[schema .*\]$/, "")), [
+    "override.yaml:2:15: image.repository: must NOT have fewer than 1 characters",
+    `override.yaml:3:3: image: unknown key "tga" (the schema does not allow it here; check its spelling)`,
+    `override.yaml:4:15: image.pullPolicy: must be one of: "Always", "IfNotPresent", "Never"`,
+    "override.yaml:6:11: ports[0].port: must be of type integer",
+    `override.yaml:7:5: ports[1]: missing required key "port"`,
+    "override.yaml:8:11: replicas: must be of type integer",
+  ]);
+});
+
+Deno.test("a missing required key is reported at its parent", async () => {
+  const problems = await problemsOf("image:\n  tag: x\n");
+  assert.deepEqual(problems.map((p) => p.replace(/ \[schema .*\]$/, "")), [
+    `override.yaml:1:1: missing required key "replicas"`,
+  ]);
+});
+
+Deno.test("values reached through aliases and merge keys are located in the file", async () => {
+  const problems = await problemsOf("base: &b\n  replicas: x\nimage:\n  <<: {tag: 1}\nreplicas: 1\n");
+  assert.ok(problems.some((p) => p.startsWith(`override.yaml:1:1: unknown key "base"`)), problems.join("\n"));
+});
