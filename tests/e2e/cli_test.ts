@@ -1,0 +1,147 @@
+// The CLI run as a process, the way Helm runs it: exit codes, stdout/stderr split, help, and the schema
+// job on a copy of this repository.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, copyRepo, REPO } from "../helpers.ts";
+
+const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
+
+Deno.test("--version prints the version that plugin.yaml declares", async () => {
+  const r = await cli(["--version"]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), denoJson.version);
+  const pluginYaml = await Deno.readTextFile(join(REPO, "plugin.yaml"));
+  assert.match(pluginYaml, new RegExp(`^version: ${denoJson.version.replace(/\./g, "\\.")}$`, "m"));
+});
+
+Deno.test("--help lists every subcommand and the exit codes; subcommand help works", async () => {
+  const r = await cli(["--help"]);
+  assert.equal(r.code, 0);
+  for (const word of ["schema", "publish", "promote", "debug", "Exit codes"]) {
+    assert.match(r.stdout, new RegExp(word));
+  }
+  const s = await cli(["schema", "--help"]);
+  assert.equal(s.code, 0);
+  assert.match(s.stdout, /validate/);
+  const g = await cli(["schema", "generate", "--help"]);
+  assert.match(g.stdout, /--check/);
+  const v = await cli(["schema", "validate", "--help"]);
+  assert.match(v.stdout, /--schema <file>/);
+});
+
+Deno.test("usage errors exit 2 on stderr", async () => {
+  const r = await cli(["schema", "--no-such-flag"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /unknown option '--no-such-flag'/);
+  assert.equal((await cli(["frobnicate"])).code, 2);
+});
+
+Deno.test("publish, promote and debug say they are not available, exit 7", async () => {
+  for (const cmd of ["publish", "promote", "debug"]) {
+    const r = await cli([cmd, "anything"]);
+    assert.equal(r.code, 7, cmd);
+    assert.match(r.stderr, new RegExp(`helm fastcs ${cmd} is not available in this version`));
+    assert.equal(r.stdout, "");
+  }
+});
+
+Deno.test("schema regenerates the committed files byte for byte; --check passes on the repo", async () => {
+  const check = await cli(["schema", "--check"], { cwd: REPO });
+  assert.equal(check.code, 0, check.stderr);
+  const dir = await copyRepo();
+  await Deno.remove(join(dir, "charts/fastcs/values.schema.json"));
+  await Deno.remove(join(dir, "schemas"), { recursive: true });
+  const r = await cli(["schema"], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  for (
+    const f of [
+      "charts/fastcs/values.schema.json",
+      "schemas/fastcs-service.schema.json",
+      "schemas/fastcs-values.schema.json",
+    ]
+  ) {
+    assert.equal(await Deno.readTextFile(join(dir, f)), await Deno.readTextFile(join(REPO, f)), f);
+  }
+  assert.equal(
+    await Deno.readLink(join(dir, "schemas/fastcs-values.schema.json")),
+    "../charts/fastcs/values.schema.json",
+  );
+  assert.match(r.stdout, /charts\/fastcs\/values\.schema\.json +written/);
+});
+
+Deno.test("--check exits 3 naming each stale file, and -o json reports them", async () => {
+  const dir = await copyRepo();
+  const values = join(dir, "charts/fastcs/values.yaml");
+  await Deno.writeTextFile(values, (await Deno.readTextFile(values)) + "\n# -- A new key.\nnewKey: 1\n");
+  const r = await cli(["schema", "--check"], { cwd: dir });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /charts\/fastcs\/values\.schema\.json: content differs \(chart fastcs\)/);
+  assert.match(r.stderr, /schemas\/fastcs-service\.schema\.json: content differs/);
+  assert.match(r.stderr, /run `helm fastcs schema`/);
+  const j = await cli(["schema", "--check", "-o", "json"], { cwd: dir });
+  assert.equal(j.code, 3);
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.stale.map((s: { path: string }) => s.path), [
+    "charts/fastcs/values.schema.json",
+    "schemas/fastcs-service.schema.json",
+  ]);
+  assert.equal((await cli(["schema"], { cwd: dir })).code, 0);
+  assert.equal((await cli(["schema", "--check"], { cwd: dir })).code, 0);
+});
+
+Deno.test("bad input exits 5 with file:line:column, no stack trace, nothing written", async () => {
+  const dir = await copyRepo();
+  const schemaFile = join(dir, "charts/fastcs/values.schema.json");
+  const before = await Deno.readTextFile(schemaFile);
+  const values = join(dir, "charts/fastcs/values.yaml");
+  await Deno.writeTextFile(values, "image:\n  tag: [unclosed\n");
+  const r = await cli(["schema"], { cwd: dir });
+  assert.equal(r.code, 5);
+  assert.match(r.stderr, /^error: charts\/fastcs\/values\.yaml:\d+:\d+: malformed YAML/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(await Deno.readTextFile(schemaFile), before);
+  await Deno.writeTextFile(values, "a: 1 # @schema typo: 1\n");
+  const t = await cli(["schema"], { cwd: dir });
+  assert.equal(t.code, 5);
+  assert.match(t.stderr, /values\.yaml:1:16: unknown @schema keyword "typo"/);
+  assert.match(t.stderr, /^hint: /m);
+  const missing = await cli(["schema", "--charts-dir", "nowhere"], { cwd: dir });
+  assert.equal(missing.code, 5);
+  assert.match(missing.stderr, /charts folder nowhere does not exist/);
+});
+
+Deno.test("validate: a services repo's values against the service schema, all errors with positions", async () => {
+  const dir = await Deno.makeTempDir();
+  const good = join(dir, "good.yaml");
+  await Deno.writeTextFile(
+    good,
+    "global:\n  domain: example.org\nfastcs:\n  image:\n    tag: 1.2.3\n  editable: true\n",
+  );
+  const service = join(REPO, "schemas/fastcs-service.schema.json");
+  const ok = await cli(["schema", "validate", good, "--schema", service]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /good\.yaml: valid/);
+  const bad = join(dir, "bad.yaml");
+  await Deno.writeTextFile(bad, "fastcs:\n  editabel: true\n  autostart: no-thanks\nfastsc: {}\n");
+  const r = await cli(["schema", "validate", bad, "--schema", service], { cwd: dir });
+  assert.equal(r.code, 4);
+  const lines = r.stdout.trim().split("\n").map((l) => l.replace(/ \[schema .*\]$/, ""));
+  assert.deepEqual(lines, [
+    `bad.yaml:2:3: fastcs: unknown key "editabel" (the schema does not allow it here; check its spelling)`,
+    "bad.yaml:3:14: fastcs.autostart: must be of type boolean",
+    `bad.yaml:4:1: unknown key "fastsc" (the schema does not allow it here; check its spelling)`,
+  ]);
+  assert.match(r.stderr, /3 problem\(s\) in 1 of 1 file\(s\)/);
+  const j = await cli(["schema", "validate", bad, "--schema", service, "-o", "json"], { cwd: dir });
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.valid, false);
+  assert.deepEqual(report.files[0].problems[0].line, 2);
+});
+
+Deno.test("validate without files checks every chart's values against its own schema", async () => {
+  const r = await cli(["schema", "validate"], { cwd: REPO });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /charts\/fastcs\/values\.yaml: valid/);
+});

@@ -1,0 +1,92 @@
+// Helpers of the end-to-end tests: the real tools from scripts/setup.sh, subprocesses, throw-away copies
+// of the repository.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Absolute path of the repository checkout under test. */
+export const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+
+/** The folder scripts/setup.sh fills: deno, helm3, helm4, kubectl. */
+export function toolsBin(): string {
+  const root = Deno.env.get("HELM_FASTCS_TOOLS") ??
+    join(Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME")!, ".cache"), "helm-fastcs", "tools");
+  return join(root, "bin");
+}
+
+/** Path of a tool installed by scripts/setup.sh; throws with the fix when it is missing. */
+export function tool(name: "deno" | "helm3" | "helm4" | "kubectl"): string {
+  const path = join(toolsBin(), name);
+  try {
+    Deno.statSync(path);
+  } catch {
+    throw new Error(`${path} is missing: run scripts/setup.sh first (scripts/test.sh does)`);
+  }
+  return path;
+}
+
+/** What a finished subprocess left. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (stdin closed) and captures its output. */
+export async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const out = await new Deno.Command(cmd, { args, cwd: options.cwd, env: options.env, stdin: "null" })
+    .output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/** Runs `helm fastcs ARGS` straight from the sources (no Helm), as the launcher does. */
+export function cli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  return run(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--frozen",
+    "--cached-only",
+    "-A",
+    "--config",
+    join(REPO, "deno.json"),
+    join(REPO, "src/main.ts"),
+    ...args,
+  ], options);
+}
+
+/** Files of the repository that make up the plugin and its charts (what `helm plugin install` sees). */
+const PLUGIN_FILES = [
+  "plugin.yaml",
+  "install-binary.sh",
+  "deno.json",
+  "deno.lock",
+  "src",
+  "charts",
+  "schemas",
+];
+
+/** A throw-away copy of the repository's plugin and charts (links kept), with its own git repo. */
+export async function copyRepo(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "helm-fastcs-repo-" });
+  const cp = await run("cp", ["-a", ...PLUGIN_FILES.map((f) => join(REPO, f)), dir]);
+  if (cp.code !== 0) throw new Error(`copying the repo failed: ${cp.stderr}`);
+  await run("git", ["init", "-q", dir]);
+  return dir;
+}
+
+/** Environment for a Helm with its own data, config and cache homes under `home`. */
+export function helmEnv(home: string): Record<string, string> {
+  return {
+    HELM_DATA_HOME: join(home, "data"),
+    HELM_CONFIG_HOME: join(home, "config"),
+    HELM_CACHE_HOME: join(home, "cache"),
+    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+  };
+}
