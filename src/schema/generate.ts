@@ -252,8 +252,7 @@ function pairsOf(walk: Walk, map: { items: Pair[] }): Pair[] {
 
 function keyName(key: unknown): string {
   if (isScalar(key)) return key.value === null ? "null" : String(key.value);
-  if (key === null || key === undefined) return "null";
-  return String((key as { toString(): string }).toString());
+  return "null";
 }
 
 function objectSchema(
@@ -267,6 +266,16 @@ function objectSchema(
   const required: string[] = [];
   for (const pair of pairsOf(walk, map)) {
     const keyNode = pair.key as YamlNode | null;
+    if (isMap(keyNode) || isSeq(keyNode)) {
+      // sigs.k8s.io/yaml, which Helm reads values with, refuses such keys too.
+      throw inputError(
+        walk.source.position(nodeStart(keyNode)),
+        "a values key must be a string, number or boolean, not a list or mapping",
+        {
+          code: "values.key",
+        },
+      );
+    }
     const name = keyName(keyNode);
     const { line, column } = lineCol(walk, keyNode);
     const value = pair.value as YamlNode | null;

@@ -5,7 +5,7 @@ import { addFormats, Ajv2019, Ajv2020, AjvDraft7, isMap, isPair, isScalar, isSeq
 import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
 import type { JsonSchema } from "./drafts.ts";
-import { nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
+import { nodeStart, resolveNode, valuesData, type YamlSource } from "./yaml_source.ts";
 
 /** One validation problem, located in the values file. */
 export interface ValuesProblem {
@@ -69,7 +69,7 @@ export async function compileSchema(
 
 /** Validates a parsed values file; returns every problem (empty when valid). */
 export function validateSource(source: YamlSource, validate: ValidateFunction): ValuesProblem[] {
-  const data = source.doc.toJS({ maxAliasCount: -1 }) ?? {};
+  const data = valuesData(source);
   if (validate(data)) return [];
   const problems: ValuesProblem[] = [];
   const seen = new Set<string>();

@@ -46,6 +46,9 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     prettyErrors: true,
     lineCounter,
     strict: false,
+    // go-yaml v2 gives Helm timestamps as strings; keep them strings here too.
+    customTags: (tags) =>
+      tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
   });
   const lineCol = (offset: number) => {
     const p = lineCounter.linePos(offset);
@@ -67,7 +70,45 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     });
   }
   const lines = text.split(/\r?\n/);
-  return { file, text, doc, comments: collectComments(text, lines, lineCol), lines, lineCol, position };
+  const source = {
+    file,
+    text,
+    doc,
+    comments: collectComments(text, lines, lineCol),
+    lines,
+    lineCol,
+    position,
+  };
+  rejectSelfReferences(source, doc.contents as YamlNode | null, new Set());
+  return source;
+}
+
+// go-yaml (and so Helm) refuses an anchor whose value contains an alias to itself; expanding one never ends.
+function rejectSelfReferences(source: YamlSource, node: YamlNode | null | undefined, open: Set<unknown>) {
+  if (!node) return;
+  if (isAlias(node)) {
+    if (open.has(node.resolve(source.doc))) {
+      throw inputError(
+        source.position(node.range?.[0] ?? 0),
+        `alias *${node.source} refers to the value it is part of`,
+        {
+          code: "yaml.recursive-alias",
+          hint: "An anchor's value cannot contain an alias to the same anchor; Helm rejects it as well.",
+        },
+      );
+    }
+    return;
+  }
+  if (!isMap(node) && !isSeq(node)) return;
+  open.add(node);
+  for (const item of node.items as unknown[]) {
+    if (item && typeof item === "object" && "key" in item) {
+      const pair = item as { key: YamlNode | null; value: YamlNode | null };
+      rejectSelfReferences(source, pair.key, open);
+      rejectSelfReferences(source, pair.value, open);
+    } else rejectSelfReferences(source, item as YamlNode, open);
+  }
+  open.delete(node);
 }
 
 function collectComments(
@@ -102,6 +143,22 @@ function collectComments(
   };
   for (const token of new Parser().parse(text)) visit(token);
   return found;
+}
+
+/**
+ * The values as Helm hands them to its schema validator: YAML 1.1 scalars resolved, aliases expanded,
+ * `!!binary` as the text it encodes (go-yaml v2 decodes it into a Go string).
+ */
+export function valuesData(source: YamlSource): unknown {
+  const convert = (value: unknown): unknown => {
+    if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+    if (Array.isArray(value)) return value.map(convert);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v)]));
+    }
+    return value;
+  };
+  return convert(source.doc.toJS({ maxAliasCount: 10_000 })) ?? {};
 }
 
 /** The node an alias points to, or the node itself. Returns undefined for an alias to nothing. */
