@@ -1,6 +1,7 @@
 // Every third-party dependency enters the project here, so that swapping a library is a one-line change.
 export { Command, CommanderError, Option } from "@commander-js/extra-typings";
 export {
+  Composer,
   Document,
   isAlias,
   isMap,

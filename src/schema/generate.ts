@@ -379,7 +379,16 @@ function valueSchema(
 
 // ---- annotations -------------------------------------------------------------------------------------
 
+const NO_FLAGS = {
+  required: false,
+  hidden: false,
+  skipProperties: false,
+  mergeProperties: false,
+  nullable: false,
+};
+
 function toolFlags(annotations: AnnotationEntry[]) {
+  if (annotations.length === 0) return NO_FLAGS;
   const flag = (k: string) => {
     const last = annotations.filter((a) => a.keyword === k).pop();
     return last ? last.value === true : false;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FastcsError } from "../runtime/errors.ts";
+import type { FastcsError } from "../runtime/errors.ts";
 import { errorsOf, gen, prop } from "./test_support.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 

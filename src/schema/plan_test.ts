@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FastcsError } from "../runtime/errors.ts";
+import type { FastcsError } from "../runtime/errors.ts";
 import { applyPlan, checkPlan, planSchemas } from "./plan.ts";
 
 async function repo(files: Record<string, string>): Promise<string> {

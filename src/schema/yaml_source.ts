@@ -1,6 +1,6 @@
 // Reading a YAML values file the way Helm reads it, keeping what a schema generator needs and Helm throws
 // away: every comment with its line and column, and the source position of every node.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Parser } from "../deps.ts";
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from "../deps.ts";
 import type { Document, YamlNode } from "../deps.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
 
@@ -28,6 +28,8 @@ export interface YamlSource {
   lineCol(offset: number): { line: number; column: number };
   /** 1-based `file:line:column` position of a character offset. */
   position(offset: number): SourcePosition;
+  /** Every anchor definition by name, in document order (an anchor may be redefined). */
+  anchors: Map<string, { offset: number; node: YamlNode }[]>;
 }
 
 /**
@@ -38,18 +40,6 @@ export interface YamlSource {
  */
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    version: "1.1",
-    merge: true,
-    uniqueKeys: false,
-    keepSourceTokens: true,
-    prettyErrors: true,
-    lineCounter,
-    strict: false,
-    // go-yaml v2 gives Helm timestamps as strings; keep them strings here too.
-    customTags: (tags) =>
-      tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
-  });
   const lineCol = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line - 1, column: p.col - 1 };
@@ -58,36 +48,78 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     const p = lineCol(offset);
     return { file, line: p.line + 1, column: p.column + 1 };
   };
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    const pos = first.linePos?.[0]
-      ? { file, line: first.linePos[0].line, column: first.linePos[0].col }
-      : position(first.pos[0]);
+  // One pass of the parser serves both the document and the comment positions.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const composer = new Composer({
+    version: "1.1",
+    merge: true,
+    uniqueKeys: false,
+    keepSourceTokens: true,
+    strict: false,
+    // go-yaml v2 gives Helm timestamps as strings; keep them strings here too.
+    customTags: (tags) =>
+      tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
+  });
+  const docs = Array.from(composer.compose(tokens, true, text.length));
+  const doc = docs[0];
+  const errors = [...doc.errors];
+  if (docs.length > 1) {
+    errors.push(
+      {
+        pos: [docs[1].range?.[0] ?? 0],
+        message: "a values file holds one YAML document, this one has several",
+      } as never,
+    );
+  }
+  if (errors.length > 0) {
+    const first = errors[0];
     const message = first.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    throw inputError(pos, `malformed YAML: ${message}`, {
+    throw inputError(position(first.pos[0]), `malformed YAML: ${message}`, {
       code: "yaml.syntax",
       hint: "Fix the YAML syntax at that position (a values file is one YAML document).",
     });
   }
   const lines = text.split(/\r?\n/);
-  const source = {
+  const source: YamlSource = {
     file,
     text,
     doc,
-    comments: collectComments(text, lines, lineCol),
+    comments: collectComments(tokens, lines, lineCol),
     lines,
     lineCol,
     position,
+    anchors: new Map(),
   };
+  indexAnchors(source.anchors, doc.contents as YamlNode | null);
   rejectSelfReferences(source, doc.contents as YamlNode | null, new Set());
   return source;
+}
+
+// The yaml library resolves an alias by walking the whole document; one index per file keeps resolving
+// linear in the file size.
+function indexAnchors(anchors: YamlSource["anchors"], node: YamlNode | null | undefined) {
+  if (!node || isAlias(node)) return;
+  const anchor = (node as { anchor?: string }).anchor;
+  if (anchor) {
+    const list = anchors.get(anchor) ?? [];
+    list.push({ offset: node.range?.[0] ?? 0, node });
+    anchors.set(anchor, list);
+  }
+  if (!isMap(node) && !isSeq(node)) return;
+  for (const item of node.items as unknown[]) {
+    if (item && typeof item === "object" && "key" in item) {
+      const pair = item as { key: YamlNode | null; value: YamlNode | null };
+      indexAnchors(anchors, pair.key);
+      indexAnchors(anchors, pair.value);
+    } else indexAnchors(anchors, item as YamlNode);
+  }
 }
 
 // go-yaml (and so Helm) refuses an anchor whose value contains an alias to itself; expanding one never ends.
 function rejectSelfReferences(source: YamlSource, node: YamlNode | null | undefined, open: Set<unknown>) {
   if (!node) return;
   if (isAlias(node)) {
-    if (open.has(node.resolve(source.doc))) {
+    if (open.has(resolveNode(source, node))) {
       throw inputError(
         source.position(node.range?.[0] ?? 0),
         `alias *${node.source} refers to the value it is part of`,
@@ -112,7 +144,7 @@ function rejectSelfReferences(source: YamlSource, node: YamlNode | null | undefi
 }
 
 function collectComments(
-  text: string,
+  tokens: unknown[],
   lines: string[],
   lineCol: (offset: number) => { line: number; column: number },
 ): Map<number, YamlComment> {
@@ -137,11 +169,12 @@ function collectComments(
       });
       return;
     }
-    for (const value of Object.values(t)) {
+    for (const key in t) {
+      const value = (t as Record<string, unknown>)[key];
       if (value !== null && typeof value === "object") visit(value);
     }
   };
-  for (const token of new Parser().parse(text)) visit(token);
+  visit(tokens);
   return found;
 }
 
@@ -168,7 +201,11 @@ export function resolveNode(
 ): YamlNode | null | undefined {
   let current = node;
   for (let depth = 0; current && isAlias(current) && depth < 64; depth++) {
-    current = current.resolve(source.doc) as YamlNode | undefined;
+    // An alias refers to the latest definition of its anchor before it (YAML 1.2, section 3.2.2.2).
+    const at = current.range?.[0] ?? 0;
+    let found: YamlNode | undefined;
+    for (const d of source.anchors.get(current.source) ?? []) if (d.offset < at) found = d.node;
+    current = found;
   }
   return current;
 }

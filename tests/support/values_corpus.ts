@@ -91,6 +91,7 @@ export function awkwardValues(lines: number, seed = 1): string {
       while (used.has(key)) key = `${pick(KEYS).replace(/'/g, "")}-${n++}`;
       used.add(key);
       const r = rand();
+      let shape = 1;
       if (r < 0.12) out.push(`${pad}# -- ${key} is documented`, `${pad}# over two lines`);
       if (r > 0.9) out.push(`${pad}## @param ${key} bitnami style`);
       if (depth < 5 && rand() < 0.35) {
@@ -108,16 +109,16 @@ export function awkwardValues(lines: number, seed = 1): string {
             }
           } else out.push(`${pad}  - ${pick(SCALARS)}`);
         }
-      } else if (rand() < 0.05) {
+      } else if ((shape = rand()) < 0.05) {
         out.push(
           `${pad}${key}: |`,
           `${pad}  line one # not a comment`,
           `${pad}  line two`,
           `${pad}# comment after a block scalar`,
         );
-      } else if (rand() < 0.05) {
+      } else if (shape < 0.1) {
         out.push(`${pad}${key}:`, `${pad}  <<: *defaults`, `${pad}  timeout: 60`);
-      } else if (rand() < 0.04) {
+      } else if (shape < 0.14) {
         out.push(`${pad}${key}: *defaults`);
       } else {
         out.push(`${pad}${key}: ${pick(SCALARS)}${rand() < 0.15 ? "   # inline comment" : ""}`);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command: installs the real tools (scripts/setup.sh, idempotent), then runs format, lint and
+# type checks and every test (unit, CLI, real Helm 3 and 4). Extra arguments go to `deno test`
+# (e.g. scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N passed, N failed" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(scripts/setup.sh)
+export PATH="$bin:$PATH" NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
+
+echo "== deno $(deno --version | head -n 1 | cut -d' ' -f2), $(helm3 version --short), $(helm4 version --short)"
+echo "== format, lint, type check"
+deno fmt --check
+deno lint
+deno check src/main.ts scripts/*.ts tests/**/*.ts src/**/*_test.ts
+
+echo "== tests"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+deno test --allow-all --frozen "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)
+passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
+if [ -z "$summary" ]; then
+  echo "tests: no test summary found (deno test exited $status)" >&2
+  exit 1
+fi
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$status"
