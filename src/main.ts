@@ -12,9 +12,6 @@ import { createLog } from "./runtime/log.ts";
 /** The plugin's version (deno.json and plugin.yaml carry the same one; a test checks it). */
 export const VERSION: string = denoJson.version;
 
-/** Where people report bugs. */
-export const ISSUES_URL = "https://github.com/fastcs/helm-fastcs/issues";
-
 /**
  * Runs the CLI with `argv` (the arguments after `helm fastcs`) and returns the exit code.
  * Never throws: every failure becomes a message on stderr and a documented exit code.
@@ -65,7 +62,7 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     ctx.log.info(
       ctx.env.debug
         ? String(e?.stack)
-        : `This is a bug: please report it at ${ISSUES_URL} (run with --debug for details).`,
+        : "This is a bug: please report it on the helm-fastcs issue tracker, with the output of --debug.",
     );
     return ExitCode.internal;
   }

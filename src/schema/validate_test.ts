@@ -54,3 +54,20 @@ Deno.test("values reached through aliases and merge keys are located in the file
   const problems = await problemsOf("base: &b\n  replicas: x\nimage:\n  <<: {tag: 1}\nreplicas: 1\n");
   assert.ok(problems.some((p) => p.startsWith(`override.yaml:1:1: unknown key "base"`)), problems.join("\n"));
 });
+
+Deno.test("schemas of every generated draft validate, each with its own rules", async () => {
+  for (const draft of ["7", "2019-09", "2020-12"] as const) {
+    const schema = gen("r: # @schema $ref: '#/definitions/port'\n  port: 1\n", {
+      draft,
+      noAdditionalProperties: true,
+    });
+    (schema as Record<string, unknown>).definitions = {
+      port: { type: "object", properties: { port: { type: "integer" } } },
+    };
+    const validate = await compileSchema(schema, "schema", "file:///");
+    const problems = (text: string) => validateSource(parseYamlSource("v.yaml", text), validate).length;
+    assert.equal(problems("r:\n  port: 2\n"), 0, draft);
+    assert.ok(problems("r:\n  port: x\n") > 0, draft);
+    assert.ok(problems("r:\n  prot: 2\n") > 0, `${draft}: a closed object beside $ref still rejects typos`);
+  }
+});

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { main } from "./main.ts";
+import type { Context } from "./runtime/context.ts";
+import { readHelmEnv } from "./runtime/helm_env.ts";
+import { createLog } from "./runtime/log.ts";
+
+function context(vars: Record<string, string> = {}, color = false) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const env = readHelmEnv(vars);
+  const ctx: Context = {
+    env,
+    log: createLog({ debug: env.debug, color, writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) }),
+    cwd: Deno.makeTempDirSync(),
+    interactive: false,
+  };
+  return { ctx, out, err };
+}
+
+Deno.test("a FastcsError becomes its exit code, the message and a hint on stderr, nothing on stdout", async () => {
+  const { ctx, out, err } = context();
+  assert.equal(await main(["promote", "staging", "prod"], ctx), 7);
+  assert.deepEqual(out, []);
+  assert.match(err.join(""), /^error: helm fastcs promote is not available in this version\nhint: /);
+});
+
+Deno.test("input errors give exit code 5 and say what is missing", async () => {
+  const { ctx, err } = context({ HELM_DEBUG: "1" });
+  assert.equal(await main(["schema", "--check"], ctx), 5);
+  assert.match(err.join(""), /no charts folder \(charts\/ or Charts\/\)/);
+});
+
+Deno.test("errors are coloured only when colour is on (a terminal without NO_COLOR)", async () => {
+  const plain = context({}, false);
+  await main(["debug"], plain.ctx);
+  assert.doesNotMatch(plain.err.join(""), /\x1b\[/);
+  const coloured = context({}, true);
+  await main(["debug"], coloured.ctx);
+  assert.match(coloured.err.join(""), /\x1b\[31merror:/);
+});
+
+Deno.test("help and version exit 0 on stdout; usage errors exit 2", async () => {
+  const h = context();
+  assert.equal(await main(["--help"], h.ctx), 0);
+  assert.match(h.out.join(""), /Usage: helm fastcs/);
+  const v = context();
+  assert.equal(await main(["--version"], v.ctx), 0);
+  assert.match(v.out.join(""), /^\d+\.\d+\.\d+/);
+  const u = context();
+  assert.equal(await main(["schema", "validate", "--output", "xml"], u.ctx), 2);
+  assert.match(u.err.join(""), /--output.*xml.*(choices|Allowed)/i);
+});

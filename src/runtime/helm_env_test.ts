@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { readHelmEnv } from "./helm_env.ts";
+
+Deno.test("Helm's variables are read into one typed object", () => {
+  const env = readHelmEnv({
+    HELM_BIN: "/usr/bin/helm",
+    HELM_NAMESPACE: "staging",
+    HELM_KUBECONTEXT: "lab",
+    KUBECONFIG: "/k/config",
+    HELM_DEBUG: "true",
+    HELM_REGISTRY_CONFIG: "/r.json",
+    HELM_DATA_HOME: "/d",
+    HELM_CONFIG_HOME: "/c",
+    HELM_CACHE_HOME: "/k",
+    HELM_PLUGIN_DIR: "/p",
+    NO_COLOR: "1",
+  });
+  assert.deepEqual(
+    [
+      env.helmBin,
+      env.namespace,
+      env.kubeContext,
+      env.kubeconfig,
+      env.debug,
+      env.registryConfig,
+      env.dataHome,
+      env.configHome,
+      env.cacheHome,
+      env.pluginDir,
+      env.noColor,
+    ],
+    ["/usr/bin/helm", "staging", "lab", "/k/config", true, "/r.json", "/d", "/c", "/k", "/p", true],
+  );
+});
+
+Deno.test("HELM_DEBUG is on for true or 1 only; empty values count as unset", () => {
+  assert.equal(readHelmEnv({ HELM_DEBUG: "1" }).debug, true);
+  assert.equal(readHelmEnv({ HELM_DEBUG: "false" }).debug, false);
+  assert.equal(readHelmEnv({ HELM_DEBUG: "yes" }).debug, false);
+  const bare = readHelmEnv({ HELM_NAMESPACE: "", NO_COLOR: "" });
+  assert.equal(bare.namespace, undefined);
+  assert.equal(bare.noColor, false);
+  assert.equal(bare.helmBin, "helm");
+});
