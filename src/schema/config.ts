@@ -3,8 +3,8 @@
 // repo migrates without edits, plus our own keys. A chart's folder is searched first, then the repo root.
 import { join } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { type Draft, type JsonSchema, parseDraft } from "./drafts.ts";
-import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode } from "./generate.ts";
+import { type JsonSchema, parseDraft } from "./drafts.ts";
+import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
 import { compileSchema, formatProblems, validateSource } from "./validate.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
@@ -15,25 +15,12 @@ export const CONFIG_FILE = ".schema.yaml";
 export type LinkMode = "auto" | "link" | "copy";
 
 /** Schema settings of one chart, with every default filled in. Paths are relative to the chart folder. */
-export interface SchemaConfig {
+export interface SchemaConfig extends Omit<GenerateOptions, "warn"> {
   /** The file the settings came from, or undefined for defaults. */
   file?: string;
   values: string[];
   output: string;
-  draft: Draft;
   indent: number;
-  descriptions: DescriptionMode;
-  noAdditionalProperties: boolean;
-  noDefaultGlobal: boolean;
-  k8sSchemaURL: string;
-  k8sSchemaVersion?: string;
-  schemaRoot: {
-    id?: string;
-    title?: string;
-    description?: string;
-    ref?: string;
-    additionalProperties?: boolean | null;
-  };
   bundle: boolean;
   bundleRoot?: string;
   bundleWithoutID: boolean;
