@@ -23,3 +23,11 @@ import addFormatsModule from "ajv-formats";
 /** ajv-formats' CommonJS default export, unwrapped: `addFormats(ajv)` adds the JSON Schema `format`s. */
 // deno-lint-ignore no-explicit-any
 export const addFormats: (ajv: any) => unknown = (addFormatsModule as any).default ?? addFormatsModule;
+
+// @ts-types="npm:@types/semver@7.8.0"
+import semverModule from "semver";
+/** The SemVer 2.0.0 implementation npm uses (https://semver.org). */
+export const semver = semverModule;
+// @ts-types="npm:@types/tar-stream@3.1.5"
+export { extract as tarExtract } from "tar-stream";
+export { default as pLimit } from "p-limit";

@@ -2,12 +2,14 @@
 // to exit codes. This is the only place that exits the process.
 import denoJson from "../deno.json" with { type: "json" };
 import { Command, CommanderError } from "./deps.ts";
+import { registerPublish } from "./commands/publish.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerUnavailable } from "./commands/unavailable.ts";
 import type { Context } from "./runtime/context.ts";
 import { ExitCode, FastcsError } from "./runtime/errors.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { createLog } from "./runtime/log.ts";
+import { createRunner } from "./runtime/runner.ts";
 
 /** The plugin's version (deno.json and plugin.yaml carry the same one; a test checks it). */
 export const VERSION: string = denoJson.version;
@@ -32,9 +34,10 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     });
   program.addHelpText(
     "after",
-    "\nExit codes: 0 ok, 2 usage, 3 stale files (--check), 4 invalid values, 5 bad input, 6 tool or environment failure, 7 not available, 130 interrupted.",
+    "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 stale files (--check), 4 invalid values, 5 bad input, 6 tool or environment failure, 7 not available, 8 publish refused, 9 publish failed at a registry, 130 interrupted.",
   );
   registerSchema(program, ctx, (code) => (exitCode = code));
+  registerPublish(program, ctx, (code) => (exitCode = code));
   registerUnavailable(program);
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
@@ -71,12 +74,18 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
 if (import.meta.main) {
   const env = readHelmEnv(Deno.env.toObject());
   const log = createLog({ debug: env.debug, color: !env.noColor && Deno.stderr.isTerminal() });
-  const ctx: Context = { env, log, cwd: Deno.cwd(), interactive: Deno.stdin.isTerminal() };
+  const runner = createRunner(log);
+  const ctx: Context = { env, log, cwd: Deno.cwd(), interactive: Deno.stdin.isTerminal(), run: runner.run };
   log.debug(
     `helm fastcs ${VERSION}: helm=${env.helmBin} namespace=${env.namespace ?? "-"} kube-context=${
       env.kubeContext ?? "-"
     }`,
   );
-  Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      runner.killAll();
+      Deno.exit(ExitCode.interrupted);
+    });
+  }
   Deno.exit(await main(Deno.args, ctx));
 }

@@ -3,6 +3,7 @@ import { main } from "./main.ts";
 import type { Context } from "./runtime/context.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { createLog } from "./runtime/log.ts";
+import { createRunner } from "./runtime/runner.ts";
 
 function context(vars: Record<string, string> = {}, color = false) {
   const out: string[] = [];
@@ -13,6 +14,7 @@ function context(vars: Record<string, string> = {}, color = false) {
     log: createLog({ debug: env.debug, color, writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) }),
     cwd: Deno.makeTempDirSync(),
     interactive: false,
+    run: createRunner(createLog({ debug: false, color: false, writeErr: () => {} })).run,
   };
   return { ctx, out, err };
 }

@@ -4,12 +4,11 @@ import type { Command } from "../deps.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 const PLANNED: Record<string, string> = {
-  publish: "package every chart and push it to OCI registries and index.yaml repositories",
   promote: "promote the releases verified in one environment to another",
   debug: "attach a debugger (debugpy) to a running fastcs release",
 };
 
-/** Registers `publish`, `promote` and `debug` as commands that fail with exit code 7. */
+/** Registers `promote` and `debug` as commands that fail with exit code 7. */
 export function registerUnavailable(program: Command) {
   for (const [name, summary] of Object.entries(PLANNED)) {
     program
@@ -22,7 +21,8 @@ export function registerUnavailable(program: Command) {
         throw new FastcsError(`helm fastcs ${name} is not available in this version`, {
           code: "command.unavailable",
           exitCode: ExitCode.unavailable,
-          hint: "Only `helm fastcs schema` is available so far; see the README for the roadmap.",
+          hint:
+            "`helm fastcs schema` and `helm fastcs publish` are available so far; see the README for the roadmap.",
         });
       });
   }

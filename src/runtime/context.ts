@@ -1,6 +1,7 @@
 // The context every command receives: no module-level globals, cwd always explicit.
 import type { HelmEnv } from "./helm_env.ts";
 import type { Log } from "./log.ts";
+import type { Runner } from "./runner.ts";
 
 /** What a command needs from the outside world. */
 export interface Context {
@@ -12,4 +13,6 @@ export interface Context {
   cwd: string;
   /** True when stdin is a terminal (prompts are allowed). */
   interactive: boolean;
+  /** Runs subprocesses (helm, git, kubectl). */
+  run: Runner;
 }

@@ -22,6 +22,12 @@ export const ExitCode = {
   environment: 6,
   /** The subcommand exists but is not available in this version. */
   unavailable: 7,
+  /** `publish` refused: a policy check failed (dirty tree, branch, image tag, version already published
+   * with other content). Nothing was pushed. */
+  refused: 8,
+  /** `publish` failed at a registry or repository (unreachable, credentials, push); the summary says
+   * what was and was not published. */
+  publishFailed: 9,
   /** Interrupted by SIGINT (128 + 2, as shells report it). */
   interrupted: 130,
 } as const;

@@ -1,0 +1,56 @@
+// Typed wrappers over the git CLI. Every call takes the repository folder explicitly.
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { Runner } from "../runtime/runner.ts";
+
+/** git over a {@link Runner}, in repository `cwd`. */
+export interface Git {
+  /** Full hash of HEAD. */
+  head(): Promise<string>;
+  /** Abbreviated hash of HEAD (`git rev-parse --short`, at least 7 characters). */
+  shortHead(): Promise<string>;
+  /** Tags that point at HEAD, sorted. */
+  tagsAtHead(): Promise<string[]>;
+  /** `git status --porcelain` lines (tracked and untracked changes); empty when clean. */
+  changes(): Promise<string[]>;
+  /** True when HEAD is reachable from the branch (local `refs/heads/B` or `refs/remotes/origin/B`). */
+  headOnBranch(branch: string): Promise<boolean>;
+}
+
+/**
+ * Creates the git wrapper for the repository in `cwd`.
+ *
+ * @throws FastcsError (exit code 6) from each method when git fails (not a repository, git missing).
+ */
+export function createGit(run: Runner, cwd: string): Git {
+  const git = async (args: string[]) => {
+    const r = await run("git", args, { cwd });
+    if (r.code !== 0) {
+      throw new FastcsError(
+        `git ${args.join(" ")} failed in ${cwd}: ${r.stderr.trim() || `exit ${r.code}`}`,
+        {
+          code: "git.failed",
+          exitCode: ExitCode.environment,
+          hint: r.code === 127
+            ? "Install git."
+            : "Run from inside a git repository with at least one commit.",
+        },
+      );
+    }
+    return r.stdout.trim();
+  };
+  return {
+    head: () => git(["rev-parse", "HEAD"]),
+    shortHead: () => git(["rev-parse", "--short", "HEAD"]),
+    tagsAtHead: async () => (await git(["tag", "--points-at", "HEAD"])).split("\n").filter(Boolean).sort(),
+    changes: async () => (await git(["status", "--porcelain"])).split("\n").filter(Boolean),
+    headOnBranch: async (branch) => {
+      for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
+        const exists = await run("git", ["rev-parse", "--verify", "--quiet", ref], { cwd });
+        if (exists.code !== 0) continue;
+        const r = await run("git", ["merge-base", "--is-ancestor", "HEAD", ref], { cwd });
+        if (r.code === 0) return true;
+      }
+      return false;
+    },
+  };
+}

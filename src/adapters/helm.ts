@@ -1,0 +1,152 @@
+// Typed wrappers over the real helm CLI ($HELM_BIN). We never re-implement what Helm does: packaging,
+// registry protocol, credentials (HELM_REGISTRY_CONFIG) and TLS all stay Helm's.
+import type { Runner, RunResult } from "../runtime/runner.ts";
+
+/** TLS and transport options for OCI registries, passed to every registry command. */
+export interface RegistryTransport {
+  /** Use HTTP instead of HTTPS (local registries). */
+  plainHttp?: boolean;
+  insecureSkipTlsVerify?: boolean;
+  caFile?: string;
+}
+
+/** Why a registry command failed, read from Helm's message. */
+export type RegistryFailure = "not found" | "unauthorized" | "unreachable" | "other";
+
+/** Signing options of `helm package --sign` (a GnuPG secret keyring and key name). */
+export interface SignOptions {
+  key: string;
+  keyring: string;
+  passphraseFile?: string;
+}
+
+/** The helm CLI. Methods return the raw result where the caller decides, typed data where not. */
+export interface Helm {
+  /** `helm version`: e.g. `v4.1.4`, and the major version. */
+  version(): Promise<{ version: string; major: number }>;
+  lint(chartDir: string): Promise<RunResult>;
+  dependencyBuild(chartDir: string): Promise<RunResult>;
+  /** `helm package`; returns the path of the written .tgz. */
+  package(
+    chartDir: string,
+    options: { version: string; appVersion: string; destination: string; sign?: SignOptions },
+  ): Promise<RunResult & { path?: string }>;
+  /** `helm push`; returns the manifest digest Helm reports. */
+  push(tgz: string, ociBase: string, transport: RegistryTransport): Promise<RunResult & { digest?: string }>;
+  /** `helm pull oci://… --version` into `destination`; returns the path of the .tgz. */
+  pull(
+    ociChart: string,
+    version: string,
+    destination: string,
+    transport: RegistryTransport,
+  ): Promise<RunResult & { path?: string }>;
+  /** `helm registry login HOST --username U --password-stdin` (the password never enters argv). */
+  registryLogin(
+    host: string,
+    username: string,
+    password: string,
+    transport: RegistryTransport,
+  ): Promise<RunResult>;
+  /** `helm repo index DIR --merge DIR/index.yaml [--url URL]`. */
+  repoIndex(dir: string, url: string | undefined, merge: boolean): Promise<RunResult>;
+}
+
+function transportFlags(t: RegistryTransport): string[] {
+  return [
+    ...(t.plainHttp ? ["--plain-http"] : []),
+    ...(t.insecureSkipTlsVerify ? ["--insecure-skip-tls-verify"] : []),
+    ...(t.caFile ? ["--ca-file", t.caFile] : []),
+  ];
+}
+
+/** Classifies a failed registry command by Helm's message (Helm 3 and 4 word them alike). */
+export function classifyRegistryFailure(stderr: string): RegistryFailure {
+  if (
+    /\b(401|403)\b|unauthori[sz]ed|forbidden|denied|authentication required|basic credential not found/i.test(
+      stderr,
+    )
+  ) return "unauthorized";
+  if (/: not found\b|manifest unknown|name unknown|\b404\b/i.test(stderr)) return "not found";
+  if (
+    /connection refused|no such host|i\/o timeout|deadline exceeded|\bEOF\b|connection reset|server misbehaving|tls: |x509:|\b50[0-9]\b|network is unreachable|server gave HTTP response/i
+      .test(stderr)
+  ) return "unreachable";
+  return "other";
+}
+
+/** Creates the wrapper for the helm executable `bin` (HELM_BIN), run in `cwd` with `env` added. */
+export function createHelm(run: Runner, bin: string, cwd: string, env: Record<string, string> = {}): Helm {
+  const helm = (args: string[], stdin?: string) => run(bin, args, { cwd, env, stdin });
+  return {
+    version: async () => {
+      const r = await helm(["version", "--template", "{{.Version}}"]);
+      const version = r.stdout.trim();
+      return { version, major: Number(/^v?(\d+)/.exec(version)?.[1] ?? 0) };
+    },
+    lint: (chartDir) => helm(["lint", chartDir]),
+    dependencyBuild: (chartDir) => helm(["dependency", "build", chartDir]),
+    package: async (chartDir, o) => {
+      const args = [
+        "package",
+        chartDir,
+        "--version",
+        o.version,
+        "--app-version",
+        o.appVersion,
+        "--destination",
+        o.destination,
+      ];
+      if (o.sign) {
+        args.push("--sign", "--key", o.sign.key, "--keyring", o.sign.keyring);
+        if (o.sign.passphraseFile) args.push("--passphrase-file", o.sign.passphraseFile);
+      }
+      const r = await helm(args);
+      const path = /saved it to: (.+\.tgz)/.exec(r.stdout + r.stderr)?.[1]?.trim();
+      return { ...r, path };
+    },
+    push: async (tgz, ociBase, t) => {
+      const r = await helm(["push", tgz, ociBase, ...transportFlags(t)]);
+      const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(r.stderr + r.stdout)?.[1];
+      return { ...r, digest };
+    },
+    pull: async (ociChart, version, destination, t) => {
+      const r = await helm([
+        "pull",
+        ociChart,
+        "--version",
+        version,
+        "--destination",
+        destination,
+        ...transportFlags(t),
+      ]);
+      if (r.code !== 0) return r;
+      const name = ociChart.split("/").pop();
+      const tag = version.replace(/\+/g, "_");
+      const candidates = [`${name}-${version}.tgz`, `${name}-${tag}.tgz`];
+      let path: string | undefined;
+      for await (const entry of Deno.readDir(destination)) {
+        if (candidates.includes(entry.name) || entry.name.endsWith(".tgz")) {
+          path = `${destination}/${entry.name}`;
+        }
+      }
+      return { ...r, path };
+    },
+    registryLogin: (host, username, password, t) =>
+      helm([
+        "registry",
+        "login",
+        host,
+        "--username",
+        username,
+        "--password-stdin",
+        ...(t.insecureSkipTlsVerify || t.plainHttp ? ["--insecure"] : []),
+        ...(t.caFile ? ["--ca-file", t.caFile] : []),
+      ], password),
+    repoIndex: (dir, url, merge) => {
+      const args = ["repo", "index", dir];
+      if (url) args.push("--url", url);
+      if (merge) args.push("--merge", `${dir}/index.yaml`);
+      return helm(args);
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// `helm fastcs publish`: flags, help and output; the work is in src/publish/.
+import { resolve } from "node:path";
+import { createHelm } from "../adapters/helm.ts";
+import { type Command, Option } from "../deps.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { resolveChartsDir } from "../schema/charts.ts";
+import { publishCharts, type PublishReport } from "../publish/publish.ts";
+import { parseOciBase, type Target } from "../publish/targets.ts";
+import type { PrereleasePolicy } from "../publish/version.ts";
+import { displayPath } from "./schema.ts";
+
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of Deno.stdin.readable) chunks.push(chunk);
+  return new TextDecoder().decode(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer()).replace(
+    /\r?\n$/,
+    "",
+  );
+}
+
+/** Renders the summary table (stdout). */
+export function renderReport(report: PublishReport, cwd: string): string[] {
+  const rows = report.results.map((r) => [
+    r.chart,
+    r.version,
+    r.reference.startsWith("oci://") ? r.reference : displayPath(cwd, r.reference),
+    r.digest ? r.digest.slice(0, 19) : "-",
+    r.status + (r.error ? `: ${r.error}` : ""),
+  ]);
+  const header = ["CHART", "VERSION", "REFERENCE", "DIGEST", "STATUS"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 4 ? 0 : r[i].length))));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 4 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** Registers `publish` on the program. */
+export function registerPublish(program: Command, ctx: Context, setExit: (code: number) => void) {
+  program
+    .command("publish")
+    .description(
+      "package every chart and push it to OCI registries and/or chart repository folders, never overwriting a published version",
+    )
+    .option("--charts-dir <dir>", "folder holding the charts (default: charts/, else Charts/)")
+    .option("--exclude <glob...>", "leave out charts whose name or folder matches")
+    .option("--oci <reference...>", "push to these OCI references, e.g. oci://ghcr.io/owner/charts")
+    .option(
+      "--repo-dir <dir...>",
+      "add to these chart repository folders (index.yaml merged, old entries kept)",
+    )
+    .option("--repo-url <url>", "URL the repository folder is served at (written into index.yaml)")
+    .option(
+      "--tag <tag>",
+      "release tag (default: GITHUB_REF refs/tags/..., else the tag on HEAD; none: a dev build)",
+    )
+    .addOption(
+      new Option(
+        "--prerelease <policy>",
+        "pre-releases a tag may carry: any, none, or fastcs (-alpha.N|-beta.N|-rc.N)",
+      ).choices(["any", "none", "fastcs"] as const).default("any" as const),
+    )
+    .option(
+      "--dev-version <version>",
+      "version of untagged builds instead of <Chart.yaml version>-<short hash>",
+    )
+    .option(
+      "--app-version <value>",
+      "appVersion to set (default: the tag's version; the short hash for untagged builds)",
+    )
+    .option("--keep-app-version", "keep each Chart.yaml's appVersion")
+    .option("--branch <name>", "release branch HEAD must be on", "main")
+    .option("--allow-dirty", "publish from a working tree with uncommitted changes")
+    .option("--allow-any-branch", "publish from a HEAD that is not on the release branch")
+    .option("--allow-latest", "allow images with :latest or no tag")
+    .option("--skip-schema-check", "do not require schemas to be up to date")
+    .option("--skip-lint", "do not run helm lint")
+    .option("--force", "overwrite a version published with other content (breaks whoever installed it)")
+    .option("--dry-run", "check and package, show what would be pushed where, push nothing")
+    .option("--artifacts <dir>", "collect the packages, schemas/, SHA256SUMS and a manifest here")
+    .option("--plain-http", "talk to OCI registries over HTTP")
+    .option("--insecure-skip-tls-verify", "do not verify the registry's TLS certificate")
+    .option("--ca-file <file>", "CA bundle for the registry's TLS certificate")
+    .option(
+      "--registry-username <name>",
+      "log in to each OCI registry first (password from --password-stdin or HELM_FASTCS_REGISTRY_PASSWORD)",
+    )
+    .option("--password-stdin", "read the registry password from stdin")
+    .option("--sign", "sign packages (helm package --sign); the .prov is pushed with the chart")
+    .option("--key <name>", "signing key name")
+    .option("--keyring <file>", "GnuPG secret keyring")
+    .option("--passphrase-file <file>", "file holding the key's passphrase")
+    .option("--concurrency <n>", "pushes at once", (v) => Number(v), 4)
+    .option("--retries <n>", "retries for an unreachable registry", (v) => Number(v), 3)
+    .addOption(
+      new Option("-o, --output <format>", "output format").choices(["text", "json"] as const).default(
+        "text" as const,
+      ),
+    )
+    .helpOption("-h, --help", "show help")
+    .action(async (opts) => {
+      const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
+      const transport = {
+        plainHttp: opts.plainHttp,
+        insecureSkipTlsVerify: opts.insecureSkipTlsVerify,
+        caFile: opts.caFile,
+      };
+      const targets: Target[] = [
+        ...(opts.oci ?? []).map((ref): Target => ({ kind: "oci", base: parseOciBase(ref), transport })),
+        ...(opts.repoDir ?? []).map((dir): Target => ({
+          kind: "repo",
+          dir: resolve(ctx.cwd, dir),
+          url: opts.repoUrl,
+        })),
+      ];
+      const username = opts.registryUsername ?? Deno.env.get("HELM_FASTCS_REGISTRY_USERNAME");
+      let login: { username: string; password: string } | undefined;
+      if (username) {
+        const password = opts.passwordStdin
+          ? await readStdin()
+          : Deno.env.get("HELM_FASTCS_REGISTRY_PASSWORD");
+        if (!password) {
+          throw new FastcsError(`no password for registry user ${username}`, {
+            code: "publish.password",
+            exitCode: ExitCode.usage,
+            hint:
+              "Pipe it to --password-stdin or set HELM_FASTCS_REGISTRY_PASSWORD; it never goes on the command line.",
+          });
+        }
+        login = { username, password };
+      }
+      if (opts.sign && (!opts.key || !opts.keyring)) {
+        throw new FastcsError("--sign needs --key and --keyring", {
+          code: "publish.sign",
+          exitCode: ExitCode.usage,
+        });
+      }
+      for (const [flag, n] of [["--concurrency", opts.concurrency], ["--retries", opts.retries]] as const) {
+        if (!Number.isInteger(n) || n < (flag === "--retries" ? 0 : 1)) {
+          throw new FastcsError(`${flag} takes a whole number`, { code: "usage", exitCode: ExitCode.usage });
+        }
+      }
+      const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-publish-" });
+      try {
+        const helm = createHelm(ctx.run, ctx.env.helmBin, ctx.cwd);
+        const report = await publishCharts(ctx, helm, {
+          chartsDir,
+          exclude: opts.exclude ?? [],
+          tag: opts.tag,
+          prerelease: opts.prerelease as PrereleasePolicy,
+          devVersion: opts.devVersion,
+          appVersion: opts.appVersion,
+          keepAppVersion: opts.keepAppVersion ?? false,
+          branch: opts.branch,
+          allowDirty: opts.allowDirty ?? false,
+          allowAnyBranch: opts.allowAnyBranch ?? false,
+          allowLatest: opts.allowLatest ?? false,
+          skipSchemaCheck: opts.skipSchemaCheck ?? false,
+          skipLint: opts.skipLint ?? false,
+          force: opts.force ?? false,
+          dryRun: opts.dryRun ?? false,
+          targets,
+          artifacts: opts.artifacts ? resolve(ctx.cwd, opts.artifacts) : undefined,
+          sign: opts.sign
+            ? { key: opts.key!, keyring: opts.keyring!, passphraseFile: opts.passphraseFile }
+            : undefined,
+          login,
+          concurrency: opts.concurrency,
+          attempts: opts.retries + 1,
+          backoffMs: (attempt) => 500 * 2 ** (attempt - 1),
+        }, scratch);
+        if (opts.output === "json") ctx.log.out(JSON.stringify(report, null, 2));
+        else for (const line of renderReport(report, ctx.cwd)) ctx.log.out(line);
+        const failed = report.results.filter((r) => r.status === "failed");
+        if (failed.length > 0) {
+          ctx.log.error(
+            `${failed.length} of ${report.results.length} publication(s) failed; rerun to complete the release (published ones are skipped)`,
+          );
+          setExit(ExitCode.publishFailed);
+        } else if (report.dryRun) ctx.log.info("dry run: nothing was pushed");
+        if (report.artifacts) ctx.log.info(`artifacts in ${displayPath(ctx.cwd, report.artifacts)}`);
+      } finally {
+        await Deno.remove(scratch, { recursive: true }).catch(() => {});
+      }
+    });
+}

@@ -1,0 +1,43 @@
+// What "the same chart" means when deciding whether a version is already published: the same files with
+// the same bytes. The .tgz bytes are no good for that: Helm 3 writes the packaging time into the archive,
+// so the same chart packaged twice gives two digests.
+import { Buffer } from "node:buffer";
+import { tarExtract } from "../deps.ts";
+
+async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** sha256 of a file's bytes, as `sha256sum` prints it (hex). */
+export async function fileSha256(path: string): Promise<string> {
+  return await sha256Hex(await Deno.readFile(path));
+}
+
+/**
+ * The content digest of a packaged chart: `sha256:` + the SHA-256 of the sorted list of
+ * `path NUL sha256(bytes)` lines of its regular files. Equal for equal charts, whatever the archive's
+ * timestamps, order or compression.
+ */
+export async function chartContentDigest(tgzPath: string): Promise<string> {
+  const compressed = await Deno.readFile(tgzPath);
+  const tar = new Uint8Array(
+    await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+  const extract = tarExtract();
+  const lines: string[] = [];
+  const done = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (entry.header.type === "file") {
+        lines.push(`${entry.header.name}\0${await sha256Hex(Buffer.concat(chunks))}`);
+      }
+    }
+  })();
+  extract.end(Buffer.from(tar));
+  await done;
+  return `sha256:${await sha256Hex(lines.sort().join("\n"))}`;
+}

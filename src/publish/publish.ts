@@ -1,0 +1,455 @@
+// `helm fastcs publish` as plain functions: check everything (versions, git state, image tags, lint,
+// schemas, what the targets already hold), then package and push, so that a bad chart never leaves half
+// a release behind and a rerun after a failure completes the release without duplicates.
+import { basename, join, resolve } from "node:path";
+import { createGit } from "../adapters/git.ts";
+import type { Helm, RegistryTransport, SignOptions } from "../adapters/helm.ts";
+import { parseDocument, pLimit } from "../deps.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
+import { type ChartInfo, findCharts } from "../schema/charts.ts";
+import { checkPlan, planSchemas } from "../schema/plan.ts";
+import { parseYamlSource } from "../schema/yaml_source.ts";
+import { chartContentDigest, fileSha256 } from "./content_digest.ts";
+import { findImageProblems } from "./images.ts";
+import {
+  existingAt,
+  pushTo,
+  RegistryError,
+  type RetryPolicy,
+  type Target,
+  targetReference,
+  updateRepoIndex,
+} from "./targets.ts";
+import { devVersion, findReleaseTag, parseReleaseTag, type PrereleasePolicy } from "./version.ts";
+
+/** Options of {@link publishCharts} (the command line, parsed). */
+export interface PublishOptions {
+  chartsDir: string;
+  /** Glob patterns of chart names or folder names to leave out. */
+  exclude: string[];
+  tag?: string;
+  prerelease: PrereleasePolicy;
+  /** A fixed version for untagged builds instead of `<version>-<hash>`. */
+  devVersion?: string;
+  /** appVersion override; default: the release version when tagged, the short hash when not. */
+  appVersion?: string;
+  keepAppVersion: boolean;
+  branch: string;
+  allowDirty: boolean;
+  allowAnyBranch: boolean;
+  allowLatest: boolean;
+  skipSchemaCheck: boolean;
+  skipLint: boolean;
+  /** Overwrite a version published with other content. */
+  force: boolean;
+  dryRun: boolean;
+  targets: Target[];
+  /** Folder for release artifacts (.tgz, schemas, SHA256SUMS, manifest). */
+  artifacts?: string;
+  sign?: SignOptions;
+  /** `helm registry login` before anything else; the password comes from stdin or the environment. */
+  login?: { username: string; password: string };
+  concurrency: number;
+  attempts: number;
+  backoffMs: (attempt: number) => number;
+}
+
+/** The status of one chart at one target. */
+export type PublishStatus = "pushed" | "already published" | "would push" | "skipped" | "failed";
+
+/** One row of the summary. */
+export interface PublishResult {
+  chart: string;
+  version: string;
+  appVersion: string;
+  reference: string;
+  /** OCI manifest digest (pushed), or the package's sha256 (repository folders). */
+  digest?: string;
+  contentDigest: string;
+  status: PublishStatus;
+  error?: string;
+}
+
+/** What a publish did. */
+export interface PublishReport {
+  version: { tag?: string; source?: string; hash?: string };
+  dryRun: boolean;
+  results: PublishResult[];
+  artifacts?: string;
+}
+
+interface Prepared {
+  chart: ChartInfo;
+  version: string;
+  appVersion: string;
+  tgz: string;
+  contentDigest: string;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(
+    `^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
+  );
+}
+
+/**
+ * Publishes every chart under `options.chartsDir` to every target.
+ *
+ * @returns the report; its results say per chart and target what happened
+ * @throws FastcsError before anything is pushed: exit code 5 (bad tag, version, chart), 8 (a policy
+ *   refused: dirty tree, branch, image tag, lint, stale schemas, version taken by other content), 3 (stale
+ *   schemas), 9 (a registry could not be asked).
+ */
+export async function publishCharts(
+  ctx: Context,
+  helm: Helm,
+  options: PublishOptions,
+  scratch: string,
+): Promise<PublishReport> {
+  const display = (p: string) => p.startsWith(ctx.cwd + "/") ? p.slice(ctx.cwd.length + 1) : p;
+  if (options.targets.length === 0 && !options.artifacts && !options.dryRun) {
+    throw new FastcsError("no target: nothing would be published", {
+      code: "publish.no-target",
+      exitCode: ExitCode.usage,
+      hint: "Give --oci oci://host/path and/or --repo-dir DIR (or --artifacts DIR to only package).",
+    });
+  }
+  const excluded = options.exclude.map(globToRegExp);
+  const charts = (await findCharts(options.chartsDir, display)).filter((c) =>
+    !excluded.some((re) => re.test(c.name) || re.test(basename(c.dir)))
+  );
+  if (charts.length === 0) {
+    throw new FastcsError("every chart is excluded", { code: "publish.no-charts", exitCode: ExitCode.usage });
+  }
+
+  // 1. Version and git state.
+  const git = createGit(ctx.run, options.chartsDir);
+  const found = findReleaseTag(options.tag, Deno.env.get("GITHUB_REF"), await git.tagsAtHead());
+  const release = found ? parseReleaseTag(found.tag, options.prerelease, found.source) : undefined;
+  const hash = await git.shortHead();
+  const refusals: string[] = [];
+  const changes = await git.changes();
+  if (changes.length > 0 && !options.allowDirty) {
+    refusals.push(
+      `the working tree has uncommitted changes (${changes.slice(0, 3).map((l) => l.slice(3)).join(", ")}${
+        changes.length > 3 ? ", ..." : ""
+      }); commit or stash them, or pass --allow-dirty`,
+    );
+  }
+  if (!options.allowAnyBranch && !(await git.headOnBranch(options.branch))) {
+    refusals.push(
+      `HEAD (${hash}) is not on the release branch ${options.branch}; merge it first, or pass --branch or --allow-any-branch`,
+    );
+  }
+
+  // 2. Per chart: version, images, lint (on a copy, so the working tree is never touched).
+  const staged: { chart: ChartInfo; version: string; appVersion: string; dir: string }[] = [];
+  for (const chart of charts) {
+    const chartYaml = display(join(chart.dir, "Chart.yaml"));
+    const version = release ?? options.devVersion ?? devVersion(chart.version ?? "", hash, chartYaml);
+    const appVersion = options.appVersion ??
+      (options.keepAppVersion ? await ownAppVersion(chart) ?? version : release ? release : hash);
+    const dir = join(scratch, "charts", basename(chart.dir));
+    await Deno.mkdir(join(scratch, "charts"), { recursive: true });
+    const cp = await ctx.run("cp", ["-a", chart.dir, dir], { cwd: ctx.cwd });
+    if (cp.code !== 0) {
+      throw new FastcsError(`cannot copy ${display(chart.dir)}: ${cp.stderr}`, {
+        code: "io.copy",
+        exitCode: ExitCode.environment,
+      });
+    }
+    staged.push({ chart, version, appVersion, dir });
+    if (!options.allowLatest) {
+      for (const problem of await imageProblems(chart, appVersion, display)) {
+        refusals.push(`chart ${chart.name}: ${problem}`);
+      }
+    }
+    if (chart.dependencies.length > 0) {
+      const dep = await helm.dependencyBuild(dir);
+      if (dep.code !== 0) {
+        refusals.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
+      }
+    }
+    if (!options.skipLint) {
+      const lint = await helm.lint(dir);
+      if (lint.code !== 0) {
+        refusals.push(`chart ${chart.name}: helm lint failed:\n${indent(lint.stdout + lint.stderr)}`);
+      }
+    }
+  }
+  // Charts that keep a generated schema (or configure one) must have it up to date.
+  const withSchemas = [];
+  for (const c of charts) {
+    if (await exists(join(c.dir, "values.schema.json")) || await exists(join(c.dir, ".schema.yaml"))) {
+      withSchemas.push(c.name);
+    }
+  }
+  if (!options.skipSchemaCheck && withSchemas.length > 0) {
+    const schemasDir = resolve(options.chartsDir, "..", "schemas");
+    const plan = await planSchemas({
+      cwd: ctx.cwd,
+      chartsDir: options.chartsDir,
+      schemasDir: await exists(schemasDir) ? schemasDir : undefined,
+      overrides: {},
+      only: withSchemas,
+      warn: () => {},
+      display,
+      fetchRef: () => Promise.reject(new Error("offline")),
+    });
+    const stale = await checkPlan(plan);
+    if (stale.length > 0) {
+      refusals.push(
+        `schemas are out of date (${
+          stale.map((s) => `${display(s.path)}: ${s.reason}`).join("; ")
+        }); run helm fastcs schema and commit, or pass --skip-schema-check`,
+      );
+    }
+  }
+  if (refusals.length > 0) {
+    throw new FastcsError(`publish refused, nothing was pushed (${refusals.length} problem(s))`, {
+      code: "publish.refused",
+      exitCode: ExitCode.refused,
+      details: refusals,
+      hint: "Each problem names its override flag; fix the cause rather than overriding where you can.",
+    });
+  }
+
+  // 3. Package everything.
+  if (options.login) {
+    for (const target of options.targets) {
+      if (target.kind !== "oci") continue;
+      const host = target.base.slice("oci://".length).split("/")[0];
+      const r = await helm.registryLogin(
+        host,
+        options.login.username,
+        options.login.password,
+        target.transport,
+      );
+      if (r.code !== 0) {
+        throw new FastcsError(
+          `helm registry login ${host} as ${options.login.username} failed: ${lastLine(r.stderr)}`,
+          {
+            code: "publish.login",
+            exitCode: ExitCode.publishFailed,
+            hint: "Check the username and the password given on stdin or in HELM_FASTCS_REGISTRY_PASSWORD.",
+          },
+        );
+      }
+    }
+  }
+  const packages = join(scratch, "packages");
+  await Deno.mkdir(packages, { recursive: true });
+  const prepared: Prepared[] = [];
+  for (const s of staged) {
+    const p = await helm.package(s.dir, {
+      version: s.version,
+      appVersion: s.appVersion,
+      destination: packages,
+      sign: options.sign,
+    });
+    if (p.code !== 0 || !p.path) {
+      throw new FastcsError(`chart ${s.chart.name}: helm package failed: ${lastLine(p.stderr)}`, {
+        code: "publish.package",
+        exitCode: ExitCode.refused,
+      });
+    }
+    prepared.push({
+      chart: s.chart,
+      version: s.version,
+      appVersion: s.appVersion,
+      tgz: p.path,
+      contentDigest: await chartContentDigest(p.path),
+    });
+  }
+
+  // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
+  const policy: RetryPolicy = {
+    attempts: options.attempts,
+    backoffMs: options.backoffMs,
+    credentials: options.login
+      ? `username ${options.login.username} (--registry-username)`
+      : `the registry config ${
+        ctx.env.registryConfig ?? "of Helm (HELM_REGISTRY_CONFIG unset: Helm's default)"
+      }`,
+    log: (m) => ctx.log.info(m),
+  };
+  const jobs: { p: Prepared; target: Target; result: PublishResult }[] = [];
+  const conflicts: string[] = [];
+  for (const p of prepared) {
+    for (const target of options.targets) {
+      const existing = await existingAt(
+        helm,
+        target,
+        p.chart.name,
+        p.version,
+        p.contentDigest,
+        scratch,
+        policy,
+      );
+      const result: PublishResult = {
+        chart: p.chart.name,
+        version: p.version,
+        appVersion: p.appVersion,
+        reference: targetReference(target, p.chart.name, p.version),
+        contentDigest: p.contentDigest,
+        status: existing.state === "same" ? "already published" : options.dryRun ? "would push" : "skipped",
+      };
+      if (existing.state === "different") {
+        if (!options.force) {
+          conflicts.push(
+            `${result.reference}: version ${p.version} is already published with other content: ${existing.detail}`,
+          );
+        } else if (options.dryRun) result.status = "would push";
+      }
+      jobs.push({ p, target, result });
+    }
+  }
+  if (conflicts.length > 0) {
+    throw new FastcsError("publish refused, nothing was pushed: a published version is never overwritten", {
+      code: "publish.overwrite",
+      exitCode: ExitCode.refused,
+      details: conflicts,
+      hint:
+        "Bump the chart version (or tag a new release). --force overwrites, which breaks everyone who installed that version.",
+    });
+  }
+  const report: PublishReport = {
+    version: { tag: found?.tag, source: found?.source, hash },
+    dryRun: options.dryRun,
+    results: jobs.map((j) => j.result),
+  };
+  if (options.dryRun) return report;
+
+  // 5. Push, concurrently with a bound; every failure is recorded and the rest goes on.
+  const limit = pLimit(options.concurrency);
+  await Promise.all(
+    jobs.filter((j) => j.result.status !== "already published").map((j) =>
+      limit(async () => {
+        ctx.log.info(`pushing ${j.result.reference}`);
+        try {
+          j.result.digest = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy) ??
+            `sha256:${await fileSha256(j.p.tgz)}`;
+          j.result.status = "pushed";
+        } catch (error) {
+          j.result.status = "failed";
+          j.result.error = error instanceof Error ? error.message : String(error);
+          if (!(error instanceof RegistryError)) ctx.log.debug(String((error as Error).stack));
+        }
+      })
+    ),
+  );
+  for (const target of options.targets) {
+    if (target.kind !== "repo") continue;
+    const mine = jobs.filter((j) => j.target === target);
+    if (!mine.some((j) => j.result.status === "pushed")) continue;
+    try {
+      await updateRepoIndex(helm, target);
+    } catch (error) {
+      for (const j of mine) {
+        if (j.result.status === "pushed") {
+          Object.assign(j.result, { status: "failed", error: (error as Error).message });
+        }
+      }
+    }
+  }
+  if (options.artifacts) {
+    report.artifacts = await collectArtifacts(options.artifacts, prepared, report, options.chartsDir);
+  }
+  return report;
+}
+
+async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {
+  const data = parseDocument(await Deno.readTextFile(join(chart.dir, "Chart.yaml"))).toJS() as Record<
+    string,
+    unknown
+  >;
+  return data?.appVersion === undefined ? undefined : String(data.appVersion);
+}
+
+async function imageProblems(
+  chart: ChartInfo,
+  appVersion: string,
+  display: (p: string) => string,
+): Promise<string[]> {
+  const files = [join(chart.dir, "values.yaml")];
+  // Unpacked sub-charts bring their own values.
+  try {
+    for await (const e of Deno.readDir(join(chart.dir, "charts"))) {
+      if (e.isDirectory) files.push(join(chart.dir, "charts", e.name, "values.yaml"));
+    }
+  } catch { /* no sub-charts */ }
+  const problems: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch {
+      continue;
+    }
+    for (const p of findImageProblems(parseYamlSource(display(file), text), appVersion)) {
+      problems.push(
+        `${
+          formatPosition(p.position)
+        }: ${p.path}: image ${p.reference} ${p.problem}; pin a version (or pass --allow-latest)`,
+      );
+    }
+  }
+  return problems;
+}
+
+async function collectArtifacts(
+  dir: string,
+  prepared: Prepared[],
+  report: PublishReport,
+  chartsDir: string,
+): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  const names: string[] = [];
+  for (const p of prepared) {
+    for (const suffix of ["", ".prov"]) {
+      try {
+        await Deno.copyFile(p.tgz + suffix, join(dir, basename(p.tgz) + suffix));
+        names.push(basename(p.tgz) + suffix);
+      } catch { /* no .prov */ }
+    }
+  }
+  const schemas = resolve(chartsDir, "..", "schemas");
+  try {
+    for await (const e of Deno.readDir(schemas)) {
+      if (!e.isFile && !e.isSymlink) continue;
+      // Links are resolved: the release carries the schema itself.
+      await Deno.writeFile(join(dir, e.name), await Deno.readFile(join(schemas, e.name)));
+      names.push(e.name);
+    }
+  } catch { /* no schemas folder */ }
+  names.sort();
+  const sums = [];
+  for (const n of names) sums.push(`${await fileSha256(join(dir, n))}  ${n}`);
+  await Deno.writeTextFile(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
+  await Deno.writeTextFile(
+    join(dir, "publish-manifest.json"),
+    JSON.stringify({ ...report, artifacts: undefined, files: names }, null, 2) + "\n",
+  );
+  return dir;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").pop() ?? "";
+}
+
+function indent(text: string): string {
+  return text.trim().split("\n").map((l) => `    ${l}`).join("\n");
+}
+
+/** TLS options of the command line, for every OCI target. */
+export type { RegistryTransport };

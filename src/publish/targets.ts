@@ -1,0 +1,232 @@
+// Where charts are published: OCI registries (`oci://host/path`) and classic chart repositories (a folder
+// holding index.yaml and the .tgz files, served as is by any static web server). For each, whether a
+// version is already there and with which content, and how to put it there.
+import { basename, join } from "node:path";
+import {
+  classifyRegistryFailure,
+  type Helm,
+  type RegistryFailure,
+  type RegistryTransport,
+} from "../adapters/helm.ts";
+import { parseDocument } from "../deps.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { chartContentDigest } from "./content_digest.ts";
+import { ociTag } from "./version.ts";
+
+/** A publish destination. */
+export type Target =
+  | { kind: "oci"; /** `oci://host[:port]/path`, lower-cased */ base: string; transport: RegistryTransport }
+  | {
+    kind: "repo"; /** absolute folder */
+    dir: string; /** URL the folder is served at (index.yaml urls) */
+    url?: string;
+  };
+
+/** What a destination holds for one chart version. */
+export type Existing =
+  | { state: "absent" }
+  | { state: "same"; digest?: string }
+  | { state: "different"; detail: string };
+
+/**
+ * Reads an `oci://` reference: lower-cases it (registries require lower-case repository names, and
+ * GitHub owners are often written with capitals) and checks its shape.
+ *
+ * @throws FastcsError (exit code 2) for anything else than `oci://host[:port]/path`.
+ */
+export function parseOciBase(reference: string): string {
+  const ref = reference.trim().replace(/\/+$/, "");
+  if (!/^oci:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._\/-]+)?$/.test(ref)) {
+    throw new FastcsError(`"${reference}" is not an OCI reference of the form oci://host[:port]/path`, {
+      code: "publish.oci-ref",
+      exitCode: ExitCode.usage,
+      hint: "For GitHub: --oci oci://ghcr.io/<owner>/charts",
+    });
+  }
+  return ref.toLowerCase();
+}
+
+/** The host (with port) of an `oci://` base. */
+export function ociHost(base: string): string {
+  return base.slice("oci://".length).split("/")[0];
+}
+
+/** How a chart version is named at a target (for people and for `-o json`). */
+export function targetReference(target: Target, chart: string, version: string): string {
+  return target.kind === "oci"
+    ? `${target.base}/${chart}:${ociTag(version)}`
+    : join(target.dir, `${chart}-${version}.tgz`);
+}
+
+/** A failure talking to a registry, with its kind. */
+export class RegistryError extends FastcsError {
+  constructor(readonly failure: RegistryFailure, message: string, hint: string) {
+    super(message, {
+      code: `publish.registry.${failure.replace(" ", "-")}`,
+      exitCode: ExitCode.publishFailed,
+      hint,
+    });
+  }
+}
+
+/** Options of the registry calls: retries for an unreachable registry, and what credentials were used. */
+export interface RetryPolicy {
+  attempts: number;
+  /** Wait before retry n (1-based), in milliseconds. */
+  backoffMs: (attempt: number) => number;
+  /** Words for an authentication error: which credentials were tried (never their values). */
+  credentials: string;
+  log: (message: string) => void;
+}
+
+async function withRetries<T extends { code: number; stderr: string }>(
+  what: string,
+  policy: RetryPolicy,
+  call: () => Promise<T>,
+): Promise<T> {
+  let last: T | undefined;
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    last = await call();
+    if (last.code === 0 || classifyRegistryFailure(last.stderr) !== "unreachable") return last;
+    if (attempt < policy.attempts) {
+      policy.log(`${what}: registry unreachable, retrying (${attempt}/${policy.attempts - 1})`);
+      await new Promise((r) => setTimeout(r, policy.backoffMs(attempt)));
+    }
+  }
+  return last!;
+}
+
+function registryError(
+  failure: RegistryFailure,
+  what: string,
+  stderr: string,
+  policy: RetryPolicy,
+): RegistryError {
+  const reason = stderr.trim().split("\n").pop()?.replace(/^Error: /, "") ?? "";
+  const hints: Record<RegistryFailure, string> = {
+    unauthorized:
+      `The registry refused the credentials tried: ${policy.credentials}. Log in (helm registry login, or --registry-username with the password on stdin or in HELM_FASTCS_REGISTRY_PASSWORD).`,
+    unreachable:
+      `Gave up after ${policy.attempts} attempt(s). Check the address, the network and TLS options (--plain-http, --ca-file); rerunning completes the release without duplicates.`,
+    "not found": "Check the OCI reference.",
+    other: "See Helm's message above; rerunning completes the release without duplicates.",
+  };
+  return new RegistryError(failure, `${what}: ${reason}`, hints[failure]);
+}
+
+/**
+ * What `target` holds for `chart` at `version`, compared with our package by content digest.
+ *
+ * @throws RegistryError (exit code 9) when the registry cannot be asked (unreachable after retries,
+ *   credentials refused).
+ */
+export async function existingAt(
+  helm: Helm,
+  target: Target,
+  chart: string,
+  version: string,
+  ours: string,
+  scratch: string,
+  policy: RetryPolicy,
+): Promise<Existing> {
+  if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
+  const dir = await Deno.makeTempDir({ dir: scratch, prefix: "pull-" });
+  const what = `checking ${targetReference(target, chart, version)}`;
+  const pulled = await withRetries(
+    what,
+    policy,
+    () => helm.pull(`${target.base}/${chart}`, version, dir, target.transport),
+  );
+  if (pulled.code !== 0) {
+    const failure = classifyRegistryFailure(pulled.stderr);
+    if (failure === "not found") return { state: "absent" };
+    throw registryError(failure, what, pulled.stderr, policy);
+  }
+  const theirs = await chartContentDigest(pulled.path!);
+  return theirs === ours
+    ? { state: "same" }
+    : { state: "different", detail: `the registry holds other content (${theirs}, ours ${ours})` };
+}
+
+async function existingInRepo(
+  target: Extract<Target, { kind: "repo" }>,
+  chart: string,
+  version: string,
+  ours: string,
+): Promise<Existing> {
+  const file = join(target.dir, `${chart}-${version}.tgz`);
+  try {
+    const theirs = await chartContentDigest(file);
+    return theirs === ours
+      ? { state: "same" }
+      : { state: "different", detail: `${file} holds other content (${theirs}, ours ${ours})` };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  // Listed in index.yaml without its file here (hosted elsewhere): we cannot compare, so we do not overwrite.
+  try {
+    const index = parseDocument(await Deno.readTextFile(join(target.dir, "index.yaml"))).toJS() as {
+      entries?: Record<string, { version: string }[]>;
+    };
+    if (index?.entries?.[chart]?.some((e) => String(e.version) === version)) {
+      return {
+        state: "different",
+        detail: `index.yaml already lists ${chart} ${version}, but its file is not in ${target.dir}`,
+      };
+    }
+  } catch { /* no index yet */ }
+  return { state: "absent" };
+}
+
+/**
+ * Publishes one package to one target. For a repository folder the .tgz (and .prov) is copied; the
+ * index is updated once for all charts by {@link updateRepoIndex}.
+ *
+ * @returns the manifest digest (OCI) or the file's sha256 (repository)
+ * @throws RegistryError (exit code 9) when the push fails after retries.
+ */
+export async function pushTo(
+  helm: Helm,
+  target: Target,
+  tgz: string,
+  chart: string,
+  version: string,
+  policy: RetryPolicy,
+): Promise<string | undefined> {
+  if (target.kind === "repo") {
+    await Deno.mkdir(target.dir, { recursive: true });
+    const dest = join(target.dir, `${chart}-${version}.tgz`);
+    await Deno.copyFile(tgz, `${dest}.tmp`);
+    await Deno.rename(`${dest}.tmp`, dest);
+    try {
+      await Deno.copyFile(`${tgz}.prov`, `${dest}.prov`);
+    } catch { /* not signed */ }
+    return undefined;
+  }
+  const what = `pushing ${basename(tgz)} to ${target.base}`;
+  const r = await withRetries(what, policy, () => helm.push(tgz, target.base, target.transport));
+  if (r.code !== 0) throw registryError(classifyRegistryFailure(r.stderr), what, r.stderr, policy);
+  return r.digest;
+}
+
+/**
+ * Rewrites a repository folder's index.yaml with `helm repo index --merge`: existing entries are kept,
+ * new packages added.
+ *
+ * @throws FastcsError (exit code 9) when Helm fails.
+ */
+export async function updateRepoIndex(helm: Helm, target: Extract<Target, { kind: "repo" }>): Promise<void> {
+  let merge = true;
+  try {
+    await Deno.stat(join(target.dir, "index.yaml"));
+  } catch {
+    merge = false;
+  }
+  const r = await helm.repoIndex(target.dir, target.url, merge);
+  if (r.code !== 0) {
+    throw new FastcsError(`updating ${join(target.dir, "index.yaml")} failed: ${r.stderr.trim()}`, {
+      code: "publish.index",
+      exitCode: ExitCode.publishFailed,
+    });
+  }
+}

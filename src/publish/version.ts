@@ -1,0 +1,119 @@
+// Which version a publish gives the charts: a strict SemVer 2.0.0 release tag (https://semver.org), or
+// for untagged builds `<Chart.yaml version>-<short hash>` with appVersion = hash (a SemVer pre-release,
+// so it sorts before the release it leads to).
+import { semver } from "../deps.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+
+/** Which pre-releases a release tag may carry. `fastcs`: only `-alpha.N`, `-beta.N`, `-rc.N` and no
+ * build metadata (the FastCS CI rule `^[0-9]+\.[0-9]+\.[0-9]+((-alpha|-beta|-rc)\.[0-9]+)?$`). */
+export type PrereleasePolicy = "any" | "none" | "fastcs";
+
+/** Where the release tag came from. */
+export type TagSource = "--tag" | "GITHUB_REF" | "git tag at HEAD";
+
+/** The version every chart of one publish gets. */
+export interface ReleaseVersion {
+  /** Chart version (SemVer 2.0.0, no leading `v`); undefined means "each chart's own version + hash". */
+  version?: string;
+  /** The tag as written, when this is a tagged release. */
+  tag?: string;
+  source?: TagSource;
+  /** Short commit hash, for untagged builds. */
+  hash?: string;
+}
+
+const FASTCS = /^[0-9]+\.[0-9]+\.[0-9]+((-alpha|-beta|-rc)\.[0-9]+)?$/;
+
+/** True when `text` is exactly a SemVer 2.0.0 version: the npm parser accepts it and would not change a
+ * character (it forgives a leading `v` or `=` and spaces, which SemVer does not). */
+export function isStrictSemver(text: string): boolean {
+  const parsed = semver.parse(text);
+  if (!parsed) return false;
+  return parsed.version + (parsed.build.length > 0 ? `+${parsed.build.join(".")}` : "") === text;
+}
+
+/**
+ * Reads a release tag: an optional `refs/tags/` prefix and one leading `v` are dropped; the rest must be
+ * a strict SemVer 2.0.0 version (no leading zeros, no `=`, nothing the npm parser would tidy up), and
+ * fit the pre-release policy.
+ *
+ * @throws FastcsError (exit code 5) naming the tag and the rule it breaks.
+ */
+export function parseReleaseTag(tag: string, policy: PrereleasePolicy, source: string): string {
+  const raw = tag.replace(/^refs\/tags\//, "");
+  const version = raw.replace(/^v(?=\d)/, "");
+  const fail = (why: string, hint: string) =>
+    new FastcsError(`release tag "${raw}" (from ${source}) ${why}`, {
+      code: "publish.tag",
+      exitCode: ExitCode.input,
+      hint,
+    });
+  if (!isStrictSemver(version)) {
+    throw fail(
+      "is not a SemVer 2.0.0 version",
+      "Tag releases as MAJOR.MINOR.PATCH, e.g. 1.2.3 or v1.2.3-rc.1 (https://semver.org).",
+    );
+  }
+  const pre = semver.prerelease(version);
+  if (policy === "none" && (pre || version.includes("+"))) {
+    throw fail(
+      "is a pre-release, and pre-releases are not allowed",
+      "Tag a plain MAJOR.MINOR.PATCH, or pass --prerelease any.",
+    );
+  }
+  if (policy === "fastcs" && !FASTCS.test(version)) {
+    throw fail(
+      "does not match the FastCS rule (-alpha.N, -beta.N or -rc.N pre-releases only)",
+      "Use e.g. 1.2.3 or 1.2.3-rc.1, or pass --prerelease any.",
+    );
+  }
+  return version;
+}
+
+/**
+ * The release tag of this build: `--tag`, else `GITHUB_REF` when it is `refs/tags/…`, else the one
+ * SemVer-looking tag on HEAD; undefined for an untagged build.
+ *
+ * @throws FastcsError (exit code 5) when HEAD carries several release tags.
+ */
+export function findReleaseTag(
+  flag: string | undefined,
+  githubRef: string | undefined,
+  tagsAtHead: string[],
+): { tag: string; source: TagSource } | undefined {
+  if (flag) return { tag: flag, source: "--tag" };
+  if (githubRef?.startsWith("refs/tags/")) return { tag: githubRef, source: "GITHUB_REF" };
+  const releases = tagsAtHead.filter((t) => /^v?\d+\.\d+\.\d+/.test(t));
+  if (releases.length > 1) {
+    throw new FastcsError(`HEAD carries several release tags: ${releases.join(", ")}`, {
+      code: "publish.tag",
+      exitCode: ExitCode.input,
+      hint: "Name the one to publish with --tag.",
+    });
+  }
+  return releases.length === 1 ? { tag: releases[0], source: "git tag at HEAD" } : undefined;
+}
+
+/**
+ * The version of an untagged build: `<base>-<hash>` (FMA's scheme). A hash that is all digits with a
+ * leading zero would not be a valid SemVer identifier, so it gets a `g` prefix, as `git describe` does.
+ *
+ * @throws FastcsError (exit code 5) when `base` (Chart.yaml's version) is not SemVer.
+ */
+export function devVersion(base: string, hash: string, chartYaml: string): string {
+  if (!isStrictSemver(base)) {
+    throw new FastcsError(`${chartYaml}: version "${base}" is not a SemVer 2.0.0 version`, {
+      code: "publish.chart-version",
+      exitCode: ExitCode.input,
+      hint: "Set version: MAJOR.MINOR.PATCH in Chart.yaml.",
+    });
+  }
+  const id = /^0\d*$/.test(hash) ? `g${hash}` : hash;
+  const [main, build] = base.split("+");
+  return `${main}${semver.prerelease(main) ? "." : "-"}${id}${build ? `+${build}` : ""}`;
+}
+
+/** The OCI tag of a chart version: `+` is not allowed in OCI tags, Helm writes `_` instead. */
+export function ociTag(version: string): string {
+  return version.replace(/\+/g, "_");
+}

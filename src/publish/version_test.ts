@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { devVersion, findReleaseTag, ociTag, parseReleaseTag } from "./version.ts";
+
+Deno.test("release tags: strict SemVer 2.0.0 with an optional v and refs/tags/", () => {
+  assert.equal(parseReleaseTag("1.2.3", "any", "--tag"), "1.2.3");
+  assert.equal(parseReleaseTag("v1.2.3-rc.1+build.5", "any", "--tag"), "1.2.3-rc.1+build.5");
+  assert.equal(parseReleaseTag("refs/tags/v2.0.0", "any", "GITHUB_REF"), "2.0.0");
+  for (const bad of ["1.2", "01.2.3", "1.2.3.4", "=1.2.3", "vv1.2.3", "1.2.3-", "latest", "1.2.3-01"]) {
+    assert.throws(() => parseReleaseTag(bad, "any", "--tag"), /is not a SemVer 2\.0\.0 version/, bad);
+  }
+});
+
+Deno.test("pre-release policies, including the FastCS preset", () => {
+  assert.throws(() => parseReleaseTag("1.2.3-rc.1", "none", "--tag"), /pre-releases are not allowed/);
+  assert.equal(parseReleaseTag("1.2.3-beta.2", "fastcs", "--tag"), "1.2.3-beta.2");
+  for (const bad of ["1.2.3-dev.1", "1.2.3-rc1", "1.2.3+build"]) {
+    assert.throws(() => parseReleaseTag(bad, "fastcs", "--tag"), /FastCS rule/, bad);
+  }
+});
+
+Deno.test("the tag comes from --tag, then GITHUB_REF, then the one release tag on HEAD", () => {
+  assert.deepEqual(findReleaseTag("9.9.9", "refs/tags/1.0.0", ["2.0.0"]), { tag: "9.9.9", source: "--tag" });
+  assert.deepEqual(findReleaseTag(undefined, "refs/tags/1.0.0", ["2.0.0"]), {
+    tag: "refs/tags/1.0.0",
+    source: "GITHUB_REF",
+  });
+  assert.deepEqual(findReleaseTag(undefined, "refs/heads/main", ["docs", "v2.0.0"]), {
+    tag: "v2.0.0",
+    source: "git tag at HEAD",
+  });
+  assert.equal(findReleaseTag(undefined, undefined, ["docs"]), undefined);
+  assert.throws(() => findReleaseTag(undefined, undefined, ["1.0.0", "v1.0.1"]), /several release tags/);
+});
+
+Deno.test("untagged builds: <version>-<hash>, valid SemVer even for a numeric hash", () => {
+  assert.equal(devVersion("0.1.0", "3afe8fd", "Chart.yaml"), "0.1.0-3afe8fd");
+  assert.equal(devVersion("1.0.0-rc.1", "3afe8fd", "Chart.yaml"), "1.0.0-rc.1.3afe8fd");
+  assert.equal(devVersion("1.0.0+meta", "0123456", "Chart.yaml"), "1.0.0-g0123456+meta");
+  assert.equal(devVersion("1.0.0", "1234567", "Chart.yaml"), "1.0.0-1234567");
+  assert.throws(
+    () => devVersion("", "abc1234", "charts/x/Chart.yaml"),
+    /charts\/x\/Chart\.yaml: version "" is not a SemVer/,
+  );
+  assert.throws(() => devVersion("v1.0", "abc1234", "Chart.yaml"), /not a SemVer/);
+  assert.equal(ociTag("1.0.0+meta"), "1.0.0_meta");
+});
