@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
-# cache outside the repo, idempotently: a second run only checks that the files are there.
+# cache outside the repo, idempotently: a second run only checks that the files are there. Also makes
+# sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl).
 #
 #   scripts/setup.sh            install everything, print the tool folder
 #   scripts/setup.sh --print    print the tool folder only (no install)
@@ -66,6 +67,24 @@ install_layer() {
   ln -sfn "$dir/helm" "$bin/$name"
 }
 
+# Debian packages the publish tests use: a real OCI registry (distribution 2.8), htpasswd, openssl.
+install_debian() {
+  local missing=()
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v python3 >/dev/null || missing+=(python3)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+  else
+    die "missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]})"
+  fi
+}
+
+install_debian
 install_deno
 install_layer helm3 "$HELM3_VERSION" "$HELM3_LAYER"
 install_layer helm4 "$HELM4_VERSION" "$HELM4_LAYER"

@@ -1,5 +1,6 @@
 // Typed wrappers over the real helm CLI ($HELM_BIN). We never re-implement what Helm does: packaging,
 // registry protocol, credentials (HELM_REGISTRY_CONFIG) and TLS all stay Helm's.
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Runner, RunResult } from "../runtime/runner.ts";
 
 /** TLS and transport options for OCI registries, passed to every registry command. */
@@ -76,13 +77,25 @@ export function classifyRegistryFailure(stderr: string): RegistryFailure {
 
 /** Creates the wrapper for the helm executable `bin` (HELM_BIN), run in `cwd` with `env` added. */
 export function createHelm(run: Runner, bin: string, cwd: string, env: Record<string, string> = {}): Helm {
-  const helm = (args: string[], stdin?: string) => run(bin, args, { cwd, env, stdin });
+  const helm = async (args: string[], stdin?: string) => {
+    const r = await run(bin, args, { cwd, env, stdin });
+    if (r.code === 127) {
+      throw new FastcsError(`cannot run helm (${bin}): ${r.stderr.trim()}`, {
+        code: "helm.missing",
+        exitCode: ExitCode.environment,
+        hint: "Run this as `helm fastcs ...` (Helm sets HELM_BIN), or put helm on PATH.",
+      });
+    }
+    return r;
+  };
+  let known: Promise<{ version: string; major: number }> | undefined;
+  const version = () =>
+    known ??= helm(["version", "--template", "{{.Version}}"]).then((r) => {
+      const text = r.stdout.trim();
+      return { version: text, major: Number(/^v?(\d+)/.exec(text)?.[1] ?? 0) };
+    });
   return {
-    version: async () => {
-      const r = await helm(["version", "--template", "{{.Version}}"]);
-      const version = r.stdout.trim();
-      return { version, major: Number(/^v?(\d+)/.exec(version)?.[1] ?? 0) };
-    },
+    version,
     lint: (chartDir) => helm(["lint", chartDir]),
     dependencyBuild: (chartDir) => helm(["dependency", "build", chartDir]),
     package: async (chartDir, o) => {
@@ -131,17 +144,14 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
       }
       return { ...r, path };
     },
-    registryLogin: (host, username, password, t) =>
-      helm([
-        "registry",
-        "login",
-        host,
-        "--username",
-        username,
-        "--password-stdin",
-        ...(t.insecureSkipTlsVerify || t.plainHttp ? ["--insecure"] : []),
-        ...(t.caFile ? ["--ca-file", t.caFile] : []),
-      ], password),
+    registryLogin: async (host, username, password, t) => {
+      const args = ["registry", "login", host, "--username", username, "--password-stdin"];
+      // Helm 4 has --plain-http for login; Helm 3.17 only --insecure (TLS without verification).
+      if (t.plainHttp && (await version()).major >= 4) args.push("--plain-http");
+      else if (t.plainHttp || t.insecureSkipTlsVerify) args.push("--insecure");
+      if (t.caFile) args.push("--ca-file", t.caFile);
+      return await helm(args, password);
+    },
     repoIndex: (dir, url, merge) => {
       const args = ["repo", "index", dir];
       if (url) args.push("--url", url);

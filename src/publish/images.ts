@@ -52,7 +52,7 @@ export function findImageProblems(source: YamlSource, appVersion: string | undef
             position: source.position(
               nodeStart(problem.at ?? (pair.value as YamlNode) ?? (pair.key as YamlNode)),
             ),
-            path: here.join(".").replace(/\.\[/g, "["),
+            path: [...here, ...(problem.field ? [problem.field] : [])].join(".").replace(/\.\[/g, "["),
             ...problem.found,
           });
           continue;
@@ -68,7 +68,7 @@ export function findImageProblems(source: YamlSource, appVersion: string | undef
 function checkImage(
   value: YamlNode | null | undefined,
   appVersion: string | undefined,
-): { found: Pick<ImageProblem, "reference" | "problem">; at?: YamlNode } | undefined {
+): { found: Pick<ImageProblem, "reference" | "problem">; at?: YamlNode; field?: string } | undefined {
   const text = scalarText(value);
   if (text !== undefined) {
     if (text === "") return undefined;
@@ -97,6 +97,7 @@ function checkImage(
     return {
       found: { reference: `${reference}:latest`, problem: "uses :latest" },
       at: tagPair.value as YamlNode,
+      field: "tag",
     };
   }
   if (tag === "") {
@@ -104,12 +105,14 @@ function checkImage(
       return {
         found: { reference: `${reference} (tag empty, chart has no appVersion)`, problem: "has no tag" },
         at: tagPair.value as YamlNode,
+        field: "tag",
       };
     }
     if (appVersion === "latest") {
       return {
         found: { reference: `${reference}:latest (from appVersion)`, problem: "uses :latest" },
         at: tagPair.value as YamlNode,
+        field: "tag",
       };
     }
   }

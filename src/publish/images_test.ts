@@ -31,7 +31,7 @@ Deno.test("images with :latest or no tag are found with position and path", () =
   assert.deepEqual(
     problems.map((p) => `${p.position.line}:${p.position.column} ${p.path} ${p.reference} ${p.problem}`),
     [
-      "3:8 image nginx:latest uses :latest",
+      "3:8 image.tag nginx:latest uses :latest",
       "5:10 sidecar.image busybox has no tag",
       "11:3 debugImage x has no tag",
       "13:12 jobs[0].image registry:5000/tools/cli has no tag",

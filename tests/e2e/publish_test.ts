@@ -1,0 +1,358 @@
+// helm fastcs publish against a real OCI registry (Debian docker-registry), real git repositories and the
+// real Helm 3 and 4.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, run, type RunResult, tool, toolsBin } from "../helpers.ts";
+import { createTestRepo, type TestRepo } from "../support/git_repo.ts";
+import { startRegistry, type TestRegistry } from "../support/registry.ts";
+
+async function envFor(helm: "helm3" | "helm4"): Promise<Record<string, string>> {
+  const home = await Deno.makeTempDir({ prefix: "fastcs-helm-home-" });
+  return {
+    HELM_BIN: tool(helm),
+    HELM_DATA_HOME: join(home, "data"),
+    HELM_CONFIG_HOME: join(home, "config"),
+    HELM_CACHE_HOME: join(home, "cache"),
+    HELM_REGISTRY_CONFIG: join(home, "registry.json"),
+    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+    GITHUB_REF: "",
+  };
+}
+
+function publish(repo: TestRepo, env: Record<string, string>, ...args: string[]): Promise<RunResult> {
+  return cli(["publish", ...args], { cwd: repo.dir, env });
+}
+
+async function showChart(
+  env: Record<string, string>,
+  registry: TestRegistry,
+  chart: string,
+  version: string,
+): Promise<Record<string, string>> {
+  const r = await run(env.HELM_BIN, [
+    "show",
+    "chart",
+    `${registry.base}/${chart}`,
+    "--version",
+    version,
+    "--plain-http",
+  ], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return Object.fromEntries(
+    r.stdout.split("\n").filter((l) => /^\w+: /.test(l)).map((
+      l,
+    ) => [l.split(": ")[0], l.split(": ").slice(1).join(": ").replace(/^"|"$/g, "")]),
+  );
+}
+
+for (const helm of ["helm3", "helm4"] as const) {
+  Deno.test(`${helm}: untagged, tagged, rerun and a changed chart under a published version`, async () => {
+    const registry = await startRegistry();
+    try {
+      const env = await envFor(helm);
+      const repo = await createTestRepo();
+      const hash = await repo.git("rev-parse", "--short", "HEAD");
+      const dev = await publish(
+        repo,
+        env,
+        "--oci",
+        registry.base.replace("charts", "Charts"),
+        "--plain-http",
+      );
+      assert.equal(dev.code, 0, dev.stderr);
+      assert.match(
+        dev.stdout,
+        new RegExp(
+          `fastcs +0\\.1\\.0-${hash} +oci://${registry.host}/charts/fastcs:0\\.1\\.0-${hash} +sha256:\\w+ +pushed`,
+        ),
+      );
+      const devChart = await showChart(env, registry, "fastcs", `0.1.0-${hash}`);
+      assert.deepEqual([devChart.version, devChart.appVersion], [`0.1.0-${hash}`, hash]);
+
+      await repo.git("tag", "v1.2.3");
+      const tagged = await publish(repo, env, "--oci", registry.base, "--plain-http", "-o", "json");
+      assert.equal(tagged.code, 0, tagged.stderr);
+      const report = JSON.parse(tagged.stdout);
+      assert.deepEqual(report.version, { tag: "v1.2.3", source: "git tag at HEAD", hash });
+      assert.equal(report.results[0].status, "pushed");
+      assert.match(report.results[0].digest, /^sha256:[0-9a-f]{64}$/);
+      assert.deepEqual([(await showChart(env, registry, "fastcs", "1.2.3")).appVersion], ["1.2.3"]);
+
+      const again = await publish(repo, env, "--oci", registry.base, "--plain-http");
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /fastcs +1\.2\.3 .* already published/);
+      assert.deepEqual(await registry.tags("charts/fastcs"), [`0.1.0-${hash}`, "1.2.3"]);
+
+      const before = await run("find", [registry.storage, "-type", "f"]);
+      await repo.write("charts/fastcs/templates/extra.yaml", "# a change\n");
+      await repo.commit("change");
+      const taken = await publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", "1.2.3");
+      assert.equal(taken.code, 8, taken.stderr);
+      assert.match(taken.stderr, /fastcs:1\.2\.3: version 1\.2\.3 is already published with other content/);
+      assert.match(taken.stderr, /nothing was pushed/);
+      assert.equal(
+        (await run("find", [registry.storage, "-type", "f"])).stdout,
+        before.stdout,
+        "the registry is untouched",
+      );
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  Deno.test(`${helm}: refusals (:latest, dirty tree, off-branch) push nothing; dry run pushes nothing`, async () => {
+    const registry = await startRegistry();
+    try {
+      const env = await envFor(helm);
+      const repo = await createTestRepo();
+      const values = await Deno.readTextFile(join(repo.dir, "charts/fastcs/values.yaml"));
+      await repo.write("charts/fastcs/values.yaml", values.replace('  tag: "" #', "  tag: latest #"));
+      await repo.commit("latest image");
+      const latest = await publish(repo, env, "--oci", registry.base, "--plain-http", "--skip-schema-check");
+      assert.equal(latest.code, 8);
+      assert.match(
+        latest.stderr,
+        /chart fastcs: charts\/fastcs\/values\.yaml:\d+:8: image\.tag: image ghcr\.io\/diamondlightsource\/fastcs-example:latest uses :latest; pin a version \(or pass --allow-latest\)/,
+      );
+
+      await repo.write("charts/fastcs/values.yaml", values);
+      await repo.commit("pinned");
+      await repo.write("notes.txt", "uncommitted\n");
+      const dirty = await publish(repo, env, "--oci", registry.base, "--plain-http");
+      assert.equal(dirty.code, 8);
+      assert.match(dirty.stderr, /uncommitted changes \(notes\.txt\).*--allow-dirty/);
+      const allowed = await publish(
+        repo,
+        env,
+        "--oci",
+        registry.base,
+        "--plain-http",
+        "--allow-dirty",
+        "--dry-run",
+      );
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.match(allowed.stdout, /would push/);
+      assert.match(allowed.stderr, /dry run: nothing was pushed/);
+
+      await Deno.remove(join(repo.dir, "notes.txt"));
+      await repo.git("checkout", "-q", "-b", "feature");
+      await repo.commit("feature work");
+      const branch = await publish(repo, env, "--oci", registry.base, "--plain-http");
+      assert.equal(branch.code, 8);
+      assert.match(branch.stderr, /is not on the release branch main/);
+      assert.deepEqual(await registry.tags("charts/fastcs"), []);
+    } finally {
+      await registry.stop();
+    }
+  });
+}
+
+Deno.test("bad input: an invalid tag or a chart without a version exits 5 before anything else", async () => {
+  const registry = await startRegistry();
+  try {
+    const env = await envFor("helm4");
+    const repo = await createTestRepo();
+    const tag = await publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", "1.2");
+    assert.equal(tag.code, 5);
+    assert.match(tag.stderr, /release tag "1\.2" \(from --tag\) is not a SemVer 2\.0\.0 version/);
+    await repo.write(
+      "charts/fastcs/Chart.yaml",
+      (await Deno.readTextFile(join(repo.dir, "charts/fastcs/Chart.yaml"))).replace(/^version: .*\n/m, ""),
+    );
+    await repo.commit("no version");
+    const noVersion = await publish(repo, env, "--oci", registry.base, "--plain-http");
+    assert.equal(noVersion.code, 5);
+    assert.match(noVersion.stderr, /charts\/fastcs\/Chart\.yaml: version "" is not a SemVer 2\.0\.0 version/);
+    const badRef = await publish(repo, env, "--oci", "https://example.org/x");
+    assert.equal(badRef.code, 2);
+    assert.deepEqual(await registry.tags("charts/fastcs"), []);
+  } finally {
+    await registry.stop();
+  }
+});
+
+Deno.test("artifacts: packages, schemas with links resolved, SHA256SUMS that verifies, a manifest", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  await repo.git("tag", "2.0.0");
+  const out = join(repo.dir, "..", `artifacts-${crypto.randomUUID()}`);
+  const r = await publish(repo, env, "--artifacts", out);
+  assert.equal(r.code, 0, r.stderr);
+  const files = (await Array.fromAsync(Deno.readDir(out))).map((e) => e.name).sort();
+  assert.deepEqual(files, [
+    "SHA256SUMS",
+    "fastcs-2.0.0.tgz",
+    "fastcs-service.schema.json",
+    "fastcs-values.schema.json",
+    "publish-manifest.json",
+  ]);
+  assert.equal((await Deno.lstat(join(out, "fastcs-values.schema.json"))).isSymlink, false);
+  const sums = await run("sha256sum", ["-c", "SHA256SUMS"], { cwd: out });
+  assert.equal(sums.code, 0, sums.stdout + sums.stderr);
+  const manifest = JSON.parse(await Deno.readTextFile(join(out, "publish-manifest.json")));
+  assert.equal(manifest.version.tag, "2.0.0");
+});
+
+Deno.test("credentials: refused without them (saying which were tried), used from the environment, never shown", async () => {
+  const registry = await startRegistry({ auth: true });
+  try {
+    const env = await envFor("helm4");
+    const repo = await createTestRepo();
+    const anonymous = await publish(repo, env, "--oci", registry.base, "--plain-http", "--retries", "0");
+    assert.equal(anonymous.code, 9, anonymous.stderr);
+    assert.match(anonymous.stderr, /refused the credentials tried: the registry config .*registry\.json/);
+    const withLogin = await publish(
+      repo,
+      { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+      "--oci",
+      registry.base,
+      "--plain-http",
+      "--registry-username",
+      registry.username!,
+    );
+    assert.equal(withLogin.code, 0, withLogin.stderr);
+    assert.match(withLogin.stdout, /pushed/);
+    assert.ok(!(withLogin.stdout + withLogin.stderr + anonymous.stderr).includes(registry.password!));
+  } finally {
+    await registry.stop();
+  }
+});
+
+Deno.test("TLS with a self-signed certificate: trusted with --ca-file, refused without", async () => {
+  const registry = await startRegistry({ tls: true });
+  try {
+    const env = await envFor("helm4");
+    const repo = await createTestRepo();
+    const untrusted = await publish(repo, env, "--oci", registry.base, "--retries", "0");
+    assert.equal(untrusted.code, 9);
+    assert.match(untrusted.stderr, /x509|certificate/);
+    const trusted = await publish(repo, env, "--oci", registry.base, "--ca-file", registry.caFile!);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.deepEqual((await registry.tags("charts/fastcs")).length, 1);
+  } finally {
+    await registry.stop();
+  }
+});
+
+Deno.test("an unreachable registry fails after bounded retries, nothing pushed", async () => {
+  const registry = await startRegistry();
+  await registry.stop();
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  const r = await publish(repo, env, "--oci", registry.base, "--plain-http", "--retries", "1");
+  assert.equal(r.code, 9);
+  assert.match(r.stderr, /registry unreachable, retrying \(1\/1\)/);
+  assert.match(r.stderr, /Gave up after 2 attempt\(s\)/);
+});
+
+Deno.test("a registry that dies mid-run: truthful summary, then a rerun completes without duplicates", async () => {
+  const registry = await startRegistry();
+  try {
+    const env = await envFor("helm4");
+    const repo = await createTestRepo(3);
+    await repo.git("tag", "3.0.0");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--frozen",
+        "--cached-only",
+        "--config",
+        join(import.meta.dirname!, "../../deno.json"),
+        join(import.meta.dirname!, "../../src/main.ts"),
+        "publish",
+        "--oci",
+        registry.base,
+        "--plain-http",
+        "--concurrency",
+        "1",
+        "--retries",
+        "0",
+        "-o",
+        "json",
+      ],
+      cwd: repo.dir,
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Kill the registry as soon as the first chart has landed.
+    for (let i = 0; i < 600; i++) {
+      const landed = (await Promise.all(["extra-1", "extra-2", "extra-3", "fastcs"].map((c) =>
+        registry.tags(`charts/${c}`)
+      ))).flat();
+      if (landed.length > 0) {
+        break;
+      }
+      await new Promise((r) =>
+        setTimeout(r, 25)
+      );
+    }
+    await registry.stop();
+    const out = await child.output();
+    const report = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(out.code, 9);
+    const statuses = report.results.map((r: { status: string }) => r.status);
+    assert.ok(statuses.includes("pushed") && statuses.includes("failed"), statuses.join(","));
+    const pushedFirst = report.results.filter((r: { status: string }) => r.status === "pushed").map((
+      r: { chart: string },
+    ) => r.chart);
+
+    await registry.start();
+    const rerun = await publish(repo, env, "--oci", registry.base, "--plain-http", "-o", "json");
+    assert.equal(rerun.code, 0, rerun.stderr);
+    for (const r of JSON.parse(rerun.stdout).results) {
+      assert.equal(r.status, pushedFirst.includes(r.chart) ? "already published" : "pushed", r.chart);
+    }
+    for (const c of ["extra-1", "extra-2", "extra-3", "fastcs"]) {
+      assert.deepEqual(await registry.tags(`charts/${c}`), ["3.0.0"]);
+    }
+  } finally {
+    await registry.stop();
+  }
+});
+
+Deno.test("a classic repository folder: two releases, served over HTTP, both found by helm search repo", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    try {
+      return new Response(await Deno.readFile(join(site, new URL(req.url).pathname)));
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    for (const tag of ["1.0.0", "1.1.0"]) {
+      await repo.git("tag", tag);
+      const r = await publish(repo, env, "--repo-dir", site, "--repo-url", url);
+      assert.equal(r.code, 0, r.stderr);
+      await repo.commit(`after ${tag}`);
+    }
+    const again = await publish(
+      repo,
+      env,
+      "--repo-dir",
+      site,
+      "--repo-url",
+      url,
+      "--tag",
+      "1.0.0",
+      "--allow-any-branch",
+    );
+    assert.match(again.stdout + again.stderr, /already published with other content|already published/);
+    const helm = (...args: string[]) => run(env.HELM_BIN, args, { env });
+    assert.equal((await helm("repo", "add", "fastcs-test", url)).code, 0);
+    const search = await helm("search", "repo", "fastcs-test/fastcs", "--versions", "-o", "json");
+    assert.equal(search.code, 0, search.stderr);
+    assert.deepEqual(JSON.parse(search.stdout).map((e: { version: string }) => e.version), [
+      "1.1.0",
+      "1.0.0",
+    ]);
+  } finally {
+    await server.shutdown();
+  }
+});
