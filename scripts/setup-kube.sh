@@ -34,6 +34,7 @@ build_kube() {
   local dir="$work/kube"
   mkdir -p "$dir"
   local minor=${KUBE_VERSION#*.}
+  minor=${minor%%.*}
   # k8s.io/kubernetes replaces its staging modules by local paths, which `go install` refuses; a
   # wrapper module that requires it and pins every staging module to the matching v0.x release builds.
   local gomod
@@ -43,7 +44,7 @@ build_kube() {
     echo "module fastcs.local/kubebuild"
     echo "go 1.24"
     echo "require k8s.io/kubernetes v$KUBE_VERSION"
-    sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 v0.'"$minor"'#p' "$gomod"
+    sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 v0.'"${KUBE_VERSION#*.}"'#p' "$gomod"
   } >"$dir/go.mod"
   cat >"$dir/tools.go" <<'GO'
 //go:build tools
@@ -57,10 +58,16 @@ import (
 )
 GO
   (cd "$dir" && go mod tidy -e >/dev/null 2>&1 || true)
+  # Stamp the version as the release build does; without it the server reports v0.0.0-master, which
+  # clients that compare versions (Helm's kubeVersion checks) cannot parse.
+  local stamp="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    stamp="$stamp -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=${KUBE_VERSION%%.*} -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
   for c in kube-apiserver kube-controller-manager kube-scheduler; do
     if [ ! -x "$bin/$c" ]; then
       say "  go build $c"
-      (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c") && mv "$bin/$c.tmp" "$bin/$c" ||
+      (cd "$dir" && go build -trimpath -ldflags "$ldflags$stamp" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c") && mv "$bin/$c.tmp" "$bin/$c" ||
         die "building $c failed (see the go output above)"
     fi
   done
@@ -99,6 +106,7 @@ build_kwok() {
 build_etcd
 build_kwok
 build_kube
+"$bin/kube-apiserver" --version | grep -q "v$KUBE_VERSION" || die "kube-apiserver does not report v$KUBE_VERSION (remove $bin and rebuild)"
 "$bin/kube-apiserver" --version >&2
 "$bin/etcd" --version | head -n 1 >&2
 say "control plane binaries ready in $bin"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs the real tools (scripts/setup.sh, idempotent), then runs format, lint and
-# type checks and every test (unit, CLI, real Helm 3 and 4). Extra arguments go to `deno test`
+# The test command: installs the real tools (scripts/setup.sh and scripts/setup-kube.sh, idempotent),
+# then runs format, lint and type checks and every test (unit, CLI, real Helm 3 and 4, a real OCI
+# registry, a real Kubernetes API server with simulated nodes). Extra arguments go to `deno test`
 # (e.g. scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(scripts/setup.sh)
+scripts/setup-kube.sh >/dev/null   # the local Kubernetes control plane of the cluster tests
 export PATH="$bin:$PATH" NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 
 echo "== deno $(deno --version | head -n 1 | cut -d' ' -f2), $(helm3 version --short), $(helm4 version --short)"
