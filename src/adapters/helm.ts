@@ -25,13 +25,15 @@ export interface SignOptions {
 export interface Helm {
   /** `helm version`: e.g. `v4.1.4`, and the major version. */
   version(): Promise<{ version: string; major: number }>;
-  lint(chartDir: string): Promise<RunResult>;
+  /** `helm lint` of several charts in one process; {@link lintSections} splits its report per chart. */
+  lint(chartDirs: string[]): Promise<RunResult>;
   dependencyBuild(chartDir: string): Promise<RunResult>;
-  /** `helm package`; returns the path of the written .tgz. */
+  /** `helm package` of several charts in one process, all with the same version and appVersion;
+   * returns the paths of the written .tgz files, in Helm's order. */
   package(
-    chartDir: string,
+    chartDirs: string[],
     options: { version: string; appVersion: string; destination: string; sign?: SignOptions },
-  ): Promise<RunResult & { path?: string }>;
+  ): Promise<RunResult & { paths: string[] }>;
   /** `helm push`; returns the manifest digest Helm reports. */
   push(tgz: string, ociBase: string, transport: RegistryTransport): Promise<RunResult & { digest?: string }>;
   /** `helm pull oci://… --version` into `destination`; returns the path of the .tgz. */
@@ -50,6 +52,16 @@ export interface Helm {
   ): Promise<RunResult>;
   /** `helm repo index DIR --merge DIR/index.yaml [--url URL]`. */
   repoIndex(dir: string, url: string | undefined, merge: boolean): Promise<RunResult>;
+}
+
+/** Splits the report of a multi-chart `helm lint` into the part of each chart folder (`==> Linting DIR`). */
+export function lintSections(output: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const part of output.split(/^==> Linting /m).slice(1)) {
+    const [dir, ...rest] = part.split("\n");
+    sections.set(dir.trim(), rest.join("\n").trim());
+  }
+  return sections;
 }
 
 function transportFlags(t: RegistryTransport): string[] {
@@ -96,12 +108,12 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
     });
   return {
     version,
-    lint: (chartDir) => helm(["lint", chartDir]),
+    lint: (chartDirs) => helm(["lint", ...chartDirs]),
     dependencyBuild: (chartDir) => helm(["dependency", "build", chartDir]),
-    package: async (chartDir, o) => {
+    package: async (chartDirs, o) => {
       const args = [
         "package",
-        chartDir,
+        ...chartDirs,
         "--version",
         o.version,
         "--app-version",
@@ -114,8 +126,8 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
         if (o.sign.passphraseFile) args.push("--passphrase-file", o.sign.passphraseFile);
       }
       const r = await helm(args);
-      const path = /saved it to: (.+\.tgz)/.exec(r.stdout + r.stderr)?.[1]?.trim();
-      return { ...r, path };
+      const paths = [...(r.stdout + r.stderr).matchAll(/saved it to: (.+\.tgz)/g)].map((m) => m[1].trim());
+      return { ...r, paths };
     },
     push: async (tgz, ociBase, t) => {
       const r = await helm(["push", tgz, ociBase, ...transportFlags(t)]);

@@ -3,7 +3,7 @@
 // a release behind and a rerun after a failure completes the release without duplicates.
 import { basename, join, resolve } from "node:path";
 import { createGit } from "../adapters/git.ts";
-import type { Helm, RegistryTransport, SignOptions } from "../adapters/helm.ts";
+import { type Helm, lintSections, type RegistryTransport, type SignOptions } from "../adapters/helm.ts";
 import { parseDocument, pLimit } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
@@ -123,89 +123,23 @@ export async function publishCharts(
     throw new FastcsError("every chart is excluded", { code: "publish.no-charts", exitCode: ExitCode.usage });
   }
 
-  // 1. Version and git state.
+  // 1. The version, then every check; packaging (which publishes nothing) runs alongside the checks.
   const git = createGit(ctx.run, options.chartsDir);
   const found = findReleaseTag(options.tag, Deno.env.get("GITHUB_REF"), await git.tagsAtHead());
   const release = found ? parseReleaseTag(found.tag, options.prerelease, found.source) : undefined;
   const hash = await git.shortHead();
-  const refusals: string[] = [];
-  const changes = await git.changes();
-  if (changes.length > 0 && !options.allowDirty) {
-    refusals.push(
-      `the working tree has uncommitted changes (${changes.slice(0, 3).map((l) => l.slice(3)).join(", ")}${
-        changes.length > 3 ? ", ..." : ""
-      }); commit or stash them, or pass --allow-dirty`,
-    );
-  }
-  if (!options.allowAnyBranch && !(await git.headOnBranch(options.branch))) {
-    refusals.push(
-      `HEAD (${hash}) is not on the release branch ${options.branch}; merge it first, or pass --branch or --allow-any-branch`,
-    );
-  }
-
-  // 2. Per chart: version, images, lint (on a copy, so the working tree is never touched).
-  const staged: { chart: ChartInfo; version: string; appVersion: string; dir: string }[] = [];
-  for (const chart of charts) {
-    const chartYaml = display(join(chart.dir, "Chart.yaml"));
-    const version = release ?? options.devVersion ?? devVersion(chart.version ?? "", hash, chartYaml);
-    const appVersion = options.appVersion ??
-      (options.keepAppVersion ? await ownAppVersion(chart) ?? version : release ? release : hash);
-    const dir = join(scratch, "charts", basename(chart.dir));
-    await Deno.mkdir(join(scratch, "charts"), { recursive: true });
-    const cp = await ctx.run("cp", ["-a", chart.dir, dir], { cwd: ctx.cwd });
-    if (cp.code !== 0) {
-      throw new FastcsError(`cannot copy ${display(chart.dir)}: ${cp.stderr}`, {
-        code: "io.copy",
-        exitCode: ExitCode.environment,
-      });
-    }
-    staged.push({ chart, version, appVersion, dir });
-    if (!options.allowLatest) {
-      for (const problem of await imageProblems(chart, appVersion, display)) {
-        refusals.push(`chart ${chart.name}: ${problem}`);
-      }
-    }
-    if (chart.dependencies.length > 0) {
-      const dep = await helm.dependencyBuild(dir);
-      if (dep.code !== 0) {
-        refusals.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
-      }
-    }
-    if (!options.skipLint) {
-      const lint = await helm.lint(dir);
-      if (lint.code !== 0) {
-        refusals.push(`chart ${chart.name}: helm lint failed:\n${indent(lint.stdout + lint.stderr)}`);
-      }
-    }
-  }
-  // Charts that keep a generated schema (or configure one) must have it up to date.
-  const withSchemas = [];
-  for (const c of charts) {
-    if (await exists(join(c.dir, "values.schema.json")) || await exists(join(c.dir, ".schema.yaml"))) {
-      withSchemas.push(c.name);
-    }
-  }
-  if (!options.skipSchemaCheck && withSchemas.length > 0) {
-    const schemasDir = resolve(options.chartsDir, "..", "schemas");
-    const plan = await planSchemas({
-      cwd: ctx.cwd,
-      chartsDir: options.chartsDir,
-      schemasDir: await exists(schemasDir) ? schemasDir : undefined,
-      overrides: {},
-      only: withSchemas,
-      warn: () => {},
-      display,
-      fetchRef: () => Promise.reject(new Error("offline")),
-    });
-    const stale = await checkPlan(plan);
-    if (stale.length > 0) {
-      refusals.push(
-        `schemas are out of date (${
-          stale.map((s) => `${display(s.path)}: ${s.reason}`).join("; ")
-        }); run helm fastcs schema and commit, or pass --skip-schema-check`,
-      );
-    }
-  }
+  const limit = pLimit(options.concurrency);
+  const step = { ctx, helm, options, scratch, display, limit };
+  const [gitProblems, staged] = await Promise.all([
+    gitRefusals(git, options, hash),
+    stageCharts(step, charts, release, hash),
+  ]);
+  const [lintProblems, schemaProblems, prepared] = await Promise.all([
+    options.skipLint ? [] : lintRefusals(helm, staged),
+    options.skipSchemaCheck ? [] : schemaRefusals(step, charts),
+    packageCharts(step, staged),
+  ]);
+  const refusals = [...gitProblems, ...staged.flatMap((s) => s.problems), ...lintProblems, ...schemaProblems];
   if (refusals.length > 0) {
     throw new FastcsError(`publish refused, nothing was pushed (${refusals.length} problem(s))`, {
       code: "publish.refused",
@@ -214,54 +148,7 @@ export async function publishCharts(
       hint: "Each problem names its override flag; fix the cause rather than overriding where you can.",
     });
   }
-
-  // 3. Package everything.
-  if (options.login) {
-    for (const target of options.targets) {
-      if (target.kind !== "oci") continue;
-      const host = target.base.slice("oci://".length).split("/")[0];
-      const r = await helm.registryLogin(
-        host,
-        options.login.username,
-        options.login.password,
-        target.transport,
-      );
-      if (r.code !== 0) {
-        throw new FastcsError(
-          `helm registry login ${host} as ${options.login.username} failed: ${lastLine(r.stderr)}`,
-          {
-            code: "publish.login",
-            exitCode: ExitCode.publishFailed,
-            hint: "Check the username and the password given on stdin or in HELM_FASTCS_REGISTRY_PASSWORD.",
-          },
-        );
-      }
-    }
-  }
-  const packages = join(scratch, "packages");
-  await Deno.mkdir(packages, { recursive: true });
-  const prepared: Prepared[] = [];
-  for (const s of staged) {
-    const p = await helm.package(s.dir, {
-      version: s.version,
-      appVersion: s.appVersion,
-      destination: packages,
-      sign: options.sign,
-    });
-    if (p.code !== 0 || !p.path) {
-      throw new FastcsError(`chart ${s.chart.name}: helm package failed: ${lastLine(p.stderr)}`, {
-        code: "publish.package",
-        exitCode: ExitCode.refused,
-      });
-    }
-    prepared.push({
-      chart: s.chart,
-      version: s.version,
-      appVersion: s.appVersion,
-      tgz: p.path,
-      contentDigest: await chartContentDigest(p.path),
-    });
-  }
+  if (options.login) await login(helm, options.targets, options.login);
 
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
   const policy: RetryPolicy = {
@@ -274,10 +161,9 @@ export async function publishCharts(
       }`,
     log: (m) => ctx.log.info(m),
   };
-  const jobs: { p: Prepared; target: Target; result: PublishResult }[] = [];
-  const conflicts: string[] = [];
-  for (const p of prepared) {
-    for (const target of options.targets) {
+  const pairs = prepared.flatMap((p) => options.targets.map((target) => ({ p, target })));
+  const jobs = await Promise.all(pairs.map(({ p, target }) =>
+    limit(async () => {
       const existing = await existingAt(
         helm,
         target,
@@ -295,16 +181,13 @@ export async function publishCharts(
         contentDigest: p.contentDigest,
         status: existing.state === "same" ? "already published" : options.dryRun ? "would push" : "skipped",
       };
-      if (existing.state === "different") {
-        if (!options.force) {
-          conflicts.push(
-            `${result.reference}: version ${p.version} is already published with other content: ${existing.detail}`,
-          );
-        } else if (options.dryRun) result.status = "would push";
-      }
-      jobs.push({ p, target, result });
-    }
-  }
+      const conflict = existing.state === "different"
+        ? `${result.reference}: version ${p.version} is already published with other content: ${existing.detail}`
+        : undefined;
+      return { p, target, result, conflict };
+    })
+  ));
+  const conflicts = options.force ? [] : jobs.flatMap((j) => (j.conflict ? [j.conflict] : []));
   if (conflicts.length > 0) {
     throw new FastcsError("publish refused, nothing was pushed: a published version is never overwritten", {
       code: "publish.overwrite",
@@ -322,7 +205,6 @@ export async function publishCharts(
   if (options.dryRun) return report;
 
   // 5. Push, concurrently with a bound; every failure is recorded and the rest goes on.
-  const limit = pLimit(options.concurrency);
   await Promise.all(
     jobs.filter((j) => j.result.status !== "already published").map((j) =>
       limit(async () => {
@@ -357,6 +239,192 @@ export async function publishCharts(
     report.artifacts = await collectArtifacts(options.artifacts, prepared, report, options.chartsDir);
   }
   return report;
+}
+
+interface Step {
+  ctx: Context;
+  helm: Helm;
+  options: PublishOptions;
+  scratch: string;
+  display: (p: string) => string;
+  limit: ReturnType<typeof pLimit>;
+}
+
+interface Staged {
+  chart: ChartInfo;
+  version: string;
+  appVersion: string;
+  /** The folder to lint and package: the chart's own, or a copy where dependencies were built. */
+  dir: string;
+  problems: string[];
+}
+
+async function gitRefusals(
+  git: ReturnType<typeof createGit>,
+  options: PublishOptions,
+  hash: string,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const [changes, onBranch] = await Promise.all([
+    git.changes(),
+    options.allowAnyBranch ? Promise.resolve(true) : git.headOnBranch(options.branch),
+  ]);
+  if (changes.length > 0 && !options.allowDirty) {
+    const some = changes.slice(0, 3).map((l) => l.slice(3)).join(", ") + (changes.length > 3 ? ", ..." : "");
+    problems.push(
+      `the working tree has uncommitted changes (${some}); commit or stash them, or pass --allow-dirty`,
+    );
+  }
+  if (!onBranch) {
+    problems.push(
+      `HEAD (${hash}) is not on the release branch ${options.branch}; merge it first, or pass --branch or --allow-any-branch`,
+    );
+  }
+  return problems;
+}
+
+/** Versions, image policy and dependencies of every chart, concurrently within the push bound. */
+async function stageCharts(
+  step: Step,
+  charts: ChartInfo[],
+  release: string | undefined,
+  hash: string,
+): Promise<Staged[]> {
+  const { ctx, helm, options, scratch, display } = step;
+  await Deno.mkdir(join(scratch, "charts"), { recursive: true });
+  return await Promise.all(charts.map((chart) =>
+    step.limit(async () => {
+      const problems: string[] = [];
+      const version = release ?? options.devVersion ??
+        devVersion(chart.version ?? "", hash, display(join(chart.dir, "Chart.yaml")));
+      const appVersion = options.appVersion ??
+        (options.keepAppVersion ? await ownAppVersion(chart) ?? version : release ?? hash);
+      if (!options.allowLatest) {
+        for (const problem of await imageProblems(chart, appVersion, display)) {
+          problems.push(`chart ${chart.name}: ${problem}`);
+        }
+      }
+      // helm dependency build writes into the chart folder: give it a copy, never the working tree.
+      let dir = chart.dir;
+      if (chart.dependencies.length > 0) {
+        dir = join(scratch, "charts", basename(chart.dir));
+        const cp = await ctx.run("cp", ["-a", chart.dir, dir], { cwd: ctx.cwd });
+        if (cp.code !== 0) {
+          throw new FastcsError(`cannot copy ${display(chart.dir)}: ${cp.stderr}`, {
+            code: "io.copy",
+            exitCode: ExitCode.environment,
+          });
+        }
+        const dep = await helm.dependencyBuild(dir);
+        if (dep.code !== 0) {
+          problems.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
+        }
+      }
+      return { chart, version, appVersion, dir, problems };
+    })
+  ));
+}
+
+/** One helm process lints every chart (start-up dominates the cost of linting one chart). */
+async function lintRefusals(helm: Helm, staged: Staged[]): Promise<string[]> {
+  const lint = await helm.lint(staged.map((s) => s.dir));
+  if (lint.code === 0) return [];
+  const sections = lintSections(lint.stdout + lint.stderr);
+  const failed = staged.filter((s) => /\[ERROR\]|Error:/.test(sections.get(s.dir) ?? ""));
+  if (failed.length === 0) return [`helm lint failed:\n${indent(lint.stdout + lint.stderr)}`];
+  return failed.map((s) => `chart ${s.chart.name}: helm lint failed:\n${indent(sections.get(s.dir)!)}`);
+}
+
+/** Charts that keep a generated schema (or configure one) must have it up to date. */
+async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<string[]> {
+  const withSchemas = [];
+  for (const c of charts) {
+    if (await exists(join(c.dir, "values.schema.json")) || await exists(join(c.dir, ".schema.yaml"))) {
+      withSchemas.push(c.name);
+    }
+  }
+  if (withSchemas.length === 0) return [];
+  const schemasDir = resolve(step.options.chartsDir, "..", "schemas");
+  const plan = await planSchemas({
+    cwd: step.ctx.cwd,
+    chartsDir: step.options.chartsDir,
+    schemasDir: await exists(schemasDir) ? schemasDir : undefined,
+    overrides: {},
+    only: withSchemas,
+    warn: () => {},
+    display: step.display,
+    fetchRef: () => Promise.reject(new Error("offline")),
+  });
+  const stale = await checkPlan(plan);
+  if (stale.length === 0) return [];
+  const list = stale.map((s) => `${step.display(s.path)}: ${s.reason}`).join("; ");
+  return [
+    `schemas are out of date (${list}); run helm fastcs schema and commit, or pass --skip-schema-check`,
+  ];
+}
+
+/** Packages every chart: one helm process per (version, appVersion), so a tag release is one process. */
+async function packageCharts(step: Step, staged: Staged[]): Promise<Prepared[]> {
+  const packages = join(step.scratch, "packages");
+  await Deno.mkdir(packages, { recursive: true });
+  const groups = new Map<string, Staged[]>();
+  for (const s of staged) {
+    groups.set(`${s.version}\0${s.appVersion}`, [...(groups.get(`${s.version}\0${s.appVersion}`) ?? []), s]);
+  }
+  const packaged = new Map<string, string>();
+  await Promise.all([...groups.values()].map((group) =>
+    step.limit(async () => {
+      const names = group.map((s) => s.chart.name).join(", ");
+      const destination = await Deno.makeTempDir({ dir: packages });
+      const p = await step.helm.package(group.map((s) => s.dir), {
+        version: group[0].version,
+        appVersion: group[0].appVersion,
+        destination,
+        sign: step.options.sign,
+      });
+      for (const s of group) {
+        const path = p.paths.find((x) => basename(x) === `${s.chart.name}-${s.version}.tgz`);
+        if (p.code !== 0 || !path) {
+          throw new FastcsError(
+            `helm package failed for ${names}: ${lastLine(p.stderr) || "no package written"}`,
+            {
+              code: "publish.package",
+              exitCode: ExitCode.refused,
+            },
+          );
+        }
+        packaged.set(s.chart.name, path);
+      }
+    })
+  ));
+  return await Promise.all(staged.map(async (s) => {
+    const tgz = packaged.get(s.chart.name)!;
+    return {
+      chart: s.chart,
+      version: s.version,
+      appVersion: s.appVersion,
+      tgz,
+      contentDigest: await chartContentDigest(tgz),
+    };
+  }));
+}
+
+async function login(helm: Helm, targets: Target[], credentials: { username: string; password: string }) {
+  for (const target of targets) {
+    if (target.kind !== "oci") continue;
+    const host = target.base.slice("oci://".length).split("/")[0];
+    const r = await helm.registryLogin(host, credentials.username, credentials.password, target.transport);
+    if (r.code !== 0) {
+      throw new FastcsError(
+        `helm registry login ${host} as ${credentials.username} failed: ${lastLine(r.stderr)}`,
+        {
+          code: "publish.login",
+          exitCode: ExitCode.publishFailed,
+          hint: "Check the username and the password given on stdin or in HELM_FASTCS_REGISTRY_PASSWORD.",
+        },
+      );
+    }
+  }
 }
 
 async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {

@@ -130,6 +130,9 @@ export async function existingAt(
   policy: RetryPolicy,
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
+  // Most versions are new: one HEAD request answers that without starting helm. Anything unclear
+  // (credentials needed, TLS options fetch cannot honour, no answer) goes the helm way below.
+  if (await manifestAnswer(target, chart, version) === "absent") return { state: "absent" };
   const dir = await Deno.makeTempDir({ dir: scratch, prefix: "pull-" });
   const what = `checking ${targetReference(target, chart, version)}`;
   const pulled = await withRetries(
@@ -146,6 +149,41 @@ export async function existingAt(
   return theirs === ours
     ? { state: "same" }
     : { state: "different", detail: `the registry holds other content (${theirs}, ours ${ours})` };
+}
+
+/**
+ * Asks an OCI registry whether a tag exists, with the distribution API
+ * (https://github.com/opencontainers/distribution-spec, "Checking if content exists"):
+ * `HEAD /v2/<name>/manifests/<tag>` answers 404 for an absent tag.
+ */
+async function manifestAnswer(
+  target: Extract<Target, { kind: "oci" }>,
+  chart: string,
+  version: string,
+): Promise<"absent" | "present" | "unknown"> {
+  if (target.transport.insecureSkipTlsVerify) return "unknown";
+  const [host, ...path] = target.base.slice("oci://".length).split("/");
+  const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
+    [...path, chart].join("/")
+  }/manifests/${ociTag(version)}`;
+  let client: Deno.HttpClient | undefined;
+  try {
+    if (target.transport.caFile) {
+      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(target.transport.caFile)] });
+    }
+    const response = await fetch(url, {
+      method: "HEAD",
+      client,
+      signal: AbortSignal.timeout(10_000),
+      headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
+    await response.body?.cancel();
+    return response.status === 404 ? "absent" : response.ok ? "present" : "unknown";
+  } catch {
+    return "unknown";
+  } finally {
+    client?.close();
+  }
 }
 
 async function existingInRepo(
