@@ -59,7 +59,8 @@ export function lintSections(output: string): Map<string, string> {
   const sections = new Map<string, string>();
   for (const part of output.split(/^==> Linting /m).slice(1)) {
     const [dir, ...rest] = part.split("\n");
-    sections.set(dir.trim(), rest.join("\n").trim());
+    // The closing "Error: N chart(s) linted, M chart(s) failed" belongs to no chart.
+    sections.set(dir.trim(), rest.filter((l) => !/^Error: \d+ chart\(s\) linted/.test(l)).join("\n").trim());
   }
   return sections;
 }

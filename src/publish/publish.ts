@@ -330,7 +330,7 @@ async function lintRefusals(helm: Helm, staged: Staged[]): Promise<string[]> {
   const lint = await helm.lint(staged.map((s) => s.dir));
   if (lint.code === 0) return [];
   const sections = lintSections(lint.stdout + lint.stderr);
-  const failed = staged.filter((s) => /\[ERROR\]|Error:/.test(sections.get(s.dir) ?? ""));
+  const failed = staged.filter((s) => /^\[ERROR\]/m.test(sections.get(s.dir) ?? ""));
   if (failed.length === 0) return [`helm lint failed:\n${indent(lint.stdout + lint.stderr)}`];
   return failed.map((s) => `chart ${s.chart.name}: helm lint failed:\n${indent(sections.get(s.dir)!)}`);
 }

@@ -362,13 +362,18 @@ Deno.test("a lint failure in one of several charts names that chart, and nothing
   try {
     const env = await envFor("helm4");
     const repo = await createTestRepo(2);
-    await repo.write("charts/extra-2/templates/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name\n");
+    await repo.write(
+      "charts/extra-2/templates/cm.yaml",
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name\n",
+    );
     await repo.commit("broken template");
     const r = await publish(repo, env, "--oci", registry.base, "--plain-http");
     assert.equal(r.code, 8);
     assert.match(r.stderr, /chart extra-2: helm lint failed/);
     assert.doesNotMatch(r.stderr, /chart extra-1: helm lint failed|chart fastcs: helm lint failed/);
-    for (const c of ["extra-1", "extra-2", "fastcs"]) assert.deepEqual(await registry.tags(`charts/${c}`), []);
+    for (const c of ["extra-1", "extra-2", "fastcs"]) {
+      assert.deepEqual(await registry.tags(`charts/${c}`), []);
+    }
   } finally {
     await registry.stop();
   }
