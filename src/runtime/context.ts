@@ -1,7 +1,7 @@
 // The context every command receives: no module-level globals, cwd always explicit.
 import type { HelmEnv } from "./helm_env.ts";
 import type { Log } from "./log.ts";
-import type { Runner } from "./runner.ts";
+import type { ProcessRunner, Runner } from "./runner.ts";
 
 /** What a command needs from the outside world. */
 export interface Context {
@@ -15,4 +15,11 @@ export interface Context {
   interactive: boolean;
   /** Runs subprocesses (helm, git, kubectl). */
   run: Runner;
+  /** Starts long-running subprocesses (port-forwards, exec sessions). */
+  start: ProcessRunner["start"];
+  /**
+   * Registers clean-up to run on Ctrl+C (SIGINT) or SIGTERM before the plugin exits with code 130;
+   * returns a function that unregisters it. Without one, an interrupt kills subprocesses at once.
+   */
+  onInterrupt(handler: () => Promise<void> | void): () => void;
 }

@@ -38,9 +38,22 @@ export function describeCommand(cmd: string, args: string[]): string {
   return [cmd, ...shown].join(" ");
 }
 
+/** A long-running subprocess started by {@link ProcessRunner.start}. */
+export interface Started {
+  pid: number;
+  /** Its stdout and stderr, as text lines. */
+  lines: AsyncIterable<{ stream: "stdout" | "stderr"; line: string }>;
+  /** Resolves with the exit code when it ends. */
+  exited: Promise<number>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
 /** A {@link Runner} over real processes, and a way to kill those still running. */
 export interface ProcessRunner {
   run: Runner;
+  /** Starts a process that keeps running (port-forward, exec session); it is killed by killAll too. */
+  start(cmd: string, args: string[], options: Omit<RunOptions, "stdin" | "timeoutMs">): Started;
   /** Kills every subprocess still running (main calls it on SIGINT/SIGTERM before exiting). */
   killAll(): void;
 }
@@ -91,5 +104,68 @@ export function createRunner(log: Log): ProcessRunner {
       live.delete(kill);
     }
   };
-  return { run, killAll: () => live.forEach((kill) => kill()) };
+  const start: ProcessRunner["start"] = (cmd, args, options) => {
+    log.debug(`start: ${describeCommand(cmd, args)} (in ${options.cwd})`);
+    const child = new Deno.Command(cmd, {
+      args,
+      cwd: options.cwd,
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const kill = (signal: Deno.Signal) => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    };
+    const killTerm = () => kill("SIGTERM");
+    live.add(killTerm);
+    const exited = child.status.then((s) => {
+      live.delete(killTerm);
+      return s.signal ? 128 + 15 : s.code;
+    });
+    const queue: { stream: "stdout" | "stderr"; line: string }[] = [];
+    let wake: (() => void) | undefined;
+    let open = 2;
+    const pump = async (stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr") => {
+      let rest = "";
+      try {
+        for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+          const parts = (rest + text).split("\n");
+          rest = parts.pop() ?? "";
+          for (const line of parts) queue.push({ stream: name, line });
+          wake?.();
+        }
+      } catch { /* the process was killed */ }
+      if (rest) queue.push({ stream: name, line: rest });
+      open--;
+      wake?.();
+    };
+    pump(child.stdout, "stdout");
+    pump(child.stderr, "stderr");
+    const lines = (async function* () {
+      while (true) {
+        if (queue.length > 0) {
+          yield queue.shift()!;
+          continue;
+        }
+        if (open === 0) return;
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    })();
+    return {
+      pid: child.pid,
+      lines,
+      exited,
+      stop: async (graceMs = 2000) => {
+        kill("SIGTERM");
+        const timer = setTimeout(() => kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  };
+  return { run, start, killAll: () => live.forEach((kill) => kill()) };
 }

@@ -25,6 +25,8 @@ export interface TestCluster {
 export interface ClusterOptions {
   /** `kubectl exec` into any simulated pod runs the command locally, in this folder. */
   execWorkDir?: string;
+  /** Environment of those local commands (e.g. PATH with a python that has debugpy). */
+  execEnv?: Record<string, string>;
   /** `kubectl port-forward` to pod port P reaches 127.0.0.1:forwards[P]. */
   forwards?: Record<number, number>;
 }
@@ -103,9 +105,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   };
   Deno.addSignalListener("SIGINT", onSignal);
 
-  const spawn = async (name: string, cmd: string, args: string[]) => {
+  const spawn = async (name: string, cmd: string, args: string[], env?: Record<string, string>) => {
     const log = await Deno.open(join(dir, `${name}.log`), { write: true, create: true });
-    const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
+    const child = new Deno.Command(cmd, { args, env, stdin: "null", stdout: "piped", stderr: "piped" })
+      .spawn();
     child.stdout.pipeTo(log.writable, { preventClose: true }).catch(() => {});
     child.stderr.pipeTo((await Deno.open(join(dir, `${name}.log`), { write: true, append: true })).writable)
       .catch(() => {});
@@ -252,7 +255,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         "metadata: {name: local}",
         "spec:",
         "  execs:",
-        `  - local: {workDir: ${JSON.stringify(options.execWorkDir ?? dir)}}`,
+        `  - local: {workDir: ${JSON.stringify(options.execWorkDir ?? dir)}, envs: ${
+          JSON.stringify(Object.entries(options.execEnv ?? {}).map(([name, value]) => ({ name, value })))
+        }}`,
         ...(forwards.length
           ? [
             "---",
@@ -268,6 +273,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         await Deno.readTextFile(new URL("./kwok-stages.yaml", import.meta.url)),
       ].join("\n"),
     );
+    // kwok looks up an exec's program with its own PATH (Go's exec.Command), so the exec PATH goes first.
+    const kwokEnv = options.execEnv?.PATH
+      ? { PATH: `${options.execEnv.PATH}:${Deno.env.get("PATH") ?? ""}` }
+      : undefined;
     await spawn("kwok", join(bin, "kwok"), [
       "--kubeconfig",
       kubeconfig,
@@ -289,7 +298,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       join(dir, "kwok.key"),
       "--cidr",
       "10.244.0.0/24",
-    ]);
+    ], kwokEnv);
 
     const objects = [
       "apiVersion: v1\nkind: Namespace\nmetadata: {name: staging}",

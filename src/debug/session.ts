@@ -1,0 +1,482 @@
+// `helm fastcs debug` as functions: find the release's pod from the cluster, start debugpy in it
+// (launching the program, or attaching to a running process), forward its port, prove it answers DAP,
+// hand out an attach configuration, and take everything down again.
+import { join } from "node:path";
+import { describeTarget, type Kubectl, type KubeTarget } from "../adapters/kube.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { Started } from "../runtime/runner.ts";
+import { probeDap } from "./dap.ts";
+import { type FastcsValues, findFastcsValues, type LaunchTarget, launchTarget } from "./values.ts";
+
+/** Options of {@link prepareDebug} and {@link runDebug}. */
+export interface DebugOptions {
+  release: string;
+  /** Key of the fastcs values when several fastcs sub-charts share the release. */
+  valuesKey?: string;
+  /** Local port for the forward (default: a free one). */
+  localPort?: number;
+  /** Process to attach to when autostart is true (PID 1 unless the image starts the program under an init). */
+  pid: number;
+  /** How long to wait for the pod to be Ready and for debugpy to answer, in milliseconds. */
+  timeoutMs: number;
+  /** Local folder of the source, for the attach configuration's `localRoot`. */
+  localRoot: string;
+  /** Folder of the source in the container (default /workspaces/<project> when editable, else /). */
+  remoteRoot?: string;
+  container: string;
+}
+
+/** What a debug session is, as `-o json` prints it. */
+export interface DebugFacts {
+  release: string;
+  namespace: string;
+  kubeContext?: string;
+  pod: string;
+  container: string;
+  mode: "launch" | "attach";
+  remotePort: number;
+  localPort?: number;
+  /** The command started in the container. */
+  command: string[];
+  editable: boolean;
+  attachConfiguration: Record<string, unknown>;
+}
+
+/** Everything found before anything is started. */
+export interface DebugPlan {
+  facts: DebugFacts;
+  values: FastcsValues;
+  /** Commands a real run would start, for `--dry-run`. */
+  commands: string[][];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads the release and its pod from the cluster and decides what to run. Starts nothing.
+ *
+ * @throws FastcsError exit 5 (release not found, not a fastcs release, no command to launch), 6 (pod
+ *   never Ready, kubectl or helm failing, no python or debugpy in the container)
+ */
+export async function prepareDebug(
+  ctx: Context,
+  kubectl: Kubectl,
+  target: KubeTarget,
+  o: DebugOptions,
+): Promise<DebugPlan> {
+  const where = describeTarget(target);
+  const helmArgs = [
+    "get",
+    "values",
+    o.release,
+    "--all",
+    "-o",
+    "json",
+    "--namespace",
+    target.namespace,
+    ...(target.context ? ["--kube-context", target.context] : []),
+    ...(target.kubeconfig ? ["--kubeconfig", target.kubeconfig] : []),
+  ];
+  const got = await ctx.run(ctx.env.helmBin, helmArgs, { cwd: ctx.cwd });
+  if (got.code !== 0) {
+    const notFound = /not found/.test(got.stderr);
+    throw new FastcsError(
+      notFound
+        ? `release ${o.release} not found in ${where}`
+        : `cannot read the values of release ${o.release} in ${where}: ${got.stderr.trim()}`,
+      {
+        code: notFound ? "debug.release" : "debug.helm",
+        exitCode: notFound ? ExitCode.input : ExitCode.environment,
+        hint: notFound
+          ? `helm list -n ${target.namespace} shows the releases there; pass -n or --kube-context to look elsewhere.`
+          : "Check the kube context and your access to it.",
+      },
+    );
+  }
+  const found = findFastcsValues(JSON.parse(got.stdout || "{}") ?? {}, o.valuesKey);
+  if ("candidates" in found) {
+    throw new FastcsError(
+      found.candidates.length === 0
+        ? `release ${o.release} in ${where} is not a fastcs release: its values have no autostart and debugCommand, at the top or under a sub-chart key`
+        : `release ${o.release} holds several fastcs sub-charts (${found.candidates.join(", ")})`,
+      {
+        code: "debug.not-fastcs",
+        exitCode: ExitCode.input,
+        hint: found.candidates.length
+          ? "Choose one with --values-key."
+          : "Debug a release of the fastcs chart.",
+      },
+    );
+  }
+  const values = found;
+  const pod = await readyPod(ctx, kubectl, o, values, where);
+  const mode = values.autostart ? "attach" : "launch";
+  const debugpy = [
+    "python",
+    "-Xfrozen_modules=off",
+    "-m",
+    "debugpy",
+    "--listen",
+    `127.0.0.1:${values.debugPort}`,
+  ];
+  let command: string[];
+  if (mode === "launch") {
+    const program = launchTarget(values.command, values.args);
+    if (!program) {
+      throw new FastcsError(`release ${o.release}: command is empty, so the program to launch is not known`, {
+        code: "debug.no-command",
+        exitCode: ExitCode.input,
+        hint:
+          "Set command in the release's values, e.g. command: [python, -m, my_service] (or the console script's name).",
+      });
+    }
+    command = [...debugpy, "--wait-for-client", ...await programArgs(kubectl, pod, o, program)];
+  } else command = [...debugpy, "--pid", String(o.pid)];
+  const remoteRoot = o.remoteRoot ??
+    (values.editable ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}` : "/");
+  const facts: DebugFacts = {
+    release: o.release,
+    namespace: target.namespace,
+    kubeContext: target.context,
+    pod,
+    container: o.container,
+    mode,
+    remotePort: values.debugPort,
+    command,
+    editable: values.editable,
+    attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, remoteRoot),
+  };
+  const forward = [
+    "kubectl",
+    ...kubectl.flags,
+    "port-forward",
+    `pod/${pod}`,
+    `${o.localPort ?? ""}:${values.debugPort}`,
+  ];
+  const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", o.container, "--", ...command];
+  return { facts, values, commands: mode === "launch" ? [exec, forward] : [forward, exec] };
+}
+
+async function readyPod(
+  ctx: Context,
+  kubectl: Kubectl,
+  o: DebugOptions,
+  values: FastcsValues,
+  where: string,
+): Promise<string> {
+  const selector = `app.kubernetes.io/instance=${o.release},app.kubernetes.io/name=${values.nameLabel}`;
+  const deadline = Date.now() + o.timeoutMs;
+  let told = false;
+  while (true) {
+    const { data, error } = await kubectl.getJson(["pods", "-l", selector]);
+    if (error) {
+      throw new FastcsError(
+        `cannot list the pods of release ${o.release} in ${where}: ${error.stderr.trim()}`,
+        {
+          code: "debug.kubectl",
+          exitCode: ExitCode.environment,
+          hint: error.code === 127
+            ? "Install kubectl (it must be on PATH)."
+            : "Check the kube context and your access to it.",
+        },
+      );
+    }
+    type Pod = {
+      metadata: { name: string; deletionTimestamp?: string };
+      spec: { containers: { name: string }[] };
+      status?: { conditions?: { type: string; status: string }[] };
+    };
+    const pods = ((data?.items ?? []) as Pod[]).filter((p) => !p.metadata.deletionTimestamp).sort((a, b) =>
+      a.metadata.name.localeCompare(b.metadata.name)
+    );
+    const ready = pods.find((p) =>
+      p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+    );
+    const pod = ready ?? pods[0];
+    if (pod && !pod.spec.containers.some((c) => c.name === o.container)) {
+      throw new FastcsError(
+        `pod ${pod.metadata.name} of release ${o.release} has no container ${o.container}`,
+        {
+          code: "debug.container",
+          exitCode: ExitCode.input,
+          hint: `Its containers: ${
+            pod.spec.containers.map((c) => c.name).join(", ")
+          }; choose with --container.`,
+        },
+      );
+    }
+    if (ready) return ready.metadata.name;
+    if (Date.now() > deadline) {
+      throw new FastcsError(
+        pod
+          ? `pod ${pod.metadata.name} of release ${o.release} did not become Ready within ${
+            o.timeoutMs / 1000
+          } s`
+          : `no pod with labels ${selector} in ${where} within ${o.timeoutMs / 1000} s`,
+        {
+          code: "debug.pod",
+          exitCode: ExitCode.environment,
+          hint: pod
+            ? `kubectl describe pod ${pod.metadata.name} -n ... shows why; --timeout waits longer.`
+            : "Is the release installed with pods running (helm status)?",
+        },
+      );
+    }
+    if (!told) {
+      ctx.log.info(
+        pod
+          ? `waiting for pod ${pod.metadata.name} to be Ready...`
+          : `waiting for a pod with labels ${selector}...`,
+      );
+      told = true;
+    }
+    await sleep(500);
+  }
+}
+
+async function programArgs(
+  kubectl: Kubectl,
+  pod: string,
+  o: DebugOptions,
+  program: LaunchTarget,
+): Promise<string[]> {
+  if (program.kind === "module") return ["-m", program.module, ...program.args];
+  if (program.kind === "file") return [program.file, ...program.args];
+  // A console script's file is a wrapper around `module:function`: launching that under debugpy directly
+  // needs the entry point, read from the container's installed distributions (not guessed from the name).
+  const find =
+    "import importlib.metadata as m, sys; e = [x for x in m.entry_points(group='console_scripts') if x.name == sys.argv[1]]; print(e[0].value if e else '')";
+  const r = await kubectl.run(["exec", pod, "-c", o.container, "--", "python", "-c", find, program.script]);
+  const entry = r.stdout.trim();
+  if (r.code !== 0 || !/^[\w.]+:[\w.]+$/.test(entry)) {
+    throw new FastcsError(
+      r.code !== 0
+        ? `cannot run python in container ${o.container} of pod ${pod}: ${r.stderr.trim()}`
+        : `${program.script} is not a Python console script in container ${o.container} of pod ${pod}`,
+      {
+        code: "debug.program",
+        exitCode: r.code !== 0 ? ExitCode.environment : ExitCode.input,
+        hint:
+          "Set command to [python, -m, <module>] in the release's values, or use an image with the program installed.",
+      },
+    );
+  }
+  const [module, func] = entry.split(":");
+  const code = `import sys; sys.argv[0] = ${JSON.stringify(program.script)}; from ${module} import ${
+    func.split(".")[0]
+  } as _entry; sys.exit(_entry${func.includes(".") ? "." + func.split(".").slice(1).join(".") : ""}())`;
+  return ["-c", code, ...program.args];
+}
+
+/** The VS Code attach configuration (`type: debugpy`, `request: attach`). */
+export function attachConfiguration(
+  release: string,
+  port: number,
+  localRoot: string,
+  remoteRoot: string,
+): Record<string, unknown> {
+  return {
+    name: `helm fastcs debug ${release}`,
+    type: "debugpy",
+    request: "attach",
+    connect: { host: "127.0.0.1", port },
+    pathMappings: [{ localRoot, remoteRoot }],
+    justMyCode: false,
+  };
+}
+
+/**
+ * Adds or replaces (by name) a configuration in a VS Code launch.json, keeping the others; comments
+ * in the file are not kept. Creates the file when missing.
+ *
+ * @throws FastcsError (exit code 5) when the existing file is not JSON (with comments stripped).
+ */
+export async function mergeLaunchJson(path: string, configuration: Record<string, unknown>): Promise<void> {
+  let doc: { version?: string; configurations?: Record<string, unknown>[] } = {
+    version: "0.2.0",
+    configurations: [],
+  };
+  try {
+    const text = await Deno.readTextFile(path);
+    // launch.json allows // comments and trailing commas (JSONC).
+    const json = text.replace(/^\s*\/\/.*$/gm, "").replace(/,(\s*[}\]])/g, "$1");
+    doc = JSON.parse(json);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new FastcsError(`${path} is not valid JSON: ${(error as Error).message}`, {
+        code: "debug.launch-json",
+        exitCode: ExitCode.input,
+      });
+    }
+  }
+  const others = (doc.configurations ?? []).filter((c) => c.name !== configuration.name);
+  doc = { ...doc, version: doc.version ?? "0.2.0", configurations: [...others, configuration] };
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(doc, null, 2) + "\n");
+}
+
+/** A running session: call `stop()` to take it all down. */
+export interface RunningDebug {
+  facts: DebugFacts;
+  /** Resolves when the session ends by itself (launch mode: the program ended), with its exit code. */
+  ended: Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the session of a plan: debugpy in the container, a supervised port-forward, and a DAP probe.
+ *
+ * @throws FastcsError (exit code 6) when debugpy does not answer within the timeout, when attaching is
+ *   impossible, or when the port-forward fails; everything started is stopped before it throws.
+ */
+export async function runDebug(
+  ctx: Context,
+  kubectl: Kubectl,
+  plan: DebugPlan,
+  o: DebugOptions,
+): Promise<RunningDebug> {
+  const { facts } = plan;
+  const stoppers: (() => Promise<void>)[] = [];
+  let active = true;
+  const stop = async () => {
+    active = false;
+    for (const s of stoppers.reverse()) await s().catch(() => {});
+  };
+  try {
+    let ended: Promise<number> = new Promise(() => {});
+    if (facts.mode === "launch") {
+      const exec = kubectl.start(["exec", facts.pod, "-c", facts.container, "--", ...facts.command]);
+      stoppers.push(() => exec.stop());
+      stoppers.push(() => killRemoteDebugpy(kubectl, facts));
+      ended = exec.exited;
+      (async () => {
+        for await (const { line } of exec.lines) ctx.log.info(line);
+      })();
+    }
+    const forward = await supervisedForward(ctx, kubectl, facts, o, () => active);
+    stoppers.push(forward.stop);
+    facts.localPort = forward.port;
+    if (facts.mode === "attach" && !(await probeDap(forward.port, 1500))) {
+      const r = await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", ...facts.command]);
+      if (r.code !== 0) throw attachError(facts, r.stdout + r.stderr);
+    }
+    const deadline = Date.now() + o.timeoutMs;
+    while (!(await probeDap(forward.port, 1500))) {
+      if (Date.now() > deadline) {
+        throw new FastcsError(
+          `debugpy did not answer on port ${facts.remotePort} of pod ${facts.pod} within ${
+            o.timeoutMs / 1000
+          } s`,
+          {
+            code: "debug.not-listening",
+            exitCode: ExitCode.environment,
+            hint:
+              `Is debugpy installed in container ${facts.container} (pip install debugpy)? Its output is above.`,
+          },
+        );
+      }
+      const done = await Promise.race([ended.then((c) => c), sleep(300).then(() => undefined)]);
+      if (done !== undefined) {
+        throw new FastcsError(
+          `the program under debugpy in pod ${facts.pod} ended (exit code ${done}) before a debugger could attach`,
+          {
+            code: "debug.exited",
+            exitCode: ExitCode.environment,
+            hint: "Its output is above: a missing module, python or debugpy?",
+          },
+        );
+      }
+    }
+    facts.attachConfiguration = {
+      ...facts.attachConfiguration,
+      connect: { host: "127.0.0.1", port: forward.port },
+    };
+    return { facts, ended, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function attachError(facts: DebugFacts, output: string): FastcsError {
+  const text = output.trim();
+  let hint = "See debugpy's message above.";
+  if (/gdb/i.test(text) && /not found|No such file|could not find/i.test(text)) {
+    hint = "Attaching needs gdb in the image: add it to the (debug) image.";
+  } else if (/ptrace|Operation not permitted|EPERM/i.test(text)) {
+    hint =
+      "The kernel refused ptrace: run as the same user as the program with ptrace_scope 0, or add the SYS_PTRACE capability " +
+      "(securityContext.capabilities.add: [SYS_PTRACE] in the release's values); non-root runAsUser pods do not get it. " +
+      "Or set autostart: false and let helm fastcs debug launch the program.";
+  } else if (/No module named debugpy/.test(text)) {
+    hint = "Install debugpy in the image (pip install debugpy), or use the debug image (editable: true).";
+  }
+  return new FastcsError(
+    `cannot attach debugpy to PID ${
+      facts.command.at(-1)
+    } in container ${facts.container} of pod ${facts.pod}: ${text.split("\n").pop()}`,
+    {
+      code: "debug.attach",
+      exitCode: ExitCode.environment,
+      hint,
+    },
+  );
+}
+
+/** Ends the launched debugpy in the container too: stopping kubectl exec does not always end it. */
+async function killRemoteDebugpy(kubectl: Kubectl, facts: DebugFacts) {
+  const marker = `127.0.0.1:${facts.remotePort}`;
+  const script =
+    "import os, signal, sys\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try:\n            c = open('/proc/' + p + '/cmdline', 'rb').read().split(b'\\0')\n        except OSError:\n            continue\n        if b'debugpy' in c and sys.argv[1].encode() in c:\n            os.kill(int(p), signal.SIGTERM)";
+  await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", "python", "-c", script, marker]);
+}
+
+async function supervisedForward(
+  ctx: Context,
+  kubectl: Kubectl,
+  facts: DebugFacts,
+  o: DebugOptions,
+  active: () => boolean,
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  let current: Started | undefined;
+  let port = o.localPort ?? 0;
+  const open = async (): Promise<number> => {
+    const pf = kubectl.start(["port-forward", `pod/${facts.pod}`, `${port || ""}:${facts.remotePort}`]);
+    current = pf;
+    const seen: string[] = [];
+    for await (const { line } of pf.lines) {
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(line);
+      if (m) {
+        // Keep reading, or kubectl blocks on a full pipe; a dropped forward is opened again on the same port.
+        (async () => {
+          for await (const _ of pf.lines) { /* drain */ }
+          if (active()) {
+            ctx.log.warn(`port-forward to pod ${facts.pod} ended; opening it again on port ${port}`);
+            await sleep(500);
+            if (active()) await open().catch((e) => ctx.log.error(String(e.message ?? e)));
+          }
+        })();
+        return Number(m[1]);
+      }
+      seen.push(line);
+    }
+    throw new FastcsError(
+      `kubectl port-forward to pod ${facts.pod} port ${facts.remotePort} failed: ${seen.join(" ").trim()}`,
+      {
+        code: "debug.port-forward",
+        exitCode: ExitCode.environment,
+        hint: /address already in use|unable to listen/i.test(seen.join(" "))
+          ? `Local port ${port} is in use: choose another with --port.`
+          : "Check that the pod is running.",
+      },
+    );
+  };
+  port = await open();
+  return {
+    port,
+    stop: async () => {
+      await current?.stop();
+    },
+  };
+}

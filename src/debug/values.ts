@@ -1,0 +1,85 @@
+// What `helm fastcs debug` needs from a release's computed values: whether it is a fastcs release
+// (directly, or with the fastcs chart as a sub-chart under its name or an alias), and the settings that
+// decide how to debug it.
+
+/** The debugging-relevant values of one fastcs chart instance. */
+export interface FastcsValues {
+  /** Dotted key of the fastcs values in the release (empty when fastcs is the release's chart). */
+  key: string;
+  autostart: boolean;
+  editable: boolean;
+  command: string[];
+  args: string[];
+  debugPort: number;
+  /** The `app.kubernetes.io/name` label of its pods. */
+  nameLabel: string;
+}
+
+function isFastcs(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && "autostart" in v && "debugCommand" in v;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [];
+}
+
+/**
+ * Finds the fastcs values in a release's values (`helm get values --all`): at the root, else under one
+ * key (the sub-chart name `fastcs` or its alias). Several instances: `key` chooses.
+ *
+ * @returns the values, or a list of the keys found when the choice is ambiguous or nothing was found
+ */
+export function findFastcsValues(
+  values: Record<string, unknown>,
+  key?: string,
+): FastcsValues | { candidates: string[] } {
+  const candidates: [string, Record<string, unknown>][] = isFastcs(values)
+    ? [["", values]]
+    : Object.entries(values).filter((entry): entry is [string, Record<string, unknown>] =>
+      isFastcs(entry[1])
+    );
+  const chosen = key === undefined
+    ? (candidates.length === 1 ? candidates[0] : undefined)
+    : candidates.find(([k]) => k === key);
+  if (!chosen) return { candidates: candidates.map(([k]) => k) };
+  const [k, v] = chosen;
+  return {
+    key: k,
+    autostart: v.autostart !== false,
+    editable: v.editable === true,
+    command: strings(v.command),
+    args: strings(v.args),
+    debugPort: typeof v.debugPort === "number" ? v.debugPort : 5678,
+    nameLabel: typeof v.nameOverride === "string" && v.nameOverride !== "" ? v.nameOverride : "fastcs",
+  };
+}
+
+/** How to start the program under debugpy, from `command` and `args`. */
+export type LaunchTarget =
+  | { kind: "module"; module: string; args: string[] }
+  | { kind: "file"; file: string; args: string[] }
+  /** A console script (e.g. `fastcs-example`), resolved to its entry point inside the container. */
+  | { kind: "script"; script: string; args: string[] };
+
+/**
+ * Reads the program from the chart's `command` and `args`: `python -m mod …`, `python file.py …`,
+ * `file.py …`, or a console-script name.
+ *
+ * @returns undefined when `command` is empty (the image's entrypoint is not known from the cluster)
+ */
+export function launchTarget(command: string[], args: string[]): LaunchTarget | undefined {
+  const all = [...command, ...args];
+  if (all.length === 0) return undefined;
+  const [first, ...rest] = all;
+  if (/(^|\/)python(3(\.\d+)?)?$/.test(first)) {
+    const m = rest.indexOf("-m");
+    if (m >= 0 && m + 1 < rest.length) {
+      return { kind: "module", module: rest[m + 1], args: rest.slice(m + 2) };
+    }
+    const file = rest.find((a) => !a.startsWith("-"));
+    if (file) return { kind: "file", file, args: rest.slice(rest.indexOf(file) + 1) };
+    return undefined;
+  }
+  if (first.endsWith(".py")) return { kind: "file", file: first, args: rest };
+  return { kind: "script", script: first, args: rest };
+}

@@ -1,0 +1,204 @@
+// helm fastcs debug on the local control plane, with real debugpy: the simulated pod's exec runs a real
+// python locally (kwok ClusterExec) and its port-forward reaches the local debug adapter. The test plays
+// VS Code: it attaches through the plugin's port-forward, sets a breakpoint and waits for `stopped`.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { connectDap, type DapClient } from "../../src/debug/dap.ts";
+import { REPO, run, tool, toolsBin } from "../helpers.ts";
+import { startCluster, type TestCluster } from "../support/cluster.ts";
+
+const SAMPLE = join(REPO, "tests/testdata");
+const SOURCE = join(SAMPLE, "sample_service/__main__.py");
+// scripts/setup.sh keeps a folder whose only entry is `python`: the tool cache's python with debugpy.
+const pyBin = join(toolsBin(), "..", "py-bin");
+const python = join(pyBin, "python");
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** The plugin run as Helm runs it, in the background, with Helm's variables. */
+function startPlugin(cluster: TestCluster, args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--frozen",
+      "--cached-only",
+      "--config",
+      join(REPO, "deno.json"),
+      join(REPO, "src/main.ts"),
+      "debug",
+      ...args,
+    ],
+    env: {
+      HELM_BIN: tool("helm4"),
+      HELM_KUBECONTEXT: "staging",
+      HELM_NAMESPACE: "staging",
+      KUBECONFIG: cluster.kubeconfig,
+      PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  (async () => {
+    for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) stderr += t;
+  })();
+  return {
+    child,
+    stderr: () => stderr,
+    /** The session facts (-o json) once the plugin says debugpy is ready. */
+    async facts(): Promise<{ localPort: number; pod: string; mode: string; command: string[] }> {
+      let text = "";
+      while (!text.includes("\n")) {
+        const { value, done } = await stdout.read();
+        if (done) throw new Error(`the plugin ended before it was ready:\n${stderr}`);
+        text += value;
+      }
+      return JSON.parse(text.split("\n")[0]);
+    },
+  };
+}
+
+async function connectWithRetry(port: number): Promise<DapClient> {
+  for (let i = 0;; i++) {
+    try {
+      const c = await connectDap(port);
+      await c.request("initialize", {
+        clientID: "test",
+        adapterID: "debugpy",
+        linesStartAt1: true,
+        columnsStartAt1: true,
+        pathFormat: "path",
+      });
+      return c;
+    } catch (error) {
+      if (i > 20) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** Attaches like VS Code, sets a breakpoint in tick() and returns the frame where it stopped. */
+async function breakInTick(port: number): Promise<{ path: string; line: number; client: DapClient }> {
+  const client = await connectWithRetry(port);
+  const attached = client.request("attach", {
+    justMyCode: false,
+    pathMappings: [{ localRoot: SAMPLE, remoteRoot: SAMPLE }],
+  }, 20_000);
+  await client.event("initialized", 20_000);
+  const bp = await client.request("setBreakpoints", { source: { path: SOURCE }, breakpoints: [{ line: 6 }] });
+  assert.equal((bp.body!.breakpoints as { verified: boolean }[])[0].verified, true);
+  await client.request("configurationDone");
+  await attached;
+  const stopped = await client.event("stopped", 20_000);
+  const trace = await client.request("stackTrace", { threadId: stopped.body!.threadId });
+  const top = (trace.body!.stackFrames as { source: { path: string }; line: number }[])[0];
+  return { path: top.source.path, line: top.line, client };
+}
+
+async function processes(pattern: string): Promise<string> {
+  return (await run("pgrep", ["-af", pattern])).stdout.trim();
+}
+
+Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the port-forward, and clean up", async (t) => {
+  const launchPort = freePort();
+  const attachPort = freePort();
+  const cluster = await startCluster({
+    execWorkDir: SAMPLE,
+    execEnv: { PATH: `${pyBin}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
+    forwards: { [launchPort]: launchPort, [attachPort]: attachPort },
+  });
+  const helm = (...args: string[]) =>
+    run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
+  try {
+    await t.step(
+      "launch mode (autostart: false): the program starts under debugpy and stops at the breakpoint",
+      async () => {
+        const install = await helm(
+          "install",
+          "svc",
+          join(REPO, "charts/fastcs"),
+          "--set",
+          "autostart=false",
+          "--set",
+          `debugPort=${launchPort}`,
+          "--set-json",
+          'command=["python","-m","sample_service"]',
+          "--set-json",
+          'args=["--from-values"]',
+          "--wait",
+        );
+        assert.equal(install.code, 0, install.stderr);
+        const plugin = startPlugin(cluster, ["svc", "-o", "json", "--timeout", "60"]);
+        const facts = await plugin.facts();
+        assert.equal(facts.mode, "launch");
+        assert.equal(facts.pod, "svc-0");
+        assert.deepEqual(facts.command.slice(-4), [
+          "--wait-for-client",
+          "-m",
+          "sample_service",
+          "--from-values",
+        ]);
+        const hit = await breakInTick(facts.localPort);
+        assert.equal(hit.path, SOURCE);
+        assert.equal(hit.line, 6);
+        hit.client.close();
+        plugin.child.kill("SIGINT");
+        const status = await plugin.child.status;
+        assert.equal(status.code, 130, plugin.stderr());
+        assert.equal(await processes(`debugpy --listen 127.0.0.1:${launchPort}`), "", "no debugpy left");
+        assert.equal(await processes(`port-forward pod/svc-0`), "", "no port-forward left");
+      },
+    );
+
+    await t.step("attach mode (autostart: true): debugpy attaches to the running process", async () => {
+      const service = new Deno.Command(python, {
+        args: ["-m", "sample_service"],
+        cwd: SAMPLE,
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        const install = await helm(
+          "install",
+          "svc2",
+          join(REPO, "charts/fastcs"),
+          "--set",
+          `debugPort=${attachPort}`,
+          "--wait",
+        );
+        assert.equal(install.code, 0, install.stderr);
+        const plugin = startPlugin(cluster, [
+          "svc2",
+          "--pid",
+          String(service.pid),
+          "-o",
+          "json",
+          "--timeout",
+          "60",
+        ]);
+        const facts = await plugin.facts();
+        assert.equal(facts.mode, "attach");
+        const hit = await breakInTick(facts.localPort);
+        assert.equal(hit.line, 6);
+        await hit.client.request("disconnect", { terminateDebuggee: false });
+        hit.client.close();
+        plugin.child.kill("SIGINT");
+        assert.equal((await plugin.child.status).code, 130);
+        assert.equal(await processes(`port-forward pod/svc2-0`), "", "no port-forward left");
+      } finally {
+        service.kill("SIGKILL");
+        await service.status;
+      }
+    });
+  } finally {
+    await cluster.stop();
+  }
+});
