@@ -11,7 +11,8 @@ export interface FastcsValues {
   command: string[];
   args: string[];
   debugPort: number;
-  /** The `app.kubernetes.io/name` label of its pods. */
+  /** The `app.kubernetes.io/name` label of its pods: nameOverride, else the sub-chart key (its name or
+   * alias), else `fastcs`. */
   nameLabel: string;
 }
 
@@ -50,7 +51,8 @@ export function findFastcsValues(
     command: strings(v.command),
     args: strings(v.args),
     debugPort: typeof v.debugPort === "number" ? v.debugPort : 5678,
-    nameLabel: typeof v.nameOverride === "string" && v.nameOverride !== "" ? v.nameOverride : "fastcs",
+    // Helm renames an aliased sub-chart to its alias, and the chart's name label follows .Chart.Name.
+    nameLabel: typeof v.nameOverride === "string" && v.nameOverride !== "" ? v.nameOverride : k || "fastcs",
   };
 }
 

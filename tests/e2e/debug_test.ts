@@ -202,3 +202,89 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
     await cluster.stop();
   }
 });
+
+Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart values; dry run starts nothing", async () => {
+  const cluster = await startCluster();
+  const env = {
+    HELM_BIN: tool("helm4"),
+    HELM_KUBECONTEXT: "staging",
+    HELM_NAMESPACE: "staging",
+    KUBECONFIG: cluster.kubeconfig,
+    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+  };
+  const debug = (...args: string[]) =>
+    run(Deno.execPath(), [
+      "run",
+      "-A",
+      "--quiet",
+      "--frozen",
+      "--cached-only",
+      "--config",
+      join(REPO, "deno.json"),
+      join(REPO, "src/main.ts"),
+      "debug",
+      ...args,
+    ], { env });
+  const helm = (...args: string[]) =>
+    run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
+  try {
+    const missing = await debug("nope");
+    assert.equal(missing.code, 5);
+    assert.match(missing.stderr, /release nope not found in namespace staging \(kube context staging\)/);
+
+    const other = await Deno.makeTempDir();
+    await Deno.mkdir(join(other, "templates"));
+    await Deno.writeTextFile(join(other, "Chart.yaml"), "apiVersion: v2\nname: other\nversion: 0.1.0\n");
+    await Deno.writeTextFile(join(other, "values.yaml"), "replicas: 1\n");
+    await Deno.writeTextFile(
+      join(other, "templates/cm.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+    );
+    assert.equal((await helm("install", "other", other)).code, 0);
+    const notFastcs = await debug("other");
+    assert.equal(notFastcs.code, 5);
+    assert.match(notFastcs.stderr, /release other in namespace staging .* is not a fastcs release/);
+
+    // A services umbrella chart with fastcs as a sub-chart under the alias "ioc".
+    const umbrella = await Deno.makeTempDir();
+    await Deno.mkdir(join(umbrella, "charts"));
+    await run("cp", ["-a", join(REPO, "charts/fastcs"), join(umbrella, "charts/fastcs")]);
+    await Deno.writeTextFile(
+      join(umbrella, "Chart.yaml"),
+      "apiVersion: v2\nname: p47\nversion: 0.1.0\ndependencies:\n  - name: fastcs\n    version: 0.1.0\n    alias: ioc\n",
+    );
+    await Deno.writeTextFile(
+      join(umbrella, "values.yaml"),
+      "ioc:\n  autostart: false\n  command: [fastcs-example]\n  args: [ioc, P47]\n",
+    );
+    const installed = await helm("install", "p47", umbrella, "--wait");
+    assert.equal(installed.code, 0, installed.stderr);
+    const dry = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
+    assert.equal(dry.code, 5, "the console script cannot be resolved in the simulated container");
+    assert.match(
+      dry.stderr,
+      /fastcs-example is not a Python console script in container fastcs of pod p47-0/,
+    );
+    await helm(
+      "upgrade",
+      "p47",
+      umbrella,
+      "--reuse-values",
+      "--set-json",
+      'ioc.command=["python","-m","sample_service"]',
+      "--wait",
+    );
+    const planned = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
+    assert.equal(planned.code, 0, planned.stderr);
+    const facts = JSON.parse(planned.stdout);
+    assert.deepEqual([facts.pod, facts.mode], ["p47-0", "launch"]);
+    assert.match(
+      facts.commands[0].join(" "),
+      /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
+    );
+    assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
+    assert.equal(await processes("port-forward pod/p47-0"), "");
+  } finally {
+    await cluster.stop();
+  }
+});

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { mergeLaunchJson } from "./session.ts";
+import { findFastcsValues, launchTarget } from "./values.ts";
+
+const fastcs = {
+  autostart: false,
+  debugCommand: ["sleep", "infinity"],
+  editable: true,
+  command: ["python", "-m", "svc"],
+  args: ["--x"],
+  debugPort: 6000,
+};
+
+Deno.test("fastcs values are found at the root or under a sub-chart key (name or alias)", () => {
+  assert.deepEqual(findFastcsValues(fastcs), {
+    key: "",
+    autostart: false,
+    editable: true,
+    command: ["python", "-m", "svc"],
+    args: ["--x"],
+    debugPort: 6000,
+    nameLabel: "fastcs",
+  });
+  const umbrella = { global: { site: "p47" }, ioc: { ...fastcs, nameOverride: "ioc" }, other: { a: 1 } };
+  const found = findFastcsValues(umbrella);
+  assert.ok(!("candidates" in found));
+  assert.deepEqual([found.key, found.nameLabel], ["ioc", "ioc"]);
+  assert.equal((findFastcsValues({ ioc: fastcs }) as { nameLabel: string }).nameLabel, "ioc");
+  assert.deepEqual(findFastcsValues({ a: fastcs, b: fastcs }), { candidates: ["a", "b"] });
+  assert.equal((findFastcsValues({ a: fastcs, b: fastcs }, "b") as { key: string }).key, "b");
+  assert.deepEqual(findFastcsValues({ image: {} }), { candidates: [] });
+});
+
+Deno.test("the program to launch is read from command and args", () => {
+  assert.deepEqual(launchTarget(["python", "-m", "svc"], ["--x"]), {
+    kind: "module",
+    module: "svc",
+    args: ["--x"],
+  });
+  assert.deepEqual(launchTarget(["/venv/bin/python3", "-u", "main.py"], ["a"]), {
+    kind: "file",
+    file: "main.py",
+    args: ["a"],
+  });
+  assert.deepEqual(launchTarget(["run.py"], []), { kind: "file", file: "run.py", args: [] });
+  assert.deepEqual(launchTarget(["fastcs-example"], ["ioc", "P47"]), {
+    kind: "script",
+    script: "fastcs-example",
+    args: ["ioc", "P47"],
+  });
+  assert.equal(launchTarget([], []), undefined);
+});
+
+Deno.test("launch.json: the configuration is added or replaced by name, others kept, JSONC read", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/.vscode/launch.json`;
+  await mergeLaunchJson(file, { name: "helm fastcs debug svc", port: 1 });
+  await Deno.writeTextFile(
+    file,
+    (await Deno.readTextFile(file)).replace(
+      '"configurations": [',
+      '// mine\n  "configurations": [\n    {"name": "Python: current file", "type": "debugpy"},',
+    ),
+  );
+  await mergeLaunchJson(file, { name: "helm fastcs debug svc", port: 2 });
+  const doc = JSON.parse(await Deno.readTextFile(file));
+  assert.deepEqual(doc.configurations, [{ name: "Python: current file", type: "debugpy" }, {
+    name: "helm fastcs debug svc",
+    port: 2,
+  }]);
+  assert.equal(doc.version, "0.2.0");
+  await Deno.writeTextFile(file, "{ not json");
+  await assert.rejects(mergeLaunchJson(file, { name: "x" }), /is not valid JSON/);
+});
