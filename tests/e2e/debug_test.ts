@@ -21,7 +21,7 @@ function freePort(): number {
 }
 
 /** The plugin run as Helm runs it, in the background, with Helm's variables. */
-function startPlugin(cluster: TestCluster, args: string[]) {
+function startPlugin(cluster: TestCluster, args: string[], pathPrefix = "") {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -40,7 +40,7 @@ function startPlugin(cluster: TestCluster, args: string[]) {
       HELM_KUBECONTEXT: "staging",
       HELM_NAMESPACE: "staging",
       KUBECONFIG: cluster.kubeconfig,
-      PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+      PATH: `${pathPrefix}${toolsBin()}:${Deno.env.get("PATH")}`,
     },
     stdout: "piped",
     stderr: "piped",
@@ -110,10 +110,11 @@ async function processes(pattern: string): Promise<string> {
 Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the port-forward, and clean up", async (t) => {
   const launchPort = freePort();
   const attachPort = freePort();
+  const editPort = freePort();
   const cluster = await startCluster({
     execWorkDir: SAMPLE,
     execEnv: { PATH: `${pyBin}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
-    forwards: { [launchPort]: launchPort, [attachPort]: attachPort },
+    forwards: { [launchPort]: launchPort, [attachPort]: attachPort, [editPort]: editPort },
   });
   const helm = (...args: string[]) =>
     run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
@@ -198,6 +199,83 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         await service.status;
       }
     });
+
+    await t.step(
+      "editable: the PVC is mounted with pv-mounter and cleaned on exit; a pod never Ready times out",
+      async () => {
+        // A stand-in for pv-mounter, which needs sshfs, FUSE and an sshd image that cannot run here: it
+        // records how it is called, so the exact invocation is checked.
+        const fake = await Deno.makeTempDir();
+        const calls = join(fake, "calls.log");
+        await Deno.writeTextFile(join(fake, "pv-mounter"), `#!/bin/sh\necho "$@" >> ${calls}\n`);
+        await Deno.chmod(join(fake, "pv-mounter"), 0o755);
+        const install = await helm(
+          "install",
+          "edit",
+          join(REPO, "charts/fastcs"),
+          "--set",
+          "editable=true",
+          "--set",
+          "autostart=false",
+          "--set",
+          `debugPort=${editPort}`,
+          "--set-json",
+          'command=["python","-m","sample_service"]',
+          "--wait",
+        );
+        assert.equal(install.code, 0, install.stderr);
+        const plugin = startPlugin(
+          cluster,
+          ["edit", "-o", "json", "--no-editor", "--timeout", "60"],
+          `${fake}:`,
+        );
+        const facts = await plugin.facts();
+        assert.equal((facts as unknown as { editable: boolean }).editable, true);
+        const mounted = (await Deno.readTextFile(calls)).trim().split(" ");
+        assert.deepEqual(mounted.slice(0, 3), ["mount", "staging", "edit-develop"]);
+        plugin.child.kill("SIGINT");
+        assert.equal((await plugin.child.status).code, 130);
+        const lines = (await Deno.readTextFile(calls)).trim().split("\n");
+        assert.deepEqual(lines[1].split(" "), ["clean", "staging", "edit-develop", mounted[3]]);
+        assert.equal(await processes(`debugpy --listen 127.0.0.1:${editPort}`), "");
+
+        const unready = await helm(
+          "install",
+          "stuck",
+          join(REPO, "charts/fastcs"),
+          "--set",
+          "autostart=false",
+          "--set-json",
+          'podAnnotations={"fastcs.test/unready":"yes"}',
+        );
+        assert.equal(unready.code, 0, unready.stderr);
+        const r = await run(Deno.execPath(), [
+          "run",
+          "-A",
+          "--quiet",
+          "--frozen",
+          "--cached-only",
+          "--config",
+          join(REPO, "deno.json"),
+          join(REPO, "src/main.ts"),
+          "debug",
+          "stuck",
+          "--timeout",
+          "3",
+        ], {
+          env: {
+            HELM_BIN: tool("helm4"),
+            HELM_KUBECONTEXT: "staging",
+            HELM_NAMESPACE: "staging",
+            KUBECONFIG: cluster.kubeconfig,
+            PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+          },
+        });
+        assert.equal(r.code, 6);
+        assert.match(r.stderr, /waiting for pod stuck-0 to be Ready/);
+        assert.match(r.stderr, /pod stuck-0 of release stuck did not become Ready within 3 s/);
+      },
+    );
   } finally {
     await cluster.stop();
   }
