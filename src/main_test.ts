@@ -38,10 +38,10 @@ Deno.test("input errors give exit code 5 and say what is missing", async () => {
 
 Deno.test("errors are coloured only when colour is on (a terminal without NO_COLOR)", async () => {
   const plain = context({}, false);
-  await main(["debug"], plain.ctx);
+  await main(["promote"], plain.ctx);
   assert.ok(!plain.err.join("").includes("\x1b["));
   const coloured = context({}, true);
-  await main(["debug"], coloured.ctx);
+  await main(["promote"], coloured.ctx);
   assert.ok(coloured.err.join("").includes("\x1b[31merror:"));
 });
 
