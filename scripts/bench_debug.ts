@@ -3,12 +3,10 @@
 // mode, on the local control plane. Target: under 3 s. Run after scripts/setup.sh and
 // scripts/setup-kube.sh: deno run -A scripts/bench_debug.ts
 import { join } from "node:path";
-import { REPO, run, tool, toolsBin } from "../tests/helpers.ts";
+import { freePort, REPO, run, spawnCli, tool, toolsBin } from "../tests/helpers.ts";
 import { startCluster } from "../tests/support/cluster.ts";
 
-const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-const port = (l.addr as Deno.NetAddr).port;
-l.close();
+const port = freePort();
 const pyBin = join(toolsBin(), "..", "py-bin");
 const samples = join(REPO, "tests/testdata");
 const cluster = await startCluster({
@@ -37,21 +35,7 @@ try {
   if (installed.code !== 0) throw new Error(installed.stderr);
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        "--frozen",
-        "--cached-only",
-        "--config",
-        join(REPO, "deno.json"),
-        join(REPO, "src/main.ts"),
-        "debug",
-        "svc",
-        "-o",
-        "json",
-      ],
+    const child = spawnCli(["debug", "svc", "-o", "json"], {
       env: {
         HELM_BIN: tool("helm4"),
         HELM_KUBECONTEXT: "staging",
@@ -59,9 +43,7 @@ try {
         KUBECONFIG: cluster.kubeconfig,
         PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
       },
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
+    });
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
     while (!text.includes("\n")) {

@@ -43,24 +43,47 @@ export async function run(
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
-/** Runs `helm fastcs ARGS` straight from the sources (no Helm), as the launcher does. */
+/** `deno` arguments that run `helm fastcs` straight from the sources, as the installed launcher does. */
+export const CLI_ARGS = [
+  "run",
+  "--quiet",
+  "--frozen",
+  "--cached-only",
+  "-A",
+  "--config",
+  join(REPO, "deno.json"),
+  join(REPO, "src/main.ts"),
+];
+
+/** Runs `helm fastcs ARGS` straight from the sources (no Helm) to completion. */
 export function cli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  return run(Deno.execPath(), [
-    "run",
-    "--quiet",
-    "--frozen",
-    "--cached-only",
-    "-A",
-    "--config",
-    join(REPO, "deno.json"),
-    join(REPO, "src/main.ts"),
-    ...args,
-  ], options);
+  return run(Deno.execPath(), [...CLI_ARGS, ...args], options);
 }
 
+/** Starts `helm fastcs ARGS` from the sources in the background, stdout and stderr piped. */
+export function spawnCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...CLI_ARGS, ...args],
+    cwd: options.cwd,
+    env: options.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
 /** Files of the repository that make up the plugin and its charts (what `helm plugin install` sees). */
 const PLUGIN_FILES = [
   "plugin.yaml",

@@ -8,7 +8,7 @@ import { resolveChartsDir } from "../schema/charts.ts";
 import { publishCharts, type PublishReport } from "../publish/publish.ts";
 import { parseOciBase, type Target } from "../publish/targets.ts";
 import type { PrereleasePolicy } from "../publish/version.ts";
-import { displayPath } from "./schema.ts";
+import { displayPath } from "../runtime/fs.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Uint8Array[] = [];

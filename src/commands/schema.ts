@@ -1,10 +1,11 @@
 // `helm fastcs schema` (generate or --check) and `helm fastcs schema validate`: flags, help and output
 // only; the work is in src/schema/.
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Command, Option } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { displayPath } from "../runtime/fs.ts";
 import { findCharts, resolveChartsDir } from "../schema/charts.ts";
 import { type LinkMode, loadConfig, type SchemaConfig } from "../schema/config.ts";
 import { parseDraft } from "../schema/drafts.ts";
@@ -15,12 +16,6 @@ import { compileSchema, formatProblems, validateSource, type ValuesProblem } fro
 import { parseYamlSource } from "../schema/yaml_source.ts";
 
 type OutputFormat = "text" | "json";
-
-/** Path as shown to people: relative to the working directory when inside it. */
-export function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel === "" ? "." : rel.startsWith("..") ? path : rel;
-}
 
 function refCacheDir(ctx: Context): string {
   const home = Deno.env.get("HOME") ?? ".";

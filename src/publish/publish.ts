@@ -7,6 +7,7 @@ import { type Helm, lintSections, type RegistryTransport, type SignOptions } fro
 import { parseDocument, pLimit } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
+import { displayPath, pathExists } from "../runtime/fs.ts";
 import { type ChartInfo, findCharts } from "../schema/charts.ts";
 import { checkPlan, planSchemas } from "../schema/plan.ts";
 import { parseYamlSource } from "../schema/yaml_source.ts";
@@ -107,7 +108,7 @@ export async function publishCharts(
   options: PublishOptions,
   scratch: string,
 ): Promise<PublishReport> {
-  const display = (p: string) => p.startsWith(ctx.cwd + "/") ? p.slice(ctx.cwd.length + 1) : p;
+  const display = (p: string) => displayPath(ctx.cwd, p);
   if (options.targets.length === 0 && !options.artifacts && !options.dryRun) {
     throw new FastcsError("no target: nothing would be published", {
       code: "publish.no-target",
@@ -339,7 +340,9 @@ async function lintRefusals(helm: Helm, staged: Staged[]): Promise<string[]> {
 async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<string[]> {
   const withSchemas = [];
   for (const c of charts) {
-    if (await exists(join(c.dir, "values.schema.json")) || await exists(join(c.dir, ".schema.yaml"))) {
+    if (
+      await pathExists(join(c.dir, "values.schema.json")) || await pathExists(join(c.dir, ".schema.yaml"))
+    ) {
       withSchemas.push(c.name);
     }
   }
@@ -348,7 +351,7 @@ async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<string[]
   const plan = await planSchemas({
     cwd: step.ctx.cwd,
     chartsDir: step.options.chartsDir,
-    schemasDir: await exists(schemasDir) ? schemasDir : undefined,
+    schemasDir: await pathExists(schemasDir) ? schemasDir : undefined,
     overrides: {},
     only: withSchemas,
     warn: () => {},
@@ -500,15 +503,6 @@ async function collectArtifacts(
     JSON.stringify({ ...report, artifacts: undefined, files: names }, null, 2) + "\n",
   );
   return dir;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function lastLine(text: string): string {

@@ -1,6 +1,7 @@
 // Finding the charts of a repo: every folder under the charts folder that holds a Chart.yaml.
 import { basename, join } from "node:path";
 import { ExitCode, FastcsError, inputError } from "../runtime/errors.ts";
+import { pathExists } from "../runtime/fs.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
 /** A chart found on disk. */
@@ -77,10 +78,12 @@ export async function readChart(dir: string, display: (p: string) => string): Pr
  * @throws FastcsError (exit code 5) when no chart is found or two charts share a name.
  */
 export async function findCharts(chartsDir: string, display: (p: string) => string): Promise<ChartInfo[]> {
-  if (await exists(join(chartsDir, "Chart.yaml"))) return [await readChart(chartsDir, display)];
+  if (await pathExists(join(chartsDir, "Chart.yaml"))) return [await readChart(chartsDir, display)];
   const dirs: string[] = [];
   for await (const entry of Deno.readDir(chartsDir)) {
-    if ((entry.isDirectory || entry.isSymlink) && await exists(join(chartsDir, entry.name, "Chart.yaml"))) {
+    if (
+      (entry.isDirectory || entry.isSymlink) && await pathExists(join(chartsDir, entry.name, "Chart.yaml"))
+    ) {
       dirs.push(join(chartsDir, entry.name));
     }
   }
@@ -107,13 +110,4 @@ export async function findCharts(chartsDir: string, display: (p: string) => stri
     names.set(c.name, c.dir);
   }
   return charts;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

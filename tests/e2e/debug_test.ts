@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectDap, type DapClient } from "../../src/debug/dap.ts";
-import { REPO, run, tool, toolsBin } from "../helpers.ts";
+import { cli, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 
 const SAMPLE = join(REPO, "tests/testdata");
@@ -13,28 +13,9 @@ const SOURCE = join(SAMPLE, "sample_service/__main__.py");
 const pyBin = join(toolsBin(), "..", "py-bin");
 const python = join(pyBin, "python");
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** The plugin run as Helm runs it, in the background, with Helm's variables. */
 function startPlugin(cluster: TestCluster, args: string[], pathPrefix = "") {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--frozen",
-      "--cached-only",
-      "--config",
-      join(REPO, "deno.json"),
-      join(REPO, "src/main.ts"),
-      "debug",
-      ...args,
-    ],
+  const child = spawnCli(["debug", ...args], {
     env: {
       HELM_BIN: tool("helm4"),
       HELM_KUBECONTEXT: "staging",
@@ -42,9 +23,7 @@ function startPlugin(cluster: TestCluster, args: string[], pathPrefix = "") {
       KUBECONFIG: cluster.kubeconfig,
       PATH: `${pathPrefix}${toolsBin()}:${Deno.env.get("PATH")}`,
     },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  });
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stderr = "";
   (async () => {
@@ -249,20 +228,7 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
           'podAnnotations={"fastcs.test/unready":"yes"}',
         );
         assert.equal(unready.code, 0, unready.stderr);
-        const r = await run(Deno.execPath(), [
-          "run",
-          "-A",
-          "--quiet",
-          "--frozen",
-          "--cached-only",
-          "--config",
-          join(REPO, "deno.json"),
-          join(REPO, "src/main.ts"),
-          "debug",
-          "stuck",
-          "--timeout",
-          "3",
-        ], {
+        const r = await cli(["debug", "stuck", "--timeout", "3"], {
           env: {
             HELM_BIN: tool("helm4"),
             HELM_KUBECONTEXT: "staging",
@@ -290,19 +256,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
     KUBECONFIG: cluster.kubeconfig,
     PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
   };
-  const debug = (...args: string[]) =>
-    run(Deno.execPath(), [
-      "run",
-      "-A",
-      "--quiet",
-      "--frozen",
-      "--cached-only",
-      "--config",
-      join(REPO, "deno.json"),
-      join(REPO, "src/main.ts"),
-      "debug",
-      ...args,
-    ], { env });
+  const debug = (...args: string[]) => cli(["debug", ...args], { env });
   const helm = (...args: string[]) =>
     run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
   try {

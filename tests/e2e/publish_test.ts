@@ -2,7 +2,7 @@
 // real Helm 3 and 4.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, run, type RunResult, tool, toolsBin } from "../helpers.ts";
+import { cli, run, type RunResult, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { createTestRepo, type TestRepo } from "../support/git_repo.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
@@ -251,32 +251,18 @@ Deno.test("a registry that dies mid-run: truthful summary, then a rerun complete
     const env = await envFor("helm4");
     const repo = await createTestRepo(3);
     await repo.git("tag", "3.0.0");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--quiet",
-        "--frozen",
-        "--cached-only",
-        "--config",
-        join(import.meta.dirname!, "../../deno.json"),
-        join(import.meta.dirname!, "../../src/main.ts"),
-        "publish",
-        "--oci",
-        registry.base,
-        "--plain-http",
-        "--concurrency",
-        "1",
-        "--retries",
-        "0",
-        "-o",
-        "json",
-      ],
-      cwd: repo.dir,
-      env,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const child = spawnCli([
+      "publish",
+      "--oci",
+      registry.base,
+      "--plain-http",
+      "--concurrency",
+      "1",
+      "--retries",
+      "0",
+      "-o",
+      "json",
+    ], { cwd: repo.dir, env });
     // Kill the registry as soon as the first chart has landed.
     for (let i = 0; i < 600; i++) {
       const landed = (await Promise.all(["extra-1", "extra-2", "extra-3", "fastcs"].map((c) =>

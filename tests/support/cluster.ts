@@ -7,7 +7,7 @@
 // An existing cluster can stand in: set FASTCS_TEST_KUBECONFIG (it must have contexts "staging" and
 // "prod"); exec and port-forward then reach real pods.
 import { join } from "node:path";
-import { run, toolsBin } from "../helpers.ts";
+import { freePort, run, toolsBin } from "../helpers.ts";
 
 /** A running test cluster. */
 export interface TestCluster {
@@ -38,13 +38,6 @@ export async function kubeBin(): Promise<string> {
     "--print",
   ]);
   return out.stdout.trim();
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function waitFor(

@@ -1,7 +1,7 @@
 // A real OCI registry for tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1 with its own
 // storage, optionally behind htpasswd authentication and/or TLS with a self-signed certificate.
 import { join } from "node:path";
-import { run } from "../helpers.ts";
+import { freePort, run } from "../helpers.ts";
 
 /** A running registry. `stop()` kills it; `start()` brings it back on the same port and storage. */
 export interface TestRegistry {
@@ -18,13 +18,6 @@ export interface TestRegistry {
   start(): Promise<void>;
   /** Tags the registry holds for a repository (via the storage folder). */
   tags(repository: string): Promise<string[]>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`. */
