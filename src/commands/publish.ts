@@ -147,6 +147,7 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           chartsDir,
           exclude: opts.exclude ?? [],
           tag: opts.tag,
+          githubRef: Deno.env.get("GITHUB_REF") || undefined,
           prerelease: opts.prerelease as PrereleasePolicy,
           devVersion: opts.devVersion,
           appVersion: opts.appVersion,

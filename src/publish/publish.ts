@@ -1,18 +1,26 @@
 // `helm fastcs publish` as plain functions: check everything (versions, git state, image tags, lint,
 // schemas, what the targets already hold), then package and push, so that a bad chart never leaves half
 // a release behind and a rerun after a failure completes the release without duplicates.
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import { createGit } from "../adapters/git.ts";
-import { type Helm, lintSections, type RegistryTransport, type SignOptions } from "../adapters/helm.ts";
-import { parseDocument, pLimit } from "../deps.ts";
+import type { Helm, SignOptions } from "../adapters/helm.ts";
+import { pLimit } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
-import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
-import { displayPath, pathExists } from "../runtime/fs.ts";
-import { type ChartInfo, findCharts } from "../schema/charts.ts";
-import { checkPlan, planSchemas } from "../schema/plan.ts";
-import { parseYamlSource } from "../schema/yaml_source.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { displayPath } from "../runtime/fs.ts";
+import { findCharts } from "../schema/charts.ts";
+import { collectArtifacts } from "./artifacts.ts";
+import {
+  gitRefusals,
+  lastLine,
+  lintRefusals,
+  type Prepared,
+  schemaRefusals,
+  stageCharts,
+  type Staged,
+  type Step,
+} from "./checks.ts";
 import { chartContentDigest, fileSha256 } from "./content_digest.ts";
-import { findImageProblems } from "./images.ts";
 import {
   existingAt,
   pushTo,
@@ -22,7 +30,7 @@ import {
   targetReference,
   updateRepoIndex,
 } from "./targets.ts";
-import { devVersion, findReleaseTag, parseReleaseTag, type PrereleasePolicy } from "./version.ts";
+import { findReleaseTag, parseReleaseTag, type PrereleasePolicy } from "./version.ts";
 
 /** Options of {@link publishCharts} (the command line, parsed). */
 export interface PublishOptions {
@@ -30,6 +38,8 @@ export interface PublishOptions {
   /** Glob patterns of chart names or folder names to leave out. */
   exclude: string[];
   tag?: string;
+  /** The CI's `GITHUB_REF` (a tag build gives `refs/tags/<tag>`). */
+  githubRef?: string;
   prerelease: PrereleasePolicy;
   /** A fixed version for untagged builds instead of `<version>-<hash>`. */
   devVersion?: string;
@@ -80,14 +90,6 @@ export interface PublishReport {
   artifacts?: string;
 }
 
-interface Prepared {
-  chart: ChartInfo;
-  version: string;
-  appVersion: string;
-  tgz: string;
-  contentDigest: string;
-}
-
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
     `^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
@@ -99,8 +101,8 @@ function globToRegExp(glob: string): RegExp {
  *
  * @returns the report; its results say per chart and target what happened
  * @throws FastcsError before anything is pushed: exit code 5 (bad tag, version, chart), 8 (a policy
- *   refused: dirty tree, branch, image tag, lint, stale schemas, version taken by other content), 3 (stale
- *   schemas), 9 (a registry could not be asked).
+ *   refused: dirty tree, branch, image tag, lint, stale schemas, version taken by other content), 9 (a
+ *   registry could not be asked).
  */
 export async function publishCharts(
   ctx: Context,
@@ -126,7 +128,7 @@ export async function publishCharts(
 
   // 1. The version, then every check; packaging (which publishes nothing) runs alongside the checks.
   const git = createGit(ctx.run, options.chartsDir);
-  const found = findReleaseTag(options.tag, Deno.env.get("GITHUB_REF"), await git.tagsAtHead());
+  const found = findReleaseTag(options.tag, options.githubRef, await git.tagsAtHead());
   const release = found ? parseReleaseTag(found.tag, options.prerelease, found.source) : undefined;
   const hash = await git.shortHead();
   const limit = pLimit(options.concurrency);
@@ -242,130 +244,6 @@ export async function publishCharts(
   return report;
 }
 
-interface Step {
-  ctx: Context;
-  helm: Helm;
-  options: PublishOptions;
-  scratch: string;
-  display: (p: string) => string;
-  limit: ReturnType<typeof pLimit>;
-}
-
-interface Staged {
-  chart: ChartInfo;
-  version: string;
-  appVersion: string;
-  /** The folder to lint and package: the chart's own, or a copy where dependencies were built. */
-  dir: string;
-  problems: string[];
-}
-
-async function gitRefusals(
-  git: ReturnType<typeof createGit>,
-  options: PublishOptions,
-  hash: string,
-): Promise<string[]> {
-  const problems: string[] = [];
-  const [changes, onBranch] = await Promise.all([
-    git.changes(),
-    options.allowAnyBranch ? Promise.resolve(true) : git.headOnBranch(options.branch),
-  ]);
-  if (changes.length > 0 && !options.allowDirty) {
-    const some = changes.slice(0, 3).map((l) => l.slice(3)).join(", ") + (changes.length > 3 ? ", ..." : "");
-    problems.push(
-      `the working tree has uncommitted changes (${some}); commit or stash them, or pass --allow-dirty`,
-    );
-  }
-  if (!onBranch) {
-    problems.push(
-      `HEAD (${hash}) is not on the release branch ${options.branch}; merge it first, or pass --branch or --allow-any-branch`,
-    );
-  }
-  return problems;
-}
-
-/** Versions, image policy and dependencies of every chart, concurrently within the push bound. */
-async function stageCharts(
-  step: Step,
-  charts: ChartInfo[],
-  release: string | undefined,
-  hash: string,
-): Promise<Staged[]> {
-  const { ctx, helm, options, scratch, display } = step;
-  await Deno.mkdir(join(scratch, "charts"), { recursive: true });
-  return await Promise.all(charts.map((chart) =>
-    step.limit(async () => {
-      const problems: string[] = [];
-      const version = release ?? options.devVersion ??
-        devVersion(chart.version ?? "", hash, display(join(chart.dir, "Chart.yaml")));
-      const appVersion = options.appVersion ??
-        (options.keepAppVersion ? await ownAppVersion(chart) ?? version : release ?? hash);
-      if (!options.allowLatest) {
-        for (const problem of await imageProblems(chart, appVersion, display)) {
-          problems.push(`chart ${chart.name}: ${problem}`);
-        }
-      }
-      // helm dependency build writes into the chart folder: give it a copy, never the working tree.
-      let dir = chart.dir;
-      if (chart.dependencies.length > 0) {
-        dir = join(scratch, "charts", basename(chart.dir));
-        const cp = await ctx.run("cp", ["-a", chart.dir, dir], { cwd: ctx.cwd });
-        if (cp.code !== 0) {
-          throw new FastcsError(`cannot copy ${display(chart.dir)}: ${cp.stderr}`, {
-            code: "io.copy",
-            exitCode: ExitCode.environment,
-          });
-        }
-        const dep = await helm.dependencyBuild(dir);
-        if (dep.code !== 0) {
-          problems.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
-        }
-      }
-      return { chart, version, appVersion, dir, problems };
-    })
-  ));
-}
-
-/** One helm process lints every chart (start-up dominates the cost of linting one chart). */
-async function lintRefusals(helm: Helm, staged: Staged[]): Promise<string[]> {
-  const lint = await helm.lint(staged.map((s) => s.dir));
-  if (lint.code === 0) return [];
-  const sections = lintSections(lint.stdout + lint.stderr);
-  const failed = staged.filter((s) => /^\[ERROR\]/m.test(sections.get(s.dir) ?? ""));
-  if (failed.length === 0) return [`helm lint failed:\n${indent(lint.stdout + lint.stderr)}`];
-  return failed.map((s) => `chart ${s.chart.name}: helm lint failed:\n${indent(sections.get(s.dir)!)}`);
-}
-
-/** Charts that keep a generated schema (or configure one) must have it up to date. */
-async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<string[]> {
-  const withSchemas = [];
-  for (const c of charts) {
-    if (
-      await pathExists(join(c.dir, "values.schema.json")) || await pathExists(join(c.dir, ".schema.yaml"))
-    ) {
-      withSchemas.push(c.name);
-    }
-  }
-  if (withSchemas.length === 0) return [];
-  const schemasDir = resolve(step.options.chartsDir, "..", "schemas");
-  const plan = await planSchemas({
-    cwd: step.ctx.cwd,
-    chartsDir: step.options.chartsDir,
-    schemasDir: await pathExists(schemasDir) ? schemasDir : undefined,
-    overrides: {},
-    only: withSchemas,
-    warn: () => {},
-    display: step.display,
-    fetchRef: () => Promise.reject(new Error("offline")),
-  });
-  const stale = await checkPlan(plan);
-  if (stale.length === 0) return [];
-  const list = stale.map((s) => `${step.display(s.path)}: ${s.reason}`).join("; ");
-  return [
-    `schemas are out of date (${list}); run helm fastcs schema and commit, or pass --skip-schema-check`,
-  ];
-}
-
 /** Packages every chart: one helm process per (version, appVersion), so a tag release is one process. */
 async function packageCharts(step: Step, staged: Staged[]): Promise<Prepared[]> {
   const packages = join(step.scratch, "packages");
@@ -429,89 +307,3 @@ async function login(helm: Helm, targets: Target[], credentials: { username: str
     }
   }
 }
-
-async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {
-  const data = parseDocument(await Deno.readTextFile(join(chart.dir, "Chart.yaml"))).toJS() as Record<
-    string,
-    unknown
-  >;
-  return data?.appVersion === undefined ? undefined : String(data.appVersion);
-}
-
-async function imageProblems(
-  chart: ChartInfo,
-  appVersion: string,
-  display: (p: string) => string,
-): Promise<string[]> {
-  const files = [join(chart.dir, "values.yaml")];
-  // Unpacked sub-charts bring their own values.
-  try {
-    for await (const e of Deno.readDir(join(chart.dir, "charts"))) {
-      if (e.isDirectory) files.push(join(chart.dir, "charts", e.name, "values.yaml"));
-    }
-  } catch { /* no sub-charts */ }
-  const problems: string[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch {
-      continue;
-    }
-    for (const p of findImageProblems(parseYamlSource(display(file), text), appVersion)) {
-      problems.push(
-        `${
-          formatPosition(p.position)
-        }: ${p.path}: image ${p.reference} ${p.problem}; pin a version (or pass --allow-latest)`,
-      );
-    }
-  }
-  return problems;
-}
-
-async function collectArtifacts(
-  dir: string,
-  prepared: Prepared[],
-  report: PublishReport,
-  chartsDir: string,
-): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  const names: string[] = [];
-  for (const p of prepared) {
-    for (const suffix of ["", ".prov"]) {
-      try {
-        await Deno.copyFile(p.tgz + suffix, join(dir, basename(p.tgz) + suffix));
-        names.push(basename(p.tgz) + suffix);
-      } catch { /* no .prov */ }
-    }
-  }
-  const schemas = resolve(chartsDir, "..", "schemas");
-  try {
-    for await (const e of Deno.readDir(schemas)) {
-      if (!e.isFile && !e.isSymlink) continue;
-      // Links are resolved: the release carries the schema itself.
-      await Deno.writeFile(join(dir, e.name), await Deno.readFile(join(schemas, e.name)));
-      names.push(e.name);
-    }
-  } catch { /* no schemas folder */ }
-  names.sort();
-  const sums = [];
-  for (const n of names) sums.push(`${await fileSha256(join(dir, n))}  ${n}`);
-  await Deno.writeTextFile(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
-  await Deno.writeTextFile(
-    join(dir, "publish-manifest.json"),
-    JSON.stringify({ ...report, artifacts: undefined, files: names }, null, 2) + "\n",
-  );
-  return dir;
-}
-
-function lastLine(text: string): string {
-  return text.trim().split("\n").pop() ?? "";
-}
-
-function indent(text: string): string {
-  return text.trim().split("\n").map((l) => `    ${l}`).join("\n");
-}
-
-/** TLS options of the command line, for every OCI target. */
-export type { RegistryTransport };
