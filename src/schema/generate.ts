@@ -5,7 +5,8 @@
 import { isAlias, isMap, isScalar, isSeq } from "../deps.ts";
 import type { Pair, YamlNode } from "../deps.ts";
 import { inputError } from "../runtime/errors.ts";
-import { type AnnotationEntry, annotationText, parseAnnotation, TYPE_NAMES } from "./annotations.ts";
+import { type AnnotationEntry, TYPE_NAMES } from "./annotations.ts";
+import { attachedComments } from "./comments.ts";
 import {
   type Draft,
   DRAFT_URI,
@@ -15,11 +16,11 @@ import {
   orderSchema,
   wrapRefsForDraft7,
 } from "./drafts.ts";
-import { nodeEndLine, nodeStart, resolveNode, type YamlComment, type YamlSource } from "./yaml_source.ts";
+import { mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
+import { nodeEndLine, nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
+import type { DescriptionMode } from "./comments.ts";
 
-/** Where descriptions come from: `auto` (helm-docs `# --` comments, else plain comments above a key),
- * `helm-docs` (only `# --` comments, as helm-values-schema-json's `useHelmDocs`), or `none`. */
-export type DescriptionMode = "auto" | "helm-docs" | "none";
+export type { DescriptionMode };
 
 /** Options of {@link generateSchema}. */
 export interface GenerateOptions {
@@ -144,86 +145,6 @@ function closeObject(schema: JsonSchema, draft: Draft) {
   else schema.additionalProperties = false;
 }
 
-// ---- comments ---------------------------------------------------------------------------------------
-
-interface Attached {
-  annotations: AnnotationEntry[];
-  description?: string;
-}
-
-function indentOf(line: string | undefined): number {
-  if (line === undefined || line.trim() === "") return -1;
-  return line.length - line.trimStart().length;
-}
-
-/** The comments that belong to a key at (line, column) whose value ends on `endLine` (0-based). */
-function attachedComments(
-  walk: Walk,
-  line: number,
-  column: number,
-  endLine: number,
-  takeSameLine: boolean,
-): Attached {
-  const { comments, lines } = walk.source;
-  const above: YamlComment[] = [];
-  for (let l = line - 1; l >= 0; l--) {
-    const c = comments.get(l);
-    if (!c || !c.fullLine || c.column !== column) break;
-    above.unshift(c);
-  }
-  const same = takeSameLine ? comments.get(line) : undefined;
-  const below: YamlComment[] = [];
-  let l = endLine + 1;
-  for (; l < lines.length; l++) {
-    const c = comments.get(l);
-    if (!c || !c.fullLine || c.column !== column) break;
-    below.push(c);
-  }
-  // A comment run directly followed by a sibling key is that key's "above" block, not ours.
-  const belowIsOurs = below.length > 0 && indentOf(lines[l]) !== column;
-  const annotations: AnnotationEntry[] = [];
-  const all = [...above, ...(same && !same.fullLine ? [same] : []), ...(belowIsOurs ? below : [])];
-  for (const c of all) {
-    const text = annotationText(c.text);
-    if (text === undefined) continue;
-    const lineText = lines[c.line];
-    const at = lineText.indexOf("@schema", c.column) + "@schema".length;
-    const start = at + (lineText.slice(at).length - lineText.slice(at).trimStart().length);
-    annotations.push(
-      ...parseAnnotation(text, { file: walk.source.file, line: c.line + 1, column: start + 1 }),
-    );
-  }
-  return {
-    annotations,
-    description: describe(walk.options.descriptions, above, same && !same.fullLine ? same : undefined),
-  };
-}
-
-function describe(
-  mode: DescriptionMode,
-  above: YamlComment[],
-  same: YamlComment | undefined,
-): string | undefined {
-  if (mode === "none") return undefined;
-  const texts = above.map((c) => c.text).filter((t) => annotationText(t) === undefined);
-  const docStart = texts.findIndex((t) => /^--(\s|$)/.test(t.replace(/^#+\s*/, "")));
-  let lines: string[];
-  if (docStart >= 0) {
-    // helm-docs: `# -- text` starts the description; following comment lines continue it; `# @default --`
-    // and other helm-docs `@` lines are not part of it (https://github.com/norwoodj/helm-docs).
-    lines = texts.slice(docStart).filter((t) => !/^@\w+/.test(t.replace(/^#+\s*/, "")));
-    lines[0] = lines[0].replace(/^#*\s*--\s?/, "").replace(/^\((\w+)\)\s*/, "");
-  } else if (mode === "auto") {
-    lines = texts.filter((t) => !/^@\w+/.test(t.replace(/^#+\s*/, "")));
-  } else return undefined;
-  let text = lines.map((t) => t.replace(/^#+\s?/, "").trimEnd()).join("\n").trim();
-  if (text === "" && mode === "auto" && same && annotationText(same.text) === undefined) {
-    text = same.text.trim();
-  }
-  if (/^[-#=*\s]*$/.test(text)) return undefined;
-  return text;
-}
-
 // ---- values ------------------------------------------------------------------------------------------
 
 function lineCol(walk: Walk, node: YamlNode | null | undefined) {
@@ -280,7 +201,7 @@ function objectSchema(
     const { line, column } = lineCol(walk, keyNode);
     const value = pair.value as YamlNode | null;
     const endLine = nodeEndLine(walk.source, value ?? keyNode, line);
-    const attached = attachedComments(walk, line, column, endLine, true);
+    const attached = attachedComments(walk.source, walk.options.descriptions, line, column, endLine, true);
     const flags = toolFlags(attached.annotations);
     const child = valueSchema(walk, value, [...path, name], attached.annotations, keyNode);
     if (attached.description !== undefined && child.description === undefined) {
@@ -320,7 +241,14 @@ function arraySchema(walk: Walk, seq: { items: unknown[] }, path: string[]): Jso
       lineText.slice(dash + 1, column).trim() === "";
     const itemIsCollection = isMap(item) || isSeq(item);
     const attached = blockItem
-      ? attachedComments(walk, line, dash, nodeEndLine(walk.source, item, line), !itemIsCollection)
+      ? attachedComments(
+        walk.source,
+        walk.options.descriptions,
+        line,
+        dash,
+        nodeEndLine(walk.source, item, line),
+        !itemIsCollection,
+      )
       : { annotations: [] };
     const schema = valueSchema(walk, item, [...path, "[]"], attached.annotations, item);
     items = items ? mergeUnion(items, schema) : schema;
@@ -404,20 +332,6 @@ function toolFlags(annotations: AnnotationEntry[]) {
 
 function includesType(type: unknown, name: string): boolean {
   return type === name || (Array.isArray(type) && type.includes(name));
-}
-
-function typeList(type: unknown): string[] {
-  if (type === undefined) return [];
-  return Array.isArray(type) ? type.map(String) : [String(type)];
-}
-
-/** Union of JSON Schema types; `integer` folds into `number`. Returns one name or a list. */
-export function unionTypes(...types: unknown[]): string | string[] | undefined {
-  const all: string[] = [];
-  for (const t of types) for (const name of typeList(t)) if (!all.includes(name)) all.push(name);
-  const names = all.includes("number") ? all.filter((t) => t !== "integer") : all;
-  if (names.length === 0) return undefined;
-  return names.length === 1 ? names[0] : names;
 }
 
 function jsonType(value: unknown): string {
@@ -530,54 +444,4 @@ function applyAnnotations(walk: Walk, schema: JsonSchema, annotations: Annotatio
     delete schema.additionalProperties;
     schema.unevaluatedProperties = false;
   }
-}
-
-// ---- merging -----------------------------------------------------------------------------------------
-
-/** Merges values files' schemas: keywords of `b` win; properties merge key by key; `required` unites. */
-export function mergeOverride(a: JsonSchema, b: JsonSchema): JsonSchema {
-  const out: JsonSchema = { ...a };
-  for (const [key, value] of Object.entries(b)) {
-    if (key === "properties" && isObject(a.properties) && isObject(value)) {
-      const props: Record<string, JsonSchema> = { ...(a.properties as Record<string, JsonSchema>) };
-      for (const [name, s] of Object.entries(value as Record<string, JsonSchema>)) {
-        props[name] = isObject(props[name]) && isObject(s) ? mergeOverride(props[name], s) : s;
-      }
-      out.properties = props;
-    } else if (key === "required" && Array.isArray(a.required) && Array.isArray(value)) {
-      out.required = [...new Set([...(a.required as string[]), ...(value as string[])])];
-    } else if (key === "items" && isObject(a.items) && isObject(value)) {
-      out.items = mergeOverride(a.items as JsonSchema, value as JsonSchema);
-    } else out[key] = value;
-  }
-  return out;
-}
-
-/** Merges the schemas of a list's elements so that every element validates: types unite, properties
- * merge, the first element's other keywords win. */
-export function mergeUnion(a: JsonSchema, b: JsonSchema): JsonSchema {
-  const out: JsonSchema = { ...b, ...a };
-  if (a.type === undefined || b.type === undefined) delete out.type;
-  else out.type = unionTypes(a.type, b.type);
-  if (isObject(a.properties) || isObject(b.properties)) {
-    const props: Record<string, JsonSchema> = { ...((b.properties ?? {}) as Record<string, JsonSchema>) };
-    for (const [name, s] of Object.entries((a.properties ?? {}) as Record<string, JsonSchema>)) {
-      props[name] = isObject(props[name]) && isObject(s) ? mergeUnion(s, props[name]) : s;
-    }
-    out.properties = props;
-  }
-  if (isObject(a.items) && isObject(b.items)) {
-    out.items = mergeUnion(a.items as JsonSchema, b.items as JsonSchema);
-  }
-  // A key only some elements have cannot be required, and a closed object must admit every element's keys.
-  if (Array.isArray(a.required) && Array.isArray(b.required)) {
-    const both = (a.required as string[]).filter((k) => (b.required as string[]).includes(k));
-    if (both.length > 0) out.required = both;
-    else delete out.required;
-  } else delete out.required;
-  return out;
-}
-
-function isObject(value: unknown): value is JsonSchema {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -1,0 +1,95 @@
+// Which comments of a values file belong to which key: `# @schema` annotations (on the key's line, the
+// line(s) above, the line(s) below its value) and the description (helm-docs `# --` comments, or the
+// plain comment block above).
+import { type AnnotationEntry, annotationText, parseAnnotation } from "./annotations.ts";
+import type { YamlComment, YamlSource } from "./yaml_source.ts";
+
+/** Where descriptions come from: `auto` (helm-docs `# --` comments, else plain comments above a key),
+ * `helm-docs` (only `# --` comments, as helm-values-schema-json's `useHelmDocs`), or `none`. */
+export type DescriptionMode = "auto" | "helm-docs" | "none";
+
+/** The annotations and the description that belong to one key. */
+export interface Attached {
+  annotations: AnnotationEntry[];
+  description?: string;
+}
+
+function indentOf(line: string | undefined): number {
+  if (line === undefined || line.trim() === "") return -1;
+  return line.length - line.trimStart().length;
+}
+
+/**
+ * The comments that belong to a key at (line, column) whose value ends on `endLine` (0-based): the run
+ * of full-line comments directly above at the same column, a comment on its line, and the run directly
+ * below its value at the same column unless a sibling key follows that run at once.
+ *
+ * @throws FastcsError (exit code 5) for a malformed annotation among them, at its file:line:column
+ */
+export function attachedComments(
+  source: YamlSource,
+  mode: DescriptionMode,
+  line: number,
+  column: number,
+  endLine: number,
+  takeSameLine: boolean,
+): Attached {
+  const { comments, lines } = source;
+  const above: YamlComment[] = [];
+  for (let l = line - 1; l >= 0; l--) {
+    const c = comments.get(l);
+    if (!c || !c.fullLine || c.column !== column) break;
+    above.unshift(c);
+  }
+  const same = takeSameLine ? comments.get(line) : undefined;
+  const below: YamlComment[] = [];
+  let l = endLine + 1;
+  for (; l < lines.length; l++) {
+    const c = comments.get(l);
+    if (!c || !c.fullLine || c.column !== column) break;
+    below.push(c);
+  }
+  // A comment run directly followed by a sibling key is that key's "above" block, not ours.
+  const belowIsOurs = below.length > 0 && indentOf(lines[l]) !== column;
+  const annotations: AnnotationEntry[] = [];
+  const all = [...above, ...(same && !same.fullLine ? [same] : []), ...(belowIsOurs ? below : [])];
+  for (const c of all) {
+    const text = annotationText(c.text);
+    if (text === undefined) continue;
+    const lineText = lines[c.line];
+    const at = lineText.indexOf("@schema", c.column) + "@schema".length;
+    const start = at + (lineText.slice(at).length - lineText.slice(at).trimStart().length);
+    annotations.push(
+      ...parseAnnotation(text, { file: source.file, line: c.line + 1, column: start + 1 }),
+    );
+  }
+  return {
+    annotations,
+    description: describe(mode, above, same && !same.fullLine ? same : undefined),
+  };
+}
+
+function describe(
+  mode: DescriptionMode,
+  above: YamlComment[],
+  same: YamlComment | undefined,
+): string | undefined {
+  if (mode === "none") return undefined;
+  const texts = above.map((c) => c.text).filter((t) => annotationText(t) === undefined);
+  const docStart = texts.findIndex((t) => /^--(\s|$)/.test(t.replace(/^#+\s*/, "")));
+  let lines: string[];
+  if (docStart >= 0) {
+    // helm-docs: `# -- text` starts the description; following comment lines continue it; `# @default --`
+    // and other helm-docs `@` lines are not part of it (https://github.com/norwoodj/helm-docs).
+    lines = texts.slice(docStart).filter((t) => !/^@\w+/.test(t.replace(/^#+\s*/, "")));
+    lines[0] = lines[0].replace(/^#*\s*--\s?/, "").replace(/^\((\w+)\)\s*/, "");
+  } else if (mode === "auto") {
+    lines = texts.filter((t) => !/^@\w+/.test(t.replace(/^#+\s*/, "")));
+  } else return undefined;
+  let text = lines.map((t) => t.replace(/^#+\s?/, "").trimEnd()).join("\n").trim();
+  if (text === "" && mode === "auto" && same && annotationText(same.text) === undefined) {
+    text = same.text.trim();
+  }
+  if (/^[-#=*\s]*$/.test(text)) return undefined;
+  return text;
+}
