@@ -90,10 +90,16 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
   const launchPort = freePort();
   const attachPort = freePort();
   const editPort = freePort();
+  const scriptPort = freePort();
   const cluster = await startCluster({
     execWorkDir: SAMPLE,
     execEnv: { PATH: `${pyBin}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
-    forwards: { [launchPort]: launchPort, [attachPort]: attachPort, [editPort]: editPort },
+    forwards: {
+      [launchPort]: launchPort,
+      [attachPort]: attachPort,
+      [editPort]: editPort,
+      [scriptPort]: scriptPort,
+    },
   });
   const helm = (...args: string[]) =>
     run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
@@ -135,6 +141,38 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         assert.equal(status.code, 130, plugin.stderr());
         assert.equal(await processes(`debugpy --listen 127.0.0.1:${launchPort}`), "", "no debugpy left");
         assert.equal(await processes(`port-forward pod/svc-0`), "", "no port-forward left");
+      },
+    );
+
+    await t.step(
+      "launch mode with a console script: resolved to its entry point in the container",
+      async () => {
+        const install = await helm(
+          "install",
+          "script",
+          join(REPO, "charts/fastcs"),
+          "--set",
+          "autostart=false",
+          "--set",
+          `debugPort=${scriptPort}`,
+          "--set-json",
+          'command=["sample-service"]',
+          "--set-json",
+          'args=["--x"]',
+          "--wait",
+        );
+        assert.equal(install.code, 0, install.stderr);
+        const plugin = startPlugin(cluster, ["script", "-o", "json", "--timeout", "60"]);
+        const facts = await plugin.facts();
+        const code = facts.command[facts.command.indexOf("-c") + 1];
+        assert.match(code, /from sample_service\.__main__ import main as _entry/);
+        assert.equal(facts.command.at(-1), "--x");
+        const hit = await breakInTick(facts.localPort);
+        assert.equal(hit.line, 6);
+        hit.client.close();
+        plugin.child.kill("SIGINT");
+        assert.equal((await plugin.child.status).code, 130);
+        assert.equal(await processes(`debugpy --listen 127.0.0.1:${scriptPort}`), "");
       },
     );
 
