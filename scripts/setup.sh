@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
 # cache outside the repo, idempotently: a second run only checks that the files are there. Also makes
-# sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl).
+# sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl, gnupg).
 #
 #   scripts/setup.sh            install everything, print the tool folder
 #   scripts/setup.sh --print    print the tool folder only (no install)
@@ -68,12 +68,14 @@ install_layer() {
   ln -sfn "$dir/helm" "$bin/$name"
 }
 
-# Debian packages the publish tests use: a real OCI registry (distribution 2.8), htpasswd, openssl.
+# Debian packages the publish tests use: a real OCI registry (distribution 2.8), htpasswd, openssl,
+# GnuPG (chart signing).
 install_debian() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v gpg >/dev/null || missing+=(gnupg)
   command -v python3 >/dev/null || missing+=(python3)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -2,7 +2,7 @@
 // real Helm 3 and 4.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, run, type RunResult, spawnCli, tool, toolsBin } from "../helpers.ts";
+import { cli, CLI_ARGS, run, type RunResult, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { createTestRepo, type TestRepo } from "../support/git_repo.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
@@ -213,6 +213,43 @@ Deno.test("credentials: refused without them (saying which were tried), used fro
     assert.equal(withLogin.code, 0, withLogin.stderr);
     assert.match(withLogin.stdout, /pushed/);
     assert.ok(!(withLogin.stdout + withLogin.stderr + anonymous.stderr).includes(registry.password!));
+    // The password on stdin: a wrong one fails the login before anything is checked or pushed.
+    const viaStdin = async (password: string) => {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          ...CLI_ARGS,
+          "publish",
+          "--oci",
+          registry.base,
+          "--plain-http",
+          "--registry-username",
+          registry.username!,
+          "--password-stdin",
+          "--dev-version",
+          `9.9.${password.length}`,
+        ],
+        cwd: repo.dir,
+        env,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(password + "\n"));
+      await writer.close();
+      const out = await child.output();
+      return {
+        code: out.code,
+        text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+      };
+    };
+    const wrong = await viaStdin("not-the-password");
+    assert.equal(wrong.code, 9);
+    assert.match(wrong.text, /helm registry login 127\.0\.0\.1:\d+ as ci failed/);
+    assert.ok(!wrong.text.includes("not-the-password"));
+    const right = await viaStdin(registry.password!);
+    assert.equal(right.code, 0, right.text);
+    assert.match(right.text, /pushed/);
   } finally {
     await registry.stop();
   }
@@ -360,6 +397,80 @@ Deno.test("a lint failure in one of several charts names that chart, and nothing
     for (const c of ["extra-1", "extra-2", "fastcs"]) {
       assert.deepEqual(await registry.tags(`charts/${c}`), []);
     }
+  } finally {
+    await registry.stop();
+  }
+});
+
+Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts and pulled from the registry", async () => {
+  const registry = await startRegistry();
+  try {
+    const env = await envFor("helm4");
+    const keys = await Deno.makeTempDir({ prefix: "fastcs-gpg-" });
+    const gpgEnv = { GNUPGHOME: join(keys, "home") };
+    await Deno.mkdir(gpgEnv.GNUPGHOME, { mode: 0o700 });
+    const gen = await run("gpg", [
+      "--batch",
+      "--passphrase",
+      "",
+      "--quick-gen-key",
+      "Chart Signer <signer@example.org>",
+      "rsa2048",
+      "sign",
+      "never",
+    ], { env: gpgEnv });
+    assert.equal(gen.code, 0, gen.stderr);
+    // Helm reads the legacy keyring format.
+    const sec = await new Deno.Command("gpg", {
+      args: ["--batch", "--export-secret-keys"],
+      env: gpgEnv,
+      stdout: "piped",
+    }).output();
+    await Deno.writeFile(join(keys, "secring.gpg"), sec.stdout);
+    const pub = await new Deno.Command("gpg", { args: ["--batch", "--export"], env: gpgEnv, stdout: "piped" })
+      .output();
+    await Deno.writeFile(join(keys, "pubring.gpg"), pub.stdout);
+
+    const repo = await createTestRepo();
+    await repo.git("tag", "4.0.0");
+    const out = join(keys, "dist");
+    const r = await publish(
+      repo,
+      env,
+      "--oci",
+      registry.base,
+      "--plain-http",
+      "--artifacts",
+      out,
+      "--sign",
+      "--key",
+      "Chart Signer",
+      "--keyring",
+      join(keys, "secring.gpg"),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((await Array.fromAsync(Deno.readDir(out))).some((e) => e.name === "fastcs-4.0.0.tgz.prov"));
+    const verify = await run(env.HELM_BIN, [
+      "verify",
+      join(out, "fastcs-4.0.0.tgz"),
+      "--keyring",
+      join(keys, "pubring.gpg"),
+    ], { env });
+    assert.equal(verify.code, 0, verify.stderr);
+    const pullDir = await Deno.makeTempDir();
+    const pulled = await run(env.HELM_BIN, [
+      "pull",
+      `${registry.base}/fastcs`,
+      "--version",
+      "4.0.0",
+      "--plain-http",
+      "--verify",
+      "--keyring",
+      join(keys, "pubring.gpg"),
+      "-d",
+      pullDir,
+    ], { env });
+    assert.equal(pulled.code, 0, pulled.stderr);
   } finally {
     await registry.stop();
   }
