@@ -9,6 +9,7 @@ export {
   isScalar,
   isSeq,
   LineCounter,
+  parseAllDocuments,
   parseDocument,
   Parser,
   stringify as stringifyYaml,
@@ -31,3 +32,4 @@ export const semver = semverModule;
 // @ts-types="npm:@types/tar-stream@3.1.5"
 export { extract as tarExtract } from "tar-stream";
 export { default as pLimit } from "p-limit";
+export { createTwoFilesPatch, structuredPatch } from "diff";

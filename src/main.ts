@@ -3,9 +3,9 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { Command, CommanderError } from "./deps.ts";
 import { registerDebug } from "./commands/debug.ts";
+import { registerPromote } from "./commands/promote.ts";
 import { registerPublish } from "./commands/publish.ts";
 import { registerSchema } from "./commands/schema.ts";
-import { registerUnavailable } from "./commands/unavailable.ts";
 import type { Context } from "./runtime/context.ts";
 import { ExitCode, FastcsError } from "./runtime/errors.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
@@ -35,12 +35,12 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     });
   program.addHelpText(
     "after",
-    "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 stale files (--check), 4 invalid values, 5 bad input, 6 tool or environment failure, 7 not available, 8 publish refused, 9 publish failed at a registry, 130 interrupted.",
+    "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 stale files (--check), 4 invalid values, 5 bad input, 6 tool or environment failure, 8 refused, 9 failed at a registry, 10 promote --diff-only found changes, 11 promotion failed (target rolled back), 130 interrupted.",
   );
   registerSchema(program, ctx, (code) => (exitCode = code));
   registerPublish(program, ctx, (code) => (exitCode = code));
   registerDebug(program, ctx, (code) => (exitCode = code));
-  registerUnavailable(program);
+  registerPromote(program, ctx, (code) => (exitCode = code));
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
 
@@ -104,7 +104,7 @@ if (import.meta.main) {
         Deno.exit(ExitCode.interrupted);
       }
       interrupted = true;
-      const deadline = setTimeout(() => (runner.killAll(), Deno.exit(ExitCode.interrupted)), 15_000);
+      const deadline = setTimeout(() => (runner.killAll(), Deno.exit(ExitCode.interrupted)), 600_000);
       for (const cleanup of [...cleanups]) {
         await Promise.resolve(cleanup()).catch((e) => log.error(`clean-up failed: ${e}`));
       }

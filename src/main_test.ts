@@ -25,9 +25,9 @@ function context(vars: Record<string, string> = {}, color = false) {
 
 Deno.test("a FastcsError becomes its exit code, the message and a hint on stderr, nothing on stdout", async () => {
   const { ctx, out, err } = context();
-  assert.equal(await main(["promote", "staging", "prod"], ctx), 7);
+  assert.equal(await main(["promote", "staging", "prod"], ctx), 5);
   assert.deepEqual(out, []);
-  assert.match(err.join(""), /^error: helm fastcs promote is not available in this version\nhint: /);
+  assert.match(err.join(""), /^error: no promotion project file fastcs\.yaml\nhint: Create fastcs\.yaml/);
 });
 
 Deno.test("input errors give exit code 5 and say what is missing", async () => {

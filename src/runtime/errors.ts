@@ -20,14 +20,17 @@ export const ExitCode = {
   input: 5,
   /** A tool or the environment failed: helm missing, a file could not be written, a fetch failed. */
   environment: 6,
-  /** The subcommand exists but is not available in this version. */
-  unavailable: 7,
   /** `publish` refused: a policy check failed (dirty tree, branch, image tag, version already published
    * with other content). Nothing was pushed. */
   refused: 8,
   /** `publish` failed at a registry or repository (unreachable, credentials, push); the summary says
    * what was and was not published. */
   publishFailed: 9,
+  /** `promote --diff-only`: the promotion would change something (0 means it would not). */
+  changes: 10,
+  /** `promote` failed in the target (upgrade, readiness, test); the target is back at its previous
+   * revision. */
+  promoteFailed: 11,
   /** Interrupted by SIGINT (128 + 2, as shells report it). */
   interrupted: 130,
 } as const;

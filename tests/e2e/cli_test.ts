@@ -37,13 +37,11 @@ Deno.test("usage errors exit 2 on stderr", async () => {
   assert.equal((await cli(["frobnicate"])).code, 2);
 });
 
-Deno.test("promote says it is not available, exit 7", async () => {
-  for (const cmd of ["promote"]) {
-    const r = await cli([cmd, "anything"]);
-    assert.equal(r.code, 7, cmd);
-    assert.match(r.stderr, new RegExp(`helm fastcs ${cmd} is not available in this version`));
-    assert.equal(r.stdout, "");
-  }
+Deno.test("promote without a project file exits 5 naming the file it looked for", async () => {
+  const r = await cli(["promote", "staging", "prod"], { cwd: await Deno.makeTempDir() });
+  assert.equal(r.code, 5);
+  assert.match(r.stderr, /no promotion project file fastcs\.yaml/);
+  assert.equal(r.stdout, "");
 });
 
 Deno.test("schema regenerates the committed files byte for byte; --check passes on the repo", async () => {

@@ -1,0 +1,126 @@
+// Typed wrappers over the helm commands that act on releases in one kube context and namespace.
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { KubeTarget } from "./kube.ts";
+import type { Runner, RunResult } from "../runtime/runner.ts";
+
+/** One entry of `helm history -o json`. */
+export interface HistoryEntry {
+  revision: number;
+  updated: string;
+  status: string;
+  chart: string;
+  app_version: string;
+  description: string;
+}
+
+/** Helm's release commands for one {@link KubeTarget}. */
+export interface ReleaseHelm {
+  target: KubeTarget;
+  /** `helm list -a -o json`: name, revision, status, chart (`name-version`). */
+  list(): Promise<{ name: string; revision: string; status: string; chart: string; app_version: string }[]>;
+  /** `helm status -o json`, or undefined when the release does not exist. */
+  status(release: string): Promise<Record<string, unknown> | undefined>;
+  /** `helm get metadata -o json`. */
+  metadata(
+    release: string,
+  ): Promise<
+    { name: string; chart: string; version: string; appVersion?: string; revision: number; status: string }
+  >;
+  /** `helm get values -o json` (user-supplied), or all computed values with `all`. */
+  values(release: string, all?: boolean): Promise<Record<string, unknown>>;
+  /** `helm get manifest`, or undefined when the release does not exist. */
+  manifest(release: string): Promise<string | undefined>;
+  history(release: string): Promise<HistoryEntry[]>;
+  /** `helm template` of a chart as `release` in this namespace, with values files. */
+  template(release: string, chart: string, valuesFiles: string[]): Promise<RunResult>;
+  /** `helm upgrade --install --wait` with rollback on failure (Helm 3 `--atomic`, Helm 4 `--rollback-on-failure`). */
+  upgradeInstall(
+    release: string,
+    chart: string,
+    o: { valuesFiles: string[]; timeout: string; description: string; labels: Record<string, string> },
+  ): Promise<RunResult>;
+  test(release: string, timeout: string): Promise<RunResult>;
+  rollback(release: string, revision: number, timeout: string): Promise<RunResult>;
+  uninstall(release: string): Promise<RunResult>;
+}
+
+/** Creates the wrapper; `major` is the Helm major version (3 or 4). */
+export function createReleaseHelm(
+  run: Runner,
+  bin: string,
+  cwd: string,
+  target: KubeTarget,
+  major: number,
+): ReleaseHelm {
+  const flags = [
+    "--namespace",
+    target.namespace,
+    ...(target.context ? ["--kube-context", target.context] : []),
+    ...(target.kubeconfig ? ["--kubeconfig", target.kubeconfig] : []),
+  ];
+  const helm = (args: string[]) => run(bin, [...args, ...flags], { cwd });
+  const json = async <T>(args: string[]): Promise<T> => {
+    const r = await helm([...args, "-o", "json"]);
+    if (r.code !== 0) throw new HelmCommandError(args, r);
+    return JSON.parse(r.stdout || "null") as T;
+  };
+  return {
+    target,
+    // Helm 4 lists releases in every status by default and has no --all; Helm 3 needs it.
+    list: () => json(["list", ...(major >= 4 ? [] : ["--all"])]),
+    status: async (release) => {
+      const r = await helm(["status", release, "-o", "json"]);
+      if (r.code !== 0) {
+        if (/not found/.test(r.stderr)) return undefined;
+        throw new HelmCommandError(["status", release], r);
+      }
+      return JSON.parse(r.stdout);
+    },
+    metadata: (release) => json(["get", "metadata", release]),
+    values: async (release, all = false) =>
+      (await json<Record<string, unknown> | null>(["get", "values", release, ...(all ? ["--all"] : [])])) ??
+        {},
+    manifest: async (release) => {
+      const r = await helm(["get", "manifest", release]);
+      if (r.code !== 0) {
+        if (/not found/.test(r.stderr)) return undefined;
+        throw new HelmCommandError(["get", "manifest", release], r);
+      }
+      return r.stdout;
+    },
+    history: (release) => json(["history", release, "--max", "256"]),
+    template: (release, chart, valuesFiles) =>
+      helm(["template", release, chart, ...valuesFiles.flatMap((f) => ["-f", f])]),
+    upgradeInstall: (release, chart, o) =>
+      helm([
+        "upgrade",
+        "--install",
+        release,
+        chart,
+        ...o.valuesFiles.flatMap((f) => ["-f", f]),
+        "--wait",
+        "--timeout",
+        o.timeout,
+        major >= 4 ? "--rollback-on-failure" : "--atomic",
+        "--description",
+        o.description,
+        "--labels",
+        Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(","),
+      ]),
+    test: (release, timeout) => helm(["test", release, "--timeout", timeout]),
+    rollback: (release, revision, timeout) =>
+      helm(["rollback", release, String(revision), "--wait", "--timeout", timeout]),
+    uninstall: (release) => helm(["uninstall", release, "--wait"]),
+  };
+}
+
+/** A helm command that failed where the caller cannot carry on (exit code 6). */
+export class HelmCommandError extends FastcsError {
+  constructor(readonly args: string[], readonly result: RunResult) {
+    super(`helm ${args.join(" ")} failed: ${result.stderr.trim().split("\n").pop()}`, {
+      code: "helm.failed",
+      exitCode: ExitCode.environment,
+      hint: "Check the kube context, the namespace and your access to them.",
+    });
+  }
+}

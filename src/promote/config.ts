@@ -1,0 +1,178 @@
+// The project file of `helm fastcs promote`: the environments a service moves through, where their
+// releases live, their own values, and which values keys are promoted (the rest belongs to each
+// environment). Default file: fastcs.yaml at the repo root.
+import { dirname, resolve } from "node:path";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { JsonSchema } from "../schema/drafts.ts";
+import { compileSchema, formatProblems, validateSource } from "../schema/validate.ts";
+import { parseYamlSource } from "../schema/yaml_source.ts";
+
+/** One environment. Cluster mode uses `kubeContext`/`namespace`; GitOps mode uses `path`. */
+export interface Environment {
+  name: string;
+  kubeContext?: string;
+  namespace: string;
+  /** Release name pattern with `{service}` (e.g. `prod-{service}`; Toolchain's `<namespace>-<service>`). */
+  release: string;
+  /** Values files of this environment, absolute paths, applied in order before the promoted keys. */
+  values: string[];
+  /** Promotions into a protected environment need typed confirmation (or --yes). */
+  protected: boolean;
+  /** GitOps: folder holding one umbrella chart folder per service (absolute). */
+  path?: string;
+}
+
+/** The parsed project file. */
+export interface PromoteConfig {
+  file: string;
+  environments: Map<string, Environment>;
+  /** Promoted values keys: dotted paths where `*` matches one key (default: image tags). */
+  keys: string[];
+  /** Where the charts come from in cluster mode: an OCI reference such as oci://ghcr.io/org/charts. */
+  chartRepository?: string;
+  /** How long Helm waits for readiness, e.g. 5m0s. */
+  timeout: string;
+}
+
+/** The default promoted keys: image tags and digests, at the top and one level down (sub-charts). */
+export const DEFAULT_KEYS = ["image.tag", "image.digest", "*.image.tag", "*.image.digest"];
+
+/** JSON Schema of the project file (unknown keys are errors, so typos surface). */
+export const PROMOTE_SCHEMA: JsonSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  type: "object",
+  additionalProperties: false,
+  required: ["environments"],
+  properties: {
+    environments: {
+      type: "object",
+      minProperties: 1,
+      additionalProperties: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          kubeContext: { type: "string", minLength: 1 },
+          namespace: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" },
+          release: { type: "string", pattern: "\\{service\\}" },
+          values: { type: "array", items: { type: "string", minLength: 1 } },
+          protected: { type: "boolean" },
+          path: { type: "string", minLength: 1 },
+        },
+      },
+    },
+    promote: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        keys: { type: "array", items: { type: "string", pattern: "^[^.]+(\\.[^.]+)*$" }, minItems: 1 },
+        chartRepository: { type: "string", pattern: "^oci://" },
+        timeout: { type: "string", pattern: "^[0-9]+(ms|s|m|h)([0-9]+(ms|s|m|h))*$" },
+      },
+    },
+  },
+};
+
+/**
+ * Reads and checks the project file.
+ *
+ * @throws FastcsError (exit code 5) for a missing file, malformed YAML, or every schema problem at its
+ *   file:line:column
+ */
+export async function loadPromoteConfig(
+  file: string,
+  display: (p: string) => string,
+): Promise<PromoteConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    throw new FastcsError(`no promotion project file ${display(file)}`, {
+      code: "promote.config-missing",
+      exitCode: ExitCode.input,
+      hint:
+        'Create fastcs.yaml with an environments: section (see the README, "helm fastcs promote"), or name it with --config.',
+    });
+  }
+  const source = parseYamlSource(display(file), text);
+  const problems = validateSource(source, await compileSchema(PROMOTE_SCHEMA, "promote schema", "file:///"));
+  if (problems.length > 0) {
+    throw new FastcsError(`${display(file)}: invalid promotion project file`, {
+      code: "promote.config",
+      exitCode: ExitCode.input,
+      details: formatProblems(problems),
+    });
+  }
+  const raw = source.doc.toJS() as {
+    environments: Record<
+      string,
+      {
+        kubeContext?: string;
+        namespace?: string;
+        release?: string;
+        values?: string[];
+        protected?: boolean;
+        path?: string;
+      }
+    >;
+    promote?: { keys?: string[]; chartRepository?: string; timeout?: string };
+  };
+  const base = dirname(file);
+  const environments = new Map<string, Environment>();
+  for (const [name, e] of Object.entries(raw.environments)) {
+    environments.set(name, {
+      name,
+      kubeContext: e.kubeContext,
+      namespace: e.namespace ?? name,
+      release: e.release ?? "{service}",
+      values: (e.values ?? []).map((v) => resolve(base, v)),
+      protected: e.protected ?? false,
+      path: e.path ? resolve(base, e.path) : undefined,
+    });
+  }
+  return {
+    file,
+    environments,
+    keys: raw.promote?.keys ?? DEFAULT_KEYS,
+    chartRepository: raw.promote?.chartRepository?.replace(/\/+$/, ""),
+    timeout: raw.promote?.timeout ?? "5m0s",
+  };
+}
+
+/**
+ * An environment by name.
+ *
+ * @throws FastcsError (exit code 5) naming the known environments.
+ */
+export function environment(
+  config: PromoteConfig,
+  name: string,
+  display: (p: string) => string,
+): Environment {
+  const env = config.environments.get(name);
+  if (!env) {
+    throw new FastcsError(
+      `unknown environment "${name}" (${display(config.file)} defines ${
+        [...config.environments.keys()].join(", ")
+      })`,
+      {
+        code: "promote.environment",
+        exitCode: ExitCode.input,
+      },
+    );
+  }
+  return env;
+}
+
+/** The service name of a release of `env` (`{service}` in its pattern), or undefined when it does not fit. */
+export function serviceOf(env: Environment, release: string): string | undefined {
+  const [before, after] = env.release.split("{service}");
+  if (
+    !release.startsWith(before) || !release.endsWith(after) || release.length <= before.length + after.length
+  ) return undefined;
+  return release.slice(before.length, release.length - after.length);
+}
+
+/** The release name of a service in `env`. */
+export function releaseOf(env: Environment, service: string): string {
+  return env.release.replace("{service}", service);
+}

@@ -1,0 +1,362 @@
+// `helm fastcs promote SOURCE TARGET` in cluster mode, as plain functions: read what runs in the source
+// environment, fetch exactly that chart, compute the target's values (its own values files plus the
+// promoted keys), diff against what runs in the target, then apply with rollback on failure and record
+// where it came from.
+import { join } from "node:path";
+import type { ReleaseHelm } from "../adapters/helm_release.ts";
+import type { Kubectl } from "../adapters/kube.ts";
+import type { Helm, RegistryTransport } from "../adapters/helm.ts";
+import { classifyRegistryFailure } from "../adapters/helm.ts";
+import { stringifyYaml } from "../deps.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { chartContentDigest } from "../publish/content_digest.ts";
+import { diffManifests, type ManifestDiff } from "./diff.ts";
+import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
+import { leafPaths, pickPromoted } from "./values.ts";
+
+/** Prefix of the description of every revision a promotion made (`helm history` shows it). */
+export const PROMOTED_PREFIX = "promoted from ";
+
+/** What promoting one release will do. */
+export interface ReleasePlan {
+  service: string;
+  source: {
+    env: string;
+    release: string;
+    revision: number;
+    chart: string;
+    version: string;
+    appVersion?: string;
+  };
+  target: { env: string; release: string; namespace: string; kubeContext?: string; revision?: number };
+  /** The pulled chart package and its content digest. */
+  chartFile: string;
+  contentDigest: string;
+  /** Dotted keys promoted from the source, and their values file. */
+  promotedKeys: string[];
+  valuesFiles: string[];
+  diff: ManifestDiff;
+  /** The chart has `helm test` hooks. */
+  hasTests: boolean;
+}
+
+/** Options of {@link planPromotion}. */
+export interface PlanOptions {
+  /** Only these source releases (all of the source environment when empty). */
+  releases: string[];
+  /** Promote a source release that is not deployed or whose last test failed. */
+  force: boolean;
+  showSecrets: boolean;
+  transport: RegistryTransport;
+}
+
+interface Step {
+  ctx: Context;
+  helm: Helm;
+  config: PromoteConfig;
+  scratch: string;
+}
+
+/**
+ * Plans the promotion of every chosen release of `source` to `target`. Changes nothing.
+ *
+ * @throws FastcsError exit 5 (no such release, chart source not configured), 8 (a source release not
+ *   deployed, its last test failed, or the registry's chart renders differently from what runs), 9 (the
+ *   chart version is not in the registry any more, or the registry cannot be reached)
+ */
+export async function planPromotion(
+  step: Step,
+  source: { env: Environment; helm: ReleaseHelm },
+  target: { env: Environment; helm: ReleaseHelm },
+  o: PlanOptions,
+): Promise<ReleasePlan[]> {
+  const { config } = step;
+  if (!config.chartRepository) {
+    throw new FastcsError("the project file names no chart repository to promote charts from", {
+      code: "promote.chart-source",
+      exitCode: ExitCode.input,
+      hint:
+        "Add promote.chartRepository: oci://<registry>/<path> (where helm fastcs publish pushes) to the project file.",
+    });
+  }
+  const listed = await source.helm.list();
+  const names = o.releases.length > 0
+    ? o.releases
+    : listed.map((r) => r.name).filter((n) => serviceOf(source.env, n) !== undefined);
+  const missing = o.releases.filter((n) => !listed.some((r) => r.name === n));
+  if (missing.length > 0) {
+    throw new FastcsError(
+      `no release ${missing.join(", ")} in environment ${source.env.name} (${where(source.env)})`,
+      {
+        code: "promote.release",
+        exitCode: ExitCode.input,
+        hint: `Releases there: ${listed.map((r) => r.name).join(", ") || "none"}.`,
+      },
+    );
+  }
+  if (names.length === 0) {
+    throw new FastcsError(`environment ${source.env.name} (${where(source.env)}) has no release to promote`, {
+      code: "promote.release",
+      exitCode: ExitCode.input,
+    });
+  }
+  const plans: ReleasePlan[] = [];
+  const refusals: string[] = [];
+  for (const name of names) {
+    const service = serviceOf(source.env, name);
+    if (service === undefined) {
+      throw new FastcsError(
+        `release ${name} does not fit the release names of ${source.env.name} (${source.env.release})`,
+        { code: "promote.release", exitCode: ExitCode.input },
+      );
+    }
+    const meta = await source.helm.metadata(name);
+    const status = await source.helm.status(name);
+    if (meta.status !== "deployed") {
+      refusals.push(`${name} in ${source.env.name} is ${meta.status}, not deployed`);
+    }
+    const failedTests =
+      ((status?.hooks ?? []) as { name: string; events?: string[]; last_run?: { phase?: string } }[])
+        .filter((h) => h.events?.includes("test") && h.last_run?.phase === "Failed").map((h) => h.name);
+    if (failedTests.length > 0) {
+      refusals.push(`${name} in ${source.env.name}: its last helm test failed (${failedTests.join(", ")})`);
+    }
+    const chartFile = await pullChart(step, meta.chart, meta.version, o.transport);
+    // The chart in the registry must be what runs in the source: rendered with the source's values it
+    // gives the source's manifest.
+    const runningManifest = (await source.helm.manifest(name)) ?? "";
+    const sourceValues = join(step.scratch, `${name}-source-values.yaml`);
+    await Deno.writeTextFile(sourceValues, helmYaml(await source.helm.values(name, true)));
+    const rendered = await source.helm.template(name, chartFile, [sourceValues]);
+    if (rendered.code !== 0) {
+      throw new FastcsError(
+        `helm template of ${meta.chart} ${meta.version} failed: ${rendered.stderr.trim()}`,
+        { code: "promote.template", exitCode: ExitCode.environment },
+      );
+    }
+    const drift = await diffManifests(runningManifest, stripHooks(rendered.stdout));
+    if (drift.changes.length > 0) {
+      refusals.push(
+        `${name}: chart ${meta.chart} ${meta.version} in ${config.chartRepository} does not render what runs in ${source.env.name} (${
+          drift.changes.map((c) => c.resource).join(", ")
+        } differ): the registry's artifact is not the verified one`,
+      );
+    }
+    const promoted = pickPromoted(await source.helm.values(name), config.keys);
+    const promotedFile = join(step.scratch, `${name}-promoted.yaml`);
+    await Deno.writeTextFile(promotedFile, helmYaml(promoted));
+    const targetRelease = releaseOf(target.env, service);
+    const valuesFiles = [...target.env.values, promotedFile];
+    for (const f of target.env.values) {
+      try {
+        await Deno.stat(f);
+      } catch {
+        throw new FastcsError(`values file ${f} of environment ${target.env.name} does not exist`, {
+          code: "promote.values",
+          exitCode: ExitCode.input,
+        });
+      }
+    }
+    const next = await target.helm.template(targetRelease, chartFile, valuesFiles);
+    if (next.code !== 0) {
+      throw new FastcsError(
+        `rendering ${targetRelease} for ${target.env.name} failed: ${next.stderr.trim()}`,
+        {
+          code: "promote.template",
+          exitCode: ExitCode.input,
+          hint: "The target's values do not fit the chart (see Helm's message).",
+        },
+      );
+    }
+    const current = await target.helm.manifest(targetRelease);
+    const targetStatus = current === undefined ? undefined : await target.helm.metadata(targetRelease);
+    plans.push({
+      service,
+      source: {
+        env: source.env.name,
+        release: name,
+        revision: meta.revision,
+        chart: meta.chart,
+        version: meta.version,
+        appVersion: meta.appVersion,
+      },
+      target: {
+        env: target.env.name,
+        release: targetRelease,
+        namespace: target.env.namespace,
+        kubeContext: target.env.kubeContext,
+        revision: targetStatus?.revision,
+      },
+      chartFile,
+      contentDigest: await chartContentDigest(chartFile),
+      promotedKeys: leafPaths(promoted),
+      valuesFiles,
+      diff: await diffManifests(current ?? "", stripHooks(next.stdout), o.showSecrets),
+      hasTests: /helm\.sh\/hook"?:\s*"?test/.test(next.stdout),
+    });
+  }
+  if (refusals.length > 0 && !o.force) {
+    throw new FastcsError(`promotion from ${source.env.name} refused: what runs there is not verified`, {
+      code: "promote.unverified",
+      exitCode: ExitCode.refused,
+      details: refusals,
+      hint: "Fix the source environment first; --force promotes anyway.",
+    });
+  }
+  return plans;
+}
+
+/** Values as a YAML file for Helm, which reads YAML 1.1: strings such as `yes` or `on` get quoted. */
+function helmYaml(values: unknown): string {
+  return stringifyYaml(values, { version: "1.1" });
+}
+
+/** `helm template` prints hooks (tests) too; `helm get manifest` does not. */
+function stripHooks(manifest: string): string {
+  return manifest.split(/^---$/m).filter((doc) => !/helm\.sh\/hook/.test(doc)).join("---");
+}
+
+function where(env: Environment): string {
+  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
+}
+
+async function pullChart(
+  step: Step,
+  chart: string,
+  version: string,
+  transport: RegistryTransport,
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ dir: step.scratch, prefix: "chart-" });
+  const ref = `${step.config.chartRepository}/${chart}`;
+  const r = await step.helm.pull(ref, version, dir, transport);
+  if (r.code !== 0 || !r.path) {
+    const failure = classifyRegistryFailure(r.stderr);
+    throw new FastcsError(
+      failure === "not found"
+        ? `chart ${chart} ${version} is not in ${step.config.chartRepository} any more`
+        : `cannot pull ${ref}:${version}: ${r.stderr.trim().split("\n").pop()}`,
+      {
+        code: "promote.pull",
+        exitCode: ExitCode.publishFailed,
+        hint: failure === "not found"
+          ? "Promotion ships the verified artifact only: republish it (helm fastcs publish) or promote a newer release."
+          : "Check the registry address, credentials and --plain-http.",
+      },
+    );
+  }
+  return r.path;
+}
+
+/**
+ * After Helm rolled a failed upgrade back, pods of the failed revision that never got Ready stay: a
+ * StatefulSet does not replace a pod that is not Ready (Kubernetes' "forced rollback" case). Delete those
+ * pods so the restored template takes over, then roll back once more, waiting, so the release ends on a
+ * deployed revision that runs what ran before.
+ */
+async function settleRollback(
+  helm: ReleaseHelm,
+  kubectl: Kubectl,
+  release: string,
+  revision: number,
+  timeout: string,
+  ctx: Context,
+) {
+  const meta = await helm.metadata(release);
+  if (meta.status === "deployed") return;
+  const { data } = await kubectl.getJson(["pods", "-l", `app.kubernetes.io/instance=${release}`]);
+  type Pod = { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } };
+  const stuck = ((data?.items ?? []) as Pod[]).filter((p) =>
+    !p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+  );
+  for (const pod of stuck) {
+    ctx.log.info(
+      `deleting pod ${pod.metadata.name}, which never got Ready, so that revision ${revision} takes over again`,
+    );
+    await kubectl.run(["delete", "pod", pod.metadata.name, "--wait=true"]);
+  }
+  const again = await helm.rollback(release, revision, timeout);
+  if (again.code !== 0) {
+    ctx.log.warn(
+      `helm rollback ${release} ${revision} did not settle: ${again.stderr.trim().split("\n").pop()}`,
+    );
+  }
+}
+
+/** What applying one plan did. */
+export interface PromoteResult {
+  release: string;
+  status: "promoted" | "unchanged" | "rolled back" | "failed";
+  revision?: number;
+  error?: string;
+}
+
+/**
+ * Applies plans one by one: `helm upgrade --install` with rollback on failure, then `helm test` when the
+ * chart has tests (a failed test rolls back to the previous revision). Provenance goes into the
+ * revision's description and labels.
+ */
+export async function applyPromotion(
+  ctx: Context,
+  helm: ReleaseHelm,
+  kubectl: Kubectl,
+  plans: ReleasePlan[],
+  timeout: string,
+): Promise<PromoteResult[]> {
+  const results: PromoteResult[] = [];
+  const who = (Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_")
+    .slice(0, 63);
+  for (const plan of plans) {
+    if (plan.diff.changes.length === 0) {
+      results.push({ release: plan.target.release, status: "unchanged", revision: plan.target.revision });
+      continue;
+    }
+    const s = plan.source;
+    const description =
+      `${PROMOTED_PREFIX}${s.env}/${s.release} revision ${s.revision}: ${s.chart} ${s.version} ${plan.contentDigest} by ${who}`;
+    const labels = {
+      promotedFrom: s.env,
+      promotedRevision: String(s.revision),
+      chartVersion: s.version.replace(/\+/g, "_").slice(0, 63),
+      chartDigest: plan.contentDigest.slice("sha256:".length, "sha256:".length + 16),
+      promotedBy: who,
+    };
+    ctx.log.info(`promoting ${s.release} (${s.env}) to ${plan.target.release} (${plan.target.env})...`);
+    const up = await helm.upgradeInstall(plan.target.release, plan.chartFile, {
+      valuesFiles: plan.valuesFiles,
+      timeout,
+      description,
+      labels,
+    });
+    if (up.code !== 0) {
+      const error = up.stderr.trim().split("\n").pop();
+      if (plan.target.revision) {
+        await settleRollback(helm, kubectl, plan.target.release, plan.target.revision, timeout, ctx);
+      }
+      results.push({
+        release: plan.target.release,
+        status: plan.target.revision ? "rolled back" : "failed",
+        revision: plan.target.revision,
+        error,
+      });
+      continue;
+    }
+    const revision = (await helm.metadata(plan.target.release)).revision;
+    if (plan.hasTests) {
+      const test = await helm.test(plan.target.release, timeout);
+      if (test.code !== 0) {
+        if (plan.target.revision) await helm.rollback(plan.target.release, plan.target.revision, timeout);
+        else await helm.uninstall(plan.target.release);
+        results.push({
+          release: plan.target.release,
+          status: plan.target.revision ? "rolled back" : "failed",
+          revision: plan.target.revision,
+          error: `helm test failed: ${test.stderr.trim().split("\n").pop()}`,
+        });
+        continue;
+      }
+    }
+    results.push({ release: plan.target.release, status: "promoted", revision });
+  }
+  return results;
+}

@@ -1,0 +1,222 @@
+// helm fastcs promote on the local control plane (contexts staging and prod) with charts from a real OCI
+// registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, REPO, run, tool, toolsBin } from "../helpers.ts";
+import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { startRegistry, type TestRegistry } from "../support/registry.ts";
+
+async function project(registry: TestRegistry, keys: string[]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-promote-" });
+  await Deno.mkdir(join(dir, "envs"));
+  await Deno.writeTextFile(
+    join(dir, "fastcs.yaml"),
+    [
+      "environments:",
+      "  staging: {kubeContext: staging, namespace: staging, release: 'staging-{service}', values: [envs/staging.yaml]}",
+      "  prod: {kubeContext: prod, namespace: prod, release: 'prod-{service}', values: [envs/prod.yaml], protected: true}",
+      "promote:",
+      `  chartRepository: ${registry.base}`,
+      "  timeout: 20s",
+      `  keys: ${JSON.stringify(keys)}`,
+      "",
+    ].join("\n"),
+  );
+  await Deno.writeTextFile(join(dir, "envs/staging.yaml"), "env: [{name: SITE, value: staging}]\n");
+  await Deno.writeTextFile(
+    join(dir, "envs/prod.yaml"),
+    "env: [{name: SITE, value: prod}]\npodLabels: {tier: prod}\n",
+  );
+  return dir;
+}
+
+function envFor(cluster: TestCluster, helm: "helm3" | "helm4", home: string) {
+  return {
+    HELM_BIN: tool(helm),
+    KUBECONFIG: cluster.kubeconfig,
+    HELM_DATA_HOME: join(home, "d"),
+    HELM_CONFIG_HOME: join(home, "c"),
+    HELM_CACHE_HOME: join(home, "k"),
+    USER: "tester",
+    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+  };
+}
+
+Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
+  const cluster = await startCluster();
+  const registry = await startRegistry();
+  try {
+    const home = await Deno.makeTempDir();
+    const env = envFor(cluster, "helm4", home);
+    const helm = (...args: string[]) => run(tool("helm4"), args, { env });
+    const pkg = await Deno.makeTempDir();
+    assert.equal(
+      (await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg)).code,
+      0,
+    );
+    assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
+    const dir = await project(registry, ["image.tag", "podAnnotations"]);
+    const staging = (...args: string[]) =>
+      helm(
+        "upgrade",
+        "--install",
+        "staging-ioc",
+        `${registry.base}/fastcs`,
+        "--version",
+        "1.0.0",
+        "--plain-http",
+        "--kube-context",
+        "staging",
+        "-n",
+        "staging",
+        "-f",
+        join(dir, "envs/staging.yaml"),
+        ...args,
+      );
+    assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
+    const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
+    const prodValue = async (path: string) => {
+      const r = await helm(
+        "get",
+        "values",
+        "prod-ioc",
+        "--all",
+        "-o",
+        "json",
+        "--kube-context",
+        "prod",
+        "-n",
+        "prod",
+      );
+      return path.split(".").reduce(
+        (v: unknown, k) => (v as Record<string, unknown>)?.[k],
+        JSON.parse(r.stdout),
+      );
+    };
+
+    await t.step("without a terminal and without --yes it refuses and changes nothing", async () => {
+      const r = await promote("staging", "prod");
+      assert.equal(r.code, 8, r.stderr);
+      assert.match(r.stderr, /needs confirmation, and there is no terminal/);
+      assert.match(
+        r.stdout,
+        /staging\/staging-ioc \(revision 1, fastcs 1\.0\.0\) -> prod\/prod-ioc in namespace prod, kube context prod \(new release\)/,
+      );
+      assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
+    });
+
+    await t.step("--diff-only exits 10 when there are changes and shows them per resource", async () => {
+      const r = await promote("staging", "prod", "--diff-only");
+      assert.equal(r.code, 10, r.stderr);
+      assert.match(r.stdout, /1 added, 0 changed, 0 removed/);
+      assert.match(r.stdout, /\+\+\+ StatefulSet\/prod-ioc \(promoted\)/);
+      assert.match(r.stdout, /promoted keys: image\.tag/);
+    });
+
+    await t.step(
+      "--yes promotes: same chart, promoted keys from staging, prod's own values, provenance",
+      async () => {
+        const r = await promote("staging", "prod", "--yes");
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /prod-ioc: promoted \(revision 1\)/);
+        assert.equal(await prodValue("image.tag"), "2.0.0");
+        assert.equal(await prodValue("podLabels.tier"), "prod");
+        assert.equal((await prodValue("env") as { value: string }[])[0].value, "prod");
+        const history = JSON.parse(
+          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+        );
+        assert.match(
+          history[0].description,
+          /^promoted from staging\/staging-ioc revision 1: fastcs 1\.0\.0 sha256:[0-9a-f]{64} by tester$/,
+        );
+        const again = await promote("staging", "prod", "--yes");
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stderr, /no changes: prod already runs what staging runs/);
+        assert.equal(
+          JSON.parse(
+            (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+          ).length,
+          1,
+        );
+      },
+    );
+
+    await t.step("a second promotion, --history, and --rollback to the previous promotion", async () => {
+      assert.equal((await staging("--set", "image.tag=2.1.0", "--wait")).code, 0);
+      const r = await promote("staging", "prod", "--yes");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await prodValue("image.tag"), "2.1.0");
+      const history = await promote("--history", "prod");
+      assert.equal(history.code, 0, history.stderr);
+      assert.equal(history.stdout.trim().split("\n").length, 2);
+      assert.match(history.stdout, /prod-ioc {2}revision 2 .*promoted from staging\/staging-ioc revision 2/);
+      const back = await promote("--rollback", "prod");
+      assert.equal(back.code, 0, back.stderr);
+      assert.match(back.stdout, /prod-ioc: rolled back to revision 1/);
+      assert.equal(await prodValue("image.tag"), "2.0.0");
+    });
+
+    await t.step("a promotion whose pods never get Ready rolls back and leaves prod as it was", async () => {
+      // Staging runs it without waiting (its pod is not Ready either), so it is deployed and promotable.
+      assert.equal(
+        (await staging(
+          "--set",
+          "image.tag=3.0.0",
+          "--set-json",
+          'podAnnotations={"fastcs.test/unready":"yes"}',
+        )).code,
+        0,
+      );
+      const before = JSON.parse(
+        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+      ).length;
+      const r = await promote("staging", "prod", "--yes");
+      assert.equal(r.code, 11, r.stdout + r.stderr);
+      assert.match(r.stdout, /prod-ioc: rolled back/);
+      assert.equal(await prodValue("image.tag"), "2.0.0");
+      const after = JSON.parse(
+        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+      );
+      // The failed revision, Helm's rollback (which cannot replace the stuck pod), our settled rollback.
+      assert.equal(after.length, before + 3);
+      assert.equal(after[after.length - 1].status, "deployed");
+      assert.match(r.stderr, /deleting pod prod-ioc-0, which never got Ready/);
+      const ready = await run(tool("kubectl"), [
+        "--kubeconfig",
+        cluster.kubeconfig,
+        "--context",
+        "prod",
+        "wait",
+        "pod/prod-ioc-0",
+        "--for=condition=Ready",
+        "--timeout=30s",
+      ]);
+      assert.equal(ready.code, 0, ready.stderr);
+    });
+
+    await t.step(
+      "bad input: unknown environment, unknown release, a chart no longer in the registry",
+      async () => {
+        const unknown = await promote("staging", "production", "--yes");
+        assert.equal(unknown.code, 5);
+        assert.match(
+          unknown.stderr,
+          /unknown environment "production" \(fastcs\.yaml defines staging, prod\)/,
+        );
+        const missing = await promote("staging", "prod", "staging-nope", "--yes");
+        assert.equal(missing.code, 5);
+        assert.match(missing.stderr, /no release staging-nope in environment staging/);
+        await Deno.remove(
+          join(registry.storage, "docker/registry/v2/repositories/charts/fastcs/_manifests/tags/1.0.0"),
+          { recursive: true },
+        );
+        const gone = await promote("staging", "prod", "--yes", "--force");
+        assert.equal(gone.code, 9);
+        assert.match(gone.stderr, /chart fastcs 1\.0\.0 is not in oci:\/\/127\.0\.0\.1:\d+\/charts any more/);
+      },
+    );
+  } finally {
+    await registry.stop();
+    await cluster.stop();
+  }
+});
