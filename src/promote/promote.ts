@@ -273,7 +273,9 @@ async function settleRollback(
     ctx.log.info(
       `deleting pod ${pod.metadata.name}, which never got Ready, so that revision ${revision} takes over again`,
     );
-    await kubectl.run(["delete", "pod", pod.metadata.name, "--wait=true"]);
+    // Not --wait: the StatefulSet recreates the pod under the same name at once, and kubectl would go on
+    // waiting for that name to vanish. The rollback below waits for the new pod instead.
+    await kubectl.run(["delete", "pod", pod.metadata.name, "--wait=false"]);
   }
   const again = await helm.rollback(release, revision, timeout);
   if (again.code !== 0) {

@@ -17,7 +17,7 @@ async function project(registry: TestRegistry, keys: string[]): Promise<string> 
       "  prod: {kubeContext: prod, namespace: prod, release: 'prod-{service}', values: [envs/prod.yaml], protected: true}",
       "promote:",
       `  chartRepository: ${registry.base}`,
-      "  timeout: 20s",
+      "  timeout: 10s",
       `  keys: ${JSON.stringify(keys)}`,
       "",
     ].join("\n"),
@@ -215,6 +215,65 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
         assert.match(gone.stderr, /chart fastcs 1\.0\.0 is not in oci:\/\/127\.0\.0\.1:\d+\/charts any more/);
       },
     );
+  } finally {
+    await registry.stop();
+    await cluster.stop();
+  }
+});
+
+Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
+  const cluster = await startCluster();
+  const registry = await startRegistry();
+  try {
+    const env = envFor(cluster, "helm3", await Deno.makeTempDir());
+    const helm = (...args: string[]) => run(tool("helm3"), args, { env });
+    const pkg = await Deno.makeTempDir();
+    assert.equal(
+      (await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg)).code,
+      0,
+    );
+    assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
+    const dir = await project(registry, ["image.tag", "podAnnotations"]);
+    const staging = (...args: string[]) =>
+      helm(
+        "upgrade",
+        "--install",
+        "staging-ioc",
+        `${registry.base}/fastcs`,
+        "--version",
+        "1.0.0",
+        "--plain-http",
+        "--kube-context",
+        "staging",
+        "-n",
+        "staging",
+        "-f",
+        join(dir, "envs/staging.yaml"),
+        ...args,
+      );
+    assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
+    const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
+    const first = await promote("staging", "prod", "--yes");
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(
+      (await staging(
+        "--set",
+        "image.tag=3.0.0",
+        "--set-json",
+        'podAnnotations={"fastcs.test/unready":"yes"}',
+      )).code,
+      0,
+    );
+    const failed = await promote("staging", "prod", "--yes");
+    assert.equal(failed.code, 11, failed.stdout + failed.stderr);
+    const values = JSON.parse(
+      (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+    );
+    assert.equal(values.image.tag, "2.0.0");
+    const history = JSON.parse(
+      (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+    );
+    assert.equal(history[history.length - 1].status, "deployed");
   } finally {
     await registry.stop();
     await cluster.stop();
