@@ -1,6 +1,6 @@
 // `helm fastcs promote`: flags, the diff shown to people, confirmation, output; the work is in
 // src/promote/.
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { createHelm } from "../adapters/helm.ts";
 import { createReleaseHelm } from "../adapters/helm_release.ts";
 import { createKubectl } from "../adapters/kube.ts";
@@ -11,6 +11,7 @@ import { displayPath } from "../runtime/fs.ts";
 import { type Environment, environment, loadPromoteConfig } from "../promote/config.ts";
 import { promotionHistory, rollbackPromotion } from "../promote/history.ts";
 import { applyPromotion, planPromotion, type ReleasePlan } from "../promote/promote.ts";
+import { commitMessage, planGitops, writeGitops } from "../promote/gitops.ts";
 
 function describePlan(p: ReleasePlan): string[] {
   const count = (c: string) => p.diff.changes.filter((x) => x.change === c).length;
@@ -47,6 +48,7 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
     )
     .option("--show-secrets", "show Secret values in the diff (redacted by default)")
     .option("--plain-http", "pull charts from the registry over HTTP")
+    .option("--commit", "GitOps mode: commit the rewritten files with a message recording the promotion")
     .option("--history <env>", "list the promotions recorded in an environment's releases")
     .option(
       "--rollback <env>",
@@ -63,14 +65,14 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
       const config = await loadPromoteConfig(resolve(ctx.cwd, opts.config), display);
       const helmBin = ctx.env.helmBin;
       const helm = createHelm(ctx.run, helmBin, ctx.cwd);
-      const major = (await helm.version()).major;
       // Helm's -n and --kube-context (HELM_NAMESPACE, HELM_KUBECONTEXT) override the environment acted on.
       const targetOf = (env: Environment) => ({
         context: ctx.env.kubeContext ?? env.kubeContext,
         namespace: ctx.env.namespace ?? env.namespace,
         kubeconfig: ctx.env.kubeconfig,
       });
-      const releaseHelm = (env: Environment, overrides: boolean) =>
+      // Cluster mode only: GitOps mode needs no helm at all.
+      const releaseHelm = async (env: Environment, overrides: boolean) =>
         createReleaseHelm(
           ctx.run,
           helmBin,
@@ -78,12 +80,12 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
           overrides
             ? targetOf(env)
             : { context: env.kubeContext, namespace: env.namespace, kubeconfig: ctx.env.kubeconfig },
-          major,
+          (await helm.version()).major,
         );
 
       if (opts.history) {
         const env = environment(config, opts.history, display);
-        const records = await promotionHistory(releaseHelm(env, true), env);
+        const records = await promotionHistory(await releaseHelm(env, true), env);
         if (opts.output === "json") ctx.log.out(JSON.stringify(records, null, 2));
         else {
           if (records.length === 0) ctx.log.info(`no promotions recorded in ${env.name}`);
@@ -95,7 +97,7 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
       }
       if (opts.rollback) {
         const env = environment(config, opts.rollback, display);
-        const helmEnv = releaseHelm(env, true);
+        const helmEnv = await releaseHelm(env, true);
         const names = [source, target, ...releases].filter((x): x is string => !!x);
         const all = names.length > 0
           ? names
@@ -119,12 +121,35 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
       }
       const from = environment(config, source, display);
       const to = environment(config, target, display);
+      if (from.path || to.path) {
+        if (!from.path || !to.path) {
+          throw new FastcsError(
+            `environments ${from.name} and ${to.name} must both be folders (GitOps) or both clusters`,
+            {
+              code: "promote.mode",
+              exitCode: ExitCode.input,
+            },
+          );
+        }
+        await promoteGitops(
+          ctx,
+          from,
+          to,
+          releases,
+          config.keys,
+          opts,
+          display,
+          dirname(config.file),
+          setExit,
+        );
+        return;
+      }
       const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-promote-" });
       try {
-        const targetHelm = releaseHelm(to, true);
+        const targetHelm = await releaseHelm(to, true);
         const plans = await planPromotion(
           { ctx, helm, config, scratch },
-          { env: from, helm: releaseHelm(from, false) },
+          { env: from, helm: await releaseHelm(from, false) },
           { env: to, helm: targetHelm },
           {
             releases,
@@ -212,4 +237,75 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
       }
     });
+}
+
+async function promoteGitops(
+  ctx: Context,
+  from: Environment,
+  to: Environment,
+  services: string[],
+  keys: string[],
+  opts: { diffOnly?: boolean; dryRun?: boolean; commit?: boolean; output: string },
+  display: (p: string) => string,
+  repo: string,
+  setExit: (code: number) => void,
+) {
+  const plans = await planGitops(from, to, services, keys, display);
+  const changed = plans.filter((p) => p.files.length > 0);
+  if (opts.output === "json") {
+    ctx.log.out(
+      JSON.stringify(
+        plans.map((p) => ({ ...p, files: p.files.map((f) => ({ path: display(f.path), patch: f.patch })) })),
+        null,
+        2,
+      ),
+    );
+  } else {
+    for (const p of changed) {
+      ctx.log.out(
+        `${from.name}/${p.service} -> ${to.name}/${p.service}: ${
+          [...p.dependencies, ...p.promotedKeys].join(", ")
+        }`,
+      );
+      for (const f of p.files) ctx.log.out(f.patch.trimEnd());
+    }
+  }
+  if (changed.length === 0) {
+    ctx.log.info(`no changes: ${to.name} already matches ${from.name}`);
+    return;
+  }
+  if (opts.diffOnly) return setExit(ExitCode.changes);
+  if (opts.dryRun) {
+    return ctx.log.info(
+      `dry run: ${changed.length} service folder(s) of ${to.name} would change; nothing written`,
+    );
+  }
+  const written = await writeGitops(changed);
+  for (const p of changed) {
+    if (p.staleLock) {
+      ctx.log.warn(`${to.name}/${p.service}/Chart.lock is stale: run helm dependency update there`);
+    }
+  }
+  ctx.log.info(`${written.length} file(s) rewritten in ${to.name}`);
+  if (opts.commit) {
+    const add = await ctx.run("git", ["add", "--", ...written], { cwd: repo });
+    const commit = add.code === 0
+      ? await ctx.run("git", [
+        "commit",
+        "-q",
+        "-m",
+        commitMessage(from.name, to.name, changed),
+        "--",
+        ...written,
+      ], { cwd: repo })
+      : add;
+    if (commit.code !== 0) {
+      throw new FastcsError(`git commit failed in ${display(repo)}: ${commit.stderr.trim()}`, {
+        code: "promote.commit",
+        exitCode: ExitCode.environment,
+        hint: "The files are rewritten; commit them by hand.",
+      });
+    }
+    ctx.log.info(`committed: ${commitMessage(from.name, to.name, changed).split("\n")[0]}`);
+  }
 }
