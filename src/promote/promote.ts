@@ -111,8 +111,17 @@ export async function planPromotion(
         { code: "promote.release", exitCode: ExitCode.input },
       );
     }
-    const meta = await source.helm.metadata(name);
-    const status = await source.helm.status(name);
+    const targetRelease = releaseOf(target.env, service);
+    // Independent queries run together: each helm start costs more than the query itself.
+    const [meta, status, runningManifest, allValues, userValues, current, targetStatus] = await Promise.all([
+      source.helm.metadata(name),
+      source.helm.status(name),
+      source.helm.manifest(name),
+      source.helm.values(name, true),
+      source.helm.values(name),
+      target.helm.manifest(targetRelease),
+      target.helm.status(targetRelease),
+    ]);
     if (meta.status !== "deployed") {
       refusals.push(`${name} in ${source.env.name} is ${meta.status}, not deployed`);
     }
@@ -122,32 +131,6 @@ export async function planPromotion(
     if (failedTests.length > 0) {
       refusals.push(`${name} in ${source.env.name}: its last helm test failed (${failedTests.join(", ")})`);
     }
-    const chartFile = await pullChart(step, meta.chart, meta.version, o.transport);
-    // The chart in the registry must be what runs in the source: rendered with the source's values it
-    // gives the source's manifest.
-    const runningManifest = (await source.helm.manifest(name)) ?? "";
-    const sourceValues = join(step.scratch, `${name}-source-values.yaml`);
-    await Deno.writeTextFile(sourceValues, helmYaml(await source.helm.values(name, true)));
-    const rendered = await source.helm.template(name, chartFile, [sourceValues]);
-    if (rendered.code !== 0) {
-      throw new FastcsError(
-        `helm template of ${meta.chart} ${meta.version} failed: ${rendered.stderr.trim()}`,
-        { code: "promote.template", exitCode: ExitCode.environment },
-      );
-    }
-    const drift = await diffManifests(runningManifest, stripHooks(rendered.stdout));
-    if (drift.changes.length > 0) {
-      refusals.push(
-        `${name}: chart ${meta.chart} ${meta.version} in ${config.chartRepository} does not render what runs in ${source.env.name} (${
-          drift.changes.map((c) => c.resource).join(", ")
-        } differ): the registry's artifact is not the verified one`,
-      );
-    }
-    const promoted = pickPromoted(await source.helm.values(name), config.keys);
-    const promotedFile = join(step.scratch, `${name}-promoted.yaml`);
-    await Deno.writeTextFile(promotedFile, helmYaml(promoted));
-    const targetRelease = releaseOf(target.env, service);
-    const valuesFiles = [...target.env.values, promotedFile];
     for (const f of target.env.values) {
       try {
         await Deno.stat(f);
@@ -158,7 +141,36 @@ export async function planPromotion(
         });
       }
     }
-    const next = await target.helm.template(targetRelease, chartFile, valuesFiles);
+    const chartFile = await pullChart(step, meta.chart, meta.version, o.transport);
+    const sourceValues = join(step.scratch, `${name}-source-values.yaml`);
+    await Deno.writeTextFile(sourceValues, helmYaml(allValues));
+    const promoted = pickPromoted(userValues, config.keys);
+    const promotedFile = join(step.scratch, `${name}-promoted.yaml`);
+    await Deno.writeTextFile(promotedFile, helmYaml(promoted));
+    const valuesFiles = [...target.env.values, promotedFile];
+    const [rendered, next] = await Promise.all([
+      source.helm.template(name, chartFile, [sourceValues]),
+      target.helm.template(targetRelease, chartFile, valuesFiles),
+    ]);
+    if (rendered.code !== 0) {
+      throw new FastcsError(
+        `helm template of ${meta.chart} ${meta.version} failed: ${rendered.stderr.trim()}`,
+        {
+          code: "promote.template",
+          exitCode: ExitCode.environment,
+        },
+      );
+    }
+    // The chart in the registry must be what runs in the source: rendered with the source's values it
+    // gives the source's manifest.
+    const drift = await diffManifests(runningManifest ?? "", stripHooks(rendered.stdout));
+    if (drift.changes.length > 0) {
+      refusals.push(
+        `${name}: chart ${meta.chart} ${meta.version} in ${config.chartRepository} does not render what runs in ${source.env.name} (${
+          drift.changes.map((c) => c.resource).join(", ")
+        } differ): the registry's artifact is not the verified one`,
+      );
+    }
     if (next.code !== 0) {
       throw new FastcsError(
         `rendering ${targetRelease} for ${target.env.name} failed: ${next.stderr.trim()}`,
@@ -169,8 +181,6 @@ export async function planPromotion(
         },
       );
     }
-    const current = await target.helm.manifest(targetRelease);
-    const targetStatus = current === undefined ? undefined : await target.helm.metadata(targetRelease);
     plans.push({
       service,
       source: {
@@ -186,7 +196,7 @@ export async function planPromotion(
         release: targetRelease,
         namespace: target.env.namespace,
         kubeContext: target.env.kubeContext,
-        revision: targetStatus?.revision,
+        revision: targetStatus ? Number(targetStatus.version) : undefined,
       },
       chartFile,
       contentDigest: await chartContentDigest(chartFile),
@@ -343,7 +353,9 @@ export async function applyPromotion(
       });
       continue;
     }
-    const revision = (await helm.metadata(plan.target.release)).revision;
+    const revision = Number(
+      /^REVISION: (\d+)/m.exec(up.stdout)?.[1] ?? (await helm.metadata(plan.target.release)).revision,
+    );
     if (plan.hasTests) {
       const test = await helm.test(plan.target.release, timeout);
       if (test.code !== 0) {

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   execWorkDir?: string;
   /** Environment of those local commands (e.g. PATH with a python that has debugpy). */
   execEnv?: Record<string, string>;
+  /** Milliseconds a simulated pod takes to get Ready (default 0), to stand for image pulls and start-up. */
+  podStartMs?: number;
   /** `kubectl port-forward` to pod port P reaches 127.0.0.1:forwards[P]. */
   forwards?: Record<number, number>;
 }
@@ -263,7 +265,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
           ]
           : []),
         "---",
-        await Deno.readTextFile(new URL("./kwok-stages.yaml", import.meta.url)),
+        (await Deno.readTextFile(new URL("./kwok-stages.yaml", import.meta.url))).replace(
+          "  name: test-pod-ready\nspec:\n",
+          `  name: test-pod-ready\nspec:\n  delay: {durationMilliseconds: ${options.podStartMs ?? 0}}\n`,
+        ),
       ].join("\n"),
     );
     // kwok looks up an exec's program with its own PATH (Go's exec.Command), so the exec PATH goes first.
