@@ -23,10 +23,10 @@ Deno.test("diff: per resource, added/changed/removed, Secret values redacted but
   assert.ok(!patch.includes("c2VjcmV0") && !patch.includes("secret1"), patch);
   assert.match(
     patch,
-    /-  password: <redacted sha256:[0-9a-f]{12}>\n\+  password: <redacted sha256:[0-9a-f]{12}>/,
+    /- {2}password: <redacted sha256:[0-9a-f]{12}>\n\+ {2}password: <redacted sha256:[0-9a-f]{12}>/,
   );
   const shown = await diffManifests(secret("b2xk"), secret("bmV3"), true);
-  assert.match(shown.changes[0].patch, /\+  password: bmV3/);
+  assert.match(shown.changes[0].patch, /\+ {2}password: bmV3/);
   assert.deepEqual((await diffManifests(cm("1"), "")).changes.map((c) => c.change), ["removed"]);
 });
 

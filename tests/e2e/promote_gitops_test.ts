@@ -46,10 +46,10 @@ Deno.test("GitOps promotion rewrites versions and promoted keys only, keeps comm
   const diff = await cli(["promote", "staging", "prod", "--diff-only"], { cwd: dir, env });
   assert.equal(diff.code, 10, diff.stderr);
   assert.match(diff.stdout, /staging\/ioc -> prod\/ioc: fastcs 1\.0\.0 -> 1\.1\.0, fastcs\.image\.tag/);
-  assert.match(diff.stdout, /-    version: 1\.0\.0 # pinned\n\+    version: 1\.1\.0 # pinned/);
+  assert.match(diff.stdout, /- {4}version: 1\.0\.0 # pinned\n\+ {4}version: 1\.1\.0 # pinned/);
   assert.match(
     diff.stdout,
-    /-    tag: 2\.0\.0 # the released image\n\+    tag: 2\.1\.0 # the released image/,
+    /- {4}tag: 2\.0\.0 # the released image\n\+ {4}tag: 2\.1\.0 # the released image/,
   );
   assert.equal(
     (await run("git", ["-C", dir, "status", "--porcelain"])).stdout,
@@ -66,7 +66,7 @@ Deno.test("GitOps promotion rewrites versions and promoted keys only, keeps comm
   );
   assert.match(
     await Deno.readTextFile(join(dir, "environments/prod/ioc/Chart.yaml")),
-    /  # the generic chart\n  - name: fastcs\n    version: 1\.1\.0 # pinned/,
+    / {2}# the generic chart\n {2}- name: fastcs\n {4}version: 1\.1\.0 # pinned/,
   );
   const log = await run("git", ["-C", dir, "log", "-1", "--format=%B"]);
   assert.match(
