@@ -4,7 +4,8 @@ import { createKubectl, describeTarget, kubeTarget } from "../adapters/kube.ts";
 import { type Command, Option } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { type DebugOptions, mergeLaunchJson, prepareDebug, runDebug } from "../debug/session.ts";
+import { mergeLaunchJson } from "../debug/launch_json.ts";
+import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
 
 function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(" ");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mergeLaunchJson } from "./session.ts";
+import { mergeLaunchJson } from "./launch_json.ts";
 import { findFastcsValues, launchTarget } from "./values.ts";
 
 const fastcs = {

@@ -42,39 +42,45 @@ function envFor(cluster: TestCluster, helm: "helm3" | "helm4", home: string) {
   };
 }
 
-Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
+/** A cluster, a registry holding fastcs 1.0.0, a project folder, and staging-ioc running image 2.0.0. */
+async function setUp(helmName: "helm3" | "helm4") {
   const cluster = await startCluster();
   const registry = await startRegistry();
-  try {
-    const home = await Deno.makeTempDir();
-    const env = envFor(cluster, "helm4", home);
-    const helm = (...args: string[]) => run(tool("helm4"), args, { env });
-    const pkg = await Deno.makeTempDir();
-    assert.equal(
-      (await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg)).code,
-      0,
+  const env = envFor(cluster, helmName, await Deno.makeTempDir());
+  const helm = (...args: string[]) => run(tool(helmName), args, { env });
+  const pkg = await Deno.makeTempDir();
+  assert.equal((await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg)).code, 0);
+  assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
+  const dir = await project(registry, ["image.tag", "podAnnotations"]);
+  const staging = (...args: string[]) =>
+    helm(
+      "upgrade",
+      "--install",
+      "staging-ioc",
+      `${registry.base}/fastcs`,
+      "--version",
+      "1.0.0",
+      "--plain-http",
+      "--kube-context",
+      "staging",
+      "-n",
+      "staging",
+      "-f",
+      join(dir, "envs/staging.yaml"),
+      ...args,
     );
-    assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
-    const dir = await project(registry, ["image.tag", "podAnnotations"]);
-    const staging = (...args: string[]) =>
-      helm(
-        "upgrade",
-        "--install",
-        "staging-ioc",
-        `${registry.base}/fastcs`,
-        "--version",
-        "1.0.0",
-        "--plain-http",
-        "--kube-context",
-        "staging",
-        "-n",
-        "staging",
-        "-f",
-        join(dir, "envs/staging.yaml"),
-        ...args,
-      );
-    assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
-    const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
+  assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
+  const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
+  const tearDown = async () => {
+    await registry.stop();
+    await cluster.stop();
+  };
+  return { cluster, registry, env, helm, dir, staging, promote, tearDown };
+}
+
+Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
+  const { cluster, registry, helm, staging, promote, tearDown } = await setUp("helm4");
+  try {
     const prodValue = async (path: string) => {
       const r = await helm(
         "get",
@@ -216,43 +222,13 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       },
     );
   } finally {
-    await registry.stop();
-    await cluster.stop();
+    await tearDown();
   }
 });
 
 Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
-  const cluster = await startCluster();
-  const registry = await startRegistry();
+  const { helm, staging, promote, tearDown } = await setUp("helm3");
   try {
-    const env = envFor(cluster, "helm3", await Deno.makeTempDir());
-    const helm = (...args: string[]) => run(tool("helm3"), args, { env });
-    const pkg = await Deno.makeTempDir();
-    assert.equal(
-      (await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg)).code,
-      0,
-    );
-    assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
-    const dir = await project(registry, ["image.tag", "podAnnotations"]);
-    const staging = (...args: string[]) =>
-      helm(
-        "upgrade",
-        "--install",
-        "staging-ioc",
-        `${registry.base}/fastcs`,
-        "--version",
-        "1.0.0",
-        "--plain-http",
-        "--kube-context",
-        "staging",
-        "-n",
-        "staging",
-        "-f",
-        join(dir, "envs/staging.yaml"),
-        ...args,
-      );
-    assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
-    const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
     const first = await promote("staging", "prod", "--yes");
     assert.equal(first.code, 0, first.stderr);
     assert.equal(
@@ -275,7 +251,6 @@ Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion b
     );
     assert.equal(history[history.length - 1].status, "deployed");
   } finally {
-    await registry.stop();
-    await cluster.stop();
+    await tearDown();
   }
 });

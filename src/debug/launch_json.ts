@@ -1,0 +1,50 @@
+// The VS Code side of a debug session: the attach configuration, and its place in launch.json.
+import { join } from "node:path";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+
+/** The VS Code attach configuration (`type: debugpy`, `request: attach`). */
+export function attachConfiguration(
+  release: string,
+  port: number,
+  localRoot: string,
+  remoteRoot: string,
+): Record<string, unknown> {
+  return {
+    name: `helm fastcs debug ${release}`,
+    type: "debugpy",
+    request: "attach",
+    connect: { host: "127.0.0.1", port },
+    pathMappings: [{ localRoot, remoteRoot }],
+    justMyCode: false,
+  };
+}
+
+/**
+ * Adds or replaces (by name) a configuration in a VS Code launch.json, keeping the others; comments
+ * in the file are not kept. Creates the file when missing.
+ *
+ * @throws FastcsError (exit code 5) when the existing file is not JSON (with comments stripped).
+ */
+export async function mergeLaunchJson(path: string, configuration: Record<string, unknown>): Promise<void> {
+  let doc: { version?: string; configurations?: Record<string, unknown>[] } = {
+    version: "0.2.0",
+    configurations: [],
+  };
+  try {
+    const text = await Deno.readTextFile(path);
+    // launch.json allows // comments and trailing commas (JSONC).
+    const json = text.replace(/^\s*\/\/.*$/gm, "").replace(/,(\s*[}\]])/g, "$1");
+    doc = JSON.parse(json);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new FastcsError(`${path} is not valid JSON: ${(error as Error).message}`, {
+        code: "debug.launch-json",
+        exitCode: ExitCode.input,
+      });
+    }
+  }
+  const others = (doc.configurations ?? []).filter((c) => c.name !== configuration.name);
+  doc = { ...doc, version: doc.version ?? "0.2.0", configurations: [...others, configuration] };
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(doc, null, 2) + "\n");
+}

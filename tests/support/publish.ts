@@ -1,0 +1,48 @@
+// Shared by the publish tests: Helm's environment for a test, and helm fastcs publish in a test repo.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, run, type RunResult, tool, toolsBin } from "../helpers.ts";
+import type { TestRepo } from "./git_repo.ts";
+import type { TestRegistry } from "./registry.ts";
+
+/** Helm homes and registry config of their own, the tools on PATH, and no CI tag. */
+export async function envFor(helm: "helm3" | "helm4"): Promise<Record<string, string>> {
+  const home = await Deno.makeTempDir({ prefix: "fastcs-helm-home-" });
+  return {
+    HELM_BIN: tool(helm),
+    HELM_DATA_HOME: join(home, "data"),
+    HELM_CONFIG_HOME: join(home, "config"),
+    HELM_CACHE_HOME: join(home, "cache"),
+    HELM_REGISTRY_CONFIG: join(home, "registry.json"),
+    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+    GITHUB_REF: "",
+  };
+}
+
+/** Runs helm fastcs publish in the repo. */
+export function publish(repo: TestRepo, env: Record<string, string>, ...args: string[]): Promise<RunResult> {
+  return cli(["publish", ...args], { cwd: repo.dir, env });
+}
+
+/** `helm show chart` of a pushed version, as key/value pairs. */
+export async function showChart(
+  env: Record<string, string>,
+  registry: TestRegistry,
+  chart: string,
+  version: string,
+): Promise<Record<string, string>> {
+  const r = await run(env.HELM_BIN, [
+    "show",
+    "chart",
+    `${registry.base}/${chart}`,
+    "--version",
+    version,
+    "--plain-http",
+  ], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return Object.fromEntries(
+    r.stdout.split("\n").filter((l) => /^\w+: /.test(l)).map((
+      l,
+    ) => [l.split(": ")[0], l.split(": ").slice(1).join(": ").replace(/^"|"$/g, "")]),
+  );
+}
