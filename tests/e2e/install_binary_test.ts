@@ -1,0 +1,164 @@
+// install-binary.sh in binary mode, run by dash (no bash-isms), against a local HTTP server that serves
+// a release layout (<url>/v<version>/helm-fastcs-<os>-<arch>.tar.gz and SHA256SUMS). The archives hold a
+// STAND-IN executable (a shell script printing the version): the real one is built by `deno compile`,
+// which needs Deno's runtime download that this machine cannot reach. `uname` is a stand-in too (a shim
+// on PATH), so that every platform's choice of asset is exercised.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REPO, run, tool } from "../helpers.ts";
+
+const version = /^version: (.+)$/m.exec(await Deno.readTextFile(join(REPO, "plugin.yaml")))![1];
+
+async function sha256(path: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A release folder with one archive per platform, each holding bin/helm-fastcs that prints `label`. */
+async function release(platforms: string[], tamper?: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-release-" });
+  const out = join(dir, `v${version}`);
+  await Deno.mkdir(out);
+  const sums: string[] = [];
+  for (const p of platforms) {
+    const stage = await Deno.makeTempDir();
+    await Deno.mkdir(join(stage, "bin"));
+    await Deno.writeTextFile(
+      join(stage, "bin/helm-fastcs"),
+      `#!/bin/sh\necho "${version} (stand-in for ${p})"\n`,
+    );
+    await Deno.chmod(join(stage, "bin/helm-fastcs"), 0o755);
+    const archive = join(out, `helm-fastcs-${p}.tar.gz`);
+    assert.equal((await run("tar", ["-czf", archive, "-C", stage, "bin"])).code, 0);
+    sums.push(`${await sha256(archive)}  helm-fastcs-${p}.tar.gz`);
+  }
+  await Deno.writeTextFile(join(out, "SHA256SUMS"), sums.join("\n") + "\n");
+  if (tamper) {
+    await Deno.writeTextFile(join(out, `helm-fastcs-${tamper}.tar.gz`), "not the archive that was summed");
+  }
+  return dir;
+}
+
+function serve(root: string) {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    requests.push(path);
+    try {
+      return new Response(await Deno.readFile(join(root, path)));
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, requests, close: () => server.shutdown() };
+}
+
+/** A plugin folder without sources (as from a release tarball), and a `uname` shim. */
+async function pluginDir(system: string, machine: string): Promise<{ dir: string; shim: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-plugin-" });
+  await Deno.copyFile(join(REPO, "plugin.yaml"), join(dir, "plugin.yaml"));
+  await Deno.copyFile(join(REPO, "install-binary.sh"), join(dir, "install-binary.sh"));
+  const shim = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(shim, "uname"),
+    `#!/bin/sh\ncase "$1" in -s) echo ${system} ;; -m) echo ${machine} ;; *) echo ${system} ;; esac\n`,
+  );
+  await Deno.chmod(join(shim, "uname"), 0o755);
+  return { dir, shim };
+}
+
+function install(dir: string, shim: string, env: Record<string, string>) {
+  return run("dash", [join(dir, "install-binary.sh")], {
+    env: { HELM_PLUGIN_DIR: dir, PATH: `${shim}:/usr/bin:/bin`, HOME: dir, ...env },
+  });
+}
+
+Deno.test("binary mode picks the asset of each platform, verifies it and installs it", async () => {
+  const platforms = ["linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64"];
+  const srv = serve(await release(platforms));
+  try {
+    for (
+      const [system, machine, expected] of [
+        ["Linux", "x86_64", "linux-amd64"],
+        ["Linux", "aarch64", "linux-arm64"],
+        ["Darwin", "x86_64", "darwin-amd64"],
+        ["Darwin", "arm64", "darwin-arm64"],
+      ]
+    ) {
+      const { dir, shim } = await pluginDir(system, machine);
+      const r = await install(dir, shim, { HELM_FASTCS_RELEASE_URL: srv.url });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(srv.requests.includes(`/v${version}/helm-fastcs-${expected}.tar.gz`), `${system}/${machine}`);
+      const v = await run(join(dir, "bin/helm-fastcs"), ["--version"]);
+      assert.equal(v.stdout.trim(), `${version} (stand-in for ${expected})`);
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("a checksum mismatch, a missing asset and an unknown platform fail the install, leaving nothing", async () => {
+  const srv = serve(await release(["linux-amd64"], "linux-amd64"));
+  try {
+    const tampered = await pluginDir("Linux", "x86_64");
+    const bad = await install(tampered.dir, tampered.shim, { HELM_FASTCS_RELEASE_URL: srv.url });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /checksum mismatch for helm-fastcs-linux-amd64\.tar\.gz/);
+    await assert.rejects(Deno.stat(join(tampered.dir, "bin/helm-fastcs")), Deno.errors.NotFound);
+
+    const missing = await pluginDir("Darwin", "arm64");
+    const r = await install(missing.dir, missing.shim, { HELM_FASTCS_RELEASE_URL: srv.url });
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /could not download .*helm-fastcs-darwin-arm64\.tar\.gz \(is there a release v.* for darwin\/arm64\?\)/,
+    );
+
+    const odd = await pluginDir("Linux", "riscv64");
+    const o = await install(odd.dir, odd.shim, { HELM_FASTCS_RELEASE_URL: srv.url });
+    assert.notEqual(o.code, 0);
+    assert.match(o.stderr, /no release build for the architecture riscv64 on linux/);
+
+    const noUrl = await pluginDir("Linux", "x86_64");
+    const n = await install(noUrl.dir, noUrl.shim, {});
+    assert.notEqual(n.code, 0);
+    assert.match(n.stderr, /no release URL is known for binary downloads/);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("air-gapped: a local archive, verified against a local SHA256SUMS", async () => {
+  const rel = await release(["linux-amd64"]);
+  const { dir, shim } = await pluginDir("Linux", "x86_64");
+  const archive = join(rel, `v${version}`, "helm-fastcs-linux-amd64.tar.gz");
+  const r = await install(dir, shim, {
+    HELM_FASTCS_ARCHIVE: archive,
+    HELM_FASTCS_SHA256SUMS: join(rel, `v${version}`, "SHA256SUMS"),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /installing from the local archive/);
+  assert.equal((await run(join(dir, "bin/helm-fastcs"), ["--version"])).code, 0);
+});
+
+Deno.test("helm plugin install of a source-less plugin folder downloads the binary (Helm 4)", async () => {
+  const srv = serve(await release(["linux-amd64"]));
+  try {
+    const { dir } = await pluginDir("Linux", "x86_64");
+    const home = await Deno.makeTempDir();
+    const env = {
+      HELM_DATA_HOME: join(home, "d"),
+      HELM_CONFIG_HOME: join(home, "c"),
+      HELM_CACHE_HOME: join(home, "k"),
+      HELM_FASTCS_RELEASE_URL: srv.url,
+      HOME: home,
+      PATH: "/usr/bin:/bin",
+    };
+    const r = await run(tool("helm4"), ["plugin", "install", dir], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const v = await run(tool("helm4"), ["fastcs", "--version"], { env });
+    assert.match(v.stdout, new RegExp(`^${version.replace(/\./g, "\\.")} \\(stand-in for linux-amd64\\)`));
+  } finally {
+    await srv.close();
+  }
+});
