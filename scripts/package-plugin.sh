@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the Helm 4 plugin tarball of a release, signed: dist/fastcs-<version>.tgz (top folder "fastcs",
+# as Helm requires) and its .prov, for `helm plugin install <tarball URL>`, which verifies it.
+# The tarball holds plugin.yaml, install-binary.sh and the README: its install hook downloads the
+# release binary for the platform (binary mode of install-binary.sh).
+#
+#   [RELEASE_URL=https://…/releases/download] scripts/package-plugin.sh KEY-NAME SECRET-KEYRING [OUT-DIR]
+#
+# Needs Helm 4 (helm plugin package) as `helm4` or `helm` on PATH.
+set -euo pipefail
+key=${1:?usage: scripts/package-plugin.sh KEY-NAME SECRET-KEYRING [OUT-DIR]}
+keyring=${2:?usage: scripts/package-plugin.sh KEY-NAME SECRET-KEYRING [OUT-DIR]}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mkdir -p "${3:-$repo/dist}" && cd "${3:-$repo/dist}" && pwd)
+helm=$(command -v helm4 || command -v helm) || { echo "package-plugin: Helm 4 is needed" >&2; exit 1; }
+"$helm" version --template '{{.Version}}' | grep -q '^v4' || { echo "package-plugin: $helm is not Helm 4" >&2; exit 1; }
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir "$stage/fastcs"
+cp "$repo/plugin.yaml" "$repo/install-binary.sh" "$repo/README.md" "$stage/fastcs/"
+# The releases' address is only known where the release is made (e.g. https://github.com/OWNER/REPO/
+# releases/download in the release workflow): RELEASE_URL stamps it into the packaged install hook.
+if [ -n "${RELEASE_URL:-}" ]; then
+  sed "s#^DEFAULT_RELEASE_URL=\"\"#DEFAULT_RELEASE_URL=\"$RELEASE_URL\"#" "$repo/install-binary.sh" >"$stage/fastcs/install-binary.sh"
+  grep -q "^DEFAULT_RELEASE_URL=\"$RELEASE_URL\"" "$stage/fastcs/install-binary.sh" || { echo "package-plugin: could not set the release URL" >&2; exit 1; }
+fi
+"$helm" plugin package "$stage/fastcs" --sign --key "$key" --keyring "$keyring" --destination "$out" >&2
+ls "$out"/fastcs-*.tgz

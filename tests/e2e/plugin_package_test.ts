@@ -1,0 +1,103 @@
+// The signed Helm 4 plugin tarball (scripts/package-plugin.sh): Helm 4 verifies it on install against
+// the public key, refuses it when tampered, and its install hook installs the release binary (here a
+// STAND-IN archive given as a local file, since no release exists to download from).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REPO, run, tool, toolsBin } from "../helpers.ts";
+
+async function keys(): Promise<{ dir: string; secring: string; pubring: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-plugin-keys-" });
+  const env = { GNUPGHOME: join(dir, "home") };
+  await Deno.mkdir(env.GNUPGHOME, { mode: 0o700 });
+  const gen = await run("gpg", [
+    "--batch",
+    "--passphrase",
+    "",
+    "--quick-gen-key",
+    "Plugin Signer <plugins@example.org>",
+    "rsa2048",
+    "sign",
+    "never",
+  ], { env });
+  assert.equal(gen.code, 0, gen.stderr);
+  const secring = join(dir, "secring.gpg");
+  const pubring = join(dir, "pubring.gpg");
+  await Deno.writeFile(
+    secring,
+    (await new Deno.Command("gpg", { args: ["--batch", "--export-secret-keys"], env, stdout: "piped" })
+      .output()).stdout,
+  );
+  await Deno.writeFile(
+    pubring,
+    (await new Deno.Command("gpg", { args: ["--batch", "--export"], env, stdout: "piped" }).output()).stdout,
+  );
+  return { dir, secring, pubring };
+}
+
+Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and refuses a tampered one", async () => {
+  const k = await keys();
+  const out = join(k.dir, "dist");
+  const env = { PATH: `${toolsBin()}:${Deno.env.get("PATH")}` };
+  const built = await run(
+    "bash",
+    [join(REPO, "scripts/package-plugin.sh"), "Plugin Signer", k.secring, out],
+    { env: { ...env, RELEASE_URL: "https://example.org/releases/download" } },
+  );
+  assert.equal(built.code, 0, built.stderr);
+  const version = /^version: (.+)$/m.exec(await Deno.readTextFile(join(REPO, "plugin.yaml")))![1];
+  const tarball = join(out, `fastcs-${version}.tgz`);
+  assert.equal(
+    (await run("tar", ["-tzf", tarball])).stdout.split("\n").filter(Boolean).sort().join(" "),
+    "fastcs fastcs/README.md fastcs/install-binary.sh fastcs/plugin.yaml",
+  );
+  const hook = await run("tar", ["-xzOf", tarball, "fastcs/install-binary.sh"]);
+  assert.match(hook.stdout, /^DEFAULT_RELEASE_URL="https:\/\/example\.org\/releases\/download"$/m);
+
+  // A stand-in release archive for the install hook.
+  const stage = await Deno.makeTempDir();
+  await Deno.mkdir(join(stage, "bin"));
+  await Deno.writeTextFile(join(stage, "bin/helm-fastcs"), `#!/bin/sh\necho "${version} (stand-in)"\n`);
+  await Deno.chmod(join(stage, "bin/helm-fastcs"), 0o755);
+  const archive = join(stage, "helm-fastcs-linux-amd64.tar.gz");
+  await run("tar", ["-czf", archive, "-C", stage, "bin"]);
+
+  const home = await Deno.makeTempDir();
+  const helmEnv = {
+    HELM_DATA_HOME: join(home, "d"),
+    HELM_CONFIG_HOME: join(home, "c"),
+    HELM_CACHE_HOME: join(home, "k"),
+    HOME: home,
+    HELM_FASTCS_ARCHIVE: archive,
+    PATH: "/usr/bin:/bin",
+  };
+  const installed = await run(tool("helm4"), ["plugin", "install", tarball, "--keyring", k.pubring], {
+    env: helmEnv,
+  });
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.match(installed.stdout + installed.stderr, /Plugin Hash Verified/);
+  assert.match((await run(tool("helm4"), ["fastcs", "--version"], { env: helmEnv })).stdout, /\(stand-in\)/);
+
+  const tampered = join(k.dir, "tampered");
+  await Deno.mkdir(tampered);
+  await run("bash", [
+    "-c",
+    `cd ${tampered} && tar -xzf ${tarball} && echo '# changed' >> fastcs/install-binary.sh && tar -czf fastcs-${version}.tgz fastcs && cp ${tarball}.prov .`,
+  ]);
+  const home2 = await Deno.makeTempDir();
+  const refused = await run(tool("helm4"), [
+    "plugin",
+    "install",
+    join(tampered, `fastcs-${version}.tgz`),
+    "--keyring",
+    k.pubring,
+  ], {
+    env: {
+      ...helmEnv,
+      HELM_DATA_HOME: join(home2, "d"),
+      HELM_CONFIG_HOME: join(home2, "c"),
+      HELM_CACHE_HOME: join(home2, "k"),
+    },
+  });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /sha256 sums do not match|verif/i);
+});
