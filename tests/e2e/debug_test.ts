@@ -3,7 +3,7 @@
 // VS Code: it attaches through the plugin's port-forward, sets a breakpoint and waits for `stopped`.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { connectDap, type DapClient } from "../../src/debug/dap.ts";
+import { connectDap, type DapClient, probeDap } from "../../src/debug/dap.ts";
 import { cli, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 
@@ -132,6 +132,26 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
           "sample_service",
           "--from-values",
         ]);
+        // A dropped port-forward (kubectl ends it after one failed connection) is opened again on the
+        // same local port, and debugpy answers through the new one.
+        const first = await processes("port-forward pod/svc-0");
+        const pid = Number(first.split(/\s+/)[0]);
+        Deno.kill(pid, "SIGKILL");
+        let second = "";
+        for (let i = 0; i < 50 && !(second && !second.startsWith(`${pid} `)); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          second = await processes("port-forward pod/svc-0");
+        }
+        assert.ok(second && !second.startsWith(`${pid} `), `a new port-forward: ${second}`);
+        assert.match(second, new RegExp(`${facts.localPort}:${launchPort}`));
+        assert.match(plugin.stderr(), /port-forward to pod svc-0 ended; opening it again on port \d+/);
+        let answered: Record<string, unknown> | undefined;
+        for (let i = 0; i < 30 && !answered; i++) {
+          answered = await probeDap(facts.localPort);
+          if (!answered) await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.ok(answered, "debugpy answers through the new port-forward");
+        await new Promise((r) => setTimeout(r, 500));
         const hit = await breakInTick(facts.localPort);
         assert.equal(hit.path, SOURCE);
         assert.equal(hit.line, 6);
