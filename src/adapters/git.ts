@@ -4,8 +4,6 @@ import type { Runner } from "../runtime/runner.ts";
 
 /** git over a {@link Runner}, in repository `cwd`. */
 export interface Git {
-  /** Full hash of HEAD. */
-  head(): Promise<string>;
   /** Abbreviated hash of HEAD (`git rev-parse --short`, at least 7 characters). */
   shortHead(): Promise<string>;
   /** Tags that point at HEAD, sorted. */
@@ -39,7 +37,6 @@ export function createGit(run: Runner, cwd: string): Git {
     return r.stdout.trim();
   };
   return {
-    head: () => git(["rev-parse", "HEAD"]),
     shortHead: () => git(["rev-parse", "--short", "HEAD"]),
     tagsAtHead: async () => (await git(["tag", "--points-at", "HEAD"])).split("\n").filter(Boolean).sort(),
     changes: async () => (await git(["status", "--porcelain"])).split("\n").filter(Boolean),

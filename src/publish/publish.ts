@@ -23,6 +23,7 @@ import {
 import { chartContentDigest, fileSha256 } from "./content_digest.ts";
 import {
   existingAt,
+  ociHost,
   pushTo,
   RegistryError,
   type RetryPolicy,
@@ -293,7 +294,7 @@ async function packageCharts(step: Step, staged: Staged[]): Promise<Prepared[]> 
 async function login(helm: Helm, targets: Target[], credentials: { username: string; password: string }) {
   for (const target of targets) {
     if (target.kind !== "oci") continue;
-    const host = target.base.slice("oci://".length).split("/")[0];
+    const host = ociHost(target.base);
     const r = await helm.registryLogin(host, credentials.username, credentials.password, target.transport);
     if (r.code !== 0) {
       throw new FastcsError(

@@ -42,14 +42,15 @@ function envFor(cluster: TestCluster, helm: "helm3" | "helm4", home: string) {
   };
 }
 
-/** A cluster, a registry holding fastcs 1.0.0, a project folder, and staging-ioc running image 2.0.0. */
-async function setUp(helmName: "helm3" | "helm4") {
+/** A cluster, a registry holding fastcs 1.0.0 (from `chart`), a project folder, and staging-ioc running
+ * image 2.0.0. */
+async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fastcs")) {
   const cluster = await startCluster();
   const registry = await startRegistry();
   const env = envFor(cluster, helmName, await Deno.makeTempDir());
   const helm = (...args: string[]) => run(tool(helmName), args, { env });
   const pkg = await Deno.makeTempDir();
-  assert.equal((await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg)).code, 0);
+  assert.equal((await helm("package", chart, "--version", "1.0.0", "-d", pkg)).code, 0);
   assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
   const dir = await project(registry, ["image.tag", "podAnnotations"]);
   const staging = (...args: string[]) =>
@@ -256,66 +257,39 @@ Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion b
 });
 
 Deno.test("helm test: a failing test after the upgrade rolls prod back; a source whose last test failed is refused", async () => {
-  const cluster = await startCluster();
-  const registry = await startRegistry();
+  // The fastcs chart plus a `helm test` hook pod (a fixture: the chart itself ships no tests). The hook
+  // pod fails when the release has podAnnotations.fail-tests.
+  const chart = join(await Deno.makeTempDir(), "fastcs");
+  assert.equal((await run("cp", ["-a", join(REPO, "charts/fastcs"), chart])).code, 0);
+  await Deno.mkdir(join(chart, "templates/tests"));
+  await Deno.writeTextFile(
+    join(chart, "templates/tests/check.yaml"),
+    [
+      "apiVersion: v1",
+      "kind: Pod",
+      "metadata:",
+      "  name: {{ .Release.Name }}-check",
+      "  annotations:",
+      '    "helm.sh/hook": test',
+      '    "helm.sh/hook-delete-policy": before-hook-creation',
+      '    {{- if hasKey .Values.podAnnotations "fail-tests" }}',
+      '    fastcs.test/fail: "yes"',
+      "    {{- end }}",
+      "spec:",
+      "  restartPolicy: Never",
+      "  containers:",
+      "    - {name: check, image: busybox:1.36, command: [sh, -c, 'true']}",
+      "",
+    ].join("\n"),
+  );
+  const { helm, staging, promote, tearDown } = await setUp("helm4", chart);
   try {
-    const env = envFor(cluster, "helm4", await Deno.makeTempDir());
-    const helm = (...args: string[]) => run(tool("helm4"), args, { env });
-    // The fastcs chart plus a `helm test` hook pod (a fixture: the chart itself ships no tests). The hook
-    // pod fails when the release has podAnnotations.fail-tests.
-    const chart = join(await Deno.makeTempDir(), "fastcs");
-    assert.equal((await run("cp", ["-a", join(REPO, "charts/fastcs"), chart])).code, 0);
-    await Deno.mkdir(join(chart, "templates/tests"));
-    await Deno.writeTextFile(
-      join(chart, "templates/tests/check.yaml"),
-      [
-        "apiVersion: v1",
-        "kind: Pod",
-        "metadata:",
-        "  name: {{ .Release.Name }}-check",
-        "  annotations:",
-        '    "helm.sh/hook": test',
-        '    "helm.sh/hook-delete-policy": before-hook-creation',
-        '    {{- if hasKey .Values.podAnnotations "fail-tests" }}',
-        '    fastcs.test/fail: "yes"',
-        "    {{- end }}",
-        "spec:",
-        "  restartPolicy: Never",
-        "  containers:",
-        "    - {name: check, image: busybox:1.36, command: [sh, -c, 'true']}",
-        "",
-      ].join("\n"),
-    );
-    const pkg = await Deno.makeTempDir();
-    assert.equal((await helm("package", chart, "--version", "1.0.0", "-d", pkg)).code, 0);
-    assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
-    const dir = await project(registry, ["image.tag", "podAnnotations"]);
-    const staging = (...args: string[]) =>
-      helm(
-        "upgrade",
-        "--install",
-        "staging-ioc",
-        `${registry.base}/fastcs`,
-        "--version",
-        "1.0.0",
-        "--plain-http",
-        "--kube-context",
-        "staging",
-        "-n",
-        "staging",
-        "-f",
-        join(dir, "envs/staging.yaml"),
-        "--wait",
-        ...args,
-      );
-    const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
     const prodTag = async () =>
       JSON.parse(
         (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
           .stdout,
       ).image.tag;
 
-    assert.equal((await staging("--set", "image.tag=2.0.0")).code, 0);
     assert.equal((await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code, 0);
     const first = await promote("staging", "prod", "--yes");
     assert.equal(first.code, 0, first.stdout + first.stderr);
@@ -323,7 +297,8 @@ Deno.test("helm test: a failing test after the upgrade rolls prod back; a source
 
     // Staging runs a revision whose tests fail in prod's run of them after the upgrade.
     assert.equal(
-      (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}')).code,
+      (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
+        .code,
       0,
     );
     const failed = await promote("staging", "prod", "--yes");
@@ -340,7 +315,6 @@ Deno.test("helm test: a failing test after the upgrade rolls prod back; a source
     assert.equal(refused.code, 8);
     assert.match(refused.stderr, /staging-ioc in staging: its last helm test failed \(staging-ioc-check\)/);
   } finally {
-    await registry.stop();
-    await cluster.stop();
+    await tearDown();
   }
 });
