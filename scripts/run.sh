@@ -15,8 +15,10 @@ home="$(dirname "$bin")/helm-home/$helm_name"
 export HELM_DATA_HOME="$home/data" HELM_CONFIG_HOME="$home/config" HELM_CACHE_HOME="$home/cache"
 export HELM_FASTCS_DENO="$bin/deno" HELM_FASTCS_DENO_DIR="$home/deno"
 
-# Reinstall each time so the plugin always runs this checkout's sources.
-"$helm_name" plugin uninstall fastcs >/dev/null 2>&1 || true
+# Reinstall each time so the plugin always runs this checkout's sources. This Helm home is ours alone:
+# empty its plugins folder, since Helm names a local plugin's folder after the checkout, and another
+# checkout's entry would claim the same plugin name.
+rm -rf "$HELM_DATA_HOME/plugins"
 "$helm_name" plugin install "$repo" >&2
 cd "$repo"
 if [ $# -eq 0 ]; then set -- schema; fi
