@@ -2,6 +2,7 @@
 // job on a copy of this repository.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { cli, copyRepo, REPO } from "../helpers.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
@@ -27,6 +28,15 @@ Deno.test("--help lists every subcommand and the exit codes; subcommand help wor
   assert.match(g.stdout, /--check/);
   const v = await cli(["schema", "validate", "--help"]);
   assert.match(v.stdout, /--schema <file>/);
+});
+
+Deno.test("plugin.yaml describes each subcommand the CLI offers (`helm help fastcs` shows it)", async () => {
+  const help = (await cli(["--help"])).stdout;
+  const offered = [...help.matchAll(/^  (\w+)(?: \[options\])?/gm)].map((m) => m[1]).filter((c) => c !== "help");
+  const { description } = parse(await Deno.readTextFile(join(REPO, "plugin.yaml"))) as { description: string };
+  const described = [...description.matchAll(/^helm fastcs (\w+) +\S/gm)].map((m) => m[1]);
+  assert.deepEqual(described.toSorted(), offered.toSorted());
+  assert.doesNotMatch(description, /not available/);
 });
 
 Deno.test("usage errors exit 2 on stderr", async () => {
