@@ -6,7 +6,9 @@
 #   source  The plugin folder holds the TypeScript sources and a Deno 2 is available: cache the locked
 #           npm dependencies once, then write a launcher that runs the sources offline.
 #   binary  Download the release archive for this OS and architecture, for the version in plugin.yaml,
-#           verify its sha256 against the release's SHA256SUMS, and unpack bin/helm-fastcs.
+#           verify its sha256 against the release's SHA256SUMS, and unpack bin/helm-fastcs
+#           (bin/helm-fastcs.exe on Windows, where this runs under Git for Windows' sh and only binary
+#           mode applies: Helm runs plugin.yaml's windows command, the .exe, not a shell launcher).
 #
 # Variables:
 #   HELM_FASTCS_DENO          the deno executable for source mode (default: deno on PATH, ~/.deno/bin/deno,
@@ -68,6 +70,10 @@ DENO_DIR='$deno_dir' DENO_NO_UPDATE_CHECK=1 exec '$deno' run --quiet --cached-on
 LAUNCHER
   chmod +x "$launcher.tmp"
   mv "$launcher.tmp" "$launcher"
+}
+
+on_windows() {
+  case $(uname -s) in MINGW* | MSYS* | CYGWIN* | Windows_NT) return 0 ;; *) return 1 ;; esac
 }
 
 # Go's names, as the release archives use them.
@@ -151,6 +157,7 @@ install_binary() {
 mode=${HELM_FASTCS_INSTALL:-auto}
 case "$mode" in
   source)
+    if on_windows; then fail "HELM_FASTCS_INSTALL=source is for Linux and macOS; on Windows use binary (the default)"; fi
     [ -f "$plugin_dir/src/main.ts" ] || fail "HELM_FASTCS_INSTALL=source, but $plugin_dir holds no sources"
     deno=$(find_deno)
     [ -n "$deno" ] || fail "HELM_FASTCS_INSTALL=source needs Deno 2 (npm install -g deno@2.9.6, or HELM_FASTCS_DENO=/path/to/deno)"
@@ -158,7 +165,7 @@ case "$mode" in
   binary) install_binary ;;
   auto)
     deno=""
-    if [ -f "$plugin_dir/src/main.ts" ] && [ -f "$plugin_dir/deno.lock" ]; then deno=$(find_deno); fi
+    if [ -f "$plugin_dir/src/main.ts" ] && [ -f "$plugin_dir/deno.lock" ] && ! on_windows; then deno=$(find_deno); fi
     if [ -n "$deno" ]; then install_source "$deno"; else install_binary; fi ;;
   *) fail "HELM_FASTCS_INSTALL=$mode: use source, binary or auto" ;;
 esac

@@ -68,8 +68,8 @@ install_layer() {
   ln -sfn "$dir/helm" "$bin/$name"
 }
 
-# Debian packages the publish tests use: a real OCI registry (distribution 2.8), htpasswd, openssl,
-# GnuPG (chart signing).
+# Debian packages the tests use: a real OCI registry (distribution 2.8), htpasswd, openssl, GnuPG
+# (chart signing), zip and dash (install tests).
 install_debian() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
@@ -77,6 +77,8 @@ install_debian() {
   command -v openssl >/dev/null || missing+=(openssl)
   command -v gpg >/dev/null || missing+=(gnupg)
   command -v python3 >/dev/null || missing+=(python3)
+  command -v zip >/dev/null || missing+=(zip)     # the Windows release archive of the install tests
+  command -v dash >/dev/null || missing+=(dash)   # install-binary.sh is tested under dash
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"

@@ -5,6 +5,7 @@
 // on PATH), so that every platform's choice of asset is exercised.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { REPO, run, tool } from "../helpers.ts";
 
 const version = /^version: (.+)$/m.exec(await Deno.readTextFile(join(REPO, "plugin.yaml")))![1];
@@ -14,23 +15,29 @@ async function sha256(path: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** A release folder with one archive per platform, each holding bin/helm-fastcs that prints `label`. */
+/**
+ * A release folder with one archive per platform (`<os>-<arch>`), each holding bin/helm-fastcs (a zip
+ * with bin/helm-fastcs.exe for windows, as `deno task compile` packs them) that prints its platform.
+ */
 async function release(platforms: string[], tamper?: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "fastcs-release-" });
   const out = join(dir, `v${version}`);
   await Deno.mkdir(out);
   const sums: string[] = [];
   for (const p of platforms) {
+    const windows = p.startsWith("windows-");
+    const exe = windows ? "bin/helm-fastcs.exe" : "bin/helm-fastcs";
     const stage = await Deno.makeTempDir();
     await Deno.mkdir(join(stage, "bin"));
-    await Deno.writeTextFile(
-      join(stage, "bin/helm-fastcs"),
-      `#!/bin/sh\necho "${version} (stand-in for ${p})"\n`,
-    );
-    await Deno.chmod(join(stage, "bin/helm-fastcs"), 0o755);
-    const archive = join(out, `helm-fastcs-${p}.tar.gz`);
-    assert.equal((await run("tar", ["-czf", archive, "-C", stage, "bin"])).code, 0);
-    sums.push(`${await sha256(archive)}  helm-fastcs-${p}.tar.gz`);
+    await Deno.writeTextFile(join(stage, exe), `#!/bin/sh\necho "${version} (stand-in for ${p})"\n`);
+    await Deno.chmod(join(stage, exe), 0o755);
+    const name = `helm-fastcs-${p}.${windows ? "zip" : "tar.gz"}`;
+    const archive = join(out, name);
+    const packed = windows
+      ? await run("zip", ["-q", "-r", archive, "bin"], { cwd: stage })
+      : await run("tar", ["-czf", archive, "-C", stage, "bin"]);
+    assert.equal(packed.code, 0, packed.stderr);
+    sums.push(`${await sha256(archive)}  ${name}`);
   }
   await Deno.writeTextFile(join(out, "SHA256SUMS"), sums.join("\n") + "\n");
   if (tamper) {
@@ -92,6 +99,32 @@ Deno.test("binary mode picks the asset of each platform, verifies it and install
       const v = await run(join(dir, "bin/helm-fastcs"), ["--version"]);
       assert.equal(v.stdout.trim(), `${version} (stand-in for ${expected})`);
     }
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("Windows (Git for Windows' sh): the zip asset, bin/helm-fastcs.exe as plugin.yaml's windows command names it, binary mode even beside sources", async () => {
+  const srv = serve(await release(["windows-amd64", "linux-amd64"]));
+  try {
+    const { dir, shim } = await pluginDir("MINGW64_NT-10.0-19045", "x86_64");
+    // Sources and a Deno beside the plugin: on Linux auto mode would take source mode.
+    await Deno.mkdir(join(dir, "src"));
+    await Deno.writeTextFile(join(dir, "src/main.ts"), "");
+    await Deno.writeTextFile(join(dir, "deno.lock"), "{}");
+    const env = { HELM_FASTCS_RELEASE_URL: srv.url, HELM_FASTCS_DENO: tool("deno") };
+    const r = await install(dir, shim, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(srv.requests.includes(`/v${version}/helm-fastcs-windows-amd64.zip`), srv.requests.join(" "));
+    const manifest = parse(await Deno.readTextFile(join(dir, "plugin.yaml")));
+    const command: string = manifest.platformCommand.find((c: { os: string }) => c.os === "windows").command;
+    const exe = command.replace("$HELM_PLUGIN_DIR", dir).replaceAll("\\", "/");
+    assert.equal(exe, join(dir, "bin/helm-fastcs.exe"));
+    assert.equal((await run(exe, ["--version"])).stdout.trim(), `${version} (stand-in for windows-amd64)`);
+
+    const forced = await install(dir, shim, { ...env, HELM_FASTCS_INSTALL: "source" });
+    assert.notEqual(forced.code, 0);
+    assert.match(forced.stderr, /HELM_FASTCS_INSTALL=source is for Linux and macOS; on Windows use binary/);
   } finally {
     await srv.close();
   }
