@@ -32,7 +32,7 @@ Deno.test("--help lists every subcommand and the exit codes; subcommand help wor
 
 Deno.test("plugin.yaml describes each subcommand the CLI offers (`helm help fastcs` shows it)", async () => {
   const help = (await cli(["--help"])).stdout;
-  const offered = [...help.matchAll(/^  (\w+)/gm)].map((m) => m[1]).filter((c) => c !== "help");
+  const offered = [...help.matchAll(/^ {2}(\w+)/gm)].map((m) => m[1]).filter((c) => c !== "help");
   const manifest = parse(await Deno.readTextFile(join(REPO, "plugin.yaml")));
   const description: string = manifest.description;
   const described = [...description.matchAll(/^helm fastcs (\w+) +\S/gm)].map((m) => m[1]);

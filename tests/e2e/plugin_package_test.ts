@@ -48,10 +48,12 @@ Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and ref
   const tarball = join(out, `fastcs-${version}.tgz`);
   assert.equal(
     (await run("tar", ["-tzf", tarball])).stdout.split("\n").filter(Boolean).sort().join(" "),
-    "fastcs fastcs/README.md fastcs/install-binary.sh fastcs/plugin.yaml",
+    "fastcs fastcs/README.md fastcs/install-binary.ps1 fastcs/install-binary.sh fastcs/plugin.yaml",
   );
   const hook = await run("tar", ["-xzOf", tarball, "fastcs/install-binary.sh"]);
   assert.match(hook.stdout, /^DEFAULT_RELEASE_URL="https:\/\/example\.org\/releases\/download"$/m);
+  const windowsHook = await run("tar", ["-xzOf", tarball, "fastcs/install-binary.ps1"]);
+  assert.match(windowsHook.stdout, /^\$DefaultReleaseUrl = "https:\/\/example\.org\/releases\/download"$/m);
 
   // A stand-in release archive for the install hook.
   const stage = await Deno.makeTempDir();
