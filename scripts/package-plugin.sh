@@ -23,10 +23,12 @@ cp "$repo/plugin.yaml" "$repo/install-binary.sh" "$repo/install-binary.ps1" "$re
 # releases/download in the release workflow): RELEASE_URL stamps it into the packaged install scripts.
 if [ -n "${RELEASE_URL:-}" ]; then
   sed "s#^DEFAULT_RELEASE_URL=\"\"#DEFAULT_RELEASE_URL=\"$RELEASE_URL\"#" "$repo/install-binary.sh" >"$stage/fastcs/install-binary.sh"
-  sed 's#^[$]DefaultReleaseUrl = ""#$DefaultReleaseUrl = "'"$RELEASE_URL"'"#' "$repo/install-binary.ps1" >"$stage/fastcs/install-binary.ps1"
-  grep -q "^DEFAULT_RELEASE_URL=\"$RELEASE_URL\"" "$stage/fastcs/install-binary.sh" &&
-    grep -qF "\$DefaultReleaseUrl = \"$RELEASE_URL\"" "$stage/fastcs/install-binary.ps1" ||
-    { echo "package-plugin: could not set the release URL in the install scripts" >&2; exit 1; }
+  sed "s#^[\$]DefaultReleaseUrl = \"\"#\$DefaultReleaseUrl = \"$RELEASE_URL\"#" "$repo/install-binary.ps1" >"$stage/fastcs/install-binary.ps1"
+  if ! grep -q "^DEFAULT_RELEASE_URL=\"$RELEASE_URL\"" "$stage/fastcs/install-binary.sh" ||
+    ! grep -qF "\$DefaultReleaseUrl = \"$RELEASE_URL\"" "$stage/fastcs/install-binary.ps1"; then
+    echo "package-plugin: could not set the release URL in the install scripts" >&2
+    exit 1
+  fi
 fi
 "$helm" plugin package "$stage/fastcs" --sign --key "$key" --keyring "$keyring" --destination "$out" >&2
 ls "$out"/fastcs-*.tgz

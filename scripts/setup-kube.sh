@@ -57,7 +57,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 )
 GO
-  (cd "$dir" && go mod tidy -e >/dev/null 2>&1 || true)
+  (cd "$dir" && { go mod tidy -e >/dev/null 2>&1 || true; })
   # Stamp the version as the release build does; without it the server reports v0.0.0-master, which
   # clients that compare versions (Helm's kubeVersion checks) cannot parse.
   local stamp="" pkg
@@ -67,7 +67,7 @@ GO
   for c in kube-apiserver kube-controller-manager kube-scheduler; do
     if [ ! -x "$bin/$c" ]; then
       say "  go build $c"
-      (cd "$dir" && go build -trimpath -ldflags "$ldflags$stamp" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c") && mv "$bin/$c.tmp" "$bin/$c" ||
+      { (cd "$dir" && go build -trimpath -ldflags "$ldflags$stamp" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c") && mv "$bin/$c.tmp" "$bin/$c"; } ||
         die "building $c failed (see the go output above)"
     fi
   done
@@ -91,8 +91,8 @@ package tools
 
 import _ "go.etcd.io/etcd/server/v3"
 GO
-  (cd "$dir" && go mod tidy -e >/dev/null 2>&1 || true)
-  (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd" ||
+  (cd "$dir" && { go mod tidy -e >/dev/null 2>&1 || true; })
+  { (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd"; } ||
     die "building etcd failed (see the go output above)"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
 # cache outside the repo, idempotently: a second run only checks that the files are there. Also makes
-# sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl, gnupg).
+# sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl, gnupg,
+# python3, zip, dash).
 #
 #   scripts/setup.sh            install everything, print the tool folder
 #   scripts/setup.sh --print    print the tool folder only (no install)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The test command: installs the real tools (scripts/setup.sh and scripts/setup-kube.sh, idempotent),
-# then runs format, lint and type checks and every test (unit, CLI, real Helm 3 and 4, a real OCI
-# registry, a real Kubernetes API server with simulated nodes). Extra arguments go to `deno test`
-# (e.g. scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N passed, N failed" line.
+# The test command: installs the real tools (scripts/setup.sh, setup-kube.sh and setup-lint.sh, all
+# idempotent), then runs format, lint and type checks (also ShellCheck on the shell scripts and
+# actionlint on the GitHub workflows) and every test (unit, CLI, real Helm 3 and 4, a real OCI registry,
+# a real Kubernetes API server with simulated nodes). Extra arguments go to `deno test` (e.g.
+# scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(scripts/setup.sh)
 scripts/setup-kube.sh >/dev/null   # the local Kubernetes control plane of the cluster tests
+lint=$(scripts/setup-lint.sh)      # ShellCheck and actionlint
 export PATH="$bin:$PATH" NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 
 echo "== deno $(deno --version | head -n 1 | cut -d' ' -f2), $(helm3 version --short), $(helm4 version --short)"
@@ -14,6 +16,8 @@ echo "== format, lint, type check"
 deno fmt --check
 deno lint
 deno check src/main.ts scripts/*.ts tests/**/*.ts src/**/*_test.ts
+shellcheck install-binary.sh scripts/*.sh .ci/run
+"$lint/actionlint"   # .github/workflows/*.yml, with ShellCheck on their run: scripts
 
 echo "== tests"
 log=$(mktemp)
