@@ -2,7 +2,7 @@
 # Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
 # cache outside the repo, idempotently: a second run only checks that the files are there. Also makes
 # sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl, gnupg,
-# python3, zip, dash).
+# python3, zip, dash, curl, wget).
 #
 #   scripts/setup.sh            install everything, print the tool folder
 #   scripts/setup.sh --print    print the tool folder only (no install)
@@ -70,7 +70,7 @@ install_layer() {
 }
 
 # Debian packages the tests use: a real OCI registry (distribution 2.8), htpasswd, openssl, GnuPG
-# (chart signing), zip and dash (install tests).
+# (chart signing), zip, dash, curl and wget (install tests).
 install_debian() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
@@ -79,7 +79,9 @@ install_debian() {
   command -v gpg >/dev/null || missing+=(gnupg)
   command -v python3 >/dev/null || missing+=(python3)
   command -v zip >/dev/null || missing+=(zip)     # the Windows release archive of the install tests
-  command -v dash >/dev/null || missing+=(dash)   # install-binary.sh is tested under dash
+  command -v dash >/dev/null || missing+=(dash)   # install-binary.sh is tested under dash,
+  command -v curl >/dev/null || missing+=(curl)   # downloading with curl,
+  command -v wget >/dev/null || missing+=(wget)   # or with wget
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"

@@ -46,18 +46,22 @@ async function release(platforms: string[], tamper?: string): Promise<string> {
   return dir;
 }
 
+/** A static server of `root`; as a proxy too (the path of an absolute request URI is served). */
 function serve(root: string) {
   const requests: string[] = [];
+  const hosts: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const path = new URL(req.url).pathname;
     requests.push(path);
+    hosts.push(req.headers.get("host") ?? "");
     try {
       return new Response(await Deno.readFile(join(root, path)));
     } catch {
       return new Response("not found", { status: 404 });
     }
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, requests, close: () => server.shutdown() };
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  return { url, requests, hosts, close: () => server.shutdown() };
 }
 
 /** A plugin folder without sources (as from a release tarball), and a `uname` shim. */
@@ -156,6 +160,57 @@ Deno.test("a checksum mismatch, a missing asset and an unknown platform fail the
     const n = await install(noUrl.dir, noUrl.shim, {});
     assert.notEqual(n.code, 0);
     assert.match(n.stderr, /no release URL is known for binary downloads/);
+  } finally {
+    await srv.close();
+  }
+});
+
+/** A PATH folder with every command of /usr/bin and /bin except `without`. */
+async function pathWithout(without: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-path-" });
+  for (const from of ["/usr/bin", "/bin"]) {
+    for await (const e of Deno.readDir(from)) {
+      if (e.name === without) continue;
+      await Deno.symlink(join(from, e.name), join(dir, e.name)).catch(() => {}); // /bin may be /usr/bin
+    }
+  }
+  return dir;
+}
+
+Deno.test("behind a proxy: curl, or wget when curl is missing, download through it; no temporary files are left", async () => {
+  const srv = serve(await release(["linux-amd64"]));
+  try {
+    // releases.invalid cannot resolve: the install only succeeds through the proxy (the test server).
+    const env = { HELM_FASTCS_RELEASE_URL: "http://releases.invalid", http_proxy: srv.url };
+    for (const missing of ["none", "curl"]) {
+      const { dir, shim } = await pluginDir("Linux", "x86_64");
+      const tmp = await Deno.makeTempDir();
+      const path = missing === "none" ? "/usr/bin:/bin" : await pathWithout("curl");
+      const r = await run("dash", [join(dir, "install-binary.sh")], {
+        env: { HELM_PLUGIN_DIR: dir, PATH: `${shim}:${path}`, HOME: dir, TMPDIR: tmp, ...env },
+      });
+      assert.equal(r.code, 0, `${missing} missing: ${r.stderr}`);
+      assert.equal((await run(join(dir, "bin/helm-fastcs"), ["--version"])).code, 0);
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(tmp)), [], "temporary files left");
+    }
+    const once = [`/v${version}/helm-fastcs-linux-amd64.tar.gz`, `/v${version}/SHA256SUMS`];
+    assert.deepEqual(srv.requests, [...once, ...once]); // curl's install, then wget's
+    assert.ok(srv.hosts.every((h) => h === "releases.invalid"), srv.hosts.join(" "));
+
+    // A failed install leaves no temporary files either.
+    const { dir, shim } = await pluginDir("Linux", "x86_64");
+    const tmp = await Deno.makeTempDir();
+    const bad = await run("dash", [join(dir, "install-binary.sh")], {
+      env: {
+        HELM_PLUGIN_DIR: dir,
+        PATH: `${shim}:/usr/bin:/bin`,
+        HOME: dir,
+        TMPDIR: tmp,
+        HELM_FASTCS_RELEASE_URL: `${srv.url}/nothing`,
+      },
+    });
+    assert.notEqual(bad.code, 0);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(tmp)), [], "temporary files left after a failure");
   } finally {
     await srv.close();
   }
