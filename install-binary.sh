@@ -17,7 +17,7 @@
 #   HELM_FASTCS_RELEASE_URL   base URL of the releases; the files are read from <url>/v<version>/
 #   HELM_FASTCS_ARCHIVE       a local release archive to install instead of downloading (air-gapped)
 #   HELM_FASTCS_SHA256SUMS    with HELM_FASTCS_ARCHIVE: a local SHA256SUMS to verify it against
-# curl and wget honour HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+# Proxies: curl and wget read https_proxy/HTTPS_PROXY (https URLs), http_proxy (http URLs) and no_proxy.
 set -eu
 
 # The project's release downloads; set when the first release is published.
