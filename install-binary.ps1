@@ -57,7 +57,7 @@ function Get-Download([string]$Url, [string]$OutFile) {
   # TLS 1.2 for Windows PowerShell 5.1, whose default may be older.
   [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
   $ProgressPreference = 'SilentlyContinue'
-  Invoke-WebRequest -UseBasicParsing -Uri $Url -OutFile $OutFile -TimeoutSec 60
+  Invoke-WebRequest -UseBasicParsing -Uri $Url -OutFile $OutFile
 }
 
 function Install-Binary {
