@@ -113,3 +113,32 @@ export function helmEnv(home: string): Record<string, string> {
     PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
   };
 }
+
+/**
+ * Runs `helm fastcs ARGS` at a terminal: util-linux `script` gives it a pseudo-terminal, `input` is typed
+ * into it (and kept open until the command ends). Returns the exit code and what the terminal showed
+ * (stdout and stderr together, with "\r\n" line ends).
+ */
+export async function cliAtTerminal(
+  args: string[],
+  input: string,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; screen: string }> {
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const command = [Deno.execPath(), ...CLI_ARGS, ...args].map(quote).join(" ");
+  const child = new Deno.Command("script", {
+    args: ["--quiet", "--return", "--command", command, "/dev/null"],
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  const screen = new Response(child.stdout).text();
+  const errors = new Response(child.stderr).text();
+  const { code } = await child.status;
+  await writer.close().catch(() => {});
+  return { code, screen: (await screen) + (await errors) };
+}

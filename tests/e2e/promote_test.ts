@@ -2,7 +2,7 @@
 // registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, REPO, run, tool, toolsBin } from "../helpers.ts";
+import { cli, cliAtTerminal, REPO, run, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
@@ -72,15 +72,21 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
     );
   assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
   const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
+  /** promote at a terminal, typing `answer` at its confirmation prompt. */
+  const promoteTyping = (answer: string, ...args: string[]) =>
+    cliAtTerminal(["promote", ...args, "--plain-http"], `${answer}\n`, {
+      cwd: dir,
+      env: { ...env, NO_COLOR: "1" },
+    });
   const tearDown = async () => {
     await registry.stop();
     await cluster.stop();
   };
-  return { cluster, registry, env, helm, dir, staging, promote, tearDown };
+  return { cluster, registry, env, helm, dir, staging, promote, promoteTyping, tearDown };
 }
 
 Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
-  const { cluster, registry, helm, staging, promote, tearDown } = await setUp("helm4");
+  const { cluster, registry, helm, staging, promote, promoteTyping, tearDown } = await setUp("helm4");
   try {
     const prodValue = async (path: string) => {
       const r = await helm(
@@ -120,6 +126,14 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       assert.match(r.stdout, /promoted keys: image\.tag/);
     });
 
+    await t.step("at a terminal it asks; a protected environment wants its name typed, not yes", async () => {
+      const r = await promoteTyping("yes", "staging", "prod");
+      assert.equal(r.code, 8, r.screen);
+      assert.match(r.screen, /Promote 1 release\(s\) to prod \(protected\)\? Type "prod" to go on:/);
+      assert.match(r.screen, /not promoted/);
+      assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
+    });
+
     await t.step(
       "--yes promotes: same chart, promoted keys from staging, prod's own values, provenance",
       async () => {
@@ -150,8 +164,9 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
 
     await t.step("a second promotion, --history, and --rollback to the previous promotion", async () => {
       assert.equal((await staging("--set", "image.tag=2.1.0", "--wait")).code, 0);
-      const r = await promote("staging", "prod", "--yes");
-      assert.equal(r.code, 0, r.stderr);
+      const r = await promoteTyping("prod", "staging", "prod"); // confirmed at the terminal
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /prod-ioc: promoted \(revision 2\)/);
       assert.equal(await prodValue("image.tag"), "2.1.0");
       const history = await promote("--history", "prod");
       assert.equal(history.code, 0, history.stderr);
