@@ -1,6 +1,6 @@
 // Typed wrappers over the helm commands that act on releases in one kube context and namespace.
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import type { KubeTarget } from "./kube.ts";
+import { describeTarget, type KubeTarget } from "./kube.ts";
 import type { Runner, RunResult } from "../runtime/runner.ts";
 
 /** One entry of `helm history -o json`. */
@@ -61,7 +61,7 @@ export function createReleaseHelm(
   const helm = (args: string[]) => run(bin, [...args, ...flags], { cwd });
   const json = async <T>(args: string[]): Promise<T> => {
     const r = await helm([...args, "-o", "json"]);
-    if (r.code !== 0) throw new HelmCommandError(args, r);
+    if (r.code !== 0) throw new HelmCommandError(args, r, target);
     return JSON.parse(r.stdout || "null") as T;
   };
   return {
@@ -72,7 +72,7 @@ export function createReleaseHelm(
       const r = await helm(["status", release, "-o", "json"]);
       if (r.code !== 0) {
         if (/not found/.test(r.stderr)) return undefined;
-        throw new HelmCommandError(["status", release], r);
+        throw new HelmCommandError(["status", release], r, target);
       }
       return JSON.parse(r.stdout);
     },
@@ -84,7 +84,7 @@ export function createReleaseHelm(
       const r = await helm(["get", "manifest", release]);
       if (r.code !== 0) {
         if (/not found/.test(r.stderr)) return undefined;
-        throw new HelmCommandError(["get", "manifest", release], r);
+        throw new HelmCommandError(["get", "manifest", release], r, target);
       }
       return r.stdout;
     },
@@ -114,13 +114,25 @@ export function createReleaseHelm(
   };
 }
 
-/** A helm command that failed where the caller cannot carry on (exit code 6). */
+/**
+ * A helm command on `target` that failed where the caller cannot carry on (exit code 6). The message
+ * names the command, the namespace and kube context, and Helm's last line of stderr; an API server that
+ * does not answer gets its own hint.
+ */
 export class HelmCommandError extends FastcsError {
-  constructor(readonly args: string[], readonly result: RunResult) {
-    super(`helm ${args.join(" ")} failed: ${result.stderr.trim().split("\n").pop()}`, {
-      code: "helm.failed",
+  constructor(readonly args: string[], readonly result: RunResult, target: KubeTarget) {
+    const reason = result.stderr.trim().split("\n").pop();
+    const unreachable = /cluster unreachable|connection refused|no such host|i\/o timeout/i.test(
+      result.stderr,
+    );
+    const context = target.context ?? "(the current one)";
+    super(`helm ${args.join(" ")} in ${describeTarget(target)} failed: ${reason}`, {
+      code: unreachable ? "helm.unreachable" : "helm.failed",
       exitCode: ExitCode.environment,
-      hint: "Check the kube context, the namespace and your access to them.",
+      hint: unreachable
+        ? `The API server of kube context ${context} does not answer: check that context's server address, ` +
+          `your network or VPN, then \`kubectl --context ${target.context ?? "<context>"} get namespaces\`.`
+        : "Check the kube context, the namespace and your access to them.",
     });
   }
 }

@@ -2,7 +2,7 @@
 // registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, cliAtTerminal, REPO, run, tool, toolsBin } from "../helpers.ts";
+import { cli, cliAtTerminal, freePort, REPO, run, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
@@ -86,7 +86,9 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
 }
 
 Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
-  const { cluster, registry, helm, staging, promote, promoteTyping, tearDown } = await setUp("helm4");
+  const { cluster, registry, env, dir, helm, staging, promote, promoteTyping, tearDown } = await setUp(
+    "helm4",
+  );
   try {
     const prodValue = async (path: string) => {
       const r = await helm(
@@ -217,7 +219,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     });
 
     await t.step(
-      "bad input: unknown environment, unknown release, a chart no longer in the registry",
+      "bad input: unknown environment, unknown release, an unreachable target, a chart no longer in the registry",
       async () => {
         const unknown = await promote("staging", "production", "--yes");
         assert.equal(unknown.code, 5);
@@ -228,6 +230,32 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
         const missing = await promote("staging", "prod", "staging-nope", "--yes");
         assert.equal(missing.code, 5);
         assert.match(missing.stderr, /no release staging-nope in environment staging/);
+
+        // prod's kube context points at an API server that is not there (nothing listens on the port).
+        const kubeconfig = join(await Deno.makeTempDir(), "kubeconfig");
+        await Deno.writeTextFile(
+          kubeconfig,
+          (await Deno.readTextFile(cluster.kubeconfig))
+            .replace(
+              "- name: prod\n  context: {cluster: fastcs-test,",
+              "- name: prod\n  context: {cluster: gone,",
+            )
+            .replace(
+              "clusters:\n",
+              `clusters:\n- name: gone\n  cluster: {server: "https://127.0.0.1:${freePort()}"}\n`,
+            ),
+        );
+        const unreachable = await cli(["promote", "staging", "prod", "--yes", "--plain-http"], {
+          cwd: dir,
+          env: { ...env, KUBECONFIG: kubeconfig },
+        });
+        assert.equal(unreachable.code, 6, unreachable.stderr);
+        assert.match(
+          unreachable.stderr,
+          /helm (status|get manifest) prod-ioc in namespace prod \(kube context prod\) failed: .*cluster unreachable/,
+        );
+        assert.match(unreachable.stderr, /The API server of kube context prod does not answer/);
+        assert.doesNotMatch(unreachable.stderr, /\n\s+at /); // no stack trace
         await Deno.remove(
           join(registry.storage, "docker/registry/v2/repositories/charts/fastcs/_manifests/tags/1.0.0"),
           { recursive: true },
