@@ -2,7 +2,7 @@
 // registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, cliAtTerminal, freePort, REPO, run, tool, toolsBin } from "../helpers.ts";
+import { cli, cliAtTerminal, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
@@ -217,6 +217,40 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       ]);
       assert.equal(ready.code, 0, ready.stderr);
     });
+
+    await t.step(
+      "Ctrl+C during the upgrade waits for helm and its rollback, exits 130, prod deployed",
+      async () => {
+        // staging still runs the never-Ready 3.0.0, so the upgrade of prod waits until its timeout.
+        const before = JSON.parse(
+          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+        );
+        const child = spawnCli(["promote", "staging", "prod", "--yes", "--plain-http"], { cwd: dir, env });
+        let stderr = "";
+        const stdout = new Response(child.stdout).text();
+        const reading = (async () => {
+          for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+        })();
+        while (!/promoting staging-ioc \(staging\) to prod-ioc \(prod\)/.test(stderr)) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await new Promise((r) => setTimeout(r, 1000)); // helm upgrade is running
+        child.kill("SIGINT");
+        const { code } = await child.status;
+        await reading;
+        await stdout;
+        assert.equal(code, 130, stderr);
+        assert.match(stderr, /waiting for helm to finish \(it rolls back on failure\)/);
+        const after = JSON.parse(
+          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+        );
+        assert.ok(after.length > before.length, "the upgrade ran");
+        assert.equal(after[after.length - 1].status, "deployed");
+        assert.equal(await prodValue("image.tag"), "2.0.0");
+        const leftover = await run("pgrep", ["-f", "upgrade --install prod-ioc"]);
+        assert.equal(leftover.stdout.trim(), "", "a helm process outlived the promotion");
+      },
+    );
 
     await t.step(
       "bad input: unknown environment, unknown release, an unreachable target, a chart no longer in the registry",
