@@ -292,6 +292,9 @@ export async function runDebug(
   const { facts } = plan;
   const stoppers: (() => Promise<void>)[] = [];
   let active = true;
+  // Until debugpy answers, the readiness probes themselves end kubectl's forward (one refused
+  // connection ends it): those re-opens are expected and not worth a warning.
+  let ready = false;
   const stop = async () => {
     active = false;
     for (const s of stoppers.reverse()) await s().catch(() => {});
@@ -307,7 +310,7 @@ export async function runDebug(
         for await (const { line } of exec.lines) ctx.log.info(line);
       })();
     }
-    const forward = await supervisedForward(ctx, kubectl, facts, o, () => active);
+    const forward = await supervisedForward(ctx, kubectl, facts, o, () => active, () => ready);
     stoppers.push(forward.stop);
     facts.localPort = forward.port;
     if (facts.mode === "attach" && !(await probeDap(forward.port, 1500))) {
@@ -341,6 +344,7 @@ export async function runDebug(
         );
       }
     }
+    ready = true;
     facts.attachConfiguration = {
       ...facts.attachConfiguration,
       connect: { host: "127.0.0.1", port: forward.port },
@@ -354,6 +358,10 @@ export async function runDebug(
 
 function attachError(facts: DebugFacts, output: string): FastcsError {
   const text = output.trim();
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  // debugpy's own reason rather than kubectl's closing "command terminated" or "exit status 1" line.
+  const reason = lines.findLast((l) => /No module named|gdb|ptrace|not permitted|EPERM/i.test(l)) ??
+    lines.at(-1);
   let hint = "See debugpy's message above.";
   if (/gdb/i.test(text) && /not found|No such file|could not find/i.test(text)) {
     hint = "Attaching needs gdb in the image: add it to the (debug) image.";
@@ -368,7 +376,7 @@ function attachError(facts: DebugFacts, output: string): FastcsError {
   return new FastcsError(
     `cannot attach debugpy to PID ${
       facts.command.at(-1)
-    } in container ${facts.container} of pod ${facts.pod}: ${text.split("\n").pop()}`,
+    } in container ${facts.container} of pod ${facts.pod}: ${reason}`,
     {
       code: "debug.attach",
       exitCode: ExitCode.environment,
@@ -391,6 +399,7 @@ async function supervisedForward(
   facts: DebugFacts,
   o: DebugOptions,
   active: () => boolean,
+  ready: () => boolean,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
   let current: Started | undefined;
   let port = o.localPort ?? 0;
@@ -398,21 +407,26 @@ async function supervisedForward(
     const pf = kubectl.start(["port-forward", `pod/${facts.pod}`, `${port || ""}:${facts.remotePort}`]);
     current = pf;
     const seen: string[] = [];
-    for await (const { line } of pf.lines) {
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(line);
+    // One iterator, read by hand: leaving a for-await loop would close the lines for the drain below.
+    const lines = pf.lines[Symbol.asyncIterator]();
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(next.value.line);
       if (m) {
+        const opened = Number(m[1]);
         // Keep reading, or kubectl blocks on a full pipe; a dropped forward is opened again on the same port.
         (async () => {
-          for await (const _ of pf.lines) { /* drain */ }
+          while (!(await lines.next()).done) { /* drain */ }
           if (active()) {
-            ctx.log.warn(`port-forward to pod ${facts.pod} ended; opening it again on port ${port}`);
+            const message = `port-forward to pod ${facts.pod} ended; opening it again on port ${opened}`;
+            if (ready()) ctx.log.warn(message);
+            else ctx.log.debug(message);
             await sleep(500);
             if (active()) await open().catch((e) => ctx.log.error(String(e.message ?? e)));
           }
         })();
-        return Number(m[1]);
+        return opened;
       }
-      seen.push(line);
+      seen.push(next.value.line);
     }
     throw new FastcsError(
       `kubectl port-forward to pod ${facts.pod} port ${facts.remotePort} failed: ${seen.join(" ").trim()}`,

@@ -135,6 +135,8 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         // A dropped port-forward (kubectl ends it after one failed connection) is opened again on the
         // same local port, and debugpy answers through the new one.
         const first = await processes("port-forward pod/svc-0");
+        assert.equal(first.split("\n").length, 1, `one port-forward: ${first}`);
+        assert.doesNotMatch(plugin.stderr(), /opening it again/, "a warning before any drop once ready");
         const pid = Number(first.split(/\s+/)[0]);
         Deno.kill(pid, "SIGKILL");
         let second = "";
@@ -305,8 +307,21 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
   }
 });
 
-Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart values; dry run starts nothing", async () => {
-  const cluster = await startCluster();
+/** A folder whose `python` is a Python without debugpy (`-S`: no site-packages), like an image without it. */
+async function pythonWithoutDebugpy(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-nodebugpy-" });
+  const python3 = (await run("sh", ["-c", "command -v python3"])).stdout.trim();
+  assert.ok(python3, "python3 is needed (scripts/setup.sh installs it)");
+  await Deno.writeTextFile(join(dir, "python"), `#!/bin/sh\nexec "${python3}" -S "$@"\n`);
+  await Deno.chmod(join(dir, "python"), 0o755);
+  return dir;
+}
+
+Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart values; dry run starts nothing; an image without debugpy", async () => {
+  const cluster = await startCluster({
+    execWorkDir: SAMPLE,
+    execEnv: { PATH: `${await pythonWithoutDebugpy()}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
+  });
   const env = {
     HELM_BIN: tool("helm4"),
     HELM_KUBECONTEXT: "staging",
@@ -373,6 +388,25 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
       /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
     );
     assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
+    assert.equal(await processes("port-forward pod/p47-0"), "");
+
+    // The image has no debugpy: launch mode reports the program's end and the output saying why.
+    const launch = await debug("p47", "--timeout", "20");
+    assert.equal(launch.code, 6, launch.stderr);
+    assert.match(launch.stderr, /No module named debugpy/);
+    assert.match(
+      launch.stderr,
+      /the program under debugpy in pod p47-0 ended \(exit code 1\) before a debugger could attach\nhint: Its output is above: a missing module, python or debugpy\?/,
+    );
+    assert.equal(await processes("port-forward pod/p47-0"), "");
+    // Attach mode (autostart: true) names the PID, container and pod, and says to install debugpy.
+    await helm("upgrade", "p47", umbrella, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
+    const attach = await debug("p47", "--timeout", "20");
+    assert.equal(attach.code, 6, attach.stderr);
+    assert.match(
+      attach.stderr,
+      /cannot attach debugpy to PID 1 in container fastcs of pod p47-0: .*No module named debugpy\nhint: Install debugpy in the image/,
+    );
     assert.equal(await processes("port-forward pod/p47-0"), "");
   } finally {
     await cluster.stop();
