@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: installs the tools (scripts/setup.sh), installs this checkout as
-# a Helm plugin into a Helm home of its own (your Helm set-up is not touched), and runs
+# The main job on the embedded default: installs Deno and Helm (scripts/setup.sh --core), installs this
+# checkout as a Helm plugin into a Helm home of its own (your Helm set-up is not touched), and runs
 # `helm fastcs ARGS` on this repository's charts. Without arguments: `helm fastcs schema`.
 #
 #   scripts/run.sh                      regenerate charts/*/values.schema.json and schemas/
@@ -8,7 +8,7 @@
 #   HELM=helm3 scripts/run.sh ...       use Helm 3.17.3 instead of Helm 4.1.4
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-bin=$("$repo/scripts/setup.sh")
+bin=$("$repo/scripts/setup.sh" --core)
 export PATH="$bin:$PATH"
 helm_name=${HELM:-helm4}
 home="$(dirname "$bin")/helm-home/$helm_name"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the linters of the shell scripts and the GitHub workflows, idempotently: ShellCheck (Debian
-# package) and actionlint (built from its Go module, pinned) into the tool cache. Prints actionlint's
-# folder. Used by scripts/test.sh.
+# Installs the linter of the GitHub workflows, idempotently: actionlint, built from its Go module
+# (pinned), into the tool cache; it runs ShellCheck (a Debian package that scripts/setup.sh installs)
+# on the workflows' scripts. Prints actionlint's folder. Used by scripts/test.sh.
 #
 #   scripts/setup-lint.sh           install what is missing, print the folder
 #   scripts/setup-lint.sh --print   print the folder only
@@ -16,15 +16,7 @@ if [ "${1:-}" = "--print" ]; then echo "$bin"; exit 0; fi
 say() { printf 'setup-lint: %s\n' "$*" >&2; }
 die() { printf 'setup-lint: error: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v shellcheck >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing the Debian package shellcheck"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null || die "apt-get install shellcheck failed"
-  else
-    die "shellcheck is missing: install it (Debian: apt-get install shellcheck)"
-  fi
-fi
+command -v shellcheck >/dev/null || die "shellcheck is missing: scripts/setup.sh installs it (Debian: apt-get install shellcheck)"
 
 if [ ! -x "$bin/actionlint" ]; then
   command -v go >/dev/null || die "Go is required to build actionlint (https://go.dev/dl, or the machine's Go toolchain)"
@@ -34,5 +26,5 @@ if [ ! -x "$bin/actionlint" ]; then
     go install -trimpath -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
     "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" || die "building actionlint failed (see the go output above)"
 fi
-"$bin/actionlint" -version | head -n 1 | grep -qx "$ACTIONLINT_VERSION" || die "$bin/actionlint is not version $ACTIONLINT_VERSION"
+[ "$("$bin/actionlint" -version | sed -n 1p)" = "$ACTIONLINT_VERSION" ] || die "$bin/actionlint is not version $ACTIONLINT_VERSION"
 echo "$bin"

