@@ -2,7 +2,7 @@
 # Installs the real tools that development and the tests use (Deno, Helm 3, Helm 4, kubectl) into a
 # cache outside the repo, idempotently: a second run only checks that the files are there. Also makes
 # sure the Debian packages the tests need are there (docker-registry, apache2-utils, openssl, gnupg,
-# python3, zip, dash, curl, wget, shellcheck).
+# python3, zip, dash, curl, wget, shellcheck, gdb, util-linux, bsdutils).
 #
 #   scripts/setup.sh            install everything, print the tool folder
 #   scripts/setup.sh --core     only what the plugin itself runs with (Deno, Helm 3 and 4, kubectl):
@@ -72,7 +72,8 @@ install_layer() {
 }
 
 # Debian packages the tests use: a real OCI registry (distribution 2.8), htpasswd, openssl, GnuPG
-# (chart signing), zip, dash, curl and wget (install tests), shellcheck (lint).
+# (chart signing), zip, dash, curl and wget (install tests), shellcheck (lint), gdb, setpriv and script
+# (debug and promote tests).
 install_debian() {
   local missing=()
   command -v docker-registry >/dev/null || missing+=(docker-registry)
@@ -85,6 +86,9 @@ install_debian() {
   command -v curl >/dev/null || missing+=(curl)   # downloading with curl,
   command -v wget >/dev/null || missing+=(wget)   # or with wget
   command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v gdb >/dev/null || missing+=(gdb)                # debugpy attaches by PID with gdb
+  command -v setpriv >/dev/null || missing+=(util-linux)     # setpriv: a process without CAP_SYS_PTRACE
+  command -v script >/dev/null || missing+=(bsdutils)        # script: a pseudo-terminal for prompts
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
