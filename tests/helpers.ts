@@ -142,3 +142,15 @@ export async function cliAtTerminal(
   await writer.close().catch(() => {});
   return { code, screen: (await screen) + (await errors) };
 }
+
+/** A folder to use as PATH: every command of /usr/bin and /bin except `without` (symbolic links). */
+export async function pathWithout(without: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: `fastcs-no-${without}-` });
+  for (const from of ["/usr/bin", "/bin"]) {
+    for await (const e of Deno.readDir(from)) {
+      if (e.name === without) continue;
+      await Deno.symlink(join(from, e.name), join(dir, e.name)).catch(() => {}); // /bin may be /usr/bin
+    }
+  }
+  return dir;
+}

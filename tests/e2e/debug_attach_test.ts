@@ -6,21 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { attachFailure } from "../../src/debug/session.ts";
-import { run, toolsBin } from "../helpers.ts";
+import { pathWithout, run, toolsBin } from "../helpers.ts";
 
 const python = join(toolsBin(), "..", "py-bin", "python"); // the tool cache's, with debugpy
 const isRoot = Deno.uid() === 0;
-
-/** A PATH folder with every command of /usr/bin and /bin except gdb. */
-async function pathWithoutGdb(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-nogdb-" });
-  for (const from of ["/usr/bin", "/bin"]) {
-    for await (const e of Deno.readDir(from)) {
-      if (e.name !== "gdb") await Deno.symlink(join(from, e.name), join(dir, e.name)).catch(() => {});
-    }
-  }
-  return dir;
-}
 
 /** `python -m debugpy --listen … --pid PID` (through `prefix`), its stdout and stderr together. */
 async function attach(pid: number, env: Record<string, string> = {}, prefix: string[] = []) {
@@ -32,7 +21,7 @@ async function attach(pid: number, env: Record<string, string> = {}, prefix: str
 Deno.test("attach failures: no gdb in the image, ptrace refused, no debugpy; each named with what to do", async () => {
   const target = new Deno.Command(python, { args: ["-c", "import time; time.sleep(120)"] }).spawn();
   try {
-    const noGdb = await attach(target.pid, { PATH: await pathWithoutGdb() });
+    const noGdb = await attach(target.pid, { PATH: await pathWithout("gdb") });
     assert.notEqual(noGdb.code, 0);
     const gdb = attachFailure(noGdb.output);
     assert.match(gdb.reason, /gdb: (command )?not found/);

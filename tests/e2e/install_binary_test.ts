@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { REPO, run, tool } from "../helpers.ts";
+import { pathWithout, REPO, run, tool } from "../helpers.ts";
 
 const version = /^version: (.+)$/m.exec(await Deno.readTextFile(join(REPO, "plugin.yaml")))![1];
 
@@ -164,18 +164,6 @@ Deno.test("a checksum mismatch, a missing asset and an unknown platform fail the
     await srv.close();
   }
 });
-
-/** A PATH folder with every command of /usr/bin and /bin except `without`. */
-async function pathWithout(without: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-path-" });
-  for (const from of ["/usr/bin", "/bin"]) {
-    for await (const e of Deno.readDir(from)) {
-      if (e.name === without) continue;
-      await Deno.symlink(join(from, e.name), join(dir, e.name)).catch(() => {}); // /bin may be /usr/bin
-    }
-  }
-  return dir;
-}
 
 Deno.test("behind a proxy: curl, or wget when curl is missing, download through it; no temporary files are left", async () => {
   const srv = serve(await release(["linux-amd64"]));
