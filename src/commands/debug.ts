@@ -4,15 +4,12 @@ import { createKubectl, describeTarget, kubeTarget } from "../adapters/kube.ts";
 import { type Command, Option } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { findOnPath } from "../runtime/fs.ts";
 import { mergeLaunchJson } from "../debug/launch_json.ts";
 import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
 
 function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(" ");
-}
-
-async function onPath(ctx: Context, name: string): Promise<boolean> {
-  return (await ctx.run("sh", ["-c", `command -v ${name}`], { cwd: ctx.cwd })).code === 0;
 }
 
 /** Registers `debug` on the program. */
@@ -89,7 +86,7 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
         const { facts } = session;
         if (facts.editable && opts.mount) {
           const pvc = `${release}-develop`;
-          if (await onPath(ctx, "pv-mounter")) {
+          if (await findOnPath("pv-mounter")) {
             const dir = await Deno.makeTempDir({ prefix: `${release}-develop-` });
             const r = await ctx.run("pv-mounter", ["mount", target.namespace, pvc, dir], { cwd: ctx.cwd });
             if (r.code === 0) {
@@ -97,7 +94,7 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
                 await ctx.run("pv-mounter", ["clean", target.namespace, pvc, dir], { cwd: ctx.cwd });
               });
               ctx.log.info(`PVC ${pvc} mounted at ${dir}`);
-              if (opts.editor && await onPath(ctx, "code")) {
+              if (opts.editor && await findOnPath("code")) {
                 await ctx.run("code", [join(dir, "workspaces")], { cwd: ctx.cwd });
               }
             } else ctx.log.warn(`pv-mounter could not mount PVC ${pvc}: ${r.stderr.trim()}`);

@@ -1,5 +1,5 @@
 // Small file-system questions asked in several places, and how paths are shown to people.
-import { relative } from "node:path";
+import { delimiter, join, relative } from "node:path";
 
 /** True when something (file, folder, link target) exists at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -15,4 +15,30 @@ export async function pathExists(path: string): Promise<boolean> {
 export function displayPath(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   return rel === "" ? "." : rel.startsWith("..") ? path : rel;
+}
+
+/**
+ * The executable `name` would run as, looked up in `path` (a PATH value: ":"-separated, ";" on Windows,
+ * where the PATHEXT extensions are tried too, as cmd.exe does), or undefined. On Linux and macOS only
+ * files with an execute bit count. No shell is involved.
+ */
+export async function findOnPath(
+  name: string,
+  path = Deno.env.get("PATH") ?? "",
+  windows = Deno.build.os === "windows",
+): Promise<string | undefined> {
+  const extensions = windows
+    ? ["", ...(Deno.env.get("PATHEXT") ?? ".COM;.EXE;.BAT;.CMD").split(";").filter(Boolean)]
+    : [""];
+  for (const dir of path.split(windows ? ";" : delimiter)) {
+    if (!dir) continue;
+    for (const ext of extensions) {
+      const candidate = join(dir, name + ext);
+      try {
+        const info = await Deno.stat(candidate);
+        if (info.isFile && (windows || ((info.mode ?? 0) & 0o111) !== 0)) return candidate;
+      } catch { /* not here */ }
+    }
+  }
+  return undefined;
 }
