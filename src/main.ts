@@ -73,6 +73,14 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
   }
 }
 
+/**
+ * The signals that interrupt a command: Ctrl+C and termination. Deno on Windows can only listen for
+ * SIGINT and SIGBREAK (Ctrl+Break); asking for SIGTERM there throws.
+ */
+export function interruptSignals(os: typeof Deno.build.os): Deno.Signal[] {
+  return os === "windows" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
+}
+
 if (import.meta.main) {
   const env = readHelmEnv(Deno.env.toObject());
   const log = createLog({ debug: env.debug, color: !env.noColor && Deno.stderr.isTerminal() });
@@ -96,7 +104,7 @@ if (import.meta.main) {
     }`,
   );
   let interrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of interruptSignals(Deno.build.os)) {
     Deno.addSignalListener(signal, async () => {
       // A second interrupt does not wait for clean-up any more.
       if (interrupted || cleanups.size === 0) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { main } from "./main.ts";
+import { interruptSignals, main } from "./main.ts";
 import type { Context } from "./runtime/context.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { createLog } from "./runtime/log.ts";
@@ -55,4 +55,16 @@ Deno.test("help and version exit 0 on stdout; usage errors exit 2", async () => 
   const u = context();
   assert.equal(await main(["schema", "validate", "--output", "xml"], u.ctx), 2);
   assert.match(u.err.join(""), /--output.*xml.*(choices|Allowed)/i);
+});
+
+Deno.test("interrupt signals: SIGINT and SIGTERM; on Windows SIGINT and SIGBREAK, the only ones Deno listens for there", () => {
+  assert.deepEqual(interruptSignals("linux"), ["SIGINT", "SIGTERM"]);
+  assert.deepEqual(interruptSignals("darwin"), ["SIGINT", "SIGTERM"]);
+  assert.deepEqual(interruptSignals("windows"), ["SIGINT", "SIGBREAK"]);
+  // The listeners can be added here (a wrong name would throw).
+  for (const signal of interruptSignals(Deno.build.os)) {
+    const listener = () => {};
+    Deno.addSignalListener(signal, listener);
+    Deno.removeSignalListener(signal, listener);
+  }
 });
