@@ -2,6 +2,7 @@
 // of what was published, in one folder a CI job can attach to a release.
 import { basename, join, resolve } from "node:path";
 import type { Prepared } from "./checks.ts";
+import { readThroughLink } from "../runtime/fs.ts";
 import { fileSha256 } from "./content_digest.ts";
 import type { PublishReport } from "./publish.ts";
 
@@ -30,8 +31,8 @@ export async function collectArtifacts(
   try {
     for await (const e of Deno.readDir(schemas)) {
       if (!e.isFile && !e.isSymlink) continue;
-      // Links are resolved: the release carries the schema itself.
-      await Deno.writeFile(join(dir, e.name), await Deno.readFile(join(schemas, e.name)));
+      // Links are resolved (also as git writes them without symlinks): the release carries the schema.
+      await Deno.writeFile(join(dir, e.name), await readThroughLink(join(schemas, e.name)));
       names.push(e.name);
     }
   } catch { /* no schemas folder */ }

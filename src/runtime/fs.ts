@@ -1,5 +1,5 @@
 // Small file-system questions asked in several places, and how paths are shown to people.
-import { delimiter, join, relative } from "node:path";
+import { delimiter, dirname, join, relative, resolve } from "node:path";
 
 /** True when something (file, folder, link target) exists at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -41,4 +41,25 @@ export async function findOnPath(
     }
   }
   return undefined;
+}
+
+/**
+ * The bytes of `path`, following what git writes for a symbolic link where it makes none
+ * (core.symlinks=false, the default of Git for Windows): a small file holding only the target's relative
+ * path. Such a file is read through when that target exists; any other file is returned as it is.
+ *
+ * @throws Deno.errors.NotFound when `path` does not exist.
+ */
+export async function readThroughLink(path: string): Promise<Uint8Array> {
+  const bytes = await Deno.readFile(path);
+  if (bytes.length > 0 && bytes.length < 1024) {
+    const text = new TextDecoder().decode(bytes);
+    if (!/[\n\r\0{]/.test(text) && !text.startsWith("/")) {
+      const target = resolve(dirname(path), text.replaceAll("\\", "/"));
+      try {
+        if ((await Deno.stat(target)).isFile) return await Deno.readFile(target);
+      } catch { /* not a link placeholder */ }
+    }
+  }
+  return bytes;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { findOnPath } from "./fs.ts";
+import { findOnPath, readThroughLink } from "./fs.ts";
 
 Deno.test("findOnPath: the first executable file on PATH; not folders, not files without an execute bit", async () => {
   const a = await Deno.makeTempDir();
@@ -22,4 +22,19 @@ Deno.test("findOnPath on Windows: ';'-separated PATH and PATHEXT extensions", as
   await Deno.writeTextFile(join(dir, "code.CMD"), "");
   assert.equal(await findOnPath("code", `C:\\nowhere;${dir}`, true), join(dir, "code.CMD"));
   assert.equal(await findOnPath("pv-mounter", dir, true), undefined);
+});
+
+Deno.test("readThroughLink: a file holding a link's relative target (git without symlinks) reads as the target", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(join(root, "charts/a"), { recursive: true });
+  await Deno.mkdir(join(root, "schemas"));
+  await Deno.writeTextFile(join(root, "charts/a/values.schema.json"), '{"type": "object"}\n');
+  await Deno.writeTextFile(join(root, "schemas/a.json"), "../charts/a/values.schema.json");
+  await Deno.writeTextFile(join(root, "schemas/b.json"), '{"type": "string"}\n');
+  await Deno.writeTextFile(join(root, "schemas/c.json"), "../charts/missing/values.schema.json");
+  const text = async (name: string) =>
+    new TextDecoder().decode(await readThroughLink(join(root, "schemas", name)));
+  assert.equal(await text("a.json"), '{"type": "object"}\n');
+  assert.equal(await text("b.json"), '{"type": "string"}\n');
+  assert.equal(await text("c.json"), "../charts/missing/values.schema.json");
 });

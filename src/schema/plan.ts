@@ -219,8 +219,12 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-/** Compares the plan with the disk without writing anything. A copy in place of a link is accepted when
- * its bytes match (systems that cannot make links). */
+/**
+ * Compares the plan with the disk without writing anything. In place of a link, two things are accepted:
+ * a copy with the same bytes (systems that cannot make links), and the small text file holding just the
+ * link's target that git checks a link out as where it makes no links (core.symlinks=false, the default
+ * of Git for Windows).
+ */
 export async function checkPlan(plan: SchemaPlan): Promise<StaleFile[]> {
   const stale: StaleFile[] = [];
   for (const file of plan.files) {
@@ -237,7 +241,16 @@ export async function checkPlan(plan: SchemaPlan): Promise<StaleFile[]> {
       }
       continue;
     }
-    if (await readText(file.path) !== file.content) {
+    const text = await readText(file.path);
+    if (file.linkTarget !== undefined && text !== undefined && info.size < 4096 && text !== file.content) {
+      const slashes = (p: string) => p.replaceAll("\\", "/");
+      if (slashes(text) === slashes(file.linkTarget)) continue;
+      if (!text.includes("\n") && text.endsWith(".json")) {
+        stale.push({ path: file.path, chart: file.chart, reason: "link points elsewhere" });
+        continue;
+      }
+    }
+    if (text !== file.content) {
       stale.push({ path: file.path, chart: file.chart, reason: "content differs" });
     }
   }

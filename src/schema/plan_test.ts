@@ -87,6 +87,20 @@ Deno.test("copies stand in for links where asked, and --check accepts an identic
   assert.equal((await checkPlan(await plan(root)))[0].reason, "content differs");
 });
 
+Deno.test("a link that git checked out as a file holding its target (core.symlinks=false) is up to date", async () => {
+  const root = await repo(twoCharts);
+  await applyPlan(await plan(root));
+  const link = join(root, "schemas/a-values.schema.json");
+  const target = await Deno.readLink(link);
+  await Deno.remove(link);
+  await Deno.writeTextFile(link, target); // what git writes: the target, no newline
+  assert.deepEqual(await checkPlan(await plan(root)), []);
+  const written = await applyPlan(await plan(root));
+  assert.equal(written.find((w) => w.path === link)?.action, "unchanged");
+  await Deno.writeTextFile(link, "../charts/other/values.schema.json");
+  assert.deepEqual((await checkPlan(await plan(root))).map((s) => s.reason), ["link points elsewhere"]);
+});
+
 Deno.test("a dangling link of a removed chart is reported, then removed", async () => {
   const root = await repo(twoCharts);
   await applyPlan(await plan(root));
