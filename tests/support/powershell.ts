@@ -8,14 +8,14 @@ import { Language, type Node, Parser } from "web-tree-sitter";
 let parser: Parser | undefined;
 
 /** One syntax error: 1-based line and column, and what the parser made of it. */
-export interface SyntaxError {
+export interface PowershellSyntaxError {
   line: number;
   column: number;
   message: string;
 }
 
 /** Parses PowerShell `source`; returns its syntax errors in source order (none: it parses). */
-export async function powershellSyntaxErrors(source: string): Promise<SyntaxError[]> {
+export async function powershellSyntaxErrors(source: string): Promise<PowershellSyntaxError[]> {
   if (!parser) {
     await Parser.init();
     const wasm = new URL(
@@ -28,7 +28,7 @@ export async function powershellSyntaxErrors(source: string): Promise<SyntaxErro
   }
   const tree = parser.parse(source);
   if (!tree) throw new Error("the PowerShell parser returned no tree");
-  const errors: SyntaxError[] = [];
+  const errors: PowershellSyntaxError[] = [];
   const walk = (node: Node) => {
     if (node.isError || node.isMissing) {
       errors.push({
