@@ -4,9 +4,10 @@
 import { describeTarget, type Kubectl, type KubeTarget } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import type { Started } from "../runtime/runner.ts";
+import { attachFailure } from "./attach_failure.ts";
 import { probeDap } from "./dap.ts";
 import { attachConfiguration } from "./launch_json.ts";
+import { supervisedForward } from "./port_forward.ts";
 import { type FastcsValues, findFastcsValues, type LaunchTarget, launchTarget } from "./values.ts";
 
 /** Options of {@link prepareDebug} and {@link runDebug}. */
@@ -310,7 +311,13 @@ export async function runDebug(
         for await (const { line } of exec.lines) ctx.log.info(line);
       })();
     }
-    const forward = await supervisedForward(ctx, kubectl, facts, o, () => active, () => ready);
+    const forward = await supervisedForward(ctx, kubectl, {
+      pod: facts.pod,
+      remotePort: facts.remotePort,
+      localPort: o.localPort,
+      active: () => active,
+      ready: () => ready,
+    });
     stoppers.push(forward.stop);
     facts.localPort = forward.port;
     if (facts.mode === "attach" && !(await probeDap(forward.port, 1500))) {
@@ -356,33 +363,6 @@ export async function runDebug(
   }
 }
 
-/**
- * Why `python -m debugpy --pid N` failed, from its output (and kubectl's): the line that says why (gdb
- * missing, ptrace refused, no debugpy; else the last line, at most 200 characters) and what to do. The
- * patterns are those of debugpy 1.8's gdb-based injection on Linux: `/bin/sh: 1: gdb: not found` (then a
- * CalledProcessError quoting the whole gdb command line), gdb's `ptrace: Operation not permitted.`, and
- * Python's `No module named debugpy`.
- */
-export function attachFailure(output: string): { reason: string; hint: string } {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
-  const line = (re: RegExp) => lines.find((l) => re.test(l));
-  const noGdb = line(/\bgdb: (command )?not found|No such file or directory: '?gdb'?/);
-  const refused = line(/ptrace: Operation not permitted|ptrace.*(EPERM|not permitted)/i);
-  const noDebugpy = line(/No module named '?debugpy'?/);
-  const reason = (noGdb ?? refused ?? noDebugpy ?? lines.at(-1) ?? "no output").slice(0, 200);
-  let hint = "See debugpy's message above.";
-  if (noGdb) hint = "Attaching needs gdb in the image: add it to the (debug) image, or set autostart: false.";
-  else if (refused) {
-    hint =
-      "The kernel refused ptrace: run as the same user as the program with ptrace_scope 0, or add the SYS_PTRACE capability " +
-      "(securityContext.capabilities.add: [SYS_PTRACE] in the release's values); non-root runAsUser pods do not get it. " +
-      "Or set autostart: false and let helm fastcs debug launch the program.";
-  } else if (noDebugpy) {
-    hint = "Install debugpy in the image (pip install debugpy), or use the debug image (editable: true).";
-  }
-  return { reason, hint };
-}
-
 function attachError(facts: DebugFacts, output: string): FastcsError {
   const { reason, hint } = attachFailure(output);
   return new FastcsError(
@@ -399,59 +379,4 @@ async function killRemoteDebugpy(kubectl: Kubectl, facts: DebugFacts) {
   const script =
     "import os, signal, sys\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try:\n            c = open('/proc/' + p + '/cmdline', 'rb').read().split(b'\\0')\n        except OSError:\n            continue\n        if b'debugpy' in c and sys.argv[1].encode() in c:\n            os.kill(int(p), signal.SIGTERM)";
   await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", "python", "-c", script, marker]);
-}
-
-async function supervisedForward(
-  ctx: Context,
-  kubectl: Kubectl,
-  facts: DebugFacts,
-  o: DebugOptions,
-  active: () => boolean,
-  ready: () => boolean,
-): Promise<{ port: number; stop: () => Promise<void> }> {
-  let current: Started | undefined;
-  let port = o.localPort ?? 0;
-  const open = async (): Promise<number> => {
-    const pf = kubectl.start(["port-forward", `pod/${facts.pod}`, `${port || ""}:${facts.remotePort}`]);
-    current = pf;
-    const seen: string[] = [];
-    // One iterator, read by hand: leaving a for-await loop would close the lines for the drain below.
-    const lines = pf.lines[Symbol.asyncIterator]();
-    for (let next = await lines.next(); !next.done; next = await lines.next()) {
-      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(next.value.line);
-      if (m) {
-        const opened = Number(m[1]);
-        // Keep reading, or kubectl blocks on a full pipe; a dropped forward is opened again on the same port.
-        (async () => {
-          while (!(await lines.next()).done) { /* drain */ }
-          if (active()) {
-            const message = `port-forward to pod ${facts.pod} ended; opening it again on port ${opened}`;
-            if (ready()) ctx.log.warn(message);
-            else ctx.log.debug(message);
-            await sleep(500);
-            if (active()) await open().catch((e) => ctx.log.error(String(e.message ?? e)));
-          }
-        })();
-        return opened;
-      }
-      seen.push(next.value.line);
-    }
-    throw new FastcsError(
-      `kubectl port-forward to pod ${facts.pod} port ${facts.remotePort} failed: ${seen.join(" ").trim()}`,
-      {
-        code: "debug.port-forward",
-        exitCode: ExitCode.environment,
-        hint: /address already in use|unable to listen/i.test(seen.join(" "))
-          ? `Local port ${port} is in use: choose another with --port.`
-          : "Check that the pod is running.",
-      },
-    );
-  };
-  port = await open();
-  return {
-    port,
-    stop: async () => {
-      await current?.stop();
-    },
-  };
 }

@@ -5,7 +5,7 @@
 // CAP_SYS_PTRACE (setpriv) do.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { attachFailure } from "../../src/debug/session.ts";
+import { attachFailure } from "../../src/debug/attach_failure.ts";
 import { pathWithout, run, toolsBin } from "../helpers.ts";
 
 const python = join(toolsBin(), "..", "py-bin", "python"); // the tool cache's, with debugpy

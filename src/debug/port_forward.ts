@@ -1,0 +1,80 @@
+// The debug session's port-forward: kubectl port-forward, watched and opened again when it drops.
+import type { Kubectl } from "../adapters/kube.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { Started } from "../runtime/runner.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What {@link supervisedForward} forwards, and the session state it asks about. */
+export interface ForwardOptions {
+  pod: string;
+  /** The debug adapter's port in the pod. */
+  remotePort: number;
+  /** Local port to use; default: a free one chosen by kubectl. */
+  localPort?: number;
+  /** False once the session is being stopped: then a dropped forward is not opened again. */
+  active: () => boolean;
+  /** True once debugpy answered: before that, the readiness probes themselves end kubectl's forward. */
+  ready: () => boolean;
+}
+
+/**
+ * `kubectl port-forward pod/POD LOCAL:REMOTE`, opened again on the same local port whenever kubectl ends
+ * it (since kubectl 1.23 one failed connection ends the whole forward). Returns the local port and a
+ * stop function.
+ *
+ * @throws FastcsError (exit code 6) when the first forward cannot be opened (port in use, pod gone).
+ */
+export async function supervisedForward(
+  ctx: Context,
+  kubectl: Kubectl,
+  o: ForwardOptions,
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const { pod, remotePort, active, ready } = o;
+  let current: Started | undefined;
+  let port = o.localPort ?? 0;
+  const open = async (): Promise<number> => {
+    const pf = kubectl.start(["port-forward", `pod/${pod}`, `${port || ""}:${remotePort}`]);
+    current = pf;
+    const seen: string[] = [];
+    // One iterator, read by hand: leaving a for-await loop would close the lines for the drain below.
+    const lines = pf.lines[Symbol.asyncIterator]();
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(next.value.line);
+      if (m) {
+        const opened = Number(m[1]);
+        // Keep reading, or kubectl blocks on a full pipe; a dropped forward is opened again on the same port.
+        (async () => {
+          while (!(await lines.next()).done) { /* drain */ }
+          if (active()) {
+            const message = `port-forward to pod ${pod} ended; opening it again on port ${opened}`;
+            if (ready()) ctx.log.warn(message);
+            else ctx.log.debug(message);
+            await sleep(500);
+            if (active()) await open().catch((e) => ctx.log.error(String(e.message ?? e)));
+          }
+        })();
+        return opened;
+      }
+      seen.push(next.value.line);
+    }
+    throw new FastcsError(
+      `kubectl port-forward to pod ${pod} port ${remotePort} failed: ${seen.join(" ").trim()}`,
+      {
+        code: "debug.port-forward",
+        exitCode: ExitCode.environment,
+        hint: /address already in use|unable to listen/i.test(seen.join(" "))
+          ? `Local port ${port} is in use: choose another with --port.`
+          : "Check that the pod is running.",
+      },
+    );
+  };
+  port = await open();
+  return {
+    port,
+    stop: async () => {
+      await current?.stop();
+    },
+  };
+}
