@@ -111,3 +111,24 @@ export async function findCharts(chartsDir: string, display: (p: string) => stri
   }
   return charts;
 }
+
+/**
+ * The keys under which a chart's sub-charts receive their values: each dependency's alias or name from
+ * Chart.yaml, and the name of every chart folder vendored under `charts/` (Helm loads those too).
+ */
+export async function subChartKeys(chart: ChartInfo): Promise<string[]> {
+  const keys = chart.dependencies.map((d) => d.alias ?? d.name);
+  try {
+    for await (const entry of Deno.readDir(join(chart.dir, "charts"))) {
+      const file = join(chart.dir, "charts", entry.name, "Chart.yaml");
+      if (!entry.isDirectory || !(await pathExists(file))) continue;
+      const name = (parseYamlSource(file, await Deno.readTextFile(file)).doc.toJS() ?? {}).name;
+      if (typeof name === "string" && name !== "" && !chart.dependencies.some((d) => d.name === name)) {
+        keys.push(name);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return [...new Set(keys)];
+}

@@ -15,7 +15,7 @@ export const CONFIG_FILE = ".schema.yaml";
 export type LinkMode = "auto" | "link" | "copy";
 
 /** Schema settings of one chart, with every default filled in. Paths are relative to the chart folder. */
-export interface SchemaConfig extends Omit<GenerateOptions, "warn"> {
+export interface SchemaConfig extends Omit<GenerateOptions, "subCharts"> {
   /** The file the settings came from, or undefined for defaults. */
   file?: string;
   values: string[];

@@ -42,8 +42,10 @@ export interface GenerateOptions {
     ref?: string;
     additionalProperties?: boolean | null;
   };
-  /** Receives warnings (bare keys typed null, misplaced keywords). */
-  warn: (message: string) => void;
+  /** Keys of the chart's sub-charts (dependency aliases or names, and folders under `charts/`): Helm
+   * coalesces each sub-chart's defaults and the parent's `global` into them before it validates the parent,
+   * so their objects are never closed, and a closed root allows them. */
+  subCharts?: string[];
 }
 
 /** The default `$k8s/` URL template (the same as helm-values-schema-json's). */
@@ -69,7 +71,10 @@ interface Walk {
   options: GenerateOptions;
   /** Nodes being expanded (alias cycles stop here). */
   stack: Set<unknown>;
-  bareKeys: string[];
+  /** Top-level keys whose objects stay open: `global` and the sub-charts' keys. */
+  openKeys: Set<string>;
+  /** The sub-charts' keys. */
+  subCharts: Set<string>;
 }
 
 /**
@@ -81,9 +86,15 @@ interface Walk {
  */
 export function generateSchema(sources: YamlSource[], options: GenerateOptions): JsonSchema {
   let root: JsonSchema = { type: "object" };
-  const bareKeys: string[] = [];
+  const subCharts = options.subCharts ?? [];
   for (const source of sources) {
-    const walk: Walk = { source, options, stack: new Set(), bareKeys };
+    const walk: Walk = {
+      source,
+      options,
+      stack: new Set(),
+      openKeys: new Set(["global", ...subCharts]),
+      subCharts: new Set(subCharts),
+    };
     const contents = source.doc.contents as YamlNode | null;
     const node = resolveNode(source, contents);
     let schema: JsonSchema;
@@ -100,12 +111,6 @@ export function generateSchema(sources: YamlSource[], options: GenerateOptions):
       );
     }
     root = mergeOverride(root, schema);
-  }
-  if (bareKeys.length > 0) {
-    options.warn(
-      `${bareKeys.length} key(s) without a value get type null, so any value a user sets fails validation ` +
-        `(first: ${bareKeys[0]}). Annotate them, e.g. "# @schema type: [string, null]".`,
-    );
   }
   return finishRoot(root, options);
 }
@@ -128,13 +133,27 @@ function finishRoot(root: JsonSchema, options: GenerateOptions): JsonSchema {
   // Helm hands every chart a `global` key (https://helm.sh/docs/chart_template_guide/subcharts_and_globals/);
   // a closed root without it rejects the chart as a sub-chart.
   const closed = out.additionalProperties === false || out.unevaluatedProperties === false;
-  const props = (out.properties ?? {}) as JsonSchema;
+  const props = { ...(out.properties ?? {}) } as JsonSchema;
   if (closed && !options.noDefaultGlobal && !("global" in props)) {
-    out.properties = {
-      ...props,
-      global: { description: "Values Helm shares with every sub-chart.", type: "object" },
+    props.global = { description: "Values Helm shares with every sub-chart.", type: ["object", "null"] };
+  }
+  // A parent chart switches a sub-chart on with `condition: <key>.enabled`, so the sub-chart's values hold
+  // `enabled` (https://helm.sh/docs/topics/charts/#tags-and-condition-fields-in-dependencies).
+  if (closed && !("enabled" in props)) {
+    props.enabled = {
+      description: "Set by a parent chart that makes this chart a dependency with condition <key>.enabled.",
+      type: "boolean",
     };
   }
+  for (const key of options.subCharts ?? []) {
+    if (closed && !(key in props)) {
+      props[key] = {
+        description: `Values of the ${key} sub-chart (checked by its own schema).`,
+        type: "object",
+      };
+    }
+  }
+  if (closed) out.properties = props;
   const shaped = options.draft === "7" ? wrapRefsForDraft7(out) : out;
   return orderSchema(shaped) as JsonSchema;
 }
@@ -203,7 +222,7 @@ function objectSchema(
     const endLine = nodeEndLine(walk.source, value ?? keyNode, line);
     const attached = attachedComments(walk.source, walk.options.descriptions, line, column, endLine, true);
     const flags = toolFlags(attached.annotations);
-    const child = valueSchema(walk, value, [...path, name], attached.annotations, keyNode);
+    const child = valueSchema(walk, value, [...path, name], attached.annotations);
     if (attached.description !== undefined && child.description === undefined) {
       child.description = attached.description;
     }
@@ -250,7 +269,7 @@ function arraySchema(walk: Walk, seq: { items: unknown[] }, path: string[]): Jso
         !itemIsCollection,
       )
       : { annotations: [] };
-    const schema = valueSchema(walk, item, [...path, "[]"], attached.annotations, item);
+    const schema = valueSchema(walk, item, [...path, "[]"], attached.annotations);
     items = items ? mergeUnion(items, schema) : schema;
   }
   walk.stack.delete(seq);
@@ -274,7 +293,6 @@ function valueSchema(
   node: YamlNode | null,
   path: string[],
   annotations: AnnotationEntry[],
-  at: YamlNode | null,
 ): JsonSchema {
   let schema: JsonSchema;
   let isNull = false;
@@ -283,26 +301,34 @@ function valueSchema(
   else if (isMap(target)) {
     schema = objectSchema(walk, target as unknown as { items: Pair[] }, path, annotations);
   } else if (isSeq(target)) schema = arraySchema(walk, target as unknown as { items: unknown[] }, path);
-  else if (target === null || target === undefined) {
-    schema = { type: "null" };
+  else if (target === null || target === undefined || scalarType(target) === "null") {
+    // A key without a value is unset, not "must stay null": users set every kind of value there (on public
+    // charts, null defaults typed "null" were the main reason generated schemas rejected real overrides).
+    schema = {};
     isNull = true;
-  } else {
-    const type = scalarType(target);
-    schema = { type };
-    isNull = type === "null";
-  }
+  } else if (isEmptyString(target) && annotations.length === 0) {
+    // `""` marks an optional scalar whose type the chart leaves open (`servicePort: ""`, then `80`).
+    schema = { type: [...EMPTY_STRING_TYPES] };
+  } else schema = { type: scalarType(target) };
+  // Below a sub-chart's key, Helm validates the parent's values after coalescing the sub-chart's defaults
+  // into them (a user's null shows the sub-chart's default through), and the sub-chart's own schema checks
+  // them too: the parent's schema documents them and keeps what annotations say, but infers no types.
+  if (path.length > 1 && walk.subCharts.has(path[0])) delete schema.type;
   applyAnnotations(walk, schema, annotations, isNull);
-  if (isNull && schema.type === "null" && !annotations.some((a) => a.keyword === "type")) {
-    const pos = walk.source.position(nodeStart(at));
-    walk.bareKeys.push(`${pos.file}:${pos.line}:${pos.column} ${path.join(".")}`);
-  }
   if (
     walk.options.noAdditionalProperties && includesType(schema.type, "object") && schema.properties &&
-    !("additionalProperties" in schema) && !("unevaluatedProperties" in schema)
+    !("additionalProperties" in schema) && !("unevaluatedProperties" in schema) && !walk.openKeys.has(path[0])
   ) {
     closeObject(schema, walk.options.draft);
   }
   return schema;
+}
+
+/** What an empty-string default accepts: any scalar (see the README, "Inference"). */
+export const EMPTY_STRING_TYPES = ["string", "number", "boolean"] as const;
+
+function isEmptyString(node: YamlNode): boolean {
+  return isScalar(node) && node.value === "";
 }
 
 // ---- annotations -------------------------------------------------------------------------------------
@@ -429,7 +455,9 @@ function applyAnnotations(walk: Walk, schema: JsonSchema, annotations: Annotatio
     // A key without a value is unset: keep the values file valid against its own schema.
     schema.type = unionTypes(schema.type, "null");
   }
-  if (toolFlags(annotations).nullable) schema.type = unionTypes(schema.type ?? [], "null");
+  if (toolFlags(annotations).nullable && schema.type !== undefined) {
+    schema.type = unionTypes(schema.type, "null");
+  }
   for (const t of typeList(schema.type)) {
     if (!TYPE_NAMES.includes(t)) {
       throw inputError(annotations[0].position, `unknown type "${t}"`, { code: "schema.annotation" });

@@ -17,7 +17,7 @@ Deno.test("types are inferred from values as Helm reads them (YAML 1.1 booleans)
     yy: "boolean",
     str: "string",
     q: "string",
-    nn: "null",
+    nn: undefined,
     obj: "object",
     arr: "array",
     ts: "string",
@@ -73,11 +73,29 @@ Deno.test("a bare key with a type or pattern annotation is never typed null alon
   assert.equal(errorsOf(s, { clusterIP: "no way" }), 1);
 });
 
-Deno.test("a bare key without annotation is typed null, with one warning naming it", () => {
-  const s = gen("a:\nb:\nc: 1\n");
-  assert.equal(prop(s, "a").type, "null");
-  assert.equal(s.warnings!.length, 1);
-  assert.match(s.warnings![0], /2 key\(s\).*values\.yaml:1:1 a/);
+Deno.test("a null default (bare key, ~, null) constrains nothing: it says unset, not 'must stay null'", () => {
+  const s = gen("a:\nb: ~\nc: null\nd: 1\n# -- the address\ne:\n", { noAdditionalProperties: true });
+  for (const k of ["a", "b", "c"]) assert.deepEqual(prop(s, k), {});
+  assert.deepEqual(prop(s, "e"), { description: "the address" });
+  // What users set on public charts' null defaults (tempo-vulture, loki-canary ci/ files) all passes...
+  assert.equal(errorsOf(s, { a: "http://x", b: { user: "u" }, c: [1], d: 2, e: null }), 0);
+  // ...while a typo'd key in a closed object still fails.
+  assert.equal(errorsOf(s, { aa: "x" }), 1);
+  // nullable on a bare key adds nothing to check.
+  assert.deepEqual(prop(gen("nu: # @schema nullable: true\n"), "nu"), {});
+});
+
+Deno.test("an empty-string default accepts any scalar, and only a scalar; a non-empty default keeps its type", () => {
+  const s = gen('servicePort: ""\nname: x\nport: 80\ntag: "" # @schema pattern: ^v\nlist: []\n');
+  assert.deepEqual(prop(s, "servicePort").type, ["string", "number", "boolean"]);
+  assert.equal(errorsOf(s, { servicePort: 80 }), 0);
+  assert.equal(errorsOf(s, { servicePort: "http" }), 0);
+  assert.equal(errorsOf(s, { servicePort: { a: 1 } }), 1);
+  // With an annotation the author has said what the key holds.
+  assert.equal(prop(s, "tag").type, "string");
+  assert.equal(errorsOf(s, { name: 1 }), 1);
+  assert.equal(errorsOf(s, { port: "80" }), 1);
+  assert.equal(errorsOf(s, { list: { a: 1 } }), 1);
 });
 
 Deno.test("enum unites its values' types with the inferred type", () => {
@@ -260,11 +278,20 @@ Deno.test("closing objects: additionalProperties, or unevaluatedProperties besid
   assert.equal(prop(s, "ref").unevaluatedProperties, false);
   assert.equal(prop(s, "ref").additionalProperties, undefined);
   assert.equal(prop(s, "open").additionalProperties, undefined);
-  assert.deepEqual(prop(s, "global").type, "object");
-  assert.equal(errorsOf(s, { global: { x: 1 }, image: { tag: "y" } }), 0);
+  assert.deepEqual(prop(s, "global").type, ["object", "null"]);
+  // A parent's dependency condition (<key>.enabled) puts `enabled` into the sub-chart's values.
+  assert.equal(prop(s, "enabled").type, "boolean");
+  assert.equal(errorsOf(s, { global: { x: 1 }, enabled: true, image: { tag: "y" } }), 0);
   assert.ok(errorsOf(s, { imgae: {} }) > 0);
   const noGlobal = gen("a: 1\n", { noAdditionalProperties: true, noDefaultGlobal: true });
   assert.equal((noGlobal.properties as Record<string, unknown>).global, undefined);
+  // The chart's own globals are documented but never closed: a parent's globals are copied in.
+  const own = gen("global:\n  imageRegistry: r\n  image:\n    pullPolicy: x\n", {
+    noAdditionalProperties: true,
+  });
+  assert.equal(prop(own, "global").additionalProperties, undefined);
+  assert.equal(prop(own, "global.image").additionalProperties, undefined);
+  assert.equal(errorsOf(own, { global: { imageRegistry: "q", parentKey: 1, image: { other: 2 } } }), 0);
   // An explicit additionalProperties: false beside $ref becomes unevaluatedProperties too.
   const explicit = gen("r: # @schema $ref: https://e.com/s.json; additionalProperties: false\n  a: 1\n");
   assert.equal(prop(explicit, "r").unevaluatedProperties, false);
@@ -314,4 +341,21 @@ Deno.test("output is deterministic: keyword order does not depend on annotation 
   const b = gen("x: 1 # @schema title: t; minimum: 1; maximum: 3\n");
   assert.equal(JSON.stringify(a), JSON.stringify(b));
   assert.deepEqual(Object.keys(prop(a, "x")), ["title", "type", "minimum", "maximum"]);
+});
+
+Deno.test("a parent's schema leaves its sub-charts' values to their own schemas: open, no inferred types", () => {
+  const s = gen("mysql:\n  auth:\n    existingSecret: s\n  port: 3306 # @schema minimum: 1\nown: 1\n", {
+    noAdditionalProperties: true,
+    subCharts: ["mysql", "opensearch"],
+  });
+  assert.deepEqual(prop(s, "mysql.auth"), { properties: { existingSecret: {} } });
+  assert.deepEqual(prop(s, "mysql.port"), { minimum: 1 });
+  assert.equal(prop(s, "mysql").type, "object");
+  // Helm coalesces every sub-chart's defaults into the parent's values, mentioned there or not.
+  assert.equal(prop(s, "opensearch").type, "object");
+  assert.equal(
+    errorsOf(s, { mysql: { auth: { existingSecret: null, x: 1 }, global: {} }, opensearch: {} }),
+    0,
+  );
+  assert.equal(errorsOf(s, { onw: 1 }), 1);
 });

@@ -4,7 +4,7 @@
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { bundleRefs } from "./bundle.ts";
-import { type ChartInfo, findCharts } from "./charts.ts";
+import { type ChartInfo, findCharts, subChartKeys } from "./charts.ts";
 import { type LinkMode, loadConfig, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
@@ -120,8 +120,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       }
       sources.push(parseYamlSource(display(path), text));
     }
-    const warn = (m: string) => options.warn(`chart ${chart.name}: ${m}`);
-    let schema = generateSchema(sources, { ...config, warn });
+    let schema = generateSchema(sources, { ...config, subCharts: await subChartKeys(chart) });
     const output = resolve(chart.dir, config.output);
     if (config.bundle) {
       const bundleRoot = resolve(chart.dir, config.bundleRoot ?? ".");

@@ -4,12 +4,11 @@ import { DEFAULT_K8S_SCHEMA_URL, type GenerateOptions, generateSchema } from "./
 import type { JsonSchema } from "./drafts.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
-/** Generates a schema from YAML texts (merged in order) with test defaults; collects warnings. */
+/** Generates a schema from YAML texts (merged in order) with test defaults. */
 export function gen(
   texts: string | string[],
   options: Partial<GenerateOptions> = {},
-): JsonSchema & { warnings?: string[] } {
-  const warnings: string[] = [];
+): JsonSchema {
   const sources = (Array.isArray(texts) ? texts : [texts]).map((t, i) =>
     parseYamlSource(`values${i || ""}.yaml`, t)
   );
@@ -20,10 +19,8 @@ export function gen(
     noDefaultGlobal: false,
     k8sSchemaURL: DEFAULT_K8S_SCHEMA_URL,
     schemaRoot: {},
-    warn: (m) => warnings.push(m),
     ...options,
   });
-  Object.defineProperty(schema, "warnings", { value: warnings, enumerable: false });
   return schema;
 }
 

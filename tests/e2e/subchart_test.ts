@@ -1,0 +1,139 @@
+// A chart's generated schema must never break a parent that uses it as a sub-chart. Helm validates each
+// sub-chart's values (the parent's block under the sub-chart's name or alias, coalesced with the
+// sub-chart's defaults, plus the parent's `global` copied in) against the sub-chart's own schema. An
+// umbrella chart in the style of diracx (several sub-charts, one aliased, conditions, shared globals) is
+// rendered by the real Helm 3 and Helm 4 with schemas we generated, closed objects included.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, run, tool } from "../helpers.ts";
+
+async function write(root: string, files: Record<string, string>) {
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(root, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(root, path), text);
+  }
+}
+
+const CONFIGMAP = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-{{ .Chart.Name }}
+data:
+  values: {{ toJson .Values | quote }}
+`;
+
+async function umbrella(): Promise<string> {
+  const repo = await Deno.makeTempDir({ prefix: "fastcs-umbrella-" });
+  await run("git", ["init", "-q", repo]);
+  await write(repo, {
+    // Closed objects everywhere, as a maintainer who wants typos caught would generate them.
+    ".schema.yaml": "noAdditionalProperties: true\n",
+    "umbrella/Chart.yaml": [
+      "apiVersion: v2",
+      "name: umbrella",
+      "version: 1.0.0",
+      "dependencies:",
+      "  - name: mysql",
+      "    version: 1.0.0",
+      "    condition: mysql.enabled",
+      "  - name: rabbitmq",
+      "    version: 1.0.0",
+      "    alias: mq",
+      "    condition: mq.enabled",
+      "  - name: opensearch",
+      "    version: 1.0.0",
+      "    condition: opensearch.enabled",
+      "",
+    ].join("\n"),
+    "umbrella/values.yaml": [
+      "global:",
+      "  imageRegistry: registry.example.org",
+      "  storageClass: fast",
+      "  images:",
+      "    pullPolicy: Always",
+      "mysql:",
+      "  enabled: true",
+      "  auth:",
+      "    rootPassword: secret",
+      "    existingSecret: mysql-secret",
+      "  primary:",
+      "    persistence:",
+      "      size: 8Gi",
+      "mq:",
+      "  enabled: true",
+      "  replicaCount: 3",
+      "  auth:",
+      "    username: diracx",
+      "opensearch:",
+      "  enabled: false",
+      "developer:",
+      "  enabled: true",
+      "",
+    ].join("\n"),
+    "umbrella/templates/cm.yaml": CONFIGMAP,
+    "umbrella/charts/mysql/Chart.yaml": "apiVersion: v2\nname: mysql\nversion: 1.0.0\n",
+    "umbrella/charts/mysql/values.yaml": [
+      "global:",
+      '  imageRegistry: ""',
+      '  storageClass: ""',
+      "auth:",
+      '  rootPassword: ""',
+      "  existingSecret:",
+      "primary:",
+      "  persistence:",
+      "    size: 1Gi",
+      "    storageClass: ~",
+      "",
+    ].join("\n"),
+    "umbrella/charts/mysql/templates/cm.yaml": CONFIGMAP,
+    "umbrella/charts/rabbitmq/Chart.yaml": "apiVersion: v2\nname: rabbitmq\nversion: 1.0.0\n",
+    "umbrella/charts/rabbitmq/values.yaml": 'replicaCount: 1\nauth:\n  username: user\n  password: ""\n',
+    "umbrella/charts/rabbitmq/templates/cm.yaml": CONFIGMAP,
+    "umbrella/charts/opensearch/Chart.yaml": "apiVersion: v2\nname: opensearch\nversion: 1.0.0\n",
+    "umbrella/charts/opensearch/values.yaml": "replicas: 1\n",
+    "umbrella/charts/opensearch/templates/cm.yaml": CONFIGMAP,
+  });
+  for (const dir of ["umbrella/charts", "umbrella"]) {
+    const g = await cli(["schema", "--charts-dir", dir, "--no-schemas"], { cwd: repo });
+    assert.equal(g.code, 0, g.stderr);
+  }
+  return repo;
+}
+
+for (const name of ["helm3", "helm4"] as const) {
+  Deno.test(`${name}: closed sub-chart schemas accept what a parent sets (alias, condition, global)`, async () => {
+    const repo = await umbrella();
+    try {
+      const chart = join(repo, "umbrella");
+      const schema = JSON.parse(await Deno.readTextFile(join(chart, "charts/mysql/values.schema.json")));
+      assert.equal(schema.additionalProperties, false, "the sub-chart's schema is closed");
+      const ok = await run(tool(name), ["template", "r", chart]);
+      assert.equal(ok.code, 0, ok.stderr);
+      // Every sub-chart was validated: a typo under each key is refused by Helm, by the sub-chart's schema
+      // (Helm names a sub-chart by its alias).
+      for (const [set, sub] of [["mysql.auht.x=1", "mysql"], ["mq.replicaCont=2", "mq"]]) {
+        const typo = await run(tool(name), ["template", "r", chart, "--set", set]);
+        assert.notEqual(typo.code, 0, `${set} should fail`);
+        assert.match(typo.stderr, new RegExp(sub), typo.stderr);
+      }
+      // The parent's own keys are still closed.
+      const own = await run(tool(name), ["template", "r", chart, "--set", "developr.enabled=true"]);
+      assert.notEqual(own.code, 0);
+      assert.match(own.stderr, /developr/);
+      // A wrong type where the sub-chart's default is a number is still caught.
+      const wrong = await run(tool(name), ["template", "r", chart, "--set-string", "mq.replicaCount=three"]);
+      assert.notEqual(wrong.code, 0);
+      // A parent's null deletes a sub-chart default; values set where the default was null pass.
+      const nulls = await run(tool(name), [
+        "template",
+        "r",
+        chart,
+        "--set",
+        "mysql.primary.persistence.storageClass=ssd,mysql.auth.existingSecret=null,global.newKey.deep=1",
+      ]);
+      assert.equal(nulls.code, 0, nulls.stderr);
+    } finally {
+      await Deno.remove(repo, { recursive: true });
+    }
+  });
+}
