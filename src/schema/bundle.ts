@@ -57,18 +57,32 @@ function walkRefs(value: unknown, visit: (holder: JsonSchema) => void) {
 }
 
 function parseText(text: string, url: string): JsonSchema {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     const doc = parseDocument(text);
-    if (doc.errors.length > 0 || typeof doc.toJS() !== "object") {
+    if (doc.errors.length > 0) {
       throw new FastcsError(`$ref target ${url} is neither JSON nor YAML`, {
         code: "bundle.parse",
         exitCode: ExitCode.input,
       });
     }
-    return doc.toJS() as JsonSchema;
+    value = doc.toJS();
   }
+  // A schema is an object or a boolean (JSON Schema 2020-12 section 4.3.1); anything else cannot be embedded.
+  if (typeof value === "boolean") return (value ? {} : { not: {} }) as JsonSchema;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new FastcsError(
+      `$ref target ${url} is not a JSON Schema (it holds ${JSON.stringify(value) ?? "nothing"})`,
+      {
+        code: "bundle.not-schema",
+        exitCode: ExitCode.input,
+        hint: "Point the $ref at a JSON Schema document: an object (or true/false).",
+      },
+    );
+  }
+  return value as JsonSchema;
 }
 
 /**

@@ -4,7 +4,7 @@
 // (`# --`) comments above a key become its description; several values files merge, the later winning.
 import { isAlias, isMap, isScalar, isSeq } from "../deps.ts";
 import type { Pair, YamlNode } from "../deps.ts";
-import { inputError } from "../runtime/errors.ts";
+import { inputError, type SourcePosition } from "../runtime/errors.ts";
 import { type AnnotationEntry, TYPE_NAMES } from "./annotations.ts";
 import { attachedComments } from "./comments.ts";
 import {
@@ -17,6 +17,7 @@ import {
   wrapRefsForDraft7,
 } from "./drafts.ts";
 import { mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
+import { checkAnnotationValue, checkSchemaDocument } from "./schema_check.ts";
 import { nodeEndLine, nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
 import type { DescriptionMode } from "./comments.ts";
 
@@ -75,6 +76,8 @@ interface Walk {
   openKeys: Set<string>;
   /** The sub-charts' keys. */
   subCharts: Set<string>;
+  /** Where each `$ref` an annotation wrote was written, for errors about it. */
+  refPositions: Map<string, SourcePosition>;
 }
 
 /**
@@ -87,6 +90,7 @@ interface Walk {
 export function generateSchema(sources: YamlSource[], options: GenerateOptions): JsonSchema {
   let root: JsonSchema = { type: "object" };
   const subCharts = options.subCharts ?? [];
+  const refPositions = new Map<string, SourcePosition>();
   for (const source of sources) {
     const walk: Walk = {
       source,
@@ -94,6 +98,7 @@ export function generateSchema(sources: YamlSource[], options: GenerateOptions):
       stack: new Set(),
       openKeys: new Set(["global", ...subCharts]),
       subCharts: new Set(subCharts),
+      refPositions,
     };
     const contents = source.doc.contents as YamlNode | null;
     const node = resolveNode(source, contents);
@@ -112,7 +117,9 @@ export function generateSchema(sources: YamlSource[], options: GenerateOptions):
     }
     root = mergeOverride(root, schema);
   }
-  return finishRoot(root, options);
+  const out = finishRoot(root, options);
+  checkSchemaDocument(out, options.draft, sources.map((s) => s.file).join(", "), refPositions);
+  return out;
 }
 
 function finishRoot(root: JsonSchema, options: GenerateOptions): JsonSchema {
@@ -397,6 +404,11 @@ function applyAnnotations(walk: Walk, schema: JsonSchema, annotations: Annotatio
       });
     }
     if (TOOL_ONLY.has(keyword)) continue;
+    const ref = keyword === "$ref" || keyword === "itemRef"
+      ? expandRef(walk, entry, String(value))
+      : undefined;
+    if (ref !== undefined) walk.refPositions.set(ref, entry.position);
+    checkAnnotationValue(draft, keyword, ref ?? value, entry.position);
     switch (keyword) {
       case "type":
         schema.type = value;
@@ -418,13 +430,13 @@ function applyAnnotations(walk: Walk, schema: JsonSchema, annotations: Annotatio
         items(schema).enum = value;
         break;
       case "itemRef":
-        items(schema).$ref = expandRef(walk, entry, String(value));
+        items(schema).$ref = ref;
         break;
       case "itemRequired":
         items(schema).required = value;
         break;
       case "$ref":
-        schema.$ref = expandRef(walk, entry, String(value));
+        schema.$ref = ref;
         break;
       default:
         schema[keyword] = value;

@@ -8,6 +8,7 @@ import { type ChartInfo, findCharts, subChartKeys } from "./charts.ts";
 import { type LinkMode, loadConfig, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
+import { checkSchemaDocument } from "./schema_check.ts";
 import { serviceSchema } from "./service.ts";
 import { parseYamlSource } from "./yaml_source.ts";
 
@@ -134,6 +135,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
         display,
       });
     }
+    if (config.bundle) checkSchemaDocument(schema, config.draft, display(output));
     const content = renderJson(schema, config.indent);
     plan.files.push({ path: output, chart: chart.name, role: "values-schema", content });
     if (options.schemasDir && config.serviceSchema) {
@@ -149,8 +151,10 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       });
       const aliases = [...config.aliases];
       const service = serviceSchema(chart.name, schema, aliases, config.draft as Draft);
+      const servicePath = join(dir, `${chart.name}-service.schema.json`);
+      checkSchemaDocument(service, config.draft, display(servicePath));
       plan.files.push({
-        path: join(dir, `${chart.name}-service.schema.json`),
+        path: servicePath,
         chart: chart.name,
         role: "service-schema",
         content: renderJson(service, config.indent),

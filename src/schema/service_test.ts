@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import { serviceSchema } from "./service.ts";
 import { errorsOf, gen } from "./test_support.ts";
 
-const chart = gen(
-  "image:\n  tag: x # @schema pattern: ^[a-z0-9.]+$\nlocal: # @schema $ref: '#/$defs/port'\n  port: 1\neditable: false\n",
-  {
-    noAdditionalProperties: true,
-  },
-);
-// A chart schema with an internal $ref, which must still resolve once embedded.
+const chart = gen("image:\n  tag: x # @schema pattern: ^[a-z0-9.]+$\nlocal:\n  port: 1\neditable: false\n", {
+  noAdditionalProperties: true,
+});
+// A chart schema with an internal $ref (as bundling writes them), which must still resolve once embedded.
 (chart as Record<string, unknown>).$defs = { port: { type: "object" } };
+(chart.properties as Record<string, Record<string, unknown>>).local.$ref = "#/$defs/port";
 
 Deno.test("a service schema accepts real service values, global included", () => {
   const s = serviceSchema("fastcs", chart, ["ioc"], "2020-12");

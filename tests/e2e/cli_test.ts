@@ -119,6 +119,30 @@ Deno.test("bad input exits 5 with file:line:column, no stack trace, nothing writ
   const missing = await cli(["schema", "--charts-dir", "nowhere"], { cwd: dir });
   assert.equal(missing.code, 5);
   assert.match(missing.stderr, /charts folder nowhere does not exist/);
+  // Schemas Helm could not use (every install of the chart would fail) are never written.
+  for (
+    const [text, message] of [
+      ["a: x # @schema pattern: '(?<=x)a'\n", /values\.yaml:1:16: pattern: .*look-ahead and look-behind/],
+      [
+        "a: 1 # @schema $ref: '#/$defs/gone'\n",
+        /values\.yaml:1:16: \$ref "#\/\$defs\/gone" points at nothing/,
+      ],
+      ["l: [] # @schema itemProperties: {a: 42}\n", /values\.yaml:1:17: itemProperties: not a valid value/],
+    ] as const
+  ) {
+    await Deno.writeTextFile(values, text);
+    const bad = await cli(["schema"], { cwd: dir });
+    assert.equal(bad.code, 5, bad.stderr);
+    assert.match(bad.stderr, message);
+    assert.equal(await Deno.readTextFile(schemaFile), before);
+  }
+  await Deno.mkdir(join(dir, "charts/fastcs/schemas"));
+  await Deno.writeTextFile(join(dir, "charts/fastcs/schemas/n.json"), "42\n");
+  await Deno.writeTextFile(values, "a: 1 # @schema $ref: schemas/n.json\n");
+  const notSchema = await cli(["schema", "--bundle"], { cwd: dir });
+  assert.equal(notSchema.code, 5, notSchema.stderr);
+  assert.match(notSchema.stderr, /schemas\/n\.json is not a JSON Schema \(it holds 42\)/);
+  assert.equal(await Deno.readTextFile(schemaFile), before);
 });
 
 Deno.test("validate: a services repo's values against the service schema, all errors with positions", async () => {

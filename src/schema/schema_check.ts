@@ -1,0 +1,204 @@
+// Proof that a schema we write is a schema Helm can use: each annotation's keyword value is checked against
+// the draft's metaschema and Helm's regular-expression dialect where it is written (so the error names the
+// annotation's file:line:column), and the finished document against the metaschema, with every local `$ref`
+// resolving and no `$ref` cycle. Helm fails every install of a chart whose schema does not compile.
+import { Ajv2019, Ajv2020, AjvDraft7 } from "../deps.ts";
+import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
+import type { Draft, JsonSchema } from "./drafts.ts";
+
+type MetaValidator = { validateSchema(schema: unknown): boolean | Promise<unknown>; errorsText(): string };
+
+// One metaschema validator per draft for the whole process: building one costs more than checking a schema.
+const validators = new Map<Draft, MetaValidator>();
+
+function metaValidator(draft: Draft): MetaValidator {
+  let v = validators.get(draft);
+  if (!v) {
+    const options = { strict: false, validateFormats: false, allErrors: false };
+    v = draft === "7"
+      ? new AjvDraft7(options)
+      : draft === "2019-09"
+      ? new Ajv2019(options)
+      : new Ajv2020(options);
+    validators.set(draft, v);
+  }
+  return v;
+}
+
+/** Where a keyword's value sits in the schema: item shortcuts write into `items`. */
+const ITEM_KEYWORDS: Record<string, string> = {
+  item: "type",
+  itemProperties: "properties",
+  itemEnum: "enum",
+  itemRef: "$ref",
+  itemRequired: "required",
+};
+
+/**
+ * Why a regular expression cannot be used by Helm's validators (Go's RE2 syntax: no look-around, no
+ * back-references; https://github.com/google/re2/wiki/Syntax), or undefined when it can. JSON Schema's
+ * dialect is ECMA-262 (2020-12 section 6.4), so it must also compile as a JavaScript `u` regex.
+ */
+export function regexProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern, "u");
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (/\(\?<?[=!]/.test(pattern)) {
+    return "look-ahead and look-behind are not supported by Helm's validator (RE2)";
+  }
+  if (/(^|[^\\])(\\\\)*\\([1-9]|k<)/.test(pattern)) {
+    return "back-references are not supported by Helm's validator (RE2)";
+  }
+  return undefined;
+}
+
+function patternsIn(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) { for (const v of value) patternsIn(v, found); }
+  else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === "pattern" && typeof v === "string") found.push(v);
+      else if (k === "patternProperties" && v !== null && typeof v === "object") {
+        found.push(...Object.keys(v));
+        patternsIn(v, found);
+      } else if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") patternsIn(v, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * Checks one annotation entry's value as the schema will hold it.
+ *
+ * @param keyword the annotation keyword (item shortcuts such as `itemEnum` are checked as `items` keywords)
+ * @throws FastcsError (exit code 5) at `position` when the value is not valid for the keyword in `draft`
+ *   or holds a regular expression Helm cannot compile.
+ */
+export function checkAnnotationValue(
+  draft: Draft,
+  keyword: string,
+  value: unknown,
+  position: SourcePosition,
+) {
+  const inItems = ITEM_KEYWORDS[keyword];
+  const fragment = inItems ? { items: { [inItems]: value } } : { [keyword]: value };
+  const meta = metaValidator(draft);
+  if (meta.validateSchema(fragment) !== true) {
+    throw inputError(
+      position,
+      `${keyword}: not a valid value in JSON Schema ${draft}: ${meta.errorsText()}`,
+      {
+        code: "schema.annotation",
+        hint: "Helm cannot use a schema with this value; see the keyword in the JSON Schema specification.",
+      },
+    );
+  }
+  for (const pattern of patternsIn(fragment)) {
+    const problem = regexProblem(pattern);
+    if (problem) {
+      throw inputError(position, `${keyword}: regular expression ${JSON.stringify(pattern)}: ${problem}`, {
+        code: "schema.regex",
+        hint: "Write the pattern in the syntax both JSON Schema (ECMA-262) and Go's RE2 accept.",
+      });
+    }
+  }
+}
+
+function decodePointer(fragment: string): string[] {
+  if (fragment === "" || fragment === "/") return fragment === "" ? [] : [""];
+  return fragment.slice(1).split("/").map((s) =>
+    decodeURIComponent(s).replace(/~1/g, "/").replace(/~0/g, "~")
+  );
+}
+
+function resolvePointer(root: unknown, segments: string[]): unknown {
+  let current = root;
+  for (const s of segments) {
+    if (current === null || typeof current !== "object" || !(s in (current as object))) return undefined;
+    current = (current as Record<string, unknown>)[s];
+  }
+  return current;
+}
+
+function collectAnchors(value: unknown, anchors: Map<string, unknown>) {
+  if (Array.isArray(value)) { for (const v of value) collectAnchors(v, anchors); }
+  else if (value !== null && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (typeof o.$anchor === "string") anchors.set(o.$anchor, o);
+    for (const [k, v] of Object.entries(o)) {
+      if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") collectAnchors(v, anchors);
+    }
+  }
+}
+
+/** Every `$ref` of a schema with the JSON pointer of the schema that holds it. */
+function refsIn(value: unknown, at: string, found: { ref: string; at: string }[] = []) {
+  if (Array.isArray(value)) value.forEach((v, i) => refsIn(v, `${at}/${i}`, found));
+  else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === "$ref" && typeof v === "string") found.push({ ref: v, at });
+      else if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") {
+        refsIn(v, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, found);
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Checks a finished schema document: valid against its draft's metaschema, every local `$ref` (`#/...`,
+ * `#anchor`) resolving inside it, and no chain of `$ref`s that leads back to itself (a validator following
+ * it never ends).
+ *
+ * @param where names the schema in messages (the file it is written to, and the chart)
+ * @param refPositions where each `$ref` value was written (annotations), to name file:line:column
+ * @throws FastcsError (exit code 5) for the first problem found.
+ */
+export function checkSchemaDocument(
+  schema: JsonSchema,
+  draft: Draft,
+  where: string,
+  refPositions: Map<string, SourcePosition> = new Map(),
+) {
+  const meta = metaValidator(draft);
+  if (meta.validateSchema(schema) !== true) {
+    throw new FastcsError(
+      `${where}: the generated schema is not valid JSON Schema ${draft}: ${meta.errorsText()}`,
+      {
+        code: "schema.invalid",
+        exitCode: ExitCode.input,
+        hint: "Check the annotations that write the keyword named above.",
+      },
+    );
+  }
+  const anchors = new Map<string, unknown>();
+  collectAnchors(schema, anchors);
+  const target = (ref: string): unknown => {
+    const fragment = ref.slice(1);
+    if (fragment === "" || fragment.startsWith("/")) return resolvePointer(schema, decodePointer(fragment));
+    return anchors.get(fragment);
+  };
+  const fail = (ref: string, message: string): never => {
+    const position = refPositions.get(ref);
+    const text = `$ref ${JSON.stringify(ref)} ${message}`;
+    if (position) throw inputError(position, text, { code: "schema.ref" });
+    throw new FastcsError(`${where}: ${text}`, { code: "schema.ref", exitCode: ExitCode.input });
+  };
+  for (const { ref } of refsIn(schema, "")) {
+    if (!ref.startsWith("#")) continue;
+    let current: unknown = target(ref);
+    if (current === undefined) fail(ref, "points at nothing in the schema");
+    const seen = new Set([ref]);
+    // A schema that is a $ref to a schema that is a $ref ... back to the first never consumes any value.
+    while (
+      current !== null && typeof current === "object" && typeof (current as JsonSchema).$ref === "string"
+    ) {
+      const next = (current as JsonSchema).$ref as string;
+      if (!next.startsWith("#")) break;
+      if (seen.has(next)) fail(ref, "is part of a cycle of $refs that never ends");
+      seen.add(next);
+      current = target(next);
+    }
+  }
+}
