@@ -49,6 +49,11 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
       "folder for schema links and service schemas (default: schemas/ beside the charts folder)",
     )
     .option("--no-schemas", "do not write links or service schemas")
+    .option(
+      "--config <file>",
+      "a helm-values-schema-json config file: one chart's schema, every path in it relative to the working directory",
+    )
+    .option("--strict", "unknown keys in a config file are errors (default: warnings)")
     .option("--check", "write nothing; exit 3 listing every stale or missing file (for pre-commit and CI)")
     .option(
       "--values <file...>",
@@ -64,7 +69,9 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
     .addOption(outputOption())
     .helpOption("-h, --help", "show help")
     .action(async (opts) => {
-      const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
+      const chartsDir = opts.config && !opts.chartsDir
+        ? undefined
+        : await resolveChartsDir(ctx.cwd, opts.chartsDir);
       const display = (p: string) => displayPath(ctx.cwd, p);
       const overrides: Partial<SchemaConfig> = {
         values: opts.values,
@@ -73,13 +80,13 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         k8sSchemaVersion: opts.k8sSchemaVersion,
         links: opts.links as LinkMode | undefined,
       };
-      const schemasDir = opts.schemas === false
-        ? undefined
-        : resolve(ctx.cwd, opts.schemasDir ?? join(dirname(chartsDir), "schemas"));
       const plan = await planSchemas({
         cwd: ctx.cwd,
         chartsDir,
-        schemasDir,
+        configFile: opts.config === undefined ? undefined : resolve(ctx.cwd, opts.config),
+        strict: opts.strict,
+        schemas: opts.schemas !== false,
+        schemasDir: opts.schemasDir === undefined ? undefined : resolve(ctx.cwd, opts.schemasDir),
         overrides,
         only: opts.chart ?? [],
         warn: ctx.log.warn,
@@ -137,11 +144,11 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
         const repoRoot = await findRepoRoot(chartsDir, ctx.cwd);
         for (const chart of await findCharts(chartsDir, display)) {
-          const config = await loadConfig(chart.dir, repoRoot, display);
+          const config = await loadConfig(chart.dir, repoRoot, { display, warn: ctx.log.warn });
           for (const v of config.values) {
             jobs.push({
-              file: resolve(chart.dir, v),
-              schema: opts.schema ? resolve(ctx.cwd, opts.schema) : resolve(chart.dir, config.output),
+              file: resolve(config.baseDir, v),
+              schema: opts.schema ? resolve(ctx.cwd, opts.schema) : resolve(config.baseDir, config.output),
             });
           }
         }

@@ -125,7 +125,8 @@ export async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<s
   const plan = await planSchemas({
     cwd: step.ctx.cwd,
     chartsDir: step.options.chartsDir,
-    schemasDir: await pathExists(schemasDir) ? schemasDir : undefined,
+    schemas: await pathExists(schemasDir),
+    schemasDir,
     overrides: {},
     only: withSchemas,
     warn: () => {},

@@ -1,5 +1,5 @@
 // Small file-system questions asked in several places, and how paths are shown to people.
-import { delimiter, dirname, join, relative, resolve } from "node:path";
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 
 /** True when something (file, folder, link target) exists at `path`. */
 export async function pathExists(path: string): Promise<boolean> {
@@ -62,4 +62,47 @@ export async function readThroughLink(path: string): Promise<Uint8Array> {
     }
   }
   return bytes;
+}
+
+/** `path` with every symbolic link in its existing part resolved (the rest appended as written). */
+export async function resolveLinks(path: string): Promise<string> {
+  const absolute = resolve(path);
+  let existing = absolute;
+  const rest: string[] = [];
+  while (true) {
+    try {
+      return join(await Deno.realPath(existing), ...rest);
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return absolute;
+      rest.unshift(basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+/** Why a path may not be written, from {@link writeRefusal}. */
+export type WriteRefusal = "outside" | "input";
+
+/**
+ * Whether the plugin may write `path`: it must resolve (symbolic links followed, in its folders and, when it
+ * exists, itself) inside `root`, and must not be one of `inputs` (files the run reads). The one rule every
+ * file we write follows. Returns undefined when allowed, else why not.
+ */
+export async function writeRefusal(
+  path: string,
+  root: string,
+  inputs: string[],
+): Promise<WriteRefusal | undefined> {
+  const realRoot = await resolveLinks(root);
+  const folder = await resolveLinks(dirname(path));
+  const target = join(folder, basename(path));
+  const itself = await resolveLinks(target);
+  for (const p of [target, itself]) {
+    const rel = relative(realRoot, p);
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return "outside";
+  }
+  const realInputs = await Promise.all(inputs.map((i) => resolveLinks(i)));
+  if (realInputs.includes(target) || realInputs.includes(itself)) return "input";
+  return undefined;
 }

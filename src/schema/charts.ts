@@ -45,6 +45,17 @@ export async function resolveChartsDir(cwd: string, given?: string): Promise<str
 }
 
 /**
+ * Why Helm refuses a chart name, or undefined when it is valid. Helm's rule (chart.metadata.name,
+ * checked by `helm lint`, `template`, `package`): a name must be its own base name, so no `/` (nor `\`,
+ * the separator on Windows), and not `.` or `..`. Paths are built from chart names, so this comes first.
+ */
+export function chartNameProblem(name: string): string | undefined {
+  if (name === "." || name === "..") return "is not allowed";
+  if (/[\/\\\0]/.test(name)) return "is invalid: it holds a path separator";
+  return undefined;
+}
+
+/**
  * Reads one chart's Chart.yaml.
  *
  * @throws FastcsError (exit code 5) naming file:line:column when Chart.yaml is malformed or has no name.
@@ -58,6 +69,17 @@ export async function readChart(dir: string, display: (p: string) => string): Pr
       code: "chart.name",
       hint: `Add "name: ${basename(dir)}" to Chart.yaml.`,
     });
+  }
+  const problem = chartNameProblem(data.name);
+  if (problem) {
+    throw inputError(
+      { file: display(file), line: 1, column: 1 },
+      `chart name ${JSON.stringify(data.name)} ${problem}`,
+      {
+        code: "chart.name",
+        hint: "Helm refuses it too; a chart's name is a plain file name such as my-chart.",
+      },
+    );
   }
   const deps = Array.isArray(data.dependencies) ? data.dependencies as Record<string, unknown>[] : [];
   return {

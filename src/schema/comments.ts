@@ -69,13 +69,46 @@ export function attachedComments(
   };
 }
 
+// helm-docs' named form: `# key.path -- text`, anywhere in the file (https://github.com/norwoodj/helm-docs).
+const NAMED = /^([A-Za-z0-9_][A-Za-z0-9_.\/-]*)\s+--\s?(.*)$/;
+
+/**
+ * The helm-docs named descriptions of a values file: `# key.path -- text` comments anywhere, with the full-line
+ * comments that directly follow as continuation lines. Keyed by the dotted key path.
+ */
+export function namedDescriptions(source: YamlSource, mode: DescriptionMode): Map<string, string> {
+  const found = new Map<string, string>();
+  if (mode === "none") return found;
+  for (const c of source.comments.values()) {
+    const m = c.fullLine ? NAMED.exec(c.text) : null;
+    if (!m) continue;
+    const lines = [m[2]];
+    for (let l = c.line + 1;; l++) {
+      const next = source.comments.get(l);
+      if (!next || !next.fullLine || NAMED.test(next.text) || annotationText(next.text) !== undefined) break;
+      if (/^@\w+/.test(next.text) || /^--(\s|$)/.test(next.text)) break;
+      lines.push(next.text);
+    }
+    const text = lines.map((t) => t.trimEnd()).join("\n").trim();
+    if (text !== "") found.set(m[1], text);
+  }
+  return found;
+}
+
 function describe(
   mode: DescriptionMode,
   above: YamlComment[],
   same: YamlComment | undefined,
 ): string | undefined {
   if (mode === "none") return undefined;
-  const texts = above.map((c) => c.text).filter((t) => annotationText(t) === undefined);
+  // A named helm-docs comment and the lines that continue it describe another key, up to a `# --` line.
+  let all = above.map((c) => c.text);
+  const firstNamed = all.findIndex((t) => NAMED.test(t));
+  if (firstNamed >= 0) {
+    const ownDoc = all.findIndex((t, i) => i > firstNamed && /^--(\s|$)/.test(t));
+    all = [...all.slice(0, firstNamed), ...(ownDoc >= 0 ? all.slice(ownDoc) : [])];
+  }
+  const texts = all.filter((t) => annotationText(t) === undefined);
   const docStart = texts.findIndex((t) => /^--(\s|$)/.test(t.replace(/^#+\s*/, "")));
   let lines: string[];
   if (docStart >= 0) {

@@ -1,8 +1,9 @@
 // The schema configuration file `.schema.yaml`: helm-values-schema-json's format
 // (https://github.com/losisin/helm-values-schema-json/blob/main/config.schema.json), read as is so that a
 // repo migrates without edits, plus our own keys. A chart's folder is searched first, then the repo root.
-import { join } from "node:path";
-import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { join, relative, resolve } from "node:path";
+import { ExitCode, FastcsError, type SourcePosition } from "../runtime/errors.ts";
+import { pathExists } from "../runtime/fs.ts";
 import { type JsonSchema, parseDraft } from "./drafts.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
 import { compileSchema, formatProblems, validateSource } from "./validate.ts";
@@ -14,10 +15,15 @@ export const CONFIG_FILE = ".schema.yaml";
 /** How links in `schemas/` are made: symlinks, copies, or symlinks with a copy where links fail. */
 export type LinkMode = "auto" | "link" | "copy";
 
-/** Schema settings of one chart, with every default filled in. Paths are relative to the chart folder. */
+/** Schema settings of one chart, with every default filled in. Paths are relative to `baseDir`. */
 export interface SchemaConfig extends Omit<GenerateOptions, "subCharts"> {
   /** The file the settings came from, or undefined for defaults. */
   file?: string;
+  /** Absolute folder that relative paths (`values`, `output`, `bundleRoot`) are relative to: the chart
+   * folder, or the working directory for a helm-values-schema-json `--config` file. */
+  baseDir: string;
+  /** Where `output` was written in the config file, for errors about it. */
+  outputAt?: SourcePosition;
   values: string[];
   output: string;
   indent: number;
@@ -72,6 +78,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
 /** Defaults when no config file says otherwise (indent 4 and draft 2020-12 as helm-values-schema-json). */
 export function defaultConfig(): SchemaConfig {
   return {
+    baseDir: ".",
     values: ["values.yaml"],
     output: "values.schema.json",
     draft: "2020-12",
@@ -102,63 +109,131 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Turns an absolute path into the path shown in messages. */
+  display: (p: string) => string;
+  /** Where unknown keys are reported (they are errors with `strict`). */
+  warn: (message: string) => void;
+  /** Unknown keys are errors, as helm-values-schema-json's `--strict`. */
+  strict?: boolean;
+}
+
 /**
- * Loads the settings of the chart in `chartDir`: `<chartDir>/.schema.yaml`, else `<repoRoot>/.schema.yaml`,
- * else defaults.
+ * Reads one config file: validates it (every problem at `file:line:column`) and applies its keys to the
+ * defaults. Relative paths in it stay as written; `baseDir` says what they are relative to.
  *
- * @param display turns an absolute path into the path shown in messages
+ * @param baseDir the folder the file's paths are relative to (absolute)
+ * @param compatible read it exactly as helm-values-schema-json does (descriptions from comments only with
+ *   `useHelmDocs: true`), for its own configurations: `--config`, a repo-root file naming one chart's files
+ * @throws FastcsError (exit code 5) listing every problem of the file, or for an unknown key with `strict`
+ */
+export async function readConfigFile(
+  path: string,
+  baseDir: string,
+  options: LoadConfigOptions,
+  compatible = false,
+) {
+  const { display } = options;
+  const text = await readIfExists(path);
+  if (text === undefined) {
+    throw new FastcsError(`config file ${display(path)} does not exist`, {
+      code: "config.missing",
+      exitCode: ExitCode.input,
+      hint: "Name an existing file with --config (paths are relative to the working directory).",
+    });
+  }
+  const config = defaultConfig();
+  config.baseDir = baseDir;
+  const source = parseYamlSource(display(path), text);
+  const raw = (source.doc.toJS() ?? {}) as Record<string, unknown>;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new FastcsError(`${display(path)}: a schema configuration is a mapping of keys to values`, {
+      code: "config.invalid",
+      exitCode: ExitCode.input,
+      hint: 'See the README section "Configuration" for the keys .schema.yaml accepts.',
+    });
+  }
+  const validate = await compileSchema(CONFIG_SCHEMA, "config schema", "file:///");
+  const problems = validateSource(source, validate);
+  // helm-values-schema-json warns about unknown top-level keys (errors only with its --strict lint).
+  const unknown = problems.filter((p) => p.path === "" && p.message.startsWith("unknown key"));
+  const errors = problems.filter((p) => !unknown.includes(p));
+  if (errors.length > 0 || (options.strict && unknown.length > 0)) {
+    throw new FastcsError(`${display(path)}: invalid schema configuration`, {
+      code: "config.invalid",
+      exitCode: ExitCode.input,
+      details: formatProblems(options.strict ? problems : errors),
+      hint: 'See the README section "Configuration" for the keys .schema.yaml accepts.',
+    });
+  }
+  for (const line of formatProblems(unknown)) options.warn(`${line} (ignored)`);
+  config.file = path;
+  if (compatible) config.descriptions = "none";
+  const values = (raw.values ?? raw.input) as string[] | undefined;
+  if (values) config.values = values;
+  if (typeof raw.output === "string") {
+    config.output = raw.output;
+    const pair = source.doc.contents && "items" in source.doc.contents
+      ? (source.doc.contents.items as { key: { value?: unknown; range?: number[] } }[]).find((p) =>
+        p.key?.value === "output"
+      )
+      : undefined;
+    config.outputAt = source.position(pair?.key.range?.[0] ?? 0);
+  }
+  if (raw.draft !== undefined) config.draft = parseDraft(raw.draft, display(path));
+  if (typeof raw.indent === "number") config.indent = raw.indent;
+  // helm-values-schema-json takes descriptions from comments only with useHelmDocs: true.
+  if (raw.useHelmDocs === true) config.descriptions = "helm-docs";
+  if (raw.useHelmDocs === false) config.descriptions = "none";
+  if (typeof raw.descriptions === "string") config.descriptions = raw.descriptions as DescriptionMode;
+  for (
+    const key of [
+      "noAdditionalProperties",
+      "noDefaultGlobal",
+      "bundle",
+      "bundleWithoutID",
+      "serviceSchema",
+    ] as const
+  ) {
+    if (typeof raw[key] === "boolean") config[key] = raw[key] as boolean;
+  }
+  if (typeof raw.k8sSchemaURL === "string" && raw.k8sSchemaURL !== "") {
+    config.k8sSchemaURL = raw.k8sSchemaURL;
+  }
+  if (typeof raw.k8sSchemaVersion === "string") config.k8sSchemaVersion = raw.k8sSchemaVersion;
+  if (typeof raw.bundleRoot === "string" && raw.bundleRoot !== "") config.bundleRoot = raw.bundleRoot;
+  if (raw.schemaRoot) config.schemaRoot = raw.schemaRoot as SchemaConfig["schemaRoot"];
+  if (Array.isArray(raw.aliases)) config.aliases = raw.aliases as string[];
+  if (typeof raw.links === "string") config.links = raw.links as LinkMode;
+  return config;
+}
+
+/**
+ * Loads the settings of the chart in `chartDir`: `<chartDir>/.schema.yaml` (paths relative to the chart
+ * folder), else `<repoRoot>/.schema.yaml`, else defaults. A repo-root file whose `values` (or `input`)
+ * all name existing files below the repo root, e.g. `charts/app/values.yaml`, is a helm-values-schema-json
+ * configuration of one chart: its paths are relative to the repo root (where pre-commit runs that tool), and
+ * it applies only to the chart holding those files. Otherwise it is shared settings with chart-relative paths.
+ *
  * @throws FastcsError (exit code 5) listing every problem of the file at `file:line:column`
  */
 export async function loadConfig(
   chartDir: string,
   repoRoot: string,
-  display: (p: string) => string,
+  options: LoadConfigOptions,
 ): Promise<SchemaConfig> {
-  const config = defaultConfig();
-  for (const dir of chartDir === repoRoot ? [chartDir] : [chartDir, repoRoot]) {
-    const path = join(dir, CONFIG_FILE);
-    const text = await readIfExists(path);
-    if (text === undefined) continue;
-    const source = parseYamlSource(display(path), text);
-    const raw = (source.doc.toJS() ?? {}) as Record<string, unknown>;
-    const validate = await compileSchema(CONFIG_SCHEMA, "config schema", "file:///");
-    const problems = validateSource(source, validate);
-    if (problems.length > 0) {
-      throw new FastcsError(`${display(path)}: invalid schema configuration`, {
-        code: "config.invalid",
-        exitCode: ExitCode.input,
-        details: formatProblems(problems),
-        hint: 'See the README section "Configuration" for the keys .schema.yaml accepts.',
-      });
-    }
-    config.file = path;
-    const values = (raw.values ?? raw.input) as string[] | undefined;
-    if (values) config.values = values;
-    if (typeof raw.output === "string") config.output = raw.output;
-    if (raw.draft !== undefined) config.draft = parseDraft(raw.draft, display(path));
-    if (typeof raw.indent === "number") config.indent = raw.indent;
-    if (raw.useHelmDocs === true) config.descriptions = "helm-docs";
-    if (typeof raw.descriptions === "string") config.descriptions = raw.descriptions as DescriptionMode;
-    for (
-      const key of [
-        "noAdditionalProperties",
-        "noDefaultGlobal",
-        "bundle",
-        "bundleWithoutID",
-        "serviceSchema",
-      ] as const
-    ) {
-      if (typeof raw[key] === "boolean") config[key] = raw[key] as boolean;
-    }
-    if (typeof raw.k8sSchemaURL === "string" && raw.k8sSchemaURL !== "") {
-      config.k8sSchemaURL = raw.k8sSchemaURL;
-    }
-    if (typeof raw.k8sSchemaVersion === "string") config.k8sSchemaVersion = raw.k8sSchemaVersion;
-    if (typeof raw.bundleRoot === "string" && raw.bundleRoot !== "") config.bundleRoot = raw.bundleRoot;
-    if (raw.schemaRoot) config.schemaRoot = raw.schemaRoot as SchemaConfig["schemaRoot"];
-    if (Array.isArray(raw.aliases)) config.aliases = raw.aliases as string[];
-    if (typeof raw.links === "string") config.links = raw.links as LinkMode;
-    break;
-  }
-  return config;
+  const local = join(chartDir, CONFIG_FILE);
+  if (await pathExists(local)) return await readConfigFile(local, chartDir, options);
+  const shared = join(repoRoot, CONFIG_FILE);
+  if (chartDir === repoRoot || !(await pathExists(shared))) return { ...defaultConfig(), baseDir: chartDir };
+  const quiet = { ...options, warn: () => {} };
+  const fromRoot = await readConfigFile(shared, repoRoot, quiet);
+  const rootRelative = fromRoot.values.length > 0 && fromRoot.values.every((v) => v.includes("/")) &&
+    (await Promise.all(fromRoot.values.map((v) => pathExists(resolve(repoRoot, v))))).every(Boolean);
+  if (!rootRelative) return await readConfigFile(shared, chartDir, options);
+  const mine = fromRoot.values.every((v) => !relative(chartDir, resolve(repoRoot, v)).startsWith(".."));
+  return mine
+    ? await readConfigFile(shared, repoRoot, options, true)
+    : { ...defaultConfig(), baseDir: chartDir };
 }

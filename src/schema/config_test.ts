@@ -13,6 +13,7 @@ async function tree(files: Record<string, string>): Promise<string> {
 }
 
 const display = (p: string) => p;
+const options = { display, warn: () => {} };
 
 Deno.test("a helm-values-schema-json .schema.yaml is read as is", async () => {
   const root = await tree({
@@ -31,7 +32,7 @@ Deno.test("a helm-values-schema-json .schema.yaml is read as is", async () => {
       "schemaRoot: {title: T, additionalProperties: true}",
     ].join("\n"),
   });
-  const c = await loadConfig(join(root, "c"), root, display);
+  const c = await loadConfig(join(root, "c"), root, options);
   assert.deepEqual(c.values, ["values.yaml", "extra.yaml"]);
   assert.equal(c.draft, "7");
   assert.equal(c.indent, 2);
@@ -48,22 +49,50 @@ Deno.test("the chart's config wins over the repo root's; defaults without either
     "a/.schema.yaml": "indent: 2\n",
     "b/Chart.yaml": "",
   });
-  assert.equal((await loadConfig(join(root, "a"), root, display)).indent, 2);
-  assert.equal((await loadConfig(join(root, "b"), root, display)).indent, 8);
+  assert.equal((await loadConfig(join(root, "a"), root, options)).indent, 2);
+  assert.equal((await loadConfig(join(root, "b"), root, options)).indent, 8);
   const bare = await tree({});
-  const d = await loadConfig(bare, bare, display);
+  const d = await loadConfig(bare, bare, options);
   assert.deepEqual([d.draft, d.indent, d.values, d.descriptions], ["2020-12", 4, ["values.yaml"], "auto"]);
 });
 
-Deno.test("bad config: every problem located, draft 4 refused", async () => {
+Deno.test("bad config: every problem located, unknown keys warnings (errors with strict), draft 4 refused", async () => {
   const root = await tree({ ".schema.yaml": "indent: 3\nvaluse: [a.yaml]\n" });
-  await assert.rejects(loadConfig(root, root, display), (e: FastcsError) => {
+  await assert.rejects(loadConfig(root, root, { ...options, strict: true }), (e: FastcsError) => {
     assert.equal(e.exitCode, 5);
     assert.equal(e.details.length, 2);
     assert.match(e.details[0], /\.schema\.yaml:1:9: indent: must be multiple of 2/);
     assert.match(e.details[1], /\.schema\.yaml:2:1: unknown key "valuse"/);
     return true;
   });
+  // As helm-values-schema-json: an unknown key alone is a warning, and the rest of the file applies.
+  const warnings: string[] = [];
+  const lax = await tree({ ".schema.yaml": "indent: 2\nvaluse: [a.yaml]\n" });
+  const c = await loadConfig(lax, lax, { display, warn: (m) => warnings.push(m) });
+  assert.equal(c.indent, 2);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /\.schema\.yaml:2:1: unknown key "valuse".*\(ignored\)/);
+  await assert.rejects(loadConfig(lax, lax, { ...options, strict: true }), /invalid schema configuration/);
   const four = await tree({ ".schema.yaml": "draft: 4\n" });
-  await assert.rejects(loadConfig(four, four, display), /draft 4 is not supported/);
+  await assert.rejects(loadConfig(four, four, options), /draft 4 is not supported/);
+});
+
+Deno.test("a repo-root helm-values-schema-json config names one chart's files from the root", async () => {
+  const root = await tree({
+    ".schema.yaml":
+      "values: [charts/lib/values.yaml]\noutput: charts/lib/lib.schema.json\nuseHelmDocs: false\n",
+    "charts/lib/values.yaml": "a: 1\n",
+    "charts/other/values.yaml": "b: 1\n",
+  });
+  const lib = await loadConfig(join(root, "charts/lib"), root, options);
+  assert.equal(lib.baseDir, root);
+  assert.equal(lib.output, "charts/lib/lib.schema.json");
+  assert.equal(lib.descriptions, "none", "as that tool: descriptions from comments only with useHelmDocs");
+  assert.deepEqual(lib.outputAt, { file: join(root, ".schema.yaml"), line: 2, column: 1 });
+  const other = await loadConfig(join(root, "charts/other"), root, options);
+  assert.deepEqual([other.baseDir, other.file, other.output], [
+    join(root, "charts/other"),
+    undefined,
+    "values.schema.json",
+  ]);
 });

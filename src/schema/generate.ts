@@ -6,7 +6,7 @@ import { isAlias, isMap, isScalar, isSeq } from "../deps.ts";
 import type { Pair, YamlNode } from "../deps.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
 import { type AnnotationEntry, TYPE_NAMES } from "./annotations.ts";
-import { attachedComments } from "./comments.ts";
+import { attachedComments, namedDescriptions } from "./comments.ts";
 import {
   type Draft,
   DRAFT_URI,
@@ -78,6 +78,8 @@ interface Walk {
   subCharts: Set<string>;
   /** Where each `$ref` an annotation wrote was written, for errors about it. */
   refPositions: Map<string, SourcePosition>;
+  /** helm-docs named descriptions (`# key.path -- text`) by dotted key path. */
+  named: Map<string, string>;
 }
 
 /**
@@ -99,6 +101,7 @@ export function generateSchema(sources: YamlSource[], options: GenerateOptions):
       openKeys: new Set(["global", ...subCharts]),
       subCharts: new Set(subCharts),
       refPositions,
+      named: namedDescriptions(source, options.descriptions),
     };
     const contents = source.doc.contents as YamlNode | null;
     const node = resolveNode(source, contents);
@@ -230,9 +233,8 @@ function objectSchema(
     const attached = attachedComments(walk.source, walk.options.descriptions, line, column, endLine, true);
     const flags = toolFlags(attached.annotations);
     const child = valueSchema(walk, value, [...path, name], attached.annotations);
-    if (attached.description !== undefined && child.description === undefined) {
-      child.description = attached.description;
-    }
+    const description = attached.description ?? walk.named.get([...path, name].join("."));
+    if (description !== undefined && child.description === undefined) child.description = description;
     delete properties[name]; // a repeated key: the later one wins, and takes the later place
     if (flags.hidden) continue;
     properties[name] = child;

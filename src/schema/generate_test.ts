@@ -359,3 +359,30 @@ Deno.test("a parent's schema leaves its sub-charts' values to their own schemas:
   );
   assert.equal(errorsOf(s, { onw: 1 }), 1);
 });
+
+Deno.test("helm-docs named comments (# key.path -- text) describe their key from anywhere in the file", () => {
+  const yaml = [
+    "# image.tag -- The tag to run;",
+    "# empty means appVersion.",
+    "image:",
+    "  tag: x",
+    "  # -- own doc wins",
+    "  pullPolicy: Always",
+    "# replicas -- How many.",
+    "replicas: 1",
+    "",
+    "# image.pullPolicy -- named, but the key has its own",
+  ].join("\n");
+  for (const descriptions of ["auto", "helm-docs"] as const) {
+    const s = gen(yaml, { descriptions });
+    assert.equal(prop(s, "image.tag").description, "The tag to run;\nempty means appVersion.");
+    assert.equal(
+      prop(s, "image").description,
+      undefined,
+      "a named comment is not the next key's description",
+    );
+    assert.equal(prop(s, "image.pullPolicy").description, "own doc wins");
+    assert.equal(prop(s, "replicas").description, "How many.");
+  }
+  assert.equal(prop(gen(yaml, { descriptions: "none" }), "image.tag").description, undefined);
+});

@@ -2,10 +2,11 @@
 // schema, schemas/ link, service schema), then either a check against the disk or an all-or-nothing
 // write. Nothing is written until every chart has been generated without error.
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
+import { pathExists, writeRefusal } from "../runtime/fs.ts";
 import { bundleRefs } from "./bundle.ts";
-import { type ChartInfo, findCharts, subChartKeys } from "./charts.ts";
-import { type LinkMode, loadConfig, type SchemaConfig } from "./config.ts";
+import { type ChartInfo, findCharts, readChart, subChartKeys } from "./charts.ts";
+import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
 import { checkSchemaDocument } from "./schema_check.ts";
@@ -38,8 +39,15 @@ export interface SchemaPlan {
 /** Options of {@link planSchemas}. */
 export interface PlanOptions {
   cwd: string;
-  chartsDir: string;
-  /** Folder for links and service schemas; undefined to skip them. */
+  /** The charts folder (or one chart's folder); undefined with `configFile`, which names the chart. */
+  chartsDir?: string;
+  /** A helm-values-schema-json config file (`--config`): one schema, its paths relative to `cwd`. */
+  configFile?: string;
+  /** Unknown config keys are errors instead of warnings. */
+  strict?: boolean;
+  /** Write links and service schemas (into `schemasDir`). */
+  schemas: boolean;
+  /** Folder for links and service schemas (default: `schemas/` beside the charts folder, inside the repo). */
   schemasDir?: string;
   /** Overrides of every chart's config (command-line flags win over .schema.yaml). */
   overrides: Partial<SchemaConfig>;
@@ -85,9 +93,27 @@ async function readExisting(path: string): Promise<JsonSchema | undefined> {
  * @throws FastcsError (exit code 5) for bad input anywhere: nothing has been written at that point.
  */
 export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
-  const { chartsDir, display } = options;
+  const { display } = options;
+  // The same warning from a shared config file is said once, not once per chart.
+  const said = new Set<string>();
+  const warn = (m: string) => {
+    if (!said.has(m)) options.warn(m);
+    said.add(m);
+  };
+  const loading = { display, warn, strict: options.strict };
+  let fixed: SchemaConfig | undefined;
+  let chartsDir = options.chartsDir;
+  let charts: ChartInfo[];
+  if (options.configFile) {
+    fixed = await readConfigFile(options.configFile, options.cwd, loading, true);
+    const chartDir = dirname(
+      await chartHolding(resolve(options.cwd, fixed.values[0]), options.configFile, display),
+    );
+    charts = [await readChart(chartDir, display)];
+    chartsDir ??= dirname(chartDir);
+  } else if (chartsDir !== undefined) charts = await findCharts(chartsDir, display);
+  else throw new Error("planSchemas needs chartsDir or configFile");
   const repoRoot = await findRepoRoot(chartsDir, options.cwd);
-  let charts = await findCharts(chartsDir, display);
   if (options.only.length > 0) {
     const missing = options.only.filter((n) => !charts.some((c) => c.name === n));
     if (missing.length > 0) {
@@ -99,17 +125,27 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     }
     charts = charts.filter((c) => options.only.includes(c.name));
   }
-  const plan: SchemaPlan = { repoRoot, schemasDir: options.schemasDir, charts: [], files: [], dangling: [] };
+  const schemasDir = options.schemas
+    ? options.schemasDir ?? defaultSchemasDir(chartsDir, repoRoot)
+    : undefined;
+  const plan: SchemaPlan = { repoRoot, schemasDir, charts: [], files: [], dangling: [] };
   for (const chart of charts) {
-    const config = { ...(await loadConfig(chart.dir, repoRoot, display)), ...definedOnly(options.overrides) };
-    plan.charts.push({ chart, config });
+    const loaded = fixed ?? await loadConfig(chart.dir, repoRoot, loading);
+    const config = { ...loaded, ...definedOnly(options.overrides) };
+    const inputs = [join(chart.dir, "Chart.yaml"), ...(config.file ? [config.file] : [])];
     const sources = [];
     for (const file of config.values) {
-      const path = resolve(chart.dir, file);
+      const path = resolve(config.baseDir, file);
+      inputs.push(path);
       let text: string;
       try {
         text = await Deno.readTextFile(path);
       } catch (error) {
+        if (error instanceof Deno.errors.NotFound && !config.file && options.overrides.values === undefined) {
+          // A chart without values (CRDs only, a library chart) has nothing to describe.
+          warn(`chart ${chart.name}: no ${display(path)}, so no values schema (skipped)`);
+          break;
+        }
         throw new FastcsError(
           `chart ${chart.name}: cannot read values file ${display(path)}: ${(error as Error).message}`,
           {
@@ -121,10 +157,13 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       }
       sources.push(parseYamlSource(display(path), text));
     }
+    if (sources.length < config.values.length) continue;
+    plan.charts.push({ chart, config });
     let schema = generateSchema(sources, { ...config, subCharts: await subChartKeys(chart) });
-    const output = resolve(chart.dir, config.output);
+    const output = resolve(config.baseDir, config.output);
+    await refuseWrite(output, repoRoot, inputs, display, config.outputAt);
     if (config.bundle) {
-      const bundleRoot = resolve(chart.dir, config.bundleRoot ?? ".");
+      const bundleRoot = resolve(config.baseDir, config.bundleRoot ?? ".");
       schema = await bundleRefs(schema, {
         draft: config.draft,
         baseDir: chart.dir,
@@ -138,8 +177,8 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     if (config.bundle) checkSchemaDocument(schema, config.draft, display(output));
     const content = renderJson(schema, config.indent);
     plan.files.push({ path: output, chart: chart.name, role: "values-schema", content });
-    if (options.schemasDir && config.serviceSchema) {
-      const dir = options.schemasDir;
+    if (schemasDir && config.serviceSchema) {
+      const dir = schemasDir;
       const link = join(dir, `${chart.name}-values.schema.json`);
       plan.files.push({
         path: link,
@@ -161,8 +200,63 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       });
     }
   }
-  if (options.schemasDir) plan.dangling = await danglingLinks(options.schemasDir, repoRoot, display);
+  for (const file of plan.files.filter((f) => f.role !== "values-schema")) {
+    const inputs = plan.charts.flatMap(({ chart, config }) => [
+      join(chart.dir, "Chart.yaml"),
+      ...config.values.map((v) => resolve(config.baseDir, v)),
+      ...(config.file ? [config.file] : []),
+    ]);
+    await refuseWrite(file.path, repoRoot, inputs, display);
+  }
+  if (schemasDir) plan.dangling = await danglingLinks(schemasDir, repoRoot, display);
   return plan;
+}
+
+// `schemas/` beside the charts folder, or in the repo root where beside it would be outside the repository
+// (`--charts-dir .`).
+function defaultSchemasDir(chartsDir: string, repoRoot: string): string {
+  const beside = dirname(chartsDir);
+  const rel = relative(repoRoot, beside);
+  return join(rel.startsWith("..") || isAbsolute(rel) ? repoRoot : beside, "schemas");
+}
+
+/** The `Chart.yaml` of the chart holding `file`, looking upwards from its folder. */
+async function chartHolding(
+  file: string,
+  configFile: string,
+  display: (p: string) => string,
+): Promise<string> {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (await pathExists(join(dir, "Chart.yaml"))) return join(dir, "Chart.yaml");
+  }
+  throw new FastcsError(`${display(configFile)}: its values file ${display(file)} is not inside a chart`, {
+    code: "config.no-chart",
+    exitCode: ExitCode.input,
+    hint: "List the chart's values file first under `values` (paths are relative to the working directory).",
+  });
+}
+
+/** Applies the one write rule (inside the repository, never over an input) to a file the plan writes. */
+async function refuseWrite(
+  path: string,
+  repoRoot: string,
+  inputs: string[],
+  display: (p: string) => string,
+  at?: SourcePosition,
+) {
+  const refusal = await writeRefusal(path, repoRoot, inputs);
+  if (!refusal) return;
+  const message = refusal === "outside"
+    ? `refusing to write ${display(path)}: it is outside the repository ${display(repoRoot) || "."}`
+    : `refusing to write ${display(path)}: it is one of the files this run reads`;
+  const extra = {
+    code: `write.${refusal}`,
+    hint: refusal === "outside"
+      ? "Generated files stay inside the repository: choose an output (or schemas folder) below its root."
+      : "Choose an output file that is not a values file, Chart.yaml or the config file.",
+  };
+  if (at) throw inputError(at, message, extra);
+  throw new FastcsError(message, { ...extra, exitCode: ExitCode.input });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

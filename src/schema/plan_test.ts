@@ -25,6 +25,7 @@ function plan(root: string, extra: Record<string, unknown> = {}) {
   return planSchemas({
     cwd: root,
     chartsDir: join(root, "charts"),
+    schemas: true,
     schemasDir: join(root, "schemas"),
     overrides: {},
     only: [],

@@ -1,0 +1,141 @@
+// `helm fastcs schema` as a drop-in for a helm-values-schema-json set-up (`--config FILE`, paths from the
+// working directory, a library chart's own output name), and the one write rule: every file it writes stays
+// inside the repository and is never one of its inputs, whatever the config or Chart.yaml say.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, run } from "../helpers.ts";
+
+async function repo(files: Record<string, string>): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-dropin-" });
+  await run("git", ["init", "-q", root]);
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(root, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(root, path), text);
+  }
+  return root;
+}
+
+const CHART = "apiVersion: v2\nname: NAME\nversion: 1.0.0\n";
+
+Deno.test("--config: an epics-containers style config runs unchanged (paths from the working directory)", async () => {
+  const root = await repo({
+    ".schema.config.yaml": [
+      "values: [Charts/ioc-instance/values.yaml]",
+      "output: Charts/ioc-instance/ioc-instance.schema.json",
+      "draft: 7",
+      "indent: 2",
+      "bundle: false",
+      "someFutureKey: 1",
+      "",
+    ].join("\n"),
+    "Charts/ioc-instance/Chart.yaml": CHART.replace("NAME", "ioc-instance") + "type: library\n",
+    "Charts/ioc-instance/values.yaml":
+      "# -- not a description without useHelmDocs\nimage: x\nhostNetwork: false\n",
+    "Charts/other/Chart.yaml": CHART.replace("NAME", "other"),
+    "Charts/other/values.yaml": "a: 1\n",
+  });
+  const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\.schema\.config\.yaml:6:1: unknown key "someFutureKey".*\(ignored\)/);
+  const schema = JSON.parse(
+    await Deno.readTextFile(join(root, "Charts/ioc-instance/ioc-instance.schema.json")),
+  );
+  assert.equal(schema.$schema, "http://json-schema.org/draft-07/schema#");
+  assert.deepEqual(schema.properties.image, { type: "string" });
+  // Only the configured chart: nothing else was written.
+  for (const f of ["Charts/ioc-instance/values.schema.json", "Charts/other/values.schema.json"]) {
+    await assert.rejects(Deno.stat(join(root, f)), Deno.errors.NotFound, f);
+  }
+  const strict = await cli(["schema", "--config", ".schema.config.yaml", "--strict", "--check"], {
+    cwd: root,
+  });
+  assert.equal(strict.code, 5);
+  const check = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas", "--check"], {
+    cwd: root,
+  });
+  assert.equal(check.code, 0, check.stderr);
+});
+
+Deno.test("a chart without values.yaml (CRDs, a library) is skipped with a note", async () => {
+  const root = await repo({
+    "charts/crds/Chart.yaml": CHART.replace("NAME", "crds"),
+    "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
+    "charts/app/values.yaml": "a: 1\n",
+  });
+  const r = await cli(["schema"], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /chart crds: no charts\/crds\/values\.yaml, so no values schema \(skipped\)/);
+  await Deno.stat(join(root, "charts/app/values.schema.json"));
+  await assert.rejects(Deno.stat(join(root, "schemas/crds-service.schema.json")), Deno.errors.NotFound);
+});
+
+Deno.test("writes stay inside the repository and never replace an input (exit 5, nothing written)", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "fastcs-outside-" });
+  const victim = join(outside, "victim-values.schema.json");
+  await Deno.writeTextFile(victim, "precious\n");
+  const files = {
+    "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
+    "charts/app/values.yaml": "a: 1\n",
+  };
+  const cases: [Record<string, string>, string[], RegExp][] = [
+    [
+      { "charts/app/.schema.yaml": "output: values.yaml\n" },
+      [],
+      /\.schema\.yaml:1:1: refusing to write charts\/app\/values\.yaml: it is one of the files this run reads/,
+    ],
+    [
+      { "charts/app/.schema.yaml": "output: Chart.yaml\n" },
+      [],
+      /refusing to write charts\/app\/Chart\.yaml: it is one of the files/,
+    ],
+    [
+      { "charts/app/.schema.yaml": "output: .schema.yaml\n" },
+      [],
+      /refusing to write charts\/app\/\.schema\.yaml: it is one of the files/,
+    ],
+    [
+      { "charts/app/.schema.yaml": `output: ${victim}\n` },
+      [],
+      /\.schema\.yaml:1:1: refusing to write .*victim-values\.schema\.json: it is outside the repository/,
+    ],
+    [{ "charts/app/.schema.yaml": "output: ../../../x.json\n" }, [], /it is outside the repository/],
+    [
+      { "charts/app/Chart.yaml": CHART.replace("NAME", "../../../victim") },
+      [],
+      /Chart\.yaml:1:1: chart name "\.\.\/\.\.\/\.\.\/victim" is invalid/,
+    ],
+    [
+      {},
+      ["--schemas-dir", outside],
+      /refusing to write .*app-values\.schema\.json: it is outside the repository/,
+    ],
+  ];
+  for (const [extra, args, message] of cases) {
+    const root = await repo({ ...files, ...extra });
+    const before = new Map<string, string>();
+    for (const f of Object.keys({ ...files, ...extra })) {
+      before.set(f, await Deno.readTextFile(join(root, f)));
+    }
+    const r = await cli(["schema", ...args], { cwd: root });
+    assert.equal(r.code, 5, `${JSON.stringify(extra)}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /please report/);
+    for (const [f, text] of before) assert.equal(await Deno.readTextFile(join(root, f)), text, f);
+    assert.equal(await Deno.readTextFile(victim), "precious\n");
+    assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["victim-values.schema.json"]);
+  }
+  // schemas/ as a link to a folder outside the repository: refused, and --check does not call it up to date.
+  const root = await repo(files);
+  await Deno.symlink(outside, join(root, "schemas"));
+  for (const args of [[], ["--check"]]) {
+    const r = await cli(["schema", ...args], { cwd: root });
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, /outside the repository/);
+  }
+  assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["victim-values.schema.json"]);
+  // --charts-dir . (a chart at the repo root): schemas/ goes into the repo, not its parent.
+  const flat = await repo({ "Chart.yaml": CHART.replace("NAME", "flat"), "values.yaml": "a: 1\n" });
+  const f = await cli(["schema", "--charts-dir", "."], { cwd: flat });
+  assert.equal(f.code, 0, f.stderr);
+  await Deno.stat(join(flat, "schemas/flat-service.schema.json"));
+});
