@@ -1,19 +1,17 @@
 // `helm fastcs schema` (generate or --check) and `helm fastcs schema validate`: flags, help and output
 // only; the work is in src/schema/.
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join, resolve } from "node:path";
 import { type Command, Option } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
-import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { ExitCode } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";
-import { findCharts, resolveChartsDir } from "../schema/charts.ts";
-import { type LinkMode, loadConfig, type SchemaConfig } from "../schema/config.ts";
+import { resolveChartsDir } from "../schema/charts.ts";
+import type { LinkMode, SchemaConfig } from "../schema/config.ts";
 import { parseDraft } from "../schema/drafts.ts";
-import type { JsonSchema } from "../schema/drafts.ts";
-import { applyPlan, checkPlan, findRepoRoot, planSchemas } from "../schema/plan.ts";
+import { applyPlan, checkPlan, planSchemas } from "../schema/plan.ts";
 import { createRefFetcher } from "../schema/ref_fetch.ts";
-import { compileSchema, formatProblems, validateSource, type ValuesProblem } from "../schema/validate.ts";
-import { parseYamlSource } from "../schema/yaml_source.ts";
+import { formatProblems } from "../schema/validate.ts";
+import { planValidation, runValidation } from "../schema/validate_job.ts";
 
 type OutputFormat = "text" | "json";
 
@@ -131,65 +129,49 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
 
   schema
     .command("validate")
-    .description("validate values files against a schema, reporting every error as file:line:column")
-    .argument("[files...]", "values files (default: every chart's values files against its own schema)")
-    .option("--schema <file>", "the schema (default: values.schema.json of the chart holding each file)")
+    .description(
+      "validate values files as Helm would (coalesced with the chart's defaults and -f files), every error as file:line:column",
+    )
+    .argument("[files...]", "values files, each validated on its own (default: every chart's values files)")
+    .option("-f, --values <file...>", "values files coalesced under each file, in order (as helm -f)")
+    .option(
+      "--shared <file...>",
+      "values shared by every service, coalesced first (default: a services repo's services/values.yaml)",
+    )
+    .option(
+      "--schema <file|url>",
+      "the schema (default: the file's yaml-language-server modeline, else its chart's values.schema.json)",
+    )
     .option("--charts-dir <dir>", "folder holding the charts, when no files are given")
     .addOption(outputOption())
     .helpOption("-h, --help", "show help")
     .action(async (files, opts) => {
       const display = (p: string) => displayPath(ctx.cwd, p);
-      const jobs: { file: string; schema: string }[] = [];
-      if (files.length === 0) {
-        const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
-        const repoRoot = await findRepoRoot(chartsDir, ctx.cwd);
-        for (const chart of await findCharts(chartsDir, display)) {
-          const config = await loadConfig(chart.dir, repoRoot, { display, warn: ctx.log.warn });
-          for (const v of config.values) {
-            jobs.push({
-              file: resolve(config.baseDir, v),
-              schema: opts.schema ? resolve(ctx.cwd, opts.schema) : resolve(config.baseDir, config.output),
-            });
-          }
-        }
-      } else {
-        for (const f of files) {
-          const file = resolve(ctx.cwd, f);
-          jobs.push({
-            file,
-            schema: opts.schema ? resolve(ctx.cwd, opts.schema) : await chartSchemaFor(file, display),
-          });
-        }
-      }
-      const fetchRef = createRefFetcher({ cacheDir: refCacheDir(ctx), debug: ctx.log.debug });
-      const compiled = new Map<string, Awaited<ReturnType<typeof compileSchema>>>();
-      const results: { file: string; schema: string; problems: ValuesProblem[] }[] = [];
-      for (const job of jobs) {
-        let validate = compiled.get(job.schema);
-        if (!validate) {
-          const schema = await readJson(job.schema, display);
-          const base = pathToFileURL(dirname(job.schema) + "/").href;
-          validate = await compileSchema(schema, display(job.schema), base, async (url) => {
-            if (url.startsWith("file:")) return await readJson(fileURLToPath(url), display);
-            return JSON.parse(await fetchRef(url));
-          });
-          compiled.set(job.schema, validate);
-        }
-        const text = await readValues(job.file, display);
-        results.push({
-          file: display(job.file),
-          schema: display(job.schema),
-          problems: validateSource(parseYamlSource(display(job.file), text), validate),
-        });
-      }
+      const values = opts.values ?? [];
+      const jobs = await planValidation({
+        cwd: ctx.cwd,
+        files,
+        values,
+        shared: opts.shared,
+        schema: opts.schema,
+        chartsDir: files.length === 0 && values.length === 0
+          ? await resolveChartsDir(ctx.cwd, opts.chartsDir)
+          : undefined,
+        display,
+        warn: ctx.log.warn,
+      });
+      const fetchUrl = createRefFetcher({ cacheDir: refCacheDir(ctx), debug: ctx.log.debug });
+      const results = await runValidation(jobs, { display, fetchUrl });
+      const shown = (s: string) => /^https?:\/\//.test(s) ? s : display(s);
       const failed = results.filter((r) => r.problems.length > 0);
       if (opts.output === "json") {
         ctx.log.out(JSON.stringify(
           {
             valid: failed.length === 0,
             files: results.map((r) => ({
-              file: r.file,
-              schema: r.schema,
+              file: display(r.job.layers[r.job.layers.length - 1]),
+              layers: r.job.layers.map(display),
+              schema: shown(r.job.schema),
               valid: r.problems.length === 0,
               problems: r.problems.map((p) => ({ ...p.position, path: p.path, message: p.message })),
             })),
@@ -199,7 +181,11 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         ));
       } else {
         for (const r of results) {
-          if (r.problems.length === 0) ctx.log.out(`${r.file}: valid (${r.schema})`);
+          const file = display(r.job.layers[r.job.layers.length - 1]);
+          const under = r.job.layers.length > 1
+            ? `, over ${r.job.layers.slice(0, -1).map(display).join(", ")}`
+            : "";
+          if (r.problems.length === 0) ctx.log.out(`${file}: valid (${shown(r.job.schema)}${under})`);
           else for (const line of formatProblems(r.problems)) ctx.log.out(line);
         }
       }
@@ -209,45 +195,4 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         setExit(ExitCode.invalid);
       }
     });
-}
-
-async function chartSchemaFor(file: string, display: (p: string) => string): Promise<string> {
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      await Deno.stat(join(dir, "Chart.yaml"));
-      return join(dir, "values.schema.json");
-    } catch { /* go up */ }
-  }
-  throw new FastcsError(
-    `${display(file)} is not inside a chart, so there is no schema to validate it against`,
-    {
-      code: "validate.no-schema",
-      exitCode: ExitCode.usage,
-      hint: "Name the schema with --schema, e.g. --schema schemas/fastcs-service.schema.json.",
-    },
-  );
-}
-
-async function readValues(path: string, display: (p: string) => string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    throw new FastcsError(`cannot read ${display(path)}: ${(error as Error).message}`, {
-      code: "io.read",
-      exitCode: ExitCode.input,
-    });
-  }
-}
-
-async function readJson(path: string, display: (p: string) => string): Promise<JsonSchema> {
-  const text = await readValues(path, display);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FastcsError(`${display(path)}: not valid JSON: ${(error as Error).message}`, {
-      code: "schema.json",
-      exitCode: ExitCode.input,
-      hint: "Regenerate it with `helm fastcs schema`.",
-    });
-  }
 }

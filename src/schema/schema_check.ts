@@ -172,6 +172,20 @@ export function checkSchemaDocument(
       },
     );
   }
+  checkLocalRefs(schema, where, refPositions);
+}
+
+/**
+ * Checks that every local `$ref` (`#/...`, `#anchor`) of a schema resolves inside it and that no chain of
+ * `$ref`s leads back to itself (a validator following it never ends: a stack overflow in Helm, and here).
+ *
+ * @throws FastcsError (exit code 5) for the first problem found
+ */
+export function checkLocalRefs(
+  schema: JsonSchema,
+  where: string,
+  refPositions: Map<string, SourcePosition> = new Map(),
+) {
   const anchors = new Map<string, unknown>();
   collectAnchors(schema, anchors);
   const target = (ref: string): unknown => {

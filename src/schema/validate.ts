@@ -5,7 +5,8 @@ import { addFormats, Ajv2019, Ajv2020, AjvDraft7, isMap, isPair, isScalar, isSeq
 import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
 import type { JsonSchema } from "./drafts.ts";
-import { nodeStart, resolveNode, valuesData, type YamlSource } from "./yaml_source.ts";
+import { coalesceLayers } from "./coalesce.ts";
+import { nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
 
 /** One validation problem, located in the values file. */
 export interface ValuesProblem {
@@ -69,19 +70,51 @@ export async function compileSchema(
 
 /** Validates a parsed values file; returns every problem (empty when valid). */
 export function validateSource(source: YamlSource, validate: ValidateFunction): ValuesProblem[] {
-  const data = valuesData(source);
+  return validateLayers([source], validate);
+}
+
+/**
+ * Validates values files coalesced as Helm coalesces them (see {@link coalesceLayers}); each problem is
+ * located in the file that gave the offending value (the latest layer that holds it).
+ *
+ * @param layers parsed values files, lowest precedence first (at least one)
+ * @returns every problem, sorted by file order, then line and column (empty when valid)
+ */
+export function validateLayers(layers: YamlSource[], validate: ValidateFunction): ValuesProblem[] {
+  const data = coalesceLayers(layers);
   if (validate(data)) return [];
   const problems: ValuesProblem[] = [];
   const seen = new Set<string>();
   for (const error of validate.errors ?? []) {
-    const problem = locate(source, error);
+    const problem = locate(layerFor(layers, error), error);
     const key = `${formatPosition(problem.position)} ${problem.message}`;
     if (!seen.has(key)) {
       seen.add(key);
       problems.push(problem);
     }
   }
-  return problems.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
+  const order = (p: ValuesProblem) => layers.findIndex((l) => l.file === p.position.file);
+  return problems.sort((a, b) =>
+    order(a) - order(b) || a.position.line - b.position.line || a.position.column - b.position.column
+  );
+}
+
+// The file whose value Helm validated at the error's path: the latest layer reaching deepest along it.
+function layerFor(layers: YamlSource[], error: ErrorObject): YamlSource {
+  const segments = pointerSegments(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  const extra = params.additionalProperty ?? params.unevaluatedProperty;
+  if (extra !== undefined) segments.push(String(extra)); // the unknown key itself, wherever it was written
+  let best = layers[layers.length - 1];
+  let bestDepth = -1;
+  for (const layer of layers) {
+    const { depth } = walkTo(layer, segments);
+    if (depth >= bestDepth) {
+      best = layer;
+      bestDepth = depth;
+    }
+  }
+  return best;
 }
 
 /** Formats problems one per line: `file:line:column: path: message`. */

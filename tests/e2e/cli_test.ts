@@ -27,7 +27,7 @@ Deno.test("--help lists every subcommand and the exit codes; subcommand help wor
   const g = await cli(["schema", "generate", "--help"]);
   assert.match(g.stdout, /--check/);
   const v = await cli(["schema", "validate", "--help"]);
-  assert.match(v.stdout, /--schema <file>/);
+  assert.match(v.stdout, /--schema <file\|url>/);
 });
 
 Deno.test("plugin.yaml describes each subcommand the CLI offers (`helm help fastcs` shows it)", async () => {

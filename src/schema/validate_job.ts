@@ -1,0 +1,210 @@
+// The `helm fastcs schema validate` job as data: which values files are coalesced into one set of values
+// (as Helm would: the chart's defaults, a services repo's shared values, the `-f` files, then the file named),
+// which schema judges them (`--schema`, the file's `# yaml-language-server: $schema=` modeline, or the chart's
+// own), and the problems found, each at the file:line:column that gave the value.
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ValidateFunction } from "../deps.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { pathExists } from "../runtime/fs.ts";
+import { findCharts } from "./charts.ts";
+import { loadConfig } from "./config.ts";
+import type { JsonSchema } from "./drafts.ts";
+import { findRepoRoot } from "./plan.ts";
+import { checkLocalRefs } from "./schema_check.ts";
+import { compileSchema, validateLayers, type ValuesProblem } from "./validate.ts";
+import { parseYamlSource } from "./yaml_source.ts";
+
+/** One set of values to validate: files coalesced in order (lowest precedence first) and the schema. */
+export interface ValidationJob {
+  /** Absolute paths, lowest precedence first; the last is the file being validated. */
+  layers: string[];
+  /** Absolute path or http(s) URL of the schema. */
+  schema: string;
+}
+
+/** The result of one job. */
+export interface ValidationResult {
+  job: ValidationJob;
+  problems: ValuesProblem[];
+}
+
+/** Options of {@link planValidation}. */
+export interface ValidationOptions {
+  cwd: string;
+  /** Values files to validate, each on its own (after the layers below). */
+  files: string[];
+  /** `-f` files, coalesced in order under each file (or validated together when `files` is empty). */
+  values: string[];
+  /** Values shared by every service (a services repo's `services/values.yaml`); auto-detected when absent. */
+  shared?: string[];
+  /** The schema for every file (path or http(s) URL). */
+  schema?: string;
+  /** The charts folder, when neither files nor `-f` files are given. */
+  chartsDir?: string;
+  display: (p: string) => string;
+  warn: (message: string) => void;
+}
+
+const MODELINE = /^#\s*yaml-language-server:\s*\$schema=(\S+)/m;
+
+/** The schema a values file names in its editor modeline (`# yaml-language-server: $schema=...`). */
+export function modelineSchema(text: string, file: string): string | undefined {
+  const m = MODELINE.exec(text);
+  if (!m) return undefined;
+  return /^https?:\/\//.test(m[1]) ? m[1] : resolve(dirname(file), m[1]);
+}
+
+async function chartHolding(file: string): Promise<string | undefined> {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (await pathExists(join(dir, "Chart.yaml"))) return dir;
+  }
+  return undefined;
+}
+
+async function readText(path: string, display: (p: string) => string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new FastcsError(`cannot read ${display(path)}: ${(error as Error).message}`, {
+      code: "io.read",
+      exitCode: ExitCode.input,
+      hint: "Name an existing values file.",
+    });
+  }
+}
+
+/**
+ * Works out the validation jobs: without files, each chart's values files against its own schema; else one
+ * job per file, its layers being the chart's default values (when the file is inside a chart and not one of
+ * them), the shared values (`shared`, or a `values.yaml` one folder up from a service folder that is not a
+ * chart itself: the services-repo layout), the `-f` files, then the file.
+ *
+ * @throws FastcsError exit code 2 when a file has no schema to check it against; 5 for unreadable input
+ */
+export async function planValidation(options: ValidationOptions): Promise<ValidationJob[]> {
+  const { cwd, display } = options;
+  const abs = (p: string) => resolve(cwd, p);
+  const schemaOption = options.schema && !/^https?:\/\//.test(options.schema)
+    ? abs(options.schema)
+    : options.schema;
+  const values = options.values.map(abs);
+  if (options.files.length === 0 && values.length === 0) {
+    if (!options.chartsDir) throw new Error("planValidation needs files, values or chartsDir");
+    const repoRoot = await findRepoRoot(options.chartsDir, cwd);
+    const jobs: ValidationJob[] = [];
+    for (const chart of await findCharts(options.chartsDir, display)) {
+      const config = await loadConfig(chart.dir, repoRoot, { display, warn: options.warn });
+      const layers = config.values.map((v) => resolve(config.baseDir, v));
+      if (!(await pathExists(layers[0]))) continue; // no values: nothing to validate (schema skips it too)
+      jobs.push({ layers, schema: schemaOption ?? resolve(config.baseDir, config.output) });
+    }
+    return jobs;
+  }
+  const targets = options.files.length > 0 ? options.files.map(abs) : [values[values.length - 1]];
+  const below = options.files.length > 0 ? values : values.slice(0, -1);
+  const jobs: ValidationJob[] = [];
+  for (const file of targets) {
+    const chartDir = await chartHolding(file);
+    const layers: string[] = [];
+    if (chartDir) {
+      const repoRoot = await findRepoRoot(chartDir, cwd);
+      const config = await loadConfig(chartDir, repoRoot, { display, warn: options.warn });
+      for (const v of config.values.map((v) => resolve(config.baseDir, v))) {
+        if (v !== file && !below.includes(v) && await pathExists(v)) layers.push(v);
+      }
+    }
+    for (const s of options.shared?.map(abs) ?? await detectShared(file, chartDir)) {
+      if (s !== file && !layers.includes(s)) layers.push(s);
+    }
+    layers.push(...below.filter((v) => v !== file), file);
+    const schema = schemaOption ?? modelineSchema(await readText(file, display), file) ??
+      (chartDir ? join(chartDir, "values.schema.json") : undefined);
+    if (!schema) {
+      throw new FastcsError(`${display(file)} is not inside a chart and names no schema`, {
+        code: "validate.no-schema",
+        exitCode: ExitCode.usage,
+        hint: "Name the schema with --schema (a file or an https URL), or add a modeline to the file: " +
+          "# yaml-language-server: $schema=<path or URL>",
+      });
+    }
+    jobs.push({ layers, schema });
+  }
+  return jobs;
+}
+
+// A services repo keeps values shared by all services in services/values.yaml, merged under each
+// services/<name>/values.yaml (p47-services' layout): a values.yaml one folder up, outside any chart.
+async function detectShared(file: string, chartDir: string | undefined): Promise<string[]> {
+  const up = dirname(dirname(file));
+  const shared = join(up, "values.yaml");
+  if (shared === file || !(await pathExists(shared))) return [];
+  if (await pathExists(join(up, "Chart.yaml"))) return [];
+  if (chartDir && !relative(chartDir, up).startsWith("..")) return [];
+  return [shared];
+}
+
+/** Options of {@link runValidation}. */
+export interface RunValidationOptions {
+  display: (p: string) => string;
+  /** Loads an http(s) document (schemas and their remote `$ref`s), cached for offline use. */
+  fetchUrl: (url: string) => Promise<string>;
+}
+
+function readSchema(where: string, text: string, display: string): JsonSchema {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new FastcsError(`${display}: not valid JSON: ${(error as Error).message}`, {
+      code: "schema.json",
+      exitCode: ExitCode.input,
+      hint: "Regenerate it with `helm fastcs schema`.",
+    });
+  }
+  if (typeof value === "boolean") return (value ? {} : { not: {} }) as JsonSchema;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new FastcsError(`${display}: not a JSON Schema (it holds ${JSON.stringify(value)})`, {
+      code: "schema.not-schema",
+      exitCode: ExitCode.input,
+      hint: `A schema is a JSON object; check ${where}.`,
+    });
+  }
+  return value as JsonSchema;
+}
+
+/** Runs the jobs; every schema is compiled once. */
+export async function runValidation(
+  jobs: ValidationJob[],
+  options: RunValidationOptions,
+): Promise<ValidationResult[]> {
+  const { display } = options;
+  const load = async (location: string): Promise<JsonSchema> => {
+    if (/^https?:\/\//.test(location)) {
+      return readSchema(location, await options.fetchUrl(location), location);
+    }
+    return readSchema(location, await readText(location, display), display(location));
+  };
+  const compiled = new Map<string, ValidateFunction>();
+  const results: ValidationResult[] = [];
+  for (const job of jobs) {
+    let validate = compiled.get(job.schema);
+    if (!validate) {
+      const isUrl = /^https?:\/\//.test(job.schema);
+      const base = isUrl ? job.schema : pathToFileURL(dirname(job.schema) + "/").href;
+      const schema = await load(job.schema);
+      checkLocalRefs(schema, isUrl ? job.schema : display(job.schema));
+      validate = await compileSchema(
+        schema,
+        isUrl ? job.schema : display(job.schema),
+        base,
+        (url) => load(url.startsWith("file:") ? fileURLToPath(url) : url),
+      );
+      compiled.set(job.schema, validate);
+    }
+    const layers = [];
+    for (const path of job.layers) layers.push(parseYamlSource(display(path), await readText(path, display)));
+    results.push({ job, problems: validateLayers(layers, validate) });
+  }
+  return results;
+}

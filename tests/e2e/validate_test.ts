@@ -1,0 +1,120 @@
+// `helm fastcs schema validate` checks what Helm will check: the chart's defaults, shared values and `-f`
+// files coalesced in order (a null deletes), the schema from --schema, a modeline or the chart, an https
+// schema cached for offline use, and every error at the file:line:column that gave the value.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, freePort, run } from "../helpers.ts";
+
+async function tree(files: Record<string, string>): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-validate-" });
+  await run("git", ["init", "-q", root]);
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(root, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(root, path), text);
+  }
+  return root;
+}
+
+const CHART = {
+  "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+  "charts/app/values.yaml": 'image:\n  repository: nginx\n  tag: "1.0"\nport: 80\nextra:\n',
+  "charts/app/.schema.yaml": "noAdditionalProperties: true\n",
+};
+
+Deno.test("validate coalesces like Helm: chart defaults, -f files in order, null deletes a key", async () => {
+  const root = await tree({
+    ...CHART,
+    "charts/app/ci/unset.yaml": "image:\n  tag: null\nextra: {any: thing}\n",
+    "a.yaml": "port: 8080\n",
+    "b.yaml": "port: http\nimage:\n  tga: x\n",
+  });
+  assert.equal((await cli(["schema"], { cwd: root })).code, 0);
+  // Helm deletes image.tag for this file: no "must be string" error, as before.
+  const unset = await cli(["schema", "validate", "charts/app/ci/unset.yaml"], { cwd: root });
+  assert.equal(unset.code, 0, unset.stdout + unset.stderr);
+  assert.match(
+    unset.stdout,
+    /ci\/unset\.yaml: valid \(charts\/app\/values\.schema\.json, over charts\/app\/values\.yaml\)/,
+  );
+  // -f a.yaml -f b.yaml: b wins for port; each error is located in the file that gave the value.
+  const r = await cli(
+    ["schema", "validate", "--schema", "charts/app/values.schema.json", "-f", "a.yaml", "-f", "b.yaml"],
+    { cwd: root },
+  );
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  const lines = r.stdout.trim().split("\n").map((l) => l.replace(/ \[schema .*\]$/, ""));
+  assert.deepEqual(lines, [
+    "b.yaml:1:7: port: must be of type integer",
+    `b.yaml:3:3: image: unknown key "tga" (the schema does not allow it here; check its spelling)`,
+  ]);
+});
+
+Deno.test("validate a services repo: shared services/values.yaml merged in, schema from the modeline", async () => {
+  const root = await tree({
+    ...CHART,
+    "services/values.yaml": "global:\n  domain: example.org\napp:\n  port: 81\n",
+    "services/p47/values.yaml":
+      '# yaml-language-server: $schema=../../schemas/app-service.schema.json\napp:\n  image:\n    tag: "2.0"\n',
+    "services/bad/values.yaml":
+      "# yaml-language-server: $schema=../../schemas/app-service.schema.json\napp:\n  prot: 1\n",
+  });
+  assert.equal((await cli(["schema"], { cwd: root })).code, 0);
+  const r = await cli(["schema", "validate", "services/p47/values.yaml", "services/bad/values.yaml"], {
+    cwd: root,
+  });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /services\/p47\/values\.yaml: valid \(schemas\/app-service\.schema\.json, over services\/values\.yaml\)/,
+  );
+  assert.match(r.stdout, /services\/bad\/values\.yaml:3:3: app: unknown key "prot"/);
+  // The shared values are validated too: a typo there is found, at its own line.
+  await Deno.writeTextFile(join(root, "services/values.yaml"), "app:\n  portt: 81\n");
+  const s = await cli(["schema", "validate", "services/p47/values.yaml"], { cwd: root });
+  assert.equal(s.code, 4);
+  assert.match(s.stdout, /^services\/values\.yaml:2:3: app: unknown key "portt"/m);
+  // --shared names the file explicitly; a file with no schema at all is a usage error.
+  await Deno.writeTextFile(join(root, "loose.yaml"), "a: 1\n");
+  const none = await cli(["schema", "validate", "loose.yaml"], { cwd: root });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /loose\.yaml is not inside a chart and names no schema/);
+});
+
+Deno.test("validate --schema https://…: fetched once into HELM_CACHE_HOME, then works offline", async () => {
+  const root = await tree({ "v.yaml": "replicas: two\n" });
+  const cache = join(root, ".cache-home");
+  const port = freePort();
+  const schema = JSON.stringify({ type: "object", properties: { replicas: { type: "integer" } } });
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, () => new Response(schema));
+  const url = `http://127.0.0.1:${port}/app.schema.json`;
+  const env = { HELM_CACHE_HOME: cache };
+  const first = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+  await server.shutdown();
+  assert.equal(first.code, 4, first.stderr);
+  assert.match(first.stdout, /v\.yaml:1:11: replicas: must be of type integer/);
+  const offline = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+  assert.equal(offline.code, 4, offline.stderr);
+  assert.match(offline.stdout, /replicas: must be of type integer/);
+});
+
+Deno.test("validate: a schema that is null or a $ref cycle is exit 5, not a crash", async () => {
+  const root = await tree({
+    "v.yaml": "a: 1\n",
+    "null.json": "null\n",
+    "cycle.json": JSON.stringify({
+      $defs: { a: { $ref: "#/$defs/b" }, b: { $ref: "#/$defs/a" } },
+      $ref: "#/$defs/a",
+    }),
+  });
+  for (
+    const [schema, message] of [["null.json", /not a JSON Schema/], [
+      "cycle.json",
+      /cycle of \$refs/,
+    ]] as const
+  ) {
+    const r = await cli(["schema", "validate", "v.yaml", "--schema", schema], { cwd: root });
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /please report|Maximum call stack/);
+  }
+});
