@@ -2,7 +2,7 @@
 import { basename, join } from "node:path";
 import { ExitCode, FastcsError, inputError } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** A chart found on disk. */
 export interface ChartInfo {
@@ -62,7 +62,7 @@ export function chartNameProblem(name: string): string | undefined {
  */
 export async function readChart(dir: string, display: (p: string) => string): Promise<ChartInfo> {
   const file = join(dir, "Chart.yaml");
-  const source = parseYamlSource(display(file), await Deno.readTextFile(file));
+  const source = parseYamlSource(display(file), await readYamlFile(file, display));
   const data = (source.doc.toJS() ?? {}) as Record<string, unknown>;
   if (typeof data.name !== "string" || data.name === "") {
     throw inputError({ file: display(file), line: 1, column: 1 }, "Chart.yaml has no name", {
@@ -144,7 +144,7 @@ export async function subChartKeys(chart: ChartInfo): Promise<string[]> {
     for await (const entry of Deno.readDir(join(chart.dir, "charts"))) {
       const file = join(chart.dir, "charts", entry.name, "Chart.yaml");
       if (!entry.isDirectory || !(await pathExists(file))) continue;
-      const name = (parseYamlSource(file, await Deno.readTextFile(file)).doc.toJS() ?? {}).name;
+      const name = (parseYamlSource(file, await readYamlFile(file)).doc.toJS() ?? {}).name;
       if (typeof name === "string" && name !== "" && !chart.dependencies.some((d) => d.name === name)) {
         keys.push(name);
       }

@@ -7,7 +7,7 @@ import { pathExists } from "../runtime/fs.ts";
 import { type JsonSchema, parseDraft } from "./drafts.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
 import { compileSchema, formatProblems, validateSource } from "./validate.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** The file name helm-values-schema-json reads, which we read too. */
 export const CONFIG_FILE = ".schema.yaml";
@@ -96,16 +96,12 @@ export function defaultConfig(): SchemaConfig {
   };
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+async function readIfExists(path: string, display: (p: string) => string): Promise<string | undefined> {
   try {
-    return await Deno.readTextFile(path);
+    return await readYamlFile(path, display);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new FastcsError(`cannot read ${path}: ${(error as Error).message}`, {
-      code: "io.read",
-      exitCode: ExitCode.environment,
-      cause: error,
-    });
+    if (error instanceof FastcsError && error.code === "io.missing") return undefined;
+    throw error;
   }
 }
 
@@ -135,7 +131,7 @@ export async function readConfigFile(
   compatible = false,
 ) {
   const { display } = options;
-  const text = await readIfExists(path);
+  const text = await readIfExists(path, display);
   if (text === undefined) {
     throw new FastcsError(`config file ${display(path)} does not exist`, {
       code: "config.missing",

@@ -18,7 +18,7 @@ import {
 } from "./drafts.ts";
 import { mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
 import { checkAnnotationValue, checkSchemaDocument } from "./schema_check.ts";
-import { nodeEndLine, nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
+import { FLOAT_TAG, nodeEndLine, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
 import type { DescriptionMode } from "./comments.ts";
 
 export type { DescriptionMode };
@@ -90,6 +90,14 @@ interface Walk {
  * @throws FastcsError (exit code 5) for a bad annotation, naming `file:line:column`
  */
 export function generateSchema(sources: YamlSource[], options: GenerateOptions): JsonSchema {
+  try {
+    return generate(sources, options);
+  } catch (error) {
+    throw tooDeep(sources.map((s) => s.file).join(", "), error);
+  }
+}
+
+function generate(sources: YamlSource[], options: GenerateOptions): JsonSchema {
   let root: JsonSchema = { type: "object" };
   const subCharts = options.subCharts ?? [];
   const refPositions = new Map<string, SourcePosition>();
@@ -289,6 +297,7 @@ function scalarType(node: YamlNode): string {
   const value = (node as { value: unknown }).value;
   if (value === null || value === undefined) return "null";
   if (typeof value === "boolean") return "boolean";
+  if (typeof value === "number" && (node as { tag?: string }).tag === FLOAT_TAG) return "number";
   if (typeof value === "number" || typeof value === "bigint") {
     const raw = ((node as { srcToken?: { source?: string } }).srcToken?.source ?? String(value)).trim();
     if (/^[-+]?0x/i.test(raw) || /^[-+]?0o?[0-7]+$/.test(raw)) return "integer";

@@ -11,7 +11,7 @@ import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
 import { checkSchemaDocument } from "./schema_check.ts";
 import { serviceSchema } from "./service.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** A file the schema job owns. `link` entries are symlinks (or copies where links cannot be made). */
 export interface PlannedFile {
@@ -139,21 +139,20 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       inputs.push(path);
       let text: string;
       try {
-        text = await Deno.readTextFile(path);
+        text = await readYamlFile(path, display);
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound && !config.file && options.overrides.values === undefined) {
+        const missing = error instanceof FastcsError && error.code === "io.missing";
+        if (missing && !config.file && options.overrides.values === undefined) {
           // A chart without values (CRDs only, a library chart) has nothing to describe.
           warn(`chart ${chart.name}: no ${display(path)}, so no values schema (skipped)`);
           break;
         }
-        throw new FastcsError(
-          `chart ${chart.name}: cannot read values file ${display(path)}: ${(error as Error).message}`,
-          {
-            code: "values.missing",
-            exitCode: ExitCode.input,
-            hint: "List existing files under `values` in .schema.yaml, or create the file.",
-          },
-        );
+        if (!missing) throw error;
+        throw new FastcsError(`chart ${chart.name}: values file ${display(path)} does not exist`, {
+          code: "values.missing",
+          exitCode: ExitCode.input,
+          hint: "List existing files under `values` in .schema.yaml, or create the file.",
+        });
       }
       sources.push(parseYamlSource(display(path), text));
     }

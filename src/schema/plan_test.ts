@@ -138,6 +138,6 @@ Deno.test("unknown --chart names and a missing values file are clear errors", as
   await assert.rejects(plan(root, { only: ["nope"] }), /no chart named nope.*/);
   await assert.rejects(
     plan(root, { overrides: { values: ["missing.yaml"] } }),
-    /chart a: cannot read values file charts\/a\/missing\.yaml/,
+    /chart a: values file charts\/a\/missing\.yaml does not exist/,
   );
 });

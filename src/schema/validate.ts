@@ -6,7 +6,7 @@ import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { coalesceLayers } from "./coalesce.ts";
-import { nodeStart, resolveNode, type YamlSource } from "./yaml_source.ts";
+import { nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
 
 /** One validation problem, located in the values file. */
 export interface ValuesProblem {
@@ -81,8 +81,15 @@ export function validateSource(source: YamlSource, validate: ValidateFunction): 
  * @returns every problem, sorted by file order, then line and column (empty when valid)
  */
 export function validateLayers(layers: YamlSource[], validate: ValidateFunction): ValuesProblem[] {
-  const data = coalesceLayers(layers);
-  if (validate(data)) return [];
+  let data: unknown;
+  let valid: boolean;
+  try {
+    data = coalesceLayers(layers);
+    valid = validate(data) as boolean;
+  } catch (error) {
+    throw tooDeep(layers.map((l) => l.file).join(", "), error);
+  }
+  if (valid) return [];
   const problems: ValuesProblem[] = [];
   const seen = new Set<string>();
   for (const error of validate.errors ?? []) {

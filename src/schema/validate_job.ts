@@ -13,7 +13,7 @@ import type { JsonSchema } from "./drafts.ts";
 import { findRepoRoot } from "./plan.ts";
 import { checkLocalRefs } from "./schema_check.ts";
 import { compileSchema, validateLayers, type ValuesProblem } from "./validate.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** One set of values to validate: files coalesced in order (lowest precedence first) and the schema. */
 export interface ValidationJob {
@@ -62,16 +62,8 @@ async function chartHolding(file: string): Promise<string | undefined> {
   return undefined;
 }
 
-async function readText(path: string, display: (p: string) => string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    throw new FastcsError(`cannot read ${display(path)}: ${(error as Error).message}`, {
-      code: "io.read",
-      exitCode: ExitCode.input,
-      hint: "Name an existing values file.",
-    });
-  }
+function readText(path: string, display: (p: string) => string): Promise<string> {
+  return readYamlFile(path, display);
 }
 
 /**

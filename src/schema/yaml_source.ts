@@ -2,7 +2,7 @@
 // away: every comment with its line and column, and the source position of every node.
 import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from "../deps.ts";
 import type { Document, YamlNode } from "../deps.ts";
-import { inputError, type SourcePosition } from "../runtime/errors.ts";
+import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
 
 /** One `#` comment of a YAML file. Lines and columns are 0-based here (1-based only when printed). */
 export interface YamlComment {
@@ -39,6 +39,7 @@ export interface YamlSource {
  * @throws FastcsError (exit code 5) naming `file:line:column` for malformed YAML or several documents.
  */
 export function parseYamlSource(file: string, text: string): YamlSource {
+  rejectUnprintable(file, text);
   const lineCounter = new LineCounter();
   const lineCol = (offset: number) => {
     const p = lineCounter.linePos(offset);
@@ -49,18 +50,33 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     return { file, line: p.line + 1, column: p.column + 1 };
   };
   // One pass of the parser serves both the document and the comment positions.
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  let tokens;
+  try {
+    tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  } catch (error) {
+    throw tooDeep(file, error);
+  }
   const composer = new Composer({
     version: "1.1",
     merge: true,
     uniqueKeys: false,
     keepSourceTokens: true,
     strict: false,
-    // go-yaml v2 gives Helm timestamps as strings; keep them strings here too.
-    customTags: (tags) =>
-      tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
+    // go-yaml v2 gives Helm timestamps as strings; keep them strings here too. An explicit `!!float 1` is
+    // the number 1 there (the library leaves a float tag on "1" unresolved).
+    customTags: (tags) => [
+      ...tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
+      EXPLICIT_FLOAT,
+    ],
   });
-  const docs = Array.from(composer.compose(tokens, true, text.length));
+  let docs;
+  try {
+    docs = Array.from(composer.compose(tokens, true, text.length));
+  } catch (error) {
+    throw tooDeep(file, error);
+  }
+  const overflow = docs.flatMap((d) => d.errors).find((e) => /Maximum call stack/.test(e.message));
+  if (overflow) throw tooDeep(file, new RangeError(overflow.message));
   const doc = docs[0];
   const errors = [...doc.errors];
   if (docs.length > 1) {
@@ -90,9 +106,181 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     position,
     anchors: new Map(),
   };
-  indexAnchors(source.anchors, doc.contents as YamlNode | null);
-  rejectSelfReferences(source, doc.contents as YamlNode | null, new Set());
+  try {
+    indexAnchors(source.anchors, doc.contents as YamlNode | null);
+    rejectSelfReferences(source, doc.contents as YamlNode | null, new Set());
+    rejectExcessiveAliasing(source);
+  } catch (error) {
+    throw tooDeep(file, error);
+  }
   return source;
+}
+
+/** Where the tag names an explicit float: the tag the generator types as `number` whatever the digits. */
+export const FLOAT_TAG = "tag:yaml.org,2002:float";
+
+const EXPLICIT_FLOAT = {
+  tag: FLOAT_TAG,
+  resolve(text: string, onError: (message: string) => void) {
+    const t = text.replace(/_/g, "").toLowerCase();
+    if (/^[-+]?\.inf$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+    if (t === ".nan") return NaN;
+    const n = Number(t);
+    if (t === "" || Number.isNaN(n)) onError(`cannot read ${JSON.stringify(text)} as a !!float`);
+    return n;
+  },
+};
+
+/**
+ * Turns a stack overflow met while reading or walking deeply nested values into the input error it is
+ * (the JavaScript stack ends after several hundred levels); any other error is returned unchanged.
+ */
+export function tooDeep(file: string, error: unknown): unknown {
+  if (!(error instanceof RangeError)) return error;
+  return new FastcsError(`${file}: the YAML nests too deeply (several hundred levels) to be read`, {
+    code: "yaml.depth",
+    exitCode: ExitCode.input,
+    hint: "Flatten the structure; no values file of a real chart nests that deep.",
+  });
+}
+
+// go-yaml (behind Helm) reads only printable characters (YAML 1.1 section 5.1): tab, line breaks, and the
+// printable Unicode ranges; a NUL, other C0/C1 controls, DEL or a stray byte-order mark is refused. Invalid
+// UTF-8 reaches here as U+FFFD from the decoder (see readYamlFile).
+function rejectUnprintable(file: string, text: string) {
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
+  const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]|(?!^)\uFEFF/u;
+  const m = bad.exec(text);
+  if (!m) return;
+  const before = text.slice(0, m.index);
+  const line = before.split("\n").length;
+  const column = m.index - before.lastIndexOf("\n");
+  const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+  throw inputError({ file, line, column }, `the character U+${code} is not allowed in YAML`, {
+    code: "yaml.character",
+    hint:
+      "Helm refuses it too (control characters are not allowed); remove it or write it escaped in a quoted string.",
+  });
+}
+
+/**
+ * Reads a YAML file's text as Helm would accept it: UTF-8 only (an invalid byte is an error at its line and
+ * column, where Deno's default decoding would silently replace it).
+ *
+ * @throws FastcsError exit code 5 for invalid UTF-8, a missing file (code `io.missing`) or a folder; 6 when
+ *   the file cannot be read (permissions)
+ */
+export async function readYamlFile(path: string, display: (p: string) => string = (p) => p): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    const missing = error instanceof Deno.errors.NotFound;
+    const folder = error instanceof Deno.errors.IsADirectory ||
+      (!missing && await Deno.stat(path).then((i) => i.isDirectory, () => false));
+    throw new FastcsError(
+      missing
+        ? `${display(path)} does not exist`
+        : folder
+        ? `${display(path)} is a folder, not a file`
+        : `cannot read ${display(path)}: ${(error as Error).message}`,
+      {
+        code: missing ? "io.missing" : folder ? "io.folder" : "io.read",
+        exitCode: missing || folder ? ExitCode.input : ExitCode.environment,
+        hint: missing || folder ? "Name a YAML file." : "Check the file's permissions.",
+        cause: error,
+      },
+    );
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const lossy = new TextDecoder("utf-8").decode(bytes);
+    const at = lossy.indexOf("\uFFFD");
+    const before = lossy.slice(0, at);
+    throw inputError(
+      { file: display(path), line: before.split("\n").length, column: at - before.lastIndexOf("\n") },
+      "the file is not valid UTF-8",
+      {
+        code: "yaml.encoding",
+        hint: "Save it as UTF-8; Helm reads values files as UTF-8 and refuses other bytes.",
+      },
+    );
+  }
+}
+
+// go-yaml refuses documents whose aliases expand far beyond their own size ("excessive aliasing",
+// yaml.v2 decode.go allowedAliasRatio): with more than 100 values reached through aliases and 1,000 in all,
+// those reached through aliases may be at most 99% of all up to 400,000 values, falling to 10% at 4,000,000.
+// Counted here without expanding anything (sizes memoized per node), so a billion-laughs file is refused at
+// once instead of being walked.
+function rejectExcessiveAliasing(source: YamlSource) {
+  const sizes = new Map<unknown, number>();
+  let own = 0; // values written in the file itself; the rest of the expanded total comes through aliases
+  let firstAlias: YamlNode | undefined;
+  const size = (node: YamlNode | null | undefined): number => {
+    if (!node) return 1;
+    if (isAlias(node)) {
+      const target = resolveNode(source, node);
+      if (target === undefined) {
+        throw inputError(
+          source.position(node.range?.[0] ?? 0),
+          `alias *${node.source} refers to no anchor defined before it`,
+          { code: "yaml.alias", hint: "Define the anchor (&name) before the alias; Helm refuses it too." },
+        );
+      }
+      firstAlias ??= node;
+      return size(target);
+    }
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let n = 1;
+    own++;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items as unknown[]) {
+        if (item && typeof item === "object" && "key" in item) {
+          const pair = item as { key: YamlNode | null; value: YamlNode | null };
+          checkMergeValue(source, pair.key, pair.value);
+          n += size(pair.key) + size(pair.value);
+        } else n += size(item as YamlNode);
+      }
+    }
+    sizes.set(node, n);
+    return n;
+  };
+  const total = size(source.doc.contents as YamlNode | null);
+  const viaAlias = total - own;
+  const allowed = total <= 400_000
+    ? 0.99
+    : total >= 4_000_000
+    ? 0.1
+    : 0.99 - 0.89 * (total - 400_000) / 3_600_000;
+  if (viaAlias > 100 && total > 1000 && viaAlias / total > allowed) {
+    throw inputError(
+      source.position(firstAlias?.range?.[0] ?? 0),
+      "excessive aliasing: the aliases expand to " +
+        `${total.toLocaleString("en")} values`,
+      {
+        code: "yaml.aliasing",
+        hint: "Helm refuses such a file too (a resource-exhaustion guard); use fewer nested aliases.",
+      },
+    );
+  }
+}
+
+// A merge key takes a mapping, an alias of one, or a list of those (https://yaml.org/type/merge.html).
+function checkMergeValue(source: YamlSource, key: YamlNode | null, value: YamlNode | null) {
+  if (!isScalar(key) || (key.value !== "<<" && typeof key.value !== "symbol")) return;
+  const ok = (n: YamlNode | null | undefined) => isMap(resolveNode(source, n));
+  if (ok(value) || (isSeq(value) && (value.items as YamlNode[]).every(ok))) return;
+  throw inputError(
+    source.position(value?.range?.[0] ?? key.range?.[0] ?? 0),
+    "a merge key (<<) needs a mapping or a list of mappings",
+    {
+      code: "yaml.merge",
+      hint: "Write <<: *anchor where the anchor names a mapping; Helm refuses other values too.",
+    },
+  );
 }
 
 // The yaml library resolves an alias by walking the whole document; one index per file keeps resolving
