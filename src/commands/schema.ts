@@ -116,7 +116,19 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         ctx.log.info(`schemas up to date (${plan.charts.length} chart(s), ${plan.files.length} file(s))`);
         return;
       }
-      const written = await applyPlan(plan);
+      // Ctrl+C while files are staged stops and removes them; once renaming has begun, it waits for the end.
+      let stop = false;
+      const applying = applyPlan(plan, { stopRequested: () => stop });
+      const unregister = ctx.onInterrupt(async () => {
+        stop = true;
+        await applying.catch(() => {});
+      });
+      let written;
+      try {
+        written = await applying;
+      } finally {
+        unregister();
+      }
       if (format === "json") {
         ctx.log.out(
           JSON.stringify({ files: written.map((w) => ({ ...w, path: display(w.path) })) }, null, 2),

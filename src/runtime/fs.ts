@@ -81,28 +81,37 @@ export async function resolveLinks(path: string): Promise<string> {
   }
 }
 
-/** Why a path may not be written, from {@link writeRefusal}. */
+/** Why a path may not be written: outside the allowed folder, or one of the run's inputs. */
 export type WriteRefusal = "outside" | "input";
 
 /**
- * Whether the plugin may write `path`: it must resolve (symbolic links followed, in its folders and, when it
- * exists, itself) inside `root`, and must not be one of `inputs` (files the run reads). The one rule every
- * file we write follows. Returns undefined when allowed, else why not.
+ * The one rule every file the plugin writes follows: it must resolve (symbolic links followed, in its
+ * folders and, when it exists, itself) inside `root`, and must not be one of the run's inputs. Links are
+ * resolved once per path, so checking many files against many inputs stays linear.
  */
-export async function writeRefusal(
-  path: string,
-  root: string,
-  inputs: string[],
-): Promise<WriteRefusal | undefined> {
-  const realRoot = await resolveLinks(root);
-  const folder = await resolveLinks(dirname(path));
-  const target = join(folder, basename(path));
-  const itself = await resolveLinks(target);
-  for (const p of [target, itself]) {
-    const rel = relative(realRoot, p);
-    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return "outside";
+export class WriteGuard {
+  #root: Promise<string>;
+  #inputs = new Set<string>();
+
+  /** @param root the folder every write must stay in (the repository, or a folder the user named) */
+  constructor(root: string) {
+    this.#root = resolveLinks(root);
   }
-  const realInputs = await Promise.all(inputs.map((i) => resolveLinks(i)));
-  if (realInputs.includes(target) || realInputs.includes(itself)) return "input";
-  return undefined;
+
+  /** Adds files the run reads; a write to any of them is refused. */
+  async addInputs(paths: string[]) {
+    for (const p of await Promise.all(paths.map((i) => resolveLinks(i)))) this.#inputs.add(p);
+  }
+
+  /** Undefined when `path` may be written, else why not. */
+  async refusal(path: string): Promise<WriteRefusal | undefined> {
+    const root = await this.#root;
+    const target = join(await resolveLinks(dirname(path)), basename(path));
+    const itself = await resolveLinks(target);
+    for (const p of [target, itself]) {
+      const rel = relative(root, p);
+      if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return "outside";
+    }
+    return this.#inputs.has(target) || this.#inputs.has(itself) ? "input" : undefined;
+  }
 }

@@ -1,9 +1,9 @@
 // The whole `helm fastcs schema` job as data: for every chart, the files that should exist (values
 // schema, schemas/ link, service schema), then either a check against the disk or an all-or-nothing
 // write. Nothing is written until every chart has been generated without error.
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
-import { pathExists, writeRefusal } from "../runtime/fs.ts";
+import { pathExists, WriteGuard } from "../runtime/fs.ts";
 import { bundleRefs } from "./bundle.ts";
 import { type ChartInfo, findCharts, readChart, subChartKeys } from "./charts.ts";
 import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
@@ -129,6 +129,8 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     ? options.schemasDir ?? defaultSchemasDir(chartsDir, repoRoot)
     : undefined;
   const plan: SchemaPlan = { repoRoot, schemasDir, charts: [], files: [], dangling: [] };
+  const guard = new WriteGuard(repoRoot);
+  const outputs: { path: string; at?: SourcePosition }[] = [];
   for (const chart of charts) {
     const loaded = fixed ?? await loadConfig(chart.dir, repoRoot, loading);
     const config = { ...loaded, ...definedOnly(options.overrides) };
@@ -160,7 +162,8 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     plan.charts.push({ chart, config });
     let schema = generateSchema(sources, { ...config, subCharts: await subChartKeys(chart) });
     const output = resolve(config.baseDir, config.output);
-    await refuseWrite(output, repoRoot, inputs, display, config.outputAt);
+    await guard.addInputs(inputs);
+    outputs.push({ path: output, at: config.outputAt });
     if (config.bundle) {
       const bundleRoot = resolve(config.baseDir, config.bundleRoot ?? ".");
       schema = await bundleRefs(schema, {
@@ -199,14 +202,9 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       });
     }
   }
-  for (const file of plan.files.filter((f) => f.role !== "values-schema")) {
-    const inputs = plan.charts.flatMap(({ chart, config }) => [
-      join(chart.dir, "Chart.yaml"),
-      ...config.values.map((v) => resolve(config.baseDir, v)),
-      ...(config.file ? [config.file] : []),
-    ]);
-    await refuseWrite(file.path, repoRoot, inputs, display);
-  }
+  // Checked once every input is known: no output may replace any chart's input.
+  for (const file of plan.files.filter((f) => f.role !== "values-schema")) outputs.push({ path: file.path });
+  for (const { path, at } of outputs) await refuseWrite(guard, path, repoRoot, display, at);
   if (schemasDir) plan.dangling = await danglingLinks(schemasDir, repoRoot, display);
   return plan;
 }
@@ -237,13 +235,13 @@ async function chartHolding(
 
 /** Applies the one write rule (inside the repository, never over an input) to a file the plan writes. */
 async function refuseWrite(
+  guard: WriteGuard,
   path: string,
   repoRoot: string,
-  inputs: string[],
   display: (p: string) => string,
   at?: SourcePosition,
 ) {
-  const refusal = await writeRefusal(path, repoRoot, inputs);
+  const refusal = await guard.refusal(path);
   if (!refusal) return;
   const message = refusal === "outside"
     ? `refusing to write ${display(path)}: it is outside the repository ${display(repoRoot) || "."}`
@@ -337,7 +335,8 @@ export async function checkPlan(plan: SchemaPlan): Promise<StaleFile[]> {
       }
       continue;
     }
-    const text = await readText(file.path);
+    // A checkout with core.autocrlf=true (Git for Windows' default) has CRLF line ends: the same content.
+    const text = (await readText(file.path))?.replaceAll("\r\n", "\n");
     if (file.linkTarget !== undefined && text !== undefined && info.size < 4096 && text !== file.content) {
       const slashes = (p: string) => p.replaceAll("\\", "/");
       if (slashes(text) === slashes(file.linkTarget)) continue;
@@ -361,61 +360,138 @@ export interface WrittenFile {
   action: "written" | "linked" | "copied" | "unchanged" | "removed";
 }
 
-async function writeAtomic(path: string, content: string) {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  try {
-    await Deno.writeTextFile(tmp, content);
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new FastcsError(`cannot write ${path}: ${(error as Error).message}`, {
-      code: "io.write",
-      exitCode: ExitCode.environment,
-      cause: error,
-    });
-  }
+/** Options of {@link applyPlan}. */
+export interface ApplyOptions {
+  /** True once the user asked to stop (Ctrl+C): staging stops, staged files are removed, nothing changes. */
+  stopRequested?: () => boolean;
 }
 
-/** Writes what differs: schema files first, then links and service schemas, then removes dangling links. */
-export async function applyPlan(plan: SchemaPlan): Promise<WrittenFile[]> {
+/** A file written next to its destination, to be renamed over it once every file is staged. */
+interface Staged {
+  file: PlannedFile;
+  temp: string;
+  action: WrittenFile["action"];
+}
+
+// Hidden and named for us, in the destination's folder so that the rename is atomic.
+function tempName(path: string): string {
+  const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+  return join(dirname(path), `.${basename(path)}.fastcs-${Deno.pid}-${random}.tmp`);
+}
+
+async function removeAll(paths: string[]) {
+  await Promise.all(paths.map((p) => Deno.remove(p).catch(() => {})));
+}
+
+function writeError(path: string, error: unknown, staged: boolean, done: string[]): FastcsError {
+  if (error instanceof FastcsError) return error;
+  const state = staged
+    ? `Nothing was changed.`
+    : `Written before the failure: ${done.length === 0 ? "none" : done.join(", ")}; the rest is unchanged.`;
+  return new FastcsError(`cannot write ${path}: ${(error as Error).message}`, {
+    code: "io.write",
+    exitCode: ExitCode.environment,
+    hint: `${state} Fix the cause (permissions, free space) and run again.`,
+    cause: error,
+  });
+}
+
+/**
+ * Writes what differs, all or nothing: every new file content (schemas, service schemas, copies) is first
+ * staged in a hidden temporary file beside its destination; only when all are staged are they renamed into
+ * place, then links are made and dangling links removed. A failure or an interrupt while staging removes the
+ * staged files and changes nothing; a failure after that names what was written.
+ *
+ * @throws FastcsError exit code 6 naming the file that could not be written; 130 when interrupted while
+ *   staging (nothing written)
+ */
+export async function applyPlan(plan: SchemaPlan, options: ApplyOptions = {}): Promise<WrittenFile[]> {
   const stale = new Map((await checkPlan(plan)).map((s) => [s.path, s]));
+  const staged: Staged[] = [];
+  const links: PlannedFile[] = [];
   const done: WrittenFile[] = [];
   for (const file of plan.files) {
-    if (!stale.has(file.path)) {
-      done.push({ path: file.path, chart: file.chart, action: "unchanged" });
-      continue;
-    }
-    if (file.linkTarget === undefined) {
-      await writeAtomic(file.path, file.content);
-      done.push({ path: file.path, chart: file.chart, action: "written" });
-      continue;
-    }
-    await Deno.mkdir(dirname(file.path), { recursive: true });
-    await Deno.remove(file.path).catch(() => {});
-    if (file.links !== "copy") {
-      try {
-        await Deno.symlink(file.linkTarget, file.path);
-        done.push({ path: file.path, chart: file.chart, action: "linked" });
-        continue;
-      } catch (error) {
-        if (file.links === "link") {
-          throw new FastcsError(`cannot create link ${file.path}: ${(error as Error).message}`, {
-            code: "io.link",
-            exitCode: ExitCode.environment,
-            hint:
-              "Set links: copy (or auto) in .schema.yaml where links cannot be made (Windows without link rights).",
-            cause: error,
-          });
-        }
+    if (!stale.has(file.path)) done.push({ path: file.path, chart: file.chart, action: "unchanged" });
+    else if (file.linkTarget !== undefined && file.links !== "copy") links.push(file);
+    else {staged.push({
+        file,
+        temp: tempName(file.path),
+        action: file.linkTarget === undefined ? "written" : "copied",
+      });}
+  }
+  // Stage. Folders made for the new files are removed again if the run stops here.
+  const madeFolders: string[] = [];
+  const abandon = async (upTo: number) => {
+    await removeAll(staged.slice(0, upTo).map((x) => x.temp));
+    for (const dir of madeFolders) await Deno.remove(dir).catch(() => {}); // deepest first
+  };
+  for (const [i, s] of staged.entries()) {
+    try {
+      for (let dir = dirname(s.file.path); !(await pathExists(dir)); dir = dirname(dir)) {
+        madeFolders.push(dir);
       }
+      await Deno.mkdir(dirname(s.file.path), { recursive: true });
+      await Deno.writeTextFile(s.temp, s.file.content, { createNew: true });
+    } catch (error) {
+      await abandon(i + 1);
+      throw writeError(s.file.path, error, true, []);
     }
-    await writeAtomic(file.path, file.content);
-    done.push({ path: file.path, chart: file.chart, action: "copied" });
+    if (options.stopRequested?.()) {
+      await abandon(staged.length);
+      throw new FastcsError("interrupted: nothing was written", {
+        code: "interrupted",
+        exitCode: ExitCode.interrupted,
+      });
+    }
+  }
+  // Commit: renames are atomic per file and do not fail for lack of space.
+  const written: string[] = [];
+  for (const [i, s] of staged.entries()) {
+    try {
+      await Deno.rename(s.temp, s.file.path);
+    } catch (error) {
+      await removeAll(staged.slice(i).map((x) => x.temp));
+      throw writeError(s.file.path, error, false, written);
+    }
+    written.push(s.file.path);
+    done.push({ path: s.file.path, chart: s.file.chart, action: s.action });
+  }
+  for (const file of links) {
+    try {
+      await Deno.mkdir(dirname(file.path), { recursive: true });
+      const temp = tempName(file.path);
+      await Deno.symlink(file.linkTarget!, temp);
+      await Deno.rename(temp, file.path);
+      done.push({ path: file.path, chart: file.chart, action: "linked" });
+    } catch (error) {
+      if (file.links === "link") {
+        throw new FastcsError(`cannot create link ${file.path}: ${(error as Error).message}`, {
+          code: "io.link",
+          exitCode: ExitCode.environment,
+          hint:
+            "Set links: copy (or auto) in .schema.yaml where links cannot be made (Windows without link " +
+            `rights). Written before: ${written.length === 0 ? "none" : written.join(", ")}.`,
+          cause: error,
+        });
+      }
+      // auto: a copy where links cannot be made.
+      const temp = tempName(file.path);
+      try {
+        await Deno.writeTextFile(temp, file.content, { createNew: true });
+        await Deno.remove(file.path).catch(() => {});
+        await Deno.rename(temp, file.path);
+      } catch (copyError) {
+        await removeAll([temp]);
+        throw writeError(file.path, copyError, false, written);
+      }
+      done.push({ path: file.path, chart: file.chart, action: "copied" });
+    }
+    written.push(file.path);
   }
   for (const path of plan.dangling) {
     await Deno.remove(path);
     done.push({ path, action: "removed" });
   }
-  return done;
+  const order = new Map(plan.files.map((f, i) => [f.path, i]));
+  return done.sort((a, b) => (order.get(a.path) ?? Infinity) - (order.get(b.path) ?? Infinity));
 }

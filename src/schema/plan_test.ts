@@ -141,3 +141,16 @@ Deno.test("unknown --chart names and a missing values file are clear errors", as
     /chart a: values file charts\/a\/missing\.yaml does not exist/,
   );
 });
+
+Deno.test("a checkout with CRLF line ends (core.autocrlf=true) is up to date, not stale", async () => {
+  const root = await repo(twoCharts);
+  await applyPlan(await plan(root));
+  for (const f of ["charts/a/values.schema.json", "schemas/a-service.schema.json"]) {
+    const path = join(root, f);
+    await Deno.writeTextFile(path, (await Deno.readTextFile(path)).replaceAll("\n", "\r\n"));
+  }
+  assert.deepEqual(await checkPlan(await plan(root)), []);
+  // A real change is still found.
+  await Deno.writeTextFile(join(root, "charts/a/values.schema.json"), "{}\r\n");
+  assert.equal((await checkPlan(await plan(root))).length, 1);
+});
