@@ -196,7 +196,19 @@ function parseYamlValue(text: string, keyword: string, position: SourcePosition)
       },
     );
   }
-  return doc.toJS();
+  try {
+    return doc.toJS({ maxAliasCount: 0 });
+  } catch {
+    // An annotation is one comment: an alias there names an anchor of another document.
+    throw inputError(
+      position,
+      `@schema ${keyword}: YAML anchors and aliases (*name) cannot be used in an annotation`,
+      {
+        code: "schema.annotation",
+        hint: "Write the value itself, as JSON or YAML flow syntax.",
+      },
+    );
+  }
 }
 
 function readList(text: string, keyword: string, position: SourcePosition, stringsOnly: boolean): unknown[] {

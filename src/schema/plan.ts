@@ -128,6 +128,13 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
   const schemasDir = options.schemas
     ? options.schemasDir ?? defaultSchemasDir(chartsDir, repoRoot)
     : undefined;
+  if (schemasDir && (await Deno.stat(schemasDir).then((i) => !i.isDirectory, () => false))) {
+    throw new FastcsError(`${display(schemasDir)} is a file, not a folder for schema links`, {
+      code: "schemas.not-folder",
+      exitCode: ExitCode.input,
+      hint: "Move the file away, name another folder with --schemas-dir, or pass --no-schemas.",
+    });
+  }
   const plan: SchemaPlan = { repoRoot, schemasDir, charts: [], files: [], dangling: [] };
   const guard = new WriteGuard(repoRoot);
   const outputs: { path: string; at?: SourcePosition }[] = [];

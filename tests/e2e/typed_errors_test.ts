@@ -1,0 +1,84 @@
+// Bad input is a typed error with its documented exit code and a hint, never "internal error ... please
+// report it". One table of the cases a hostile review found, run through the real CLI.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli, run } from "../helpers.ts";
+
+type Case = {
+  name: string;
+  files: Record<string, string>;
+  folders?: string[];
+  args: string[];
+  code: number;
+  message: RegExp;
+};
+
+const CHART = "apiVersion: v2\nname: c\nversion: 1.0.0\n";
+
+const CASES: Case[] = [
+  {
+    name: "Chart.yaml is a folder",
+    files: {},
+    folders: ["charts/c/Chart.yaml"],
+    args: ["schema"],
+    code: 5,
+    message: /charts\/c\/Chart\.yaml is a folder, not a file/,
+  },
+  {
+    name: "schemas is a regular file",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: 1\n", schemas: "" },
+    args: ["schema"],
+    code: 5,
+    message: /schemas is a file, not a folder/,
+  },
+  {
+    name: "a $ref to an empty YAML file, bundled",
+    files: {
+      "charts/c/Chart.yaml": CHART,
+      "charts/c/values.yaml": "a: 1 # @schema $ref: e.yaml\n",
+      "charts/c/e.yaml": "",
+    },
+    args: ["schema", "--bundle"],
+    code: 5,
+    message: /e\.yaml is not a JSON Schema \(it holds null\)/,
+  },
+  {
+    name: "an alias inside an annotation",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: &x 1\nb: 2 # @schema default: *x\n" },
+    args: ["schema"],
+    code: 5,
+    message: /values\.yaml:2:16: @schema default: YAML anchors and aliases/,
+  },
+  {
+    name: "validate against a schema holding null",
+    files: { "v.yaml": "a: 1\n", "s.json": "null" },
+    args: ["schema", "validate", "v.yaml", "--schema", "s.json"],
+    code: 5,
+    message: /s\.json: not a JSON Schema/,
+  },
+  {
+    name: "validate a values file that is a folder",
+    files: { "s.json": "{}" },
+    folders: ["v.yaml"],
+    args: ["schema", "validate", "v.yaml", "--schema", "s.json"],
+    code: 5,
+    message: /v\.yaml is a folder, not a file/,
+  },
+];
+
+for (const c of CASES) {
+  Deno.test(`typed error: ${c.name} (exit ${c.code})`, async () => {
+    const root = await Deno.makeTempDir({ prefix: "fastcs-typed-" });
+    await run("git", ["init", "-q", root]);
+    for (const f of c.folders ?? []) await Deno.mkdir(join(root, f), { recursive: true });
+    for (const [path, text] of Object.entries(c.files)) {
+      await Deno.mkdir(join(root, path, ".."), { recursive: true });
+      await Deno.writeTextFile(join(root, path), text);
+    }
+    const r = await cli(c.args, { cwd: root });
+    assert.equal(r.code, c.code, r.stderr);
+    assert.match(r.stderr, c.message);
+    assert.match(r.stderr, /^hint: /m);
+    assert.doesNotMatch(r.stderr, /internal error|please report|\n\s+at /);
+  });
+}
