@@ -14,7 +14,7 @@ keyring=${2:?usage: scripts/package-plugin.sh KEY-NAME SECRET-KEYRING [OUT-DIR]}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "${3:-$repo/dist}" && cd "${3:-$repo/dist}" && pwd)
 helm=$(command -v helm4 || command -v helm) || { echo "package-plugin: Helm 4 is needed" >&2; exit 1; }
-"$helm" version --template '{{.Version}}' | grep -q '^v4' || { echo "package-plugin: $helm is not Helm 4" >&2; exit 1; }
+[[ $("$helm" version --template '{{.Version}}') == v4* ]] || { echo "package-plugin: $helm is not Helm 4" >&2; exit 1; }
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir "$stage/fastcs"

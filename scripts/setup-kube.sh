@@ -106,8 +106,15 @@ build_kwok() {
 build_etcd
 build_kwok
 build_kube
-"$bin/kube-apiserver" --version | grep -q "v$KUBE_VERSION" || die "kube-apiserver does not report v$KUBE_VERSION (remove $bin and rebuild)"
-"$bin/kube-apiserver" --version >&2
-"$bin/etcd" --version | head -n 1 >&2
+# Versions are read whole, then matched: a reader that stops early (grep -q, head) would end the writer with
+# SIGPIPE, which pipefail turns into a failure of this script.
+apiserver_version=$("$bin/kube-apiserver" --version)
+case "$apiserver_version" in
+  *"v$KUBE_VERSION"*) ;;
+  *) die "kube-apiserver does not report v$KUBE_VERSION (remove $bin and rebuild)" ;;
+esac
+echo "$apiserver_version" >&2
+etcd_version=$("$bin/etcd" --version)
+echo "${etcd_version%%$'\n'*}" >&2
 say "control plane binaries ready in $bin"
 echo "$bin"

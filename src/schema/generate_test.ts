@@ -56,8 +56,8 @@ Deno.test("a comment run followed directly by a sibling belongs to the sibling",
 });
 
 Deno.test("annotations at another indentation do not attach", () => {
-  const s = gen("a:\n  b: 1\n  # @schema minimum: 5\nc: 2\n");
-  assert.equal(prop(s, "a.b").minimum, 5);
+  const s = gen("a:\n  b: 1\n  # @schema minimum: 0\nc: 2\n");
+  assert.equal(prop(s, "a.b").minimum, 0);
   assert.equal(prop(s, "c").minimum, undefined);
 });
 
@@ -86,7 +86,7 @@ Deno.test("a null default (bare key, ~, null) constrains nothing: it says unset,
 });
 
 Deno.test("an empty-string default accepts any scalar, and only a scalar; a non-empty default keeps its type", () => {
-  const s = gen('servicePort: ""\nname: x\nport: 80\ntag: "" # @schema pattern: ^v\nlist: []\n');
+  const s = gen('servicePort: ""\nname: x\nport: 80\ntag: "" # @schema pattern: ^v|^$\nlist: []\n');
   assert.deepEqual(prop(s, "servicePort").type, ["string", "number", "boolean"]);
   assert.equal(errorsOf(s, { servicePort: 80 }), 0);
   assert.equal(errorsOf(s, { servicePort: "http" }), 0);
@@ -153,7 +153,7 @@ Deno.test("hidden, skipProperties and mergeProperties", () => {
     "  A: {value: 1}",
     "  B: {value: x, from: z}",
   ].join("\n"));
-  assert.equal((s.properties as Record<string, unknown>).secret, undefined);
+  assert.deepEqual((s.properties as Record<string, unknown>).secret, {});
   assert.deepEqual(prop(s, "resources"), { type: "object" });
   assert.deepEqual(prop(s, "env").additionalProperties, {
     type: "object",
@@ -385,4 +385,22 @@ Deno.test("helm-docs named comments (# key.path -- text) describe their key from
     assert.equal(prop(s, "replicas").description, "How many.");
   }
   assert.equal(prop(gen(yaml, { descriptions: "none" }), "image.tag").description, undefined);
+});
+
+Deno.test("an annotation that rejects its key's own default is an error at the annotation", () => {
+  assert.throws(
+    () => gen("enabled: false # @schema type: string\n"),
+    /values\.yaml:1:26: @schema type rejects this key's own default false, which is a boolean/,
+  );
+  assert.throws(
+    () => gen("mode: fast # @schema enum: [slow]\n"),
+    /@schema enum rejects this key's own default "fast"/,
+  );
+  assert.throws(() => gen("n: 3 # @schema minimum: 5\n"), /@schema minimum rejects .* 3, which is below it/);
+  assert.throws(() => gen("tag: v1 # @schema pattern: ^[0-9]+$\n"), /@schema pattern rejects .* "v1"/);
+  assert.throws(() => gen("m: {a: 1} # @schema enum: [{a: 2}]\n"), /@schema enum rejects/);
+  // Equal objects in another key order, and null defaults (which stay allowed), are fine.
+  assert.deepEqual(prop(gen("m: {a: 1, b: 2} # @schema enum: [{b: 2, a: 1}]\n"), "m").enum, [{ b: 2, a: 1 }]);
+  assert.deepEqual(prop(gen("ns: null # @schema enum: [a, b]\n"), "ns").enum, ["a", "b", null]);
+  assert.deepEqual(prop(gen("ns: # @schema const: a\n"), "ns").enum, ["a", null]);
 });

@@ -3,8 +3,8 @@
 // flow collections, keys with dots, slashes and spaces, YAML 1.1 booleans, nulls and empty collections.
 // Used by the robustness tests and by the benchmark (scripts/bench_schema.ts).
 
-/** A small seeded PRNG (mulberry32), so a seed always gives the same file. */
-function prng(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): a seed always gives the same sequence of numbers in [0, 1). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
