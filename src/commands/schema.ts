@@ -60,6 +60,10 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
     .option("--draft <draft>", "JSON Schema draft: 7, 2019 or 2020 (default 2020, or .schema.yaml's draft)")
     .option("--bundle", "embed remote and file $refs under $defs so Helm never fetches them")
     .option("--k8s-schema-version <version>", "Kubernetes version for $ref: $k8s/... (e.g. v1.33.1)")
+    .option(
+      "--k8s-schema-dir <dir>",
+      "bundle $k8s/ documents from this local folder of Kubernetes JSON schemas instead of the network",
+    )
     .addOption(
       new Option("--links <mode>", "make schemas/ entries as links, copies, or links with copies as fallback")
         .choices(["auto", "link", "copy"] as const),
@@ -76,6 +80,7 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         draft: opts.draft === undefined ? undefined : parseDraft(opts.draft, "--draft"),
         bundle: opts.bundle,
         k8sSchemaVersion: opts.k8sSchemaVersion,
+        k8sSchemaDir: opts.k8sSchemaDir === undefined ? undefined : resolve(ctx.cwd, opts.k8sSchemaDir),
         links: opts.links as LinkMode | undefined,
       };
       const plan = await planSchemas({

@@ -10,6 +10,7 @@ const toFileUrl = (path: string) => pathToFileURL(path);
 import { parseDocument } from "../deps.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
+import { K8S_VERSION_HINT } from "./k8s_schemas.ts";
 
 /** Options of {@link bundleRefs}. */
 export interface BundleOptions {
@@ -23,6 +24,8 @@ export interface BundleOptions {
   previous?: JsonSchema;
   /** Fetches an http(s) URL's text. */
   fetchRef: (url: string) => Promise<string>;
+  /** Expands `$k8s/` references met in bundled files (undefined: no Kubernetes version is set). */
+  expandRef?: (ref: string) => string | undefined;
   display: (path: string) => string;
 }
 
@@ -171,7 +174,17 @@ export async function bundleRefs(schema: JsonSchema, options: BundleOptions): Pr
     const holders: JsonSchema[] = [];
     walkRefs(value, (h) => holders.push(h));
     for (const holder of holders) {
-      const ref = holder.$ref as string;
+      let ref = holder.$ref as string;
+      if (ref.startsWith("$k8s/")) {
+        const expanded = options.expandRef?.(ref);
+        if (expanded === undefined) {
+          throw new FastcsError(
+            `$ref ${ref} in ${ownDoc ? ownDoc.url : "the values schema"} needs a Kubernetes schema version`,
+            { code: "schema.k8s", exitCode: ExitCode.input, hint: K8S_VERSION_HINT },
+          );
+        }
+        ref = holder.$ref = expanded;
+      }
       if (ref.startsWith("#")) {
         if (ownDoc?.byPointer) holder.$ref = `#/${defsKey}/${ownDoc.name}${ref.slice(1)}`;
         continue;
@@ -205,7 +218,8 @@ export async function bundleRefs(schema: JsonSchema, options: BundleOptions): Pr
         }`,
         ...doc.schema,
       }
-      : { $id: doc.url, ...doc.schema };
+      // The URL it was loaded from is its $id: nested $refs were resolved against it.
+      : { $id: doc.url, ...Object.fromEntries(Object.entries(doc.schema).filter(([k]) => k !== "$id")) };
   }
   out[defsKey] = defs;
   return out;

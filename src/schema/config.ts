@@ -24,6 +24,8 @@ export interface SchemaConfig extends Omit<GenerateOptions, "subCharts"> {
   baseDir: string;
   /** Where `output` was written in the config file, for errors about it. */
   outputAt?: SourcePosition;
+  /** A local folder of Kubernetes JSON schemas that `$k8s/` references are bundled from (no network). */
+  k8sSchemaDir?: string;
   values: string[];
   output: string;
   indent: number;
@@ -54,6 +56,7 @@ export const CONFIG_SCHEMA: JsonSchema = {
     noDefaultGlobal: { type: "boolean" },
     k8sSchemaURL: { type: "string" },
     k8sSchemaVersion: { type: "string" },
+    k8sSchemaDir: { type: "string", minLength: 1 },
     schemaRoot: {
       type: "object",
       additionalProperties: false,
@@ -198,6 +201,7 @@ export async function readConfigFile(
     config.k8sSchemaURL = raw.k8sSchemaURL;
   }
   if (typeof raw.k8sSchemaVersion === "string") config.k8sSchemaVersion = raw.k8sSchemaVersion;
+  if (typeof raw.k8sSchemaDir === "string") config.k8sSchemaDir = raw.k8sSchemaDir;
   if (typeof raw.bundleRoot === "string" && raw.bundleRoot !== "") config.bundleRoot = raw.bundleRoot;
   if (raw.schemaRoot) config.schemaRoot = raw.schemaRoot as SchemaConfig["schemaRoot"];
   if (Array.isArray(raw.aliases)) config.aliases = raw.aliases as string[];

@@ -7,14 +7,7 @@ import type { YamlNode } from "../deps.ts";
 import { inputError } from "../runtime/errors.ts";
 import type { AnnotationEntry } from "./annotations.ts";
 import type { JsonSchema } from "./drafts.ts";
-import { typeList } from "./merge.ts";
-
-function jsonType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value === "object" ? "object" : typeof value;
-}
+import { jsonType, typeList } from "./merge.ts";
 
 // JSON Schema equality (2020-12 validation section 4.2.2): objects equal whatever their key order.
 function canonical(value: unknown): unknown {
@@ -32,11 +25,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** Why `schema` rejects `value` for one of the keywords annotations set, or undefined. */
-function rejection(
-  schema: JsonSchema,
-  value: unknown,
-  scalar: boolean,
-): { keyword: string; why: string } | undefined {
+function rejection(schema: JsonSchema, value: unknown): { keyword: string; why: string } | undefined {
   const types = typeList(schema.type);
   const t = jsonType(value);
   if (types.length > 0 && !types.includes(t) && !(t === "integer" && types.includes("number"))) {
@@ -106,7 +95,7 @@ export function checkOwnDefault(
   } else if (isScalar(node)) value = node.value instanceof Uint8Array ? "" : node.value;
   else return;
   if (value === null || typeof value === "symbol" || typeof value === "bigint") return;
-  const found = rejection(schema, value, isScalar(node));
+  const found = rejection(schema, value);
   if (!found) return;
   const entry = annotations.filter((a) => a.keyword === found.keyword).pop() ??
     annotations.filter((a) => a.keyword === "item" || a.keyword === "nullable").pop() ?? annotations[0];

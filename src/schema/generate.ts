@@ -16,7 +16,8 @@ import {
   orderSchema,
   wrapRefsForDraft7,
 } from "./drafts.ts";
-import { mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
+import { DEFAULT_K8S_SCHEMA_URL, expandK8sRef, K8S_VERSION_HINT } from "./k8s_schemas.ts";
+import { jsonType, mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
 import { checkOwnDefault } from "./default_check.ts";
 import { checkAnnotationValue, checkSchemaDocument } from "./schema_check.ts";
 import { FLOAT_TAG, nodeEndLine, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
@@ -50,9 +51,7 @@ export interface GenerateOptions {
   subCharts?: string[];
 }
 
-/** The default `$k8s/` URL template (the same as helm-values-schema-json's). */
-export const DEFAULT_K8S_SCHEMA_URL =
-  "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/refs/heads/master/{{ .K8sSchemaVersion }}/";
+export { DEFAULT_K8S_SCHEMA_URL };
 
 const COMPOSITION = ["allOf", "anyOf", "oneOf", "not"];
 const TOOL_ONLY = new Set(["required", "hidden", "skipProperties", "mergeProperties", "nullable"]);
@@ -383,24 +382,16 @@ function includesType(type: unknown, name: string): boolean {
   return type === name || (Array.isArray(type) && type.includes(name));
 }
 
-function jsonType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
-  return typeof value === "object" ? "object" : typeof value;
-}
-
 function expandRef(walk: Walk, entry: AnnotationEntry, ref: string): string {
-  if (!ref.startsWith("$k8s/")) return ref;
   const { k8sSchemaURL, k8sSchemaVersion } = walk.options;
-  if (!k8sSchemaVersion) {
+  const expanded = expandK8sRef(ref, k8sSchemaURL, k8sSchemaVersion);
+  if (expanded === undefined) {
     throw inputError(entry.position, `${entry.keyword}: "$k8s/" needs a Kubernetes schema version`, {
       code: "schema.k8s",
-      hint: "Set k8sSchemaVersion in .schema.yaml (e.g. v1.33.1) or pass --k8s-schema-version.",
+      hint: K8S_VERSION_HINT,
     });
   }
-  const base = k8sSchemaURL.replace(/\{\{\s*\.K8sSchemaVersion\s*\}\}/g, k8sSchemaVersion);
-  return base.replace(/\/?$/, "/") + ref.slice("$k8s/".length);
+  return expanded;
 }
 
 function items(schema: JsonSchema): JsonSchema {

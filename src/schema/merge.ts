@@ -11,6 +11,14 @@ export function unionTypes(...types: unknown[]): string | string[] | undefined {
   return names.length === 1 ? names[0] : names;
 }
 
+/** The JSON Schema type of a JSON value: `integer` for whole numbers (JSON Schema 2020-12 section 4.2.1). */
+export function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value === "object" ? "object" : typeof value;
+}
+
 /** The type names of a `type` keyword value (absent: none). */
 export function typeList(type: unknown): string[] {
   if (type === undefined) return [];

@@ -5,6 +5,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
 import { pathExists, WriteGuard } from "../runtime/fs.ts";
 import { bundleRefs } from "./bundle.ts";
+import { expandK8sRef, k8sBaseUrl, k8sSchemaLoader } from "./k8s_schemas.ts";
+import { pruneBundle } from "./prune.ts";
 import { type ChartInfo, findCharts, readChart, subChartKeys } from "./charts.ts";
 import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
@@ -173,15 +175,24 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     outputs.push({ path: output, at: config.outputAt });
     if (config.bundle) {
       const bundleRoot = resolve(config.baseDir, config.bundleRoot ?? ".");
+      const local = config.k8sSchemaDir && config.k8sSchemaVersion
+        ? k8sSchemaLoader(
+          resolve(config.baseDir, config.k8sSchemaDir),
+          k8sBaseUrl(config.k8sSchemaURL, config.k8sSchemaVersion),
+          config.k8sSchemaVersion,
+        )
+        : undefined;
       schema = await bundleRefs(schema, {
         draft: config.draft,
         baseDir: chart.dir,
         bundleRoot,
         withoutId: config.bundleWithoutID,
         previous: await readExisting(output),
-        fetchRef: options.fetchRef,
+        fetchRef: async (url) => (await local?.(url)) ?? await options.fetchRef(url),
+        expandRef: (ref) => expandK8sRef(ref, config.k8sSchemaURL, config.k8sSchemaVersion),
         display,
       });
+      schema = pruneBundle(schema, config.draft === "7" ? "definitions" : "$defs");
     }
     if (config.bundle) checkSchemaDocument(schema, config.draft, display(output));
     const content = renderJson(schema, config.indent);
