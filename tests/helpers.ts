@@ -154,3 +154,14 @@ export async function pathWithout(without: string): Promise<string> {
   }
   return dir;
 }
+
+/** The Kubernetes JSON schemas scripts/setup.sh unpacks (kubernetes-validate's v1.33.0-local folder). */
+export function k8sSchemasDir(): string {
+  const dir = join(toolsBin(), "..", "k8s-schemas", "1.37.0");
+  try {
+    Deno.statSync(join(dir, "v1.33.0-local", "_definitions.json"));
+  } catch {
+    throw new Error(`${dir} is missing: run scripts/setup.sh first (scripts/test.sh does)`);
+  }
+  return dir;
+}

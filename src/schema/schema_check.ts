@@ -132,14 +132,21 @@ function collectAnchors(value: unknown, anchors: Map<string, unknown>) {
   }
 }
 
-/** Every `$ref` of a schema with the JSON pointer of the schema that holds it. */
-function refsIn(value: unknown, at: string, found: { ref: string; at: string }[] = []) {
-  if (Array.isArray(value)) value.forEach((v, i) => refsIn(v, `${at}/${i}`, found));
+/** Every `$ref` of a schema with the schema resource it belongs to: the root, or the nearest enclosing
+ * subschema with its own `$id` (an embedded document), against which `#...` references resolve. */
+function refsIn(
+  value: unknown,
+  resource: unknown,
+  found: { ref: string; resource: unknown }[] = [],
+  top = true,
+) {
+  if (Array.isArray(value)) value.forEach((v) => refsIn(v, resource, found, false));
   else if (value !== null && typeof value === "object") {
+    const own = !top && typeof (value as JsonSchema).$id === "string" ? value : resource;
     for (const [k, v] of Object.entries(value)) {
-      if (k === "$ref" && typeof v === "string") found.push({ ref: v, at });
+      if (k === "$ref" && typeof v === "string") found.push({ ref: v, resource: own });
       else if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") {
-        refsIn(v, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`, found);
+        refsIn(v, own, found, false);
       }
     }
   }
@@ -188,9 +195,9 @@ export function checkLocalRefs(
 ) {
   const anchors = new Map<string, unknown>();
   collectAnchors(schema, anchors);
-  const target = (ref: string): unknown => {
+  const target = (ref: string, resource: unknown): unknown => {
     const fragment = ref.slice(1);
-    if (fragment === "" || fragment.startsWith("/")) return resolvePointer(schema, decodePointer(fragment));
+    if (fragment === "" || fragment.startsWith("/")) return resolvePointer(resource, decodePointer(fragment));
     return anchors.get(fragment);
   };
   const fail = (ref: string, message: string): never => {
@@ -199,9 +206,9 @@ export function checkLocalRefs(
     if (position) throw inputError(position, text, { code: "schema.ref" });
     throw new FastcsError(`${where}: ${text}`, { code: "schema.ref", exitCode: ExitCode.input });
   };
-  for (const { ref } of refsIn(schema, "")) {
+  for (const { ref, resource } of refsIn(schema, schema)) {
     if (!ref.startsWith("#")) continue;
-    let current: unknown = target(ref);
+    let current: unknown = target(ref, resource);
     if (current === undefined) fail(ref, "points at nothing in the schema");
     const seen = new Set([ref]);
     // A schema that is a $ref to a schema that is a $ref ... back to the first never consumes any value.
@@ -212,7 +219,7 @@ export function checkLocalRefs(
       if (!next.startsWith("#")) break;
       if (seen.has(next)) fail(ref, "is part of a cycle of $refs that never ends");
       seen.add(next);
-      current = target(next);
+      current = target(next, resource);
     }
   }
 }

@@ -47,15 +47,18 @@ export function serviceSchema(
   }) as JsonSchema;
 }
 
-/** Rewrites the schema's own `#...` references so they still point inside it once it sits at `base`. */
-function rebaseRefs(value: unknown, base: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => rebaseRefs(v, base));
+/** Rewrites the schema's own `#...` references so they still point inside it once it sits at `base`. An
+ * embedded document with its own `$id` is a resource of its own: its `#...` references stay as they are. */
+function rebaseRefs(value: unknown, base: string, top = true): unknown {
+  if (Array.isArray(value)) return value.map((v) => rebaseRefs(v, base, false));
   if (value === null || typeof value !== "object") return value;
+  if (!top && typeof (value as JsonSchema).$id === "string") return value;
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(value as JsonSchema)) {
     if (k === "$ref" && typeof v === "string" && v.startsWith("#")) {
       out[k] = v === "#" ? base : v.startsWith("#/") ? base + v.slice(1) : v;
-    } else out[k] = rebaseRefs(v, base);
+    } else if (k === "enum" || k === "const" || k === "default" || k === "examples") out[k] = v;
+    else out[k] = rebaseRefs(v, base, false);
   }
   return out;
 }
