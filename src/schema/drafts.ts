@@ -151,7 +151,8 @@ export function orderSchema(schema: unknown): unknown {
 
 /**
  * Draft-07 ignores every keyword beside `$ref`; there the generator moves `$ref` into `allOf` so that both
- * the reference and the generated keywords apply (the same rewrite helm-values-schema-json does).
+ * the reference and the generated keywords apply (helm-values-schema-json moves the other keywords into
+ * `allOf` instead, which breaks pointers to them).
  */
 export function wrapRefsForDraft7(schema: unknown): unknown {
   if (schema === null || typeof schema !== "object") return schema;
@@ -176,16 +177,11 @@ export function wrapRefsForDraft7(schema: unknown): unknown {
     "definitions",
   ]);
   if (typeof out.$ref === "string" && Object.keys(out).some((k) => !annotationsOnly.has(k))) {
+    // Only the $ref moves: every other keyword stays where it is, so JSON pointers into the schema
+    // (`#/properties/image`, from annotations or a bundled document) keep pointing at what they named.
     const ref = out.$ref;
     delete out.$ref;
-    const rest: JsonSchema = {};
-    for (const [k, v] of Object.entries(out)) {
-      if (!annotationsOnly.has(k)) {
-        rest[k] = v;
-        delete out[k];
-      }
-    }
-    out.allOf = [{ $ref: ref }, rest];
+    out.allOf = [{ $ref: ref }, ...(Array.isArray(out.allOf) ? out.allOf : [])];
   }
   return out;
 }

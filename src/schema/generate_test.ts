@@ -301,7 +301,9 @@ Deno.test("draft 7: $ref moves into allOf and newer keywords are refused", () =>
   const s = gen("r: # @schema $ref: https://e.com/s.json\n  a: 1\n", { draft: "7" });
   assert.equal(s.$schema, "http://json-schema.org/draft-07/schema#");
   assert.deepEqual(prop(s, "r"), {
-    allOf: [{ $ref: "https://e.com/s.json" }, { type: "object", properties: { a: { type: "integer" } } }],
+    type: "object",
+    properties: { a: { type: "integer" } },
+    allOf: [{ $ref: "https://e.com/s.json" }],
   });
   assert.throws(
     () => gen("o: {} # @schema unevaluatedProperties: false\n", { draft: "7" }),
@@ -403,4 +405,14 @@ Deno.test("an annotation that rejects its key's own default is an error at the a
   assert.deepEqual(prop(gen("m: {a: 1, b: 2} # @schema enum: [{b: 2, a: 1}]\n"), "m").enum, [{ b: 2, a: 1 }]);
   assert.deepEqual(prop(gen("ns: null # @schema enum: [a, b]\n"), "ns").enum, ["a", "b", null]);
   assert.deepEqual(prop(gen("ns: # @schema const: a\n"), "ns").enum, ["a", null]);
+});
+
+Deno.test("draft 7 with schemaRoot.ref: only $ref moves into allOf, so pointers into the schema still resolve", () => {
+  const s = gen("image:\n  tag: x\nother: # @schema $ref: '#/properties/image'\n  tag: y2\n", {
+    draft: "7",
+    schemaRoot: { ref: "https://e.com/s.json" },
+  });
+  assert.deepEqual(s.allOf, [{ $ref: "https://e.com/s.json" }]);
+  assert.deepEqual(Object.keys(s.properties as object), ["image", "other"]);
+  assert.deepEqual(prop(s, "other").allOf, [{ $ref: "#/properties/image" }]);
 });

@@ -37,13 +37,15 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
   const reach = (docName: string, segments: string[]) => {
     const doc = docs[docName];
     if (!isObject(doc)) return;
+    // A document embedded by pointer had its references rewritten to the root's (`#/$defs/<name>/...`).
+    const inside: Context = typeof doc.$id === "string" ? { doc: docName } : {};
     if (segments.length >= 2 && DEF_MAPS.includes(segments[0]) && isObject(doc[segments[0]])) {
       const entry = `${segments[0]}/${segments[1]}`;
       const seen = kept.get(docName) ?? new Set();
       kept.set(docName, seen);
       if (seen.has(entry)) return;
       seen.add(entry);
-      queue.push({ value: (doc[segments[0]] as JsonSchema)[segments[1]], ctx: { doc: docName } });
+      queue.push({ value: (doc[segments[0]] as JsonSchema)[segments[1]], ctx: inside });
       return;
     }
     // The document itself (or a part outside its definition maps): its body, without those maps.
@@ -51,7 +53,7 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
     visitedDocs.add(docName);
     kept.set(docName, kept.get(docName) ?? new Set());
     const body = Object.fromEntries(Object.entries(doc).filter(([k]) => !DEF_MAPS.includes(k)));
-    queue.push({ value: body, ctx: { doc: docName } });
+    queue.push({ value: body, ctx: inside });
   };
 
   const follow = (ref: string, ctx: Context) => {

@@ -23,12 +23,16 @@ Deno.test("pruning keeps the definitions reached from the values schema, transit
       },
       local: {
         $comment: "bundled from local.json",
-        $defs: { used: { type: "integer" }, unused: { type: "string" } },
+        $defs: {
+          used: { $ref: "#/$defs/local/$defs/also" }, // rewritten to the root's pointers, as bundling does
+          also: { type: "integer" },
+          unused: { type: "string" },
+        },
       },
     },
   };
   const out = pruneBundle(structuredClone(bundled), "$defs") as typeof bundled;
   assert.deepEqual(Object.keys(out.$defs._definitions.definitions), ["NodeAffinity", "Selector"]);
-  assert.deepEqual(Object.keys(out.$defs.local.$defs), ["used"]);
+  assert.deepEqual(Object.keys(out.$defs.local.$defs), ["used", "also"]);
   assert.deepEqual(out.$defs["affinity-v1"], bundled.$defs["affinity-v1"]);
 });
