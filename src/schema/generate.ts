@@ -49,6 +49,10 @@ export interface GenerateOptions {
    * coalesces each sub-chart's defaults and the parent's `global` into them before it validates the parent,
    * so their objects are never closed, and a closed root allows them. */
   subCharts?: string[];
+  /** Rewrites a relative file `$ref` written in `sourceFile` (as {@link YamlSource.file} names it) so that it
+   * is relative to the chart folder, where bundling and Helm resolve it; helm-values-schema-json resolves a
+   * relative `$ref` against the folder of the values file that holds it. */
+  rebaseRef?: (ref: string, sourceFile: string) => string;
 }
 
 export { DEFAULT_K8S_SCHEMA_URL };
@@ -383,7 +387,9 @@ function includesType(type: unknown, name: string): boolean {
 }
 
 function expandRef(walk: Walk, entry: AnnotationEntry, ref: string): string {
-  const { k8sSchemaURL, k8sSchemaVersion } = walk.options;
+  const { k8sSchemaURL, k8sSchemaVersion, rebaseRef } = walk.options;
+  const relativeFile = !/^([a-z][a-z0-9+.-]*:|#|\/|\$k8s\/)/i.test(ref);
+  if (relativeFile && rebaseRef) return rebaseRef(ref, walk.source.file);
   const expanded = expandK8sRef(ref, k8sSchemaURL, k8sSchemaVersion);
   if (expanded === undefined) {
     throw inputError(entry.position, `${entry.keyword}: "$k8s/" needs a Kubernetes schema version`, {

@@ -169,7 +169,22 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     }
     if (sources.length < config.values.length) continue;
     plan.charts.push({ chart, config });
-    let schema = generateSchema(sources, { ...config, subCharts: await subChartKeys(chart) });
+    const folderOf = new Map(config.values.map((v) => {
+      const path = resolve(config.baseDir, v);
+      return [display(path), dirname(path)];
+    }));
+    let schema = generateSchema(sources, {
+      ...config,
+      subCharts: await subChartKeys(chart),
+      rebaseRef: (ref, file) => {
+        const folder = folderOf.get(file);
+        if (folder === undefined || folder === chart.dir) return ref;
+        const hash = ref.indexOf("#");
+        const path = hash < 0 ? ref : ref.slice(0, hash);
+        return relative(chart.dir, resolve(folder, path)).replaceAll("\\", "/") +
+          (hash < 0 ? "" : ref.slice(hash));
+      },
+    });
     const output = resolve(config.baseDir, config.output);
     await guard.addInputs(inputs);
     outputs.push({ path: output, at: config.outputAt });

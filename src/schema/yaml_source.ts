@@ -64,10 +64,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     strict: false,
     // go-yaml v2 gives Helm timestamps as strings; keep them strings here too. An explicit `!!float 1` is
     // the number 1 there (the library leaves a float tag on "1" unresolved).
-    customTags: (tags) => [
-      ...tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
-      EXPLICIT_FLOAT,
-    ],
+    customTags: (tags) => [...tags.flatMap(asGoYaml), EXPLICIT_FLOAT],
   });
   let docs;
   try {
@@ -114,6 +111,23 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     throw tooDeep(file, error);
   }
   return source;
+}
+
+// The YAML 1.1 scalars of go-yaml v2 (sigs.k8s.io/yaml, behind Helm), where they differ from the yaml
+// library's: no sexagesimal numbers (`10:30` is a string), a float needs a digit (`.` is a string), and
+// timestamps stay strings. Underscores in numbers are allowed, as go-yaml removes them before parsing.
+const FLOAT_PLAIN = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*\.[0-9_]*)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$/;
+
+function asGoYaml<T>(tag: T): T[] {
+  if (typeof tag === "string") return [tag];
+  const t = tag as { tag: string; format?: string; test?: RegExp };
+  if (t.tag === "tag:yaml.org,2002:timestamp" || t.format === "TIME") return [];
+  if (t.tag === FLOAT_TAG && t.test && t.format === "EXP") return [{ ...t, test: FLOAT_EXP } as T];
+  if (t.tag === FLOAT_TAG && t.test && !t.format && t.test.test("1.5")) {
+    return [{ ...t, test: FLOAT_PLAIN } as T];
+  }
+  return [tag];
 }
 
 /** Where the tag names an explicit float: the tag the generator types as `number` whatever the digits. */

@@ -139,3 +139,26 @@ Deno.test("writes stay inside the repository and never replace an input (exit 5,
   assert.equal(f.code, 0, f.stderr);
   await Deno.stat(join(flat, "schemas/flat-service.schema.json"));
 });
+
+Deno.test("a relative $ref resolves against the folder of the values file that holds it", async () => {
+  const root = await repo({
+    ".schema.config.yaml": [
+      "values: [charts/app/values.yaml, shared/common.yaml]",
+      "output: charts/app/values.schema.json",
+      "bundle: true",
+      "bundleRoot: .",
+      "",
+    ].join("\n"),
+    "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
+    "charts/app/values.yaml": "port: 80 # @schema $ref: defs/port.json\n",
+    "charts/app/defs/port.json": JSON.stringify({ type: "integer", minimum: 1 }),
+    "shared/common.yaml": "tls: {} # @schema $ref: defs/tls.json\n",
+    "shared/defs/tls.json": JSON.stringify({ type: "object", required: ["secretName"] }),
+  });
+  const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  const schema = JSON.parse(await Deno.readTextFile(join(root, "charts/app/values.schema.json")));
+  assert.deepEqual(Object.keys(schema.$defs).sort(), ["port", "tls"]);
+  assert.deepEqual(schema.$defs.tls.required, ["secretName"]);
+  assert.match(schema.$defs.tls.$comment, /shared\/defs\/tls\.json/);
+});
