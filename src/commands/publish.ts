@@ -141,9 +141,31 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
         }
       }
       const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-publish-" });
+      // Ctrl+C: no further push starts, those under way finish, then the summary says what was pushed and
+      // the scratch folder is removed (main exits 130 once this handler is done).
+      let stop = false;
+      let shown = false;
+      const show = (report: PublishReport) => {
+        if (shown) return;
+        shown = true;
+        if (opts.output === "json") ctx.log.out(JSON.stringify(report, null, 2));
+        else for (const line of renderReport(report, ctx.cwd)) ctx.log.out(line);
+      };
+      let publishing: Promise<PublishReport> | undefined;
+      const unregister = ctx.onInterrupt(async () => {
+        stop = true;
+        const report = await publishing?.catch(() => undefined);
+        if (report) show(report);
+        ctx.log.error(
+          report
+            ? "interrupted: the summary above says what was pushed; rerun to complete the release"
+            : "interrupted: nothing was pushed",
+        );
+        await Deno.remove(scratch, { recursive: true }).catch(() => {});
+      });
       try {
         const helm = createHelm(ctx.run, ctx.env.helmBin, ctx.cwd);
-        const report = await publishCharts(ctx, helm, {
+        publishing = publishCharts(ctx, helm, {
           chartsDir,
           exclude: opts.exclude ?? [],
           tag: opts.tag,
@@ -169,9 +191,10 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           concurrency: opts.concurrency,
           attempts: opts.retries + 1,
           backoffMs: (attempt) => 500 * 2 ** (attempt - 1),
+          stopRequested: () => stop,
         }, scratch);
-        if (opts.output === "json") ctx.log.out(JSON.stringify(report, null, 2));
-        else for (const line of renderReport(report, ctx.cwd)) ctx.log.out(line);
+        const report = await publishing;
+        show(report);
         const failed = report.results.filter((r) => r.status === "failed");
         if (failed.length > 0) {
           ctx.log.error(
@@ -180,7 +203,13 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           setExit(ExitCode.publishFailed);
         } else if (report.dryRun) ctx.log.info("dry run: nothing was pushed");
         if (report.artifacts) ctx.log.info(`artifacts in ${displayPath(ctx.cwd, report.artifacts)}`);
+        if (report.artifactsError) {
+          ctx.log.error(`${report.artifactsError} (the publications above stand)`);
+          if (failed.length === 0) setExit(ExitCode.environment);
+        }
+        if (stop) setExit(ExitCode.interrupted);
       } finally {
+        unregister();
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
       }
     });

@@ -1,13 +1,63 @@
 // Release artifacts of a publish: the packages, the schemas (links resolved), SHA256SUMS and a manifest
 // of what was published, in one folder a CI job can attach to a release.
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Prepared } from "./checks.ts";
-import { readThroughLink } from "../runtime/fs.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { readThroughLink, resolveLinks } from "../runtime/fs.ts";
 import { fileSha256 } from "./content_digest.ts";
+import { copyThroughTemp } from "./targets.ts";
 import type { PublishReport } from "./publish.ts";
 
 /**
- * Collects the artifacts into `dir`.
+ * Checks, before anything is built or pushed, that the artifacts can be written to `dir`: it is a folder
+ * (made if missing) where a file can be created, and it is neither the schemas folder nor inside the charts
+ * folder, whose files the artifacts would replace.
+ *
+ * @throws FastcsError exit code 5 for a file or a forbidden place; 6 when the folder cannot be written
+ *   (permissions, a full disk), naming the reason
+ */
+export async function checkArtifactsDir(dir: string, chartsDir: string, display: (p: string) => string) {
+  const info = await Deno.stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory) {
+    throw new FastcsError(`--artifacts ${display(dir)} is a file, not a folder`, {
+      code: "artifacts.not-folder",
+      exitCode: ExitCode.input,
+      hint: "Name a folder (it is created if missing). Nothing was built or pushed.",
+    });
+  }
+  const real = await resolveLinks(dir);
+  const inside = (parent: string) => {
+    const rel = relative(parent, real);
+    return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
+  };
+  if (
+    inside(await resolveLinks(chartsDir)) || real === await resolveLinks(resolve(chartsDir, "..", "schemas"))
+  ) {
+    throw new FastcsError(`--artifacts ${display(dir)} is inside the charts or the schemas folder`, {
+      code: "artifacts.input",
+      exitCode: ExitCode.input,
+      hint: "Artifacts would replace the files they are made from: name a folder of their own, e.g. dist/.",
+    });
+  }
+  const probe = join(dir, `.fastcs-write-test-${Deno.pid}`);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(probe, "x".repeat(4096));
+  } catch (error) {
+    throw new FastcsError(`cannot write artifacts to ${display(dir)}: ${(error as Error).message}`, {
+      code: "artifacts.write",
+      exitCode: ExitCode.environment,
+      hint: "Check the folder's permissions and free space. Nothing was built or pushed.",
+      cause: error,
+    });
+  } finally {
+    await Deno.remove(probe).catch(() => {});
+  }
+}
+
+/**
+ * Collects the artifacts into `dir`, each file written through a hidden temporary file and renamed, so no
+ * half-written artifact is ever seen.
  *
  * @returns `dir`
  */
@@ -22,9 +72,12 @@ export async function collectArtifacts(
   for (const p of prepared) {
     for (const suffix of ["", ".prov"]) {
       try {
-        await Deno.copyFile(p.tgz + suffix, join(dir, basename(p.tgz) + suffix));
-        names.push(basename(p.tgz) + suffix);
-      } catch { /* no .prov */ }
+        await Deno.stat(p.tgz + suffix);
+      } catch {
+        continue; // no .prov
+      }
+      await copyThroughTemp(p.tgz + suffix, join(dir, basename(p.tgz) + suffix));
+      names.push(basename(p.tgz) + suffix);
     }
   }
   const schemas = resolve(chartsDir, "..", "schemas");
@@ -32,17 +85,30 @@ export async function collectArtifacts(
     for await (const e of Deno.readDir(schemas)) {
       if (!e.isFile && !e.isSymlink) continue;
       // Links are resolved (also as git writes them without symlinks): the release carries the schema.
-      await Deno.writeFile(join(dir, e.name), await readThroughLink(join(schemas, e.name)));
+      await writeThroughTemp(join(dir, e.name), await readThroughLink(join(schemas, e.name)));
       names.push(e.name);
     }
   } catch { /* no schemas folder */ }
   names.sort();
   const sums = [];
   for (const n of names) sums.push(`${await fileSha256(join(dir, n))}  ${n}`);
-  await Deno.writeTextFile(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
-  await Deno.writeTextFile(
+  await writeThroughTemp(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
+  await writeThroughTemp(
     join(dir, "publish-manifest.json"),
-    JSON.stringify({ ...report, artifacts: undefined, files: names }, null, 2) + "\n",
+    JSON.stringify({ ...report, artifacts: undefined, artifactsError: undefined, files: names }, null, 2) +
+      "\n",
   );
   return dir;
+}
+
+async function writeThroughTemp(dest: string, data: Uint8Array | string) {
+  const temp = join(dirname(dest), `.${basename(dest)}.fastcs-${Deno.pid}.tmp`);
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(temp, data);
+    else await Deno.writeFile(temp, data);
+    await Deno.rename(temp, dest);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
 }

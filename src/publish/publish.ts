@@ -9,7 +9,7 @@ import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";
 import { findCharts } from "../schema/charts.ts";
-import { collectArtifacts } from "./artifacts.ts";
+import { checkArtifactsDir, collectArtifacts } from "./artifacts.ts";
 import {
   gitRefusals,
   lastLine,
@@ -65,6 +65,8 @@ export interface PublishOptions {
   concurrency: number;
   attempts: number;
   backoffMs: (attempt: number) => number;
+  /** True once the user asked to stop (Ctrl+C): no further push starts; those under way finish. */
+  stopRequested?: () => boolean;
 }
 
 /** The status of one chart at one target. */
@@ -89,6 +91,8 @@ export interface PublishReport {
   dryRun: boolean;
   results: PublishResult[];
   artifacts?: string;
+  /** Why the artifacts could not be collected after the pushes (what was pushed stays pushed). */
+  artifactsError?: string;
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -119,6 +123,18 @@ export async function publishCharts(
       hint: "Give --oci oci://host/path and/or --repo-dir DIR (or --artifacts DIR to only package).",
     });
   }
+  // Every destination is checked before anything is built or pushed.
+  for (const target of options.targets) {
+    if (target.kind !== "repo") continue;
+    if (await Deno.stat(target.dir).then((i) => !i.isDirectory, () => false)) {
+      throw new FastcsError(`--repo-dir ${display(target.dir)} is a file, not a chart repository folder`, {
+        code: "publish.repo-not-folder",
+        exitCode: ExitCode.input,
+        hint: "Name the folder that holds (or will hold) index.yaml and the packages. Nothing was pushed.",
+      });
+    }
+  }
+  if (options.artifacts) await checkArtifactsDir(options.artifacts, options.chartsDir, display);
   const excluded = options.exclude.map(globToRegExp);
   const charts = (await findCharts(options.chartsDir, display)).filter((c) =>
     !excluded.some((re) => re.test(c.name) || re.test(basename(c.dir)))
@@ -152,6 +168,12 @@ export async function publishCharts(
       hint: "Each problem names its override flag; fix the cause rather than overriding where you can.",
     });
   }
+  const interrupted = () =>
+    new FastcsError("interrupted: nothing was pushed", {
+      code: "interrupted",
+      exitCode: ExitCode.interrupted,
+    });
+  if (options.stopRequested?.()) throw interrupted();
   if (options.login) await login(helm, options.targets, options.login);
 
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
@@ -207,11 +229,16 @@ export async function publishCharts(
     results: jobs.map((j) => j.result),
   };
   if (options.dryRun) return report;
+  if (options.stopRequested?.()) throw interrupted();
 
   // 5. Push, concurrently with a bound; every failure is recorded and the rest goes on.
   await Promise.all(
     jobs.filter((j) => j.result.status !== "already published").map((j) =>
       limit(async () => {
+        if (options.stopRequested?.()) {
+          j.result.error = "interrupted before it was pushed";
+          return;
+        }
         ctx.log.info(`pushing ${j.result.reference}`);
         try {
           j.result.digest = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy) ??
@@ -239,8 +266,14 @@ export async function publishCharts(
       }
     }
   }
-  if (options.artifacts) {
-    report.artifacts = await collectArtifacts(options.artifacts, prepared, report, options.chartsDir);
+  if (options.artifacts && !options.stopRequested?.()) {
+    try {
+      report.artifacts = await collectArtifacts(options.artifacts, prepared, report, options.chartsDir);
+    } catch (error) {
+      report.artifactsError = `cannot write artifacts to ${display(options.artifacts)}: ${
+        (error as Error).message
+      }`;
+    }
   }
   return report;
 }

@@ -1,7 +1,7 @@
 // Where charts are published: OCI registries (`oci://host/path`) and classic chart repositories (a folder
 // holding index.yaml and the .tgz files, served as is by any static web server). For each, whether a
 // version is already there and with which content, and how to put it there.
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import {
   classifyRegistryFailure,
   type Helm,
@@ -193,27 +193,44 @@ async function existingInRepo(
   ours: string,
 ): Promise<Existing> {
   const file = join(target.dir, `${chart}-${version}.tgz`);
-  try {
-    const theirs = await chartContentDigest(file);
-    return theirs === ours
-      ? { state: "same" }
-      : { state: "different", detail: `${file} holds other content (${theirs}, ours ${ours})` };
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  // Listed in index.yaml without its file here (hosted elsewhere): we cannot compare, so we do not overwrite.
+  let listed = false;
   try {
     const index = parseDocument(await Deno.readTextFile(join(target.dir, "index.yaml"))).toJS() as {
       entries?: Record<string, { version: string }[]>;
     };
-    if (index?.entries?.[chart]?.some((e) => String(e.version) === version)) {
-      return {
-        state: "different",
-        detail: `index.yaml already lists ${chart} ${version}, but its file is not in ${target.dir}`,
-      };
-    }
+    listed = index?.entries?.[chart]?.some((e) => String(e.version) === version) ?? false;
   } catch { /* no index yet */ }
-  return { state: "absent" };
+  let theirs: string;
+  try {
+    theirs = await chartContentDigest(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      // Listed in index.yaml without its file here (hosted elsewhere): we cannot compare, so we do not
+      // overwrite.
+      return listed
+        ? {
+          state: "different",
+          detail: `index.yaml already lists ${chart} ${version}, but its file is not in ${target.dir}`,
+        }
+        : { state: "absent" };
+    }
+    throw new FastcsError(
+      `${file} in the chart repository folder is not a readable chart package: ${(error as Error).message}`,
+      {
+        code: "publish.corrupt",
+        exitCode: ExitCode.refused,
+        hint:
+          "Nothing was pushed. Remove or replace the damaged file (from a backup, or a package of that version), then publish again.",
+        cause: error,
+      },
+    );
+  }
+  if (theirs !== ours) {
+    return { state: "different", detail: `${file} holds other content (${theirs}, ours ${ours})` };
+  }
+  // "Published" means installable: a package left by a run that died before updating index.yaml is pushed
+  // again (the same bytes) so that the index is written.
+  return listed ? { state: "same" } : { state: "absent" };
 }
 
 /**
@@ -234,11 +251,13 @@ export async function pushTo(
   if (target.kind === "repo") {
     await Deno.mkdir(target.dir, { recursive: true });
     const dest = join(target.dir, `${chart}-${version}.tgz`);
-    await Deno.copyFile(tgz, `${dest}.tmp`);
-    await Deno.rename(`${dest}.tmp`, dest);
+    await copyThroughTemp(tgz, dest);
     try {
-      await Deno.copyFile(`${tgz}.prov`, `${dest}.prov`);
-    } catch { /* not signed */ }
+      await Deno.stat(`${tgz}.prov`);
+    } catch {
+      return undefined; // not signed
+    }
+    await copyThroughTemp(`${tgz}.prov`, `${dest}.prov`);
     return undefined;
   }
   const what = `pushing ${basename(tgz)} to ${target.base}`;
@@ -266,5 +285,17 @@ export async function updateRepoIndex(helm: Helm, target: Extract<Target, { kind
       code: "publish.index",
       exitCode: ExitCode.publishFailed,
     });
+  }
+}
+
+/** Copies a file so that `dest` is never seen half-written: a hidden temporary file, then a rename. */
+export async function copyThroughTemp(from: string, dest: string) {
+  const temp = join(dirname(dest), `.${basename(dest)}.fastcs-${Deno.pid}.tmp`);
+  try {
+    await Deno.copyFile(from, temp);
+    await Deno.rename(temp, dest);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
   }
 }
