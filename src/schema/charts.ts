@@ -11,8 +11,9 @@ export interface ChartInfo {
   /** Absolute path of the chart folder. */
   dir: string;
   version?: string;
-  /** Dependencies from Chart.yaml (`name` and `alias`), for service schemas and packaging. */
-  dependencies: { name: string; alias?: string }[];
+  /** Dependencies from Chart.yaml (`name`, `alias`, `condition`), for service schemas, validation and
+   * packaging. */
+  dependencies: { name: string; alias?: string; condition?: string }[];
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -89,6 +90,7 @@ export async function readChart(dir: string, display: (p: string) => string): Pr
     dependencies: deps.filter((d) => d && typeof d.name === "string").map((d) => ({
       name: String(d.name),
       alias: typeof d.alias === "string" ? d.alias : undefined,
+      condition: typeof d.condition === "string" ? d.condition : undefined,
     })),
   };
 }

@@ -6,15 +6,20 @@ import { valuesData, type YamlSource } from "./yaml_source.ts";
 
 type Values = Record<string, unknown>;
 
-function isMapping(value: unknown): value is Values {
+/** True for a mapping of values (not a list, not null). */
+export function isMapping(value: unknown): value is Values {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function mergeInto(base: Values, override: Values): Values {
+/**
+ * Merges `override` over `base` as Helm coalesces values: maps merge key by key, anything else is replaced,
+ * and a `null` deletes the key it overrides. Neither argument is changed.
+ */
+export function mergeValues(base: Values, override: Values): Values {
   const out: Values = { ...base };
   for (const [key, value] of Object.entries(override)) {
     if (value === null && key in out) delete out[key];
-    else if (isMapping(value) && isMapping(out[key])) out[key] = mergeInto(out[key] as Values, value);
+    else if (isMapping(value) && isMapping(out[key])) out[key] = mergeValues(out[key] as Values, value);
     else out[key] = value;
   }
   return out;
@@ -34,7 +39,7 @@ export function coalesceLayers(layers: YamlSource[]): unknown {
     values = values === undefined
       ? data
       : isMapping(values) && isMapping(data)
-      ? mergeInto(values, data)
+      ? mergeValues(values, data)
       : data;
   }
   return values ?? {};

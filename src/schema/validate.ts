@@ -82,43 +82,75 @@ export function validateSource(source: YamlSource, validate: ValidateFunction): 
  */
 export function validateLayers(layers: YamlSource[], validate: ValidateFunction): ValuesProblem[] {
   let data: unknown;
-  let valid: boolean;
   try {
     data = coalesceLayers(layers);
-    valid = validate(data) as boolean;
   } catch (error) {
     throw tooDeep(layers.map((l) => l.file).join(", "), error);
+  }
+  const origins = layers.map((source) => ({ source, prefix: [] }));
+  return validateData(data, validate, () => origins, layers.map((l) => l.file).join(", "));
+}
+
+/** Where values may have been written: a parsed file, and the key path under which it holds them. */
+export interface ValuesOrigin {
+  source: YamlSource;
+  /** The path in `source` of the validated values' root (e.g. `[mysql]` for a sub-chart's values). */
+  prefix: string[];
+}
+
+/**
+ * Validates `data` and locates each problem in the origin that gave the value: among the origins `originsFor`
+ * names for the error's path (lowest precedence first), the latest that reaches deepest along it.
+ *
+ * @param where names the values in an error about nesting too deep
+ * @returns every problem, sorted by file, then line and column (empty when valid)
+ */
+export function validateData(
+  data: unknown,
+  validate: ValidateFunction,
+  originsFor: (segments: string[]) => ValuesOrigin[],
+  where: string,
+): ValuesProblem[] {
+  let valid: boolean;
+  try {
+    valid = validate(data) as boolean;
+  } catch (error) {
+    throw tooDeep(where, error);
   }
   if (valid) return [];
   const problems: ValuesProblem[] = [];
   const seen = new Set<string>();
+  const files: string[] = [];
   for (const error of validate.errors ?? []) {
-    const problem = locate(layerFor(layers, error), error);
+    const segments = pointerSegments(error.instancePath);
+    const origin = originFor(originsFor(segments), segments, error);
+    if (!files.includes(origin.source.file)) files.push(origin.source.file);
+    const problem = locate(origin, error);
     const key = `${formatPosition(problem.position)} ${problem.message}`;
     if (!seen.has(key)) {
       seen.add(key);
       problems.push(problem);
     }
   }
-  const order = (p: ValuesProblem) => layers.findIndex((l) => l.file === p.position.file);
+  const order = (p: ValuesProblem) => files.indexOf(p.position.file);
   return problems.sort((a, b) =>
     order(a) - order(b) || a.position.line - b.position.line || a.position.column - b.position.column
   );
 }
 
-// The file whose value Helm validated at the error's path: the latest layer reaching deepest along it.
-function layerFor(layers: YamlSource[], error: ErrorObject): YamlSource {
-  const segments = pointerSegments(error.instancePath);
+// The origin whose value Helm validated at the error's path: the latest reaching deepest along it.
+function originFor(origins: ValuesOrigin[], segments: string[], error: ErrorObject): ValuesOrigin {
   const params = error.params as Record<string, unknown>;
   const extra = params.additionalProperty ?? params.unevaluatedProperty;
-  if (extra !== undefined) segments.push(String(extra)); // the unknown key itself, wherever it was written
-  let best = layers[layers.length - 1];
+  // The unknown key itself, wherever it was written.
+  const path = extra !== undefined ? [...segments, String(extra)] : segments;
+  let best = origins[origins.length - 1];
   let bestDepth = -1;
-  for (const layer of layers) {
-    const { depth } = walkTo(layer, segments);
-    if (depth >= bestDepth) {
-      best = layer;
-      bestDepth = depth;
+  for (const origin of origins) {
+    const { depth } = walkTo(origin.source, [...origin.prefix, ...path]);
+    if (depth - origin.prefix.length >= bestDepth) {
+      best = origin;
+      bestDepth = depth - origin.prefix.length;
     }
   }
   return best;
@@ -181,8 +213,8 @@ function walkTo(source: YamlSource, segments: string[]): { found: Found; depth: 
   return { found: current, depth };
 }
 
-function locate(source: YamlSource, error: ErrorObject): ValuesProblem {
-  const segments = pointerSegments(error.instancePath);
+function locate({ source, prefix }: ValuesOrigin, error: ErrorObject): ValuesProblem {
+  const segments = [...prefix, ...pointerSegments(error.instancePath)];
   const { found } = walkTo(source, segments);
   const path = dotted(segments);
   const params = error.params as Record<string, unknown>;

@@ -12,8 +12,10 @@ import { loadConfig } from "./config.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { findRepoRoot } from "./plan.ts";
 import { checkLocalRefs } from "./schema_check.ts";
-import { compileSchema, validateLayers, type ValuesProblem } from "./validate.ts";
-import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
+import { coalesceLayers, isMapping, mergeValues } from "./coalesce.ts";
+import { readSubCharts, subChartEnabled } from "./subcharts.ts";
+import { compileSchema, validateData, validateLayers, type ValuesProblem } from "./validate.ts";
+import { parseYamlSource, readYamlFile, valuesData, type YamlSource } from "./yaml_source.ts";
 
 /** One set of values to validate: files coalesced in order (lowest precedence first) and the schema. */
 export interface ValidationJob {
@@ -21,6 +23,8 @@ export interface ValidationJob {
   layers: string[];
   /** Absolute path or http(s) URL of the schema. */
   schema: string;
+  /** The chart the values are for, when known: its vendored sub-charts are validated too, as Helm does. */
+  chartDir?: string;
 }
 
 /** The result of one job. */
@@ -89,7 +93,11 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
       const config = await loadConfig(chart.dir, repoRoot, { display, warn: options.warn });
       const layers = config.values.map((v) => resolve(config.baseDir, v));
       if (!(await pathExists(layers[0]))) continue; // no values: nothing to validate (schema skips it too)
-      jobs.push({ layers, schema: schemaOption ?? resolve(config.baseDir, config.output) });
+      jobs.push({
+        layers,
+        schema: schemaOption ?? resolve(config.baseDir, config.output),
+        chartDir: chart.dir,
+      });
     }
     return jobs;
   }
@@ -97,7 +105,9 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
   const below = options.files.length > 0 ? values : values.slice(0, -1);
   const jobs: ValidationJob[] = [];
   for (const file of targets) {
-    const chartDir = await chartHolding(file);
+    // The chart the values are for: the one holding the file, else the one holding the schema named.
+    const chartDir = await chartHolding(file) ??
+      (schemaOption && !/^https?:\/\//.test(schemaOption) ? await chartHolding(schemaOption) : undefined);
     const layers: string[] = [];
     if (chartDir) {
       const repoRoot = await findRepoRoot(chartDir, cwd);
@@ -120,7 +130,7 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
           "# yaml-language-server: $schema=<path or URL>",
       });
     }
-    jobs.push({ layers, schema });
+    jobs.push({ layers, schema, chartDir });
   }
   return jobs;
 }
@@ -178,6 +188,20 @@ export async function runValidation(
     return readSchema(location, await readText(location, display), display(location));
   };
   const compiled = new Map<string, ValidateFunction>();
+  const compiledFor = async (where: string, schema: JsonSchema, baseUrl: string) => {
+    let v = compiled.get(where);
+    if (!v) {
+      checkLocalRefs(schema, where);
+      v = await compileSchema(
+        schema,
+        where,
+        baseUrl,
+        (url) => load(url.startsWith("file:") ? fileURLToPath(url) : url),
+      );
+      compiled.set(where, v);
+    }
+    return v;
+  };
   const results: ValidationResult[] = [];
   for (const job of jobs) {
     let validate = compiled.get(job.schema);
@@ -196,7 +220,57 @@ export async function runValidation(
     }
     const layers = [];
     for (const path of job.layers) layers.push(parseYamlSource(display(path), await readText(path, display)));
-    results.push({ job, problems: validateLayers(layers, validate) });
+    const problems = validateLayers(layers, validate);
+    if (job.chartDir) problems.push(...await validateSubCharts(job.chartDir, layers, compiledFor, display));
+    results.push({ job, problems });
   }
   return results;
+}
+
+/**
+ * Validates each enabled sub-chart vendored under `chartDir/charts/` that has a schema, as Helm does after
+ * the parent: the sub-chart's defaults, overridden by the parent's values under the sub-chart's key, with the
+ * parent's `global` merged into its own. Problems are located in the parent's files (or the sub-chart's
+ * defaults), with paths from the parent's root (`mysql.auth.password`).
+ */
+async function validateSubCharts(
+  chartDir: string,
+  layers: YamlSource[],
+  compiledFor: (where: string, schema: JsonSchema, baseUrl: string) => Promise<ValidateFunction>,
+  display: (p: string) => string,
+): Promise<ValuesProblem[]> {
+  const parentValues = coalesceLayers(layers);
+  const parent = isMapping(parentValues) ? parentValues : {};
+  const problems: ValuesProblem[] = [];
+  for (const sub of await readSubCharts(chartDir, display)) {
+    if (!sub.schema || !subChartEnabled(sub, parent)) continue;
+    const defaults = sub.values ? parseYamlSource(sub.values.file, sub.values.text) : undefined;
+    const own = defaults ? valuesData(defaults) : {};
+    const fromParent = isMapping(parent[sub.key]) ? parent[sub.key] as Record<string, unknown> : {};
+    const data = mergeValues(isMapping(own) ? own : {}, fromParent);
+    data.global = mergeValues(
+      isMapping(data.global) ? data.global : {},
+      isMapping(parent.global) ? parent.global : {},
+    );
+    const validate = await compiledFor(
+      sub.schema.where,
+      readSchema(sub.schema.where, sub.schema.text, sub.schema.where),
+      sub.schema.baseUrl,
+    );
+    const fromDefaults = defaults ? [{ source: defaults, prefix: [] }] : [];
+    problems.push(
+      ...validateData(
+        data,
+        validate,
+        (segments) =>
+          segments[0] === "global"
+            ? [...fromDefaults, ...layers.map((source) => ({ source, prefix: [] }))]
+            : [...fromDefaults, ...layers.map((source) => ({ source, prefix: [sub.key] }))],
+        sub.schema.where,
+      )
+        .map((p) => // Paths read from the parent's root, and say which schema judged them.
+        ({ ...p, message: `${p.message} (sub-chart ${sub.key}: ${sub.schema!.where})` })),
+    );
+  }
+  return problems;
 }

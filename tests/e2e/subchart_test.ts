@@ -137,3 +137,63 @@ for (const name of ["helm3", "helm4"] as const) {
     }
   });
 }
+
+Deno.test("schema validate checks each enabled sub-chart like Helm: folders and .tgz, alias, condition, global", async () => {
+  const repo = await umbrella();
+  try {
+    const chart = join(repo, "umbrella");
+    // One sub-chart as `helm dependency build` leaves it: a package, not a folder.
+    const pack = await run(tool("helm4"), [
+      "package",
+      join(chart, "charts/rabbitmq"),
+      "-d",
+      join(chart, "charts"),
+    ]);
+    assert.equal(pack.code, 0, pack.stderr);
+    await Deno.remove(join(chart, "charts/rabbitmq"), { recursive: true });
+    const override = join(repo, "override.yaml");
+    const check = async (text: string) => {
+      await Deno.writeTextFile(override, text);
+      const ours = await cli([
+        "schema",
+        "validate",
+        "-f",
+        "umbrella/values.yaml",
+        "-f",
+        "override.yaml",
+        "--schema",
+        "umbrella/values.schema.json",
+      ], { cwd: repo });
+      const helm = await run(tool("helm4"), ["template", "r", chart, "-f", override]);
+      return { ours, helm };
+    };
+    const ok = await check("mq:\n  replicaCount: 5\n");
+    assert.equal(ok.helm.code, 0, ok.helm.stderr);
+    assert.equal(ok.ours.code, 0, ok.ours.stdout + ok.ours.stderr);
+    const typos = await check("mysql:\n  auht: {}\nmq:\n  replicaCont: 2\nopensearch:\n  replicsa: 2\n");
+    assert.notEqual(typos.helm.code, 0);
+    assert.equal(typos.ours.code, 4, typos.ours.stderr);
+    const lines = typos.ours.stdout.trim().split("\n");
+    assert.ok(
+      lines.some((l) =>
+        /^override\.yaml:2:3: mysql: unknown key "auht" .*\(sub-chart mysql: umbrella\/charts\/mysql\/values\.schema\.json\)/
+          .test(l)
+      ),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^override\.yaml:4:3: mq: unknown key "replicaCont" .*\(sub-chart mq: umbrella\/charts\/rabbitmq-1\.0\.0\.tgz:rabbitmq\/values\.schema\.json\)/
+          .test(l)
+      ),
+      lines.join("\n"),
+    );
+    // opensearch is switched off by its condition: Helm does not validate it, and neither do we.
+    assert.ok(!lines.some((l) => l.includes("replicsa")), lines.join("\n"));
+    // A wrong type in a parent's global, checked by a sub-chart's schema... globals are open: both accept.
+    const globals = await check("global:\n  storageClass: {a: 1}\n");
+    assert.equal(globals.helm.code === 0, globals.ours.code === 0, globals.helm.stderr + globals.ours.stdout);
+  } finally {
+    await Deno.remove(repo, { recursive: true });
+  }
+});

@@ -1,0 +1,133 @@
+// The sub-charts Helm validates with a chart: each dependency vendored under `charts/` (a folder, or the
+// .tgz `helm dependency build` downloads) with its own values.schema.json, under the key its values come
+// from (the dependency's alias, else its name), and the condition that switches it on.
+import { Buffer } from "node:buffer";
+import { join } from "node:path";
+import { tarExtract } from "../deps.ts";
+import { pathExists } from "../runtime/fs.ts";
+import { readChart } from "./charts.ts";
+import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
+
+/** A sub-chart as a parent chart's validation sees it. */
+export interface SubChart {
+  /** The key of the parent's values that holds this sub-chart's values (alias, else name). */
+  key: string;
+  name: string;
+  /** Chart.yaml `condition`: comma-separated value paths; the first that holds a boolean decides. */
+  condition?: string;
+  /** The sub-chart's default values, with a name for messages (`charts/mysql/values.yaml`,
+   * `charts/mysql-1.0.0.tgz:mysql/values.yaml`). */
+  values?: { file: string; text: string };
+  /** The sub-chart's values.schema.json text, and where it is (`file://` URL of its folder for folders). */
+  schema?: { where: string; text: string; baseUrl: string };
+}
+
+async function archiveFiles(tgz: string): Promise<Map<string, string>> {
+  const compressed = await Deno.readFile(tgz);
+  const tar = new Uint8Array(
+    await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+  const wanted = /^[^/]+\/(Chart\.yaml|values\.yaml|values\.schema\.json)$/;
+  const files = new Map<string, string>();
+  const extract = tarExtract();
+  const done = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (entry.header.type === "file" && wanted.test(entry.header.name)) {
+        files.set(entry.header.name, new TextDecoder().decode(Buffer.concat(chunks)));
+      }
+    }
+  })();
+  extract.end(Buffer.from(tar));
+  await done;
+  return files;
+}
+
+/**
+ * The sub-charts vendored under `<chartDir>/charts/`, one entry per key (a chart aliased twice is two).
+ * Archives that cannot be read are left out: `helm dependency build` rewrites them, and Helm reports them.
+ *
+ * @param display turns an absolute path into the path shown in messages
+ */
+export async function readSubCharts(chartDir: string, display: (p: string) => string): Promise<SubChart[]> {
+  const parent = await readChart(chartDir, display);
+  const folder = join(chartDir, "charts");
+  const found: Omit<SubChart, "key" | "condition">[] = [];
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(folder));
+  } catch {
+    return [];
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory && await pathExists(join(path, "Chart.yaml"))) {
+      const chart = await readChart(path, display);
+      const valuesPath = join(path, "values.yaml");
+      const schemaPath = join(path, "values.schema.json");
+      found.push({
+        name: chart.name,
+        values: await pathExists(valuesPath)
+          ? { file: display(valuesPath), text: await readYamlFile(valuesPath, display) }
+          : undefined,
+        schema: await pathExists(schemaPath)
+          ? {
+            where: display(schemaPath),
+            text: await Deno.readTextFile(schemaPath),
+            baseUrl: `file://${path}/`,
+          }
+          : undefined,
+      });
+    } else if (entry.isFile && entry.name.endsWith(".tgz")) {
+      let files: Map<string, string>;
+      try {
+        files = await archiveFiles(path);
+      } catch {
+        continue;
+      }
+      const chartYaml = [...files.keys()].find((k) => k.endsWith("/Chart.yaml"));
+      if (!chartYaml) continue;
+      const top = chartYaml.split("/")[0];
+      const name =
+        (parseYamlSource(`${display(path)}:${chartYaml}`, files.get(chartYaml)!).doc.toJS() ?? {}).name;
+      if (typeof name !== "string") continue;
+      const values = files.get(`${top}/values.yaml`);
+      const schema = files.get(`${top}/values.schema.json`);
+      found.push({
+        name,
+        values: values === undefined
+          ? undefined
+          : { file: `${display(path)}:${top}/values.yaml`, text: values },
+        schema: schema === undefined
+          ? undefined
+          : { where: `${display(path)}:${top}/values.schema.json`, text: schema, baseUrl: "file:///" },
+      });
+    }
+  }
+  const subCharts: SubChart[] = [];
+  for (const sub of found) {
+    const deps = parent.dependencies.filter((d) => d.name === sub.name);
+    if (deps.length === 0) subCharts.push({ ...sub, key: sub.name });
+    for (const d of deps) subCharts.push({ ...sub, key: d.alias ?? d.name, condition: d.condition });
+  }
+  return subCharts;
+}
+
+/**
+ * Whether Helm renders (and so validates) a sub-chart: its condition's first path that holds a boolean in
+ * the parent's values decides; without one, it is on (https://helm.sh/docs/topics/charts/#tags-and-condition-fields-in-dependencies).
+ */
+export function subChartEnabled(sub: SubChart, parentValues: unknown): boolean {
+  for (const path of (sub.condition ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    let value: unknown = parentValues;
+    for (const key of path.split(".")) {
+      value = value !== null && typeof value === "object"
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+    }
+    if (typeof value === "boolean") return value;
+  }
+  return true;
+}
