@@ -7,9 +7,9 @@ import { registerPromote } from "./commands/promote.ts";
 import { registerPublish } from "./commands/publish.ts";
 import { registerSchema } from "./commands/schema.ts";
 import type { Context } from "./runtime/context.ts";
-import { ExitCode, FastcsError } from "./runtime/errors.ts";
+import { EXIT_CODE_SUMMARY, ExitCode, FastcsError } from "./runtime/errors.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
-import { createLog } from "./runtime/log.ts";
+import { askOnStderr, createLog } from "./runtime/log.ts";
 import { createRunner } from "./runtime/runner.ts";
 
 /** The plugin's version (deno.json and plugin.yaml carry the same one; a test checks it). */
@@ -35,7 +35,7 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     });
   program.addHelpText(
     "after",
-    "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 stale files (--check), 4 invalid values, 5 bad input, 6 tool or environment failure, 8 refused, 9 failed at a registry, 10 promote --diff-only found changes, 11 promotion failed (target rolled back), 130 interrupted.",
+    `\nExit codes: ${Object.entries(EXIT_CODE_SUMMARY).map(([code, text]) => `${code} ${text}`).join(", ")}.`,
   );
   registerSchema(program, ctx, (code) => (exitCode = code));
   registerPublish(program, ctx, (code) => (exitCode = code));
@@ -91,6 +91,7 @@ if (import.meta.main) {
     log,
     cwd: Deno.cwd(),
     interactive: Deno.stdin.isTerminal(),
+    confirm: (question) => askOnStderr(question),
     run: runner.run,
     start: runner.start,
     onInterrupt: (handler) => {

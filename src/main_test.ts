@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { interruptSignals, main } from "./main.ts";
+import { EXIT_CODE_SUMMARY, ExitCode } from "./runtime/errors.ts";
 import type { Context } from "./runtime/context.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { createLog } from "./runtime/log.ts";
@@ -14,6 +15,7 @@ function context(vars: Record<string, string> = {}, color = false) {
     log: createLog({ debug: env.debug, color, writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) }),
     cwd: Deno.makeTempDirSync(),
     interactive: false,
+    confirm: () => Promise.resolve(undefined),
     ...(() => {
       const r = createRunner(createLog({ debug: false, color: false, writeErr: () => {} }));
       return { run: r.run, start: r.start };
@@ -67,4 +69,18 @@ Deno.test("interrupt signals: SIGINT and SIGTERM; on Windows SIGINT and SIGBREAK
     Deno.addSignalListener(signal, listener);
     Deno.removeSignalListener(signal, listener);
   }
+});
+
+Deno.test("exit codes are listed once: --help and the README's table name exactly the codes of ExitCode", async () => {
+  const codes = Object.values(ExitCode).map(String).sort();
+  assert.deepEqual(Object.keys(EXIT_CODE_SUMMARY).sort(), codes);
+  const { ctx, out } = context();
+  assert.equal(await main(["--help"], ctx), 0);
+  const help = out.join("");
+  const listed = [...help.matchAll(/(?:Exit codes: |, )(\d+) /g)].map((m) => m[1]).sort();
+  assert.deepEqual(listed, codes);
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const table = readme.slice(readme.indexOf("## Exit codes"));
+  const rows = [...table.matchAll(/^\| (\d+) +\|/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(rows, codes);
 });

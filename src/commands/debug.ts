@@ -131,7 +131,8 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
         }
         const code = await session.ended;
         ctx.log.info(`the program ended (exit code ${code})`);
-        if (code !== 0) setExit(code > 255 ? 1 : code);
+        // The program's own code would read as one of ours (5 looks like "bad input"): one code says it failed.
+        if (code !== 0) setExit(ExitCode.programFailed);
       } finally {
         unregister();
         await stopAll();

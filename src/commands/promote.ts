@@ -104,10 +104,13 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
           : (await promotionHistory(helmEnv, env)).map((r) => r.release).filter((r, i, a) =>
             a.indexOf(r) === i
           );
+        const rolledBack = [];
         for (const release of all) {
           const revision = await rollbackPromotion(helmEnv, release, config.timeout);
-          ctx.log.out(`${release}: rolled back to revision ${revision}`);
+          rolledBack.push({ release, revision });
+          if (opts.output !== "json") ctx.log.out(`${release}: rolled back to revision ${revision}`);
         }
+        if (opts.output === "json") ctx.log.out(JSON.stringify({ rolledBack }, null, 2));
         return;
       }
       if (!source || !target) {
@@ -159,8 +162,13 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
           },
         );
         const changed = plans.filter((p) => p.diff.changes.length > 0);
-        if (opts.output === "json" && (opts.diffOnly || opts.dryRun)) {
-          ctx.log.out(JSON.stringify(plans.map((p) => ({ ...p, chartFile: undefined })), null, 2));
+        // Under -o json, stdout holds one JSON document: the plans alone when nothing is applied, else the
+        // plans and the results together at the end.
+        const plansJson = plans.map((p) => ({ ...p, chartFile: undefined }));
+        if (opts.output === "json") {
+          if (opts.diffOnly || opts.dryRun || changed.length === 0) {
+            ctx.log.out(JSON.stringify(plansJson, null, 2));
+          }
         } else {
           for (const p of plans) {
             for (const line of describePlan(p)) ctx.log.out(line);
@@ -193,12 +201,13 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
             );
           }
           const expected = to.protected ? to.name : "yes";
-          const answer = prompt(
+          const answer = await ctx.confirm(
             `Promote ${changed.length} release(s) to ${to.name}${
               to.protected ? " (protected)" : ""
             }? Type "${expected}" to go on:`,
           );
           if (answer?.trim() !== expected) {
+            if (opts.output === "json") ctx.log.out(JSON.stringify(plansJson, null, 2));
             ctx.log.info("not promoted");
             setExit(ExitCode.refused);
             return;
@@ -219,7 +228,7 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
             config.timeout,
           );
           const results = await applying as Awaited<ReturnType<typeof applyPromotion>>;
-          if (opts.output === "json") ctx.log.out(JSON.stringify(results, null, 2));
+          if (opts.output === "json") ctx.log.out(JSON.stringify({ plans: plansJson, results }, null, 2));
           else {for (const r of results) {
               ctx.log.out(
                 `${r.release}: ${r.status}${r.revision ? ` (revision ${r.revision})` : ""}${

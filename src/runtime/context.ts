@@ -13,6 +13,11 @@ export interface Context {
   cwd: string;
   /** True when stdin is a terminal (prompts are allowed). */
   interactive: boolean;
+  /**
+   * Asks a question on stderr (never stdout, which holds results) and returns the line typed on stdin,
+   * without its line break; undefined when stdin ends first.
+   */
+  confirm(question: string): Promise<string | undefined>;
   /** Runs subprocesses (helm, git, kubectl). */
   run: Runner;
   /** Starts long-running subprocesses (port-forwards, exec sessions). */

@@ -31,9 +31,29 @@ export const ExitCode = {
   /** `promote` failed in the target (upgrade, readiness, test); the target is back at its previous
    * revision. */
   promoteFailed: 11,
+  /** `debug`: the debugged program ended with a non-zero exit code (printed on stderr). */
+  programFailed: 12,
   /** Interrupted by SIGINT (128 + 2, as shells report it). */
   interrupted: 130,
 } as const;
+
+/** One short line per exit code, for `--help` (the README's table says the same at length; a test checks
+ * that both list exactly the codes of {@link ExitCode}). */
+export const EXIT_CODE_SUMMARY: Record<ExitCodeValue, string> = {
+  0: "ok",
+  1: "internal error",
+  2: "usage",
+  3: "stale files (--check)",
+  4: "invalid values",
+  5: "bad input",
+  6: "tool or environment failure",
+  8: "refused",
+  9: "failed at a registry",
+  10: "promote --diff-only found changes",
+  11: "promotion failed (target rolled back)",
+  12: "the debugged program failed",
+  130: "interrupted",
+};
 
 /** One of the values of {@link ExitCode}. */
 export type ExitCodeValue = typeof ExitCode[keyof typeof ExitCode];

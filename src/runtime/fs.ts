@@ -81,8 +81,9 @@ export async function resolveLinks(path: string): Promise<string> {
   }
 }
 
-/** Why a path may not be written: outside the allowed folder, or one of the run's inputs. */
-export type WriteRefusal = "outside" | "input";
+/** Why a path may not be written: outside the allowed folder, inside its `.git` folder, one of the run's
+ * inputs, or an existing folder. */
+export type WriteRefusal = "outside" | "git" | "input" | "folder";
 
 /**
  * The one rule every file the plugin writes follows: it must resolve (symbolic links followed, in its
@@ -111,7 +112,9 @@ export class WriteGuard {
     for (const p of [target, itself]) {
       const rel = relative(root, p);
       if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return "outside";
+      if (rel.split(/[\\/]/)[0] === ".git") return "git";
     }
-    return this.#inputs.has(target) || this.#inputs.has(itself) ? "input" : undefined;
+    if (this.#inputs.has(target) || this.#inputs.has(itself)) return "input";
+    return (await Deno.lstat(path).then((i) => i.isDirectory, () => false)) ? "folder" : undefined;
   }
 }

@@ -40,3 +40,29 @@ export function createLog(options: LogOptions): Log {
     },
   };
 }
+
+/**
+ * Writes `question` to stderr and reads one line from `input` (stdin by default), byte by byte so that
+ * nothing after the line is consumed. Returns undefined when the input ends before a line break.
+ */
+export async function askOnStderr(
+  question: string,
+  input: ReadableStream<Uint8Array> = Deno.stdin.readable,
+  writeErr: (text: string) => void = (t) => Deno.stderr.writeSync(encoder.encode(t)),
+): Promise<string | undefined> {
+  writeErr(`${question} `);
+  const reader = input.getReader();
+  const bytes: number[] = [];
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return bytes.length > 0 ? new TextDecoder().decode(new Uint8Array(bytes)) : undefined;
+      for (const b of value) {
+        if (b === 10) return new TextDecoder().decode(new Uint8Array(bytes)).replace(/\r$/, "");
+        bytes.push(b);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,5 +1,5 @@
 // Finding the charts of a repo: every folder under the charts folder that holds a Chart.yaml.
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { ExitCode, FastcsError, inputError } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
@@ -32,7 +32,7 @@ async function isDir(path: string): Promise<boolean> {
 export async function resolveChartsDir(cwd: string, given?: string): Promise<string> {
   const candidates = given ? [given] : ["charts", "Charts"];
   for (const c of candidates) {
-    const path = join(cwd, c);
+    const path = resolve(cwd, c);
     if (await isDir(path)) return path;
   }
   throw new FastcsError(

@@ -1,11 +1,12 @@
 // The schema configuration file `.schema.yaml`: helm-values-schema-json's format
 // (https://github.com/losisin/helm-values-schema-json/blob/main/config.schema.json), read as is so that a
 // repo migrates without edits, plus our own keys. A chart's folder is searched first, then the repo root.
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { ExitCode, FastcsError, type SourcePosition } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { type JsonSchema, parseDraft } from "./drafts.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
+import { uriProblem } from "./schema_check.ts";
 import { compileSchema, formatProblems, validateSource } from "./validate.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
@@ -26,6 +27,9 @@ export interface SchemaConfig extends Omit<GenerateOptions, "subCharts"> {
   outputAt?: SourcePosition;
   /** A local folder of Kubernetes JSON schemas that `$k8s/` references are bundled from (no network). */
   k8sSchemaDir?: string;
+  /** True when the repo root's helm-values-schema-json configuration describes another chart: as that tool
+   * generates one schema per configuration, this chart gets none. */
+  describedElsewhere?: boolean;
   values: string[];
   output: string;
   indent: number;
@@ -72,7 +76,10 @@ export const CONFIG_SCHEMA: JsonSchema = {
     bundleRoot: { type: "string" },
     bundleWithoutID: { type: "boolean" },
     bundleCacheMin: { type: "string" },
-    aliases: { type: "array", items: { type: "string", pattern: "^[A-Za-z0-9_-]+$" } },
+    aliases: {
+      type: "array",
+      items: { type: "string", pattern: "^[A-Za-z0-9_-]+$", not: { const: "global" } },
+    },
     serviceSchema: { type: "boolean" },
     links: { enum: ["auto", "link", "copy"] },
   },
@@ -204,6 +211,17 @@ export async function readConfigFile(
   if (typeof raw.k8sSchemaDir === "string") config.k8sSchemaDir = raw.k8sSchemaDir;
   if (typeof raw.bundleRoot === "string" && raw.bundleRoot !== "") config.bundleRoot = raw.bundleRoot;
   if (raw.schemaRoot) config.schemaRoot = raw.schemaRoot as SchemaConfig["schemaRoot"];
+  for (const key of ["id", "ref"] as const) {
+    const value = config.schemaRoot[key];
+    const problem = value === undefined ? undefined : uriProblem(value);
+    if (problem) {
+      throw new FastcsError(`${display(path)}: schemaRoot.${key} ${JSON.stringify(value)} ${problem}`, {
+        code: "config.invalid",
+        exitCode: ExitCode.input,
+        hint: "Helm could not use the schema: write a URL (or, for ref, a path bundled with bundle: true).",
+      });
+    }
+  }
   if (Array.isArray(raw.aliases)) config.aliases = raw.aliases as string[];
   if (typeof raw.links === "string") config.links = raw.links as LinkMode;
   return config;
@@ -232,8 +250,16 @@ export async function loadConfig(
   const rootRelative = fromRoot.values.length > 0 && fromRoot.values.every((v) => v.includes("/")) &&
     (await Promise.all(fromRoot.values.map((v) => pathExists(resolve(repoRoot, v))))).every(Boolean);
   if (!rootRelative) return await readConfigFile(shared, chartDir, options);
-  const mine = fromRoot.values.every((v) => !relative(chartDir, resolve(repoRoot, v)).startsWith(".."));
+  // The chart it describes: the one holding its output, else (an output outside every chart) the one
+  // holding its first values file.
+  const inside = (p: string) => !relative(chartDir, resolve(repoRoot, p)).startsWith("..");
+  let outputInAChart = false;
+  for (let dir = dirname(resolve(repoRoot, fromRoot.output)); dir.startsWith(repoRoot) && dir !== repoRoot;) {
+    if (await pathExists(join(dir, "Chart.yaml"))) outputInAChart = true;
+    dir = dirname(dir);
+  }
+  const mine = inside(fromRoot.output) || (!outputInAChart && inside(fromRoot.values[0]));
   return mine
     ? await readConfigFile(shared, repoRoot, options, true)
-    : { ...defaultConfig(), baseDir: chartDir };
+    : { ...defaultConfig(), baseDir: chartDir, describedElsewhere: true };
 }

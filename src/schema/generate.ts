@@ -19,8 +19,16 @@ import {
 import { DEFAULT_K8S_SCHEMA_URL, expandK8sRef, K8S_VERSION_HINT } from "./k8s_schemas.ts";
 import { jsonType, mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
 import { checkOwnDefault } from "./default_check.ts";
-import { checkAnnotationValue, checkSchemaDocument } from "./schema_check.ts";
-import { FLOAT_TAG, nodeEndLine, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
+import { checkAnnotationValue, checkSchemaDocument, uriProblem } from "./schema_check.ts";
+import {
+  FLOAT_TAG,
+  keyText,
+  nodeEndLine,
+  nodeStart,
+  resolveNode,
+  tooDeep,
+  type YamlSource,
+} from "./yaml_source.ts";
 import type { DescriptionMode } from "./comments.ts";
 
 export type { DescriptionMode };
@@ -53,6 +61,8 @@ export interface GenerateOptions {
    * is relative to the chart folder, where bundling and Helm resolve it; helm-values-schema-json resolves a
    * relative `$ref` against the folder of the values file that holds it. */
   rebaseRef?: (ref: string, sourceFile: string) => string;
+  /** Referenced documents will be embedded (bundling): only then can a `$ref` name a local file. */
+  bundle?: boolean;
 }
 
 export { DEFAULT_K8S_SCHEMA_URL };
@@ -199,7 +209,7 @@ function pairsOf(walk: Walk, map: { items: Pair[] }): Pair[] {
   for (const pair of map.items) {
     const key = pair.key as YamlNode | null;
     const isMergeKey = isScalar(key) && (key.value === "<<" || typeof key.value === "symbol");
-    if (isMergeKey && (isAlias(pair.value) || isSeq(pair.value))) {
+    if (isMergeKey && (isAlias(pair.value) || isSeq(pair.value) || isMap(pair.value))) {
       const sources = isSeq(pair.value) ? (pair.value.items as YamlNode[]) : [pair.value as YamlNode];
       for (const s of sources) {
         const target = resolveNode(walk.source, s);
@@ -210,11 +220,6 @@ function pairsOf(walk: Walk, map: { items: Pair[] }): Pair[] {
     } else own.push(pair);
   }
   return [...merged, ...own];
-}
-
-function keyName(key: unknown): string {
-  if (isScalar(key)) return key.value === null ? "null" : String(key.value);
-  return "null";
 }
 
 function objectSchema(
@@ -238,7 +243,7 @@ function objectSchema(
         },
       );
     }
-    const name = keyName(keyNode);
+    const name = keyText(walk.source, keyNode);
     const { line, column } = lineCol(walk, keyNode);
     const value = pair.value as YamlNode | null;
     const endLine = nodeEndLine(walk.source, value ?? keyNode, line);
@@ -387,8 +392,27 @@ function includesType(type: unknown, name: string): boolean {
 }
 
 function expandRef(walk: Walk, entry: AnnotationEntry, ref: string): string {
-  const { k8sSchemaURL, k8sSchemaVersion, rebaseRef } = walk.options;
+  const { k8sSchemaURL, k8sSchemaVersion, rebaseRef, bundle } = walk.options;
+  const problem = uriProblem(ref);
+  if (problem) {
+    throw inputError(entry.position, `${entry.keyword}: ${JSON.stringify(ref)} ${problem}`, {
+      code: "schema.ref",
+      hint: "A $ref is a URL, a file path relative to the values file, a #/json/pointer or $k8s/<file>.",
+    });
+  }
   const relativeFile = !/^([a-z][a-z0-9+.-]*:|#|\/|\$k8s\/)/i.test(ref);
+  if (relativeFile && !bundle) {
+    // Helm resolves a relative $ref from the file system's root, not the chart (helm/helm#31260): every
+    // install would fail. Bundled, the document is embedded instead.
+    throw inputError(
+      entry.position,
+      `${entry.keyword}: the file reference ${JSON.stringify(ref)} needs bundling`,
+      {
+        code: "schema.ref",
+        hint: "Set bundle: true in .schema.yaml (or pass --bundle) to embed it, or use an http(s) URL.",
+      },
+    );
+  }
   if (relativeFile && rebaseRef) return rebaseRef(ref, walk.source.file);
   const expanded = expandK8sRef(ref, k8sSchemaURL, k8sSchemaVersion);
   if (expanded === undefined) {

@@ -13,7 +13,8 @@ import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
 import { checkSchemaDocument } from "./schema_check.ts";
 import { serviceSchema } from "./service.ts";
-import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
+import { compileSchema, formatProblems, validateLayers } from "./validate.ts";
+import { parseYamlSource, readYamlFile, type YamlSource } from "./yaml_source.ts";
 
 /** A file the schema job owns. `link` entries are symlinks (or copies where links cannot be made). */
 export interface PlannedFile {
@@ -142,6 +143,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
   const outputs: { path: string; at?: SourcePosition }[] = [];
   for (const chart of charts) {
     const loaded = fixed ?? await loadConfig(chart.dir, repoRoot, loading);
+    if (loaded.describedElsewhere) continue;
     const config = { ...loaded, ...definedOnly(options.overrides) };
     const inputs = [join(chart.dir, "Chart.yaml"), ...(config.file ? [config.file] : [])];
     const sources = [];
@@ -210,6 +212,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       schema = pruneBundle(schema, config.draft === "7" ? "definitions" : "$defs");
     }
     if (config.bundle) checkSchemaDocument(schema, config.draft, display(output));
+    await refuseSchemaRejectingDefaults(schema, sources, chart.name, display(output));
     const content = renderJson(schema, config.indent);
     plan.files.push({ path: output, chart: chart.name, role: "values-schema", content });
     if (schemasDir && config.serviceSchema) {
@@ -235,11 +238,51 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       });
     }
   }
-  // Checked once every input is known: no output may replace any chart's input.
+  // Checked once every input is known: no output may replace any chart's input, or another output.
   for (const file of plan.files.filter((f) => f.role !== "values-schema")) outputs.push({ path: file.path });
+  const owners = new Map<string, string>();
+  for (const file of plan.files) {
+    const other = owners.get(file.path);
+    if (other !== undefined) {
+      const at = outputs.find((o) => o.path === file.path && o.at)?.at;
+      const message = `${
+        display(file.path)
+      } would be written twice (${other} and ${file.role} of chart ${file.chart})`;
+      const extra = { code: "write.twice", hint: "Give each chart's output a path of its own." };
+      if (at) throw inputError(at, message, extra);
+      throw new FastcsError(message, { ...extra, exitCode: ExitCode.input });
+    }
+    owners.set(file.path, `${file.role} of chart ${file.chart}`);
+  }
   for (const { path, at } of outputs) await refuseWrite(guard, path, repoRoot, display, at);
   if (schemasDir) plan.dangling = await danglingLinks(schemasDir, repoRoot, display);
   return plan;
+}
+
+/**
+ * Helm validates the chart's own values on every install: a schema whose annotations reject them would
+ * break every install. Inferred types always accept their defaults (the fuzz test checks that), so only a
+ * chart with annotations is validated here; documents not embedded stand in as "anything".
+ *
+ * @throws FastcsError (exit code 5) listing each rejected value at its file:line:column
+ */
+async function refuseSchemaRejectingDefaults(
+  schema: JsonSchema,
+  sources: YamlSource[],
+  chart: string,
+  where: string,
+) {
+  if (!sources.some((s) => /#.*@schema/.test(s.text))) return;
+  const validate = await compileSchema(schema, where, "file:///", () => Promise.resolve({}));
+  const problems = validateLayers(sources, validate);
+  if (problems.length === 0) return;
+  throw new FastcsError(`chart ${chart}: the generated schema rejects the chart's own values`, {
+    code: "schema.rejects-defaults",
+    exitCode: ExitCode.input,
+    details: formatProblems(problems),
+    hint:
+      "Helm validates these values on every install: change the annotations of those keys, or the values.",
+  });
 }
 
 // `schemas/` beside the charts folder, or in the repo root where beside it would be outside the repository
@@ -276,14 +319,22 @@ async function refuseWrite(
 ) {
   const refusal = await guard.refusal(path);
   if (!refusal) return;
-  const message = refusal === "outside"
-    ? `refusing to write ${display(path)}: it is outside the repository ${display(repoRoot) || "."}`
-    : `refusing to write ${display(path)}: it is one of the files this run reads`;
+  const why = {
+    outside: `it is outside the repository ${display(repoRoot) || "."}`,
+    git: "it is inside the repository's .git folder",
+    input: "it is one of the files this run reads",
+    folder: "a folder is there",
+  }[refusal];
+  const message = `refusing to write ${display(path)}: ${why}`;
   const extra = {
     code: `write.${refusal}`,
-    hint: refusal === "outside"
-      ? "Generated files stay inside the repository: choose an output (or schemas folder) below its root."
-      : "Choose an output file that is not a values file, Chart.yaml or the config file.",
+    hint: {
+      outside:
+        "Generated files stay inside the repository: choose an output (or schemas folder) below its root.",
+      git: "Choose an output outside .git (git's own files would be replaced).",
+      input: "Choose an output file that is not a values file, Chart.yaml or the config file.",
+      folder: "Name a file path, or move the folder away.",
+    }[refusal],
   };
   if (at) throw inputError(at, message, extra);
   throw new FastcsError(message, { ...extra, exitCode: ExitCode.input });
@@ -493,8 +544,13 @@ export async function applyPlan(plan: SchemaPlan, options: ApplyOptions = {}): P
     try {
       await Deno.mkdir(dirname(file.path), { recursive: true });
       const temp = tempName(file.path);
-      await Deno.symlink(file.linkTarget!, temp);
-      await Deno.rename(temp, file.path);
+      try {
+        await Deno.symlink(file.linkTarget!, temp);
+        await Deno.rename(temp, file.path);
+      } catch (error) {
+        await removeAll([temp]);
+        throw error;
+      }
       done.push({ path: file.path, chart: file.chart, action: "linked" });
     } catch (error) {
       if (file.links === "link") {

@@ -54,6 +54,20 @@ export function regexProblem(pattern: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a `$ref` or `$id` is no URI reference Helm's validators can parse (RFC 3986; Go's url.Parse refuses
+ * a colon before any slash without a scheme: `::::` is "missing protocol scheme"), or undefined.
+ */
+export function uriProblem(value: string): string | undefined {
+  if (value === "" || /[\s{}<>"|\\^`]/.test(value)) return "is not a URI reference";
+  const colon = value.indexOf(":");
+  const slash = value.search(/[/?#]/);
+  if (colon >= 0 && (slash < 0 || colon < slash) && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(value)) {
+    return "is not a URI reference (a colon before any slash needs a scheme, as in https:)";
+  }
+  return undefined;
+}
+
 function patternsIn(value: unknown, found: string[] = []): string[] {
   if (Array.isArray(value)) { for (const v of value) patternsIn(v, found); }
   else if (value !== null && typeof value === "object") {
@@ -93,6 +107,12 @@ export function checkAnnotationValue(
         hint: "Helm cannot use a schema with this value; see the keyword in the JSON Schema specification.",
       },
     );
+  }
+  if (keyword === "$id" && typeof value === "string" && uriProblem(value)) {
+    throw inputError(position, `$id: ${JSON.stringify(value)} ${uriProblem(value)}`, {
+      code: "schema.annotation",
+      hint: "An $id is a URL, e.g. https://example.org/schemas/app.json.",
+    });
   }
   for (const pattern of patternsIn(fragment)) {
     const problem = regexProblem(pattern);

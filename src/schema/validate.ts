@@ -6,7 +6,7 @@ import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { coalesceLayers } from "./coalesce.ts";
-import { nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
+import { keyText, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
 
 /** One validation problem, located in the values file. */
 export interface ValuesProblem {
@@ -180,7 +180,7 @@ function findPair(source: YamlSource, map: YamlNode, key: string): Pair | undefi
   for (const item of (map as unknown as { items: Pair[] }).items) {
     if (!isPair(item)) continue;
     const k = item.key as YamlNode | null;
-    const name = isScalar(k) ? String(k.value) : String(k);
+    const name = keyText(source, k);
     if (name === key) found = item; // the last repetition wins, as in the parsed data
     else if (isScalar(k) && typeof k.value === "symbol" && !found) {
       // a merge key: the value may come from the aliased mapping

@@ -64,7 +64,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     strict: false,
     // go-yaml v2 gives Helm timestamps as strings; keep them strings here too. An explicit `!!float 1` is
     // the number 1 there (the library leaves a float tag on "1" unresolved).
-    customTags: (tags) => [...tags.flatMap(asGoYaml), EXPLICIT_FLOAT],
+    customTags: (tags) => [...tags.flatMap(asGoYaml), INT_0O, EXPLICIT_FLOAT],
   });
   let docs;
   try {
@@ -76,10 +76,14 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   if (overflow) throw tooDeep(file, new RangeError(overflow.message));
   const doc = docs[0];
   const errors = [...doc.errors];
-  if (docs.length > 1) {
+  // An empty document after the first (a trailing `---`) is accepted by Helm; a second one with content not.
+  const extra = docs.slice(1).find((d) =>
+    d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)
+  );
+  if (extra) {
     errors.push(
       {
-        pos: [docs[1].range?.[0] ?? 0],
+        pos: [extra.range?.[0] ?? 0],
         message: "a values file holds one YAML document, this one has several",
       } as never,
     );
@@ -118,6 +122,17 @@ export function parseYamlSource(file: string, text: string): YamlSource {
 // timestamps stay strings. Underscores in numbers are allowed, as go-yaml removes them before parsing.
 const FLOAT_PLAIN = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*\.[0-9_]*)$/;
 const FLOAT_EXP = /^[-+]?(?:\.[0-9_]*[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$/;
+
+// go-yaml v2 parses integers with Go's base prefixes, `0o17` included.
+const INT_0O = {
+  tag: "tag:yaml.org,2002:int",
+  default: true,
+  test: /^[-+]?0o[0-7_]+$/,
+  resolve: (text: string) => {
+    const n = parseInt(text.replace(/[_+]/g, "").replace(/^(-?)0o/, "$1"), 8);
+    return text.startsWith("-") ? -Math.abs(n) : n;
+  },
+};
 
 function asGoYaml<T>(tag: T): T[] {
   if (typeof tag === "string") return [tag];
@@ -162,6 +177,19 @@ export function tooDeep(file: string, error: unknown): unknown {
 // printable Unicode ranges; a NUL, other C0/C1 controls, DEL or a stray byte-order mark is refused. Invalid
 // UTF-8 reaches here as U+FFFD from the decoder (see readYamlFile).
 function rejectUnprintable(file: string, text: string) {
+  // go-yaml v2 reads YAML 1.1 and refuses a document declaring another version.
+  const directive = /^%YAML[ \t]+(\S+)/m.exec(text);
+  if (directive && directive[1] !== "1.1") {
+    const line = text.slice(0, directive.index).split("\n").length;
+    throw inputError(
+      { file, line, column: 1 },
+      `%YAML ${directive[1]} is not supported: Helm reads YAML 1.1`,
+      {
+        code: "yaml.version",
+        hint: "Remove the %YAML directive (or write %YAML 1.1).",
+      },
+    );
+  }
   // deno-lint-ignore no-control-regex -- finding control characters is the point
   const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]|(?!^)\uFEFF/u;
   const m = bad.exec(text);
@@ -232,8 +260,9 @@ function rejectExcessiveAliasing(source: YamlSource) {
   const sizes = new Map<unknown, number>();
   let own = 0; // values written in the file itself; the rest of the expanded total comes through aliases
   let firstAlias: YamlNode | undefined;
-  const size = (node: YamlNode | null | undefined): number => {
+  const size = (node: YamlNode | null | undefined, isKey = false): number => {
     if (!node) return 1;
+    if (isScalar(node)) checkScalar(source, node, isKey);
     if (isAlias(node)) {
       const target = resolveNode(source, node);
       if (target === undefined) {
@@ -255,7 +284,7 @@ function rejectExcessiveAliasing(source: YamlSource) {
         if (item && typeof item === "object" && "key" in item) {
           const pair = item as { key: YamlNode | null; value: YamlNode | null };
           checkMergeValue(source, pair.key, pair.value);
-          n += size(pair.key) + size(pair.value);
+          n += size(pair.key, true) + size(pair.value);
         } else n += size(item as YamlNode);
       }
     }
@@ -280,6 +309,47 @@ function rejectExcessiveAliasing(source: YamlSource) {
       },
     );
   }
+}
+
+// Values that go-yaml reads but Helm cannot hand on as JSON (its values are JSON for templates and the
+// schema): a key that is null, a number that is infinite or not a number, a string with a lone UTF-16
+// surrogate (an escape like "\ud800").
+function checkScalar(source: YamlSource, node: YamlNode, isKey: boolean) {
+  const value = (node as { value: unknown }).value;
+  const at = source.position(node.range?.[0] ?? 0);
+  const refuse = (message: string, hint: string) => {
+    throw inputError(at, message, { code: "yaml.value", hint });
+  };
+  if (isKey && (value === null || value === undefined)) {
+    refuse("a null key is not allowed", 'Helm refuses it too (unsupported map key): quote it, e.g. "null":');
+  }
+  if (!isKey && typeof value === "number" && !Number.isFinite(value)) {
+    refuse(
+      `${(node as { source?: string }).source ?? value} is not a number Helm can use`,
+      'Quote it to have a string, e.g. ".inf".',
+    );
+  }
+  if (
+    typeof value === "string" &&
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)
+  ) {
+    refuse(
+      "a lone UTF-16 surrogate (e.g. \\ud800) is not valid text",
+      "Write the whole character, or its \\U escape.",
+    );
+  }
+}
+
+/**
+ * The key name Helm sees for a mapping key: its string, or for numbers and booleans their text as Go
+ * prints them (`15` for `0o17`); an infinite or not-a-number key keeps its source text (`.inf`).
+ */
+export function keyText(source: YamlSource, key: YamlNode | null | undefined): string {
+  const node = resolveNode(source, key);
+  if (!isScalar(node)) return "null";
+  const value = node.value;
+  if (typeof value === "number" && !Number.isFinite(value)) return String(node.source ?? value);
+  return value === null ? "null" : String(value);
 }
 
 // A merge key takes a mapping, an alias of one, or a list of those (https://yaml.org/type/merge.html).

@@ -43,6 +43,10 @@ const REFUSED: [string, Uint8Array | string, RegExp][] = [
     "a:\n  <<: 80\n  b: 1\n",
     /values\.yaml:2:7: a merge key \(<<\) needs a mapping/,
   ],
+  ["a null key", "~: 9\n", /values\.yaml:1:1: a null key is not allowed/],
+  ["an infinite number", "a: .inf\n", /values\.yaml:1:4: \.inf is not a number Helm can use/],
+  ["a lone surrogate", 'a: "\\ud800"\n', /values\.yaml:1:4: a lone UTF-16 surrogate/],
+  ["a %YAML 1.2 directive", "%YAML 1.2\n---\na: 1\n", /values\.yaml:1:1: %YAML 1\.2 is not supported/],
 ];
 
 for (const [name, values, message] of REFUSED) {
@@ -77,7 +81,9 @@ Deno.test("YAML 1.1 scalars as Helm reads them (!!float 1, !!binary, 10:30, .); 
   const root = await chart(
     'a: !!float 1\nb: !!binary aGVsbG8=\nc: !!str 1\nd: !!int "7"\n' +
       // go-yaml v2 has no sexagesimal numbers and needs a digit in a float: these are strings for Helm.
-      "schedule: 10:30\ndot: .\nbig: 1_000\nexp: 1.5e3\n",
+      "schedule: 10:30\ndot: .\nbig: 1_000\nexp: 1.5e3\nmode: 0o17\n" +
+      // A merge of an inline mapping, a trailing document marker (both as Helm reads them).
+      "<<: {merged: 1}\n---\n",
   );
   const r = await cli(["schema"], { cwd: root });
   assert.equal(r.code, 0, r.stderr);
@@ -93,6 +99,8 @@ Deno.test("YAML 1.1 scalars as Helm reads them (!!float 1, !!binary, 10:30, .); 
       dot: "string",
       big: "integer",
       exp: "number",
+      mode: "integer",
+      merged: "integer",
     },
   );
   for (const helm of ["helm3", "helm4"] as const) {

@@ -152,9 +152,11 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
           history[0].description,
           /^promoted from staging\/staging-ioc revision 1: fastcs 1\.0\.0 sha256:[0-9a-f]{64} by tester$/,
         );
-        const again = await promote("staging", "prod", "--yes");
+        const again = await promote("staging", "prod", "--yes", "-o", "json");
         assert.equal(again.code, 0, again.stderr);
         assert.match(again.stderr, /no changes: prod already runs what staging runs/);
+        // Under -o json, stdout is exactly one JSON document.
+        assert.equal(JSON.parse(again.stdout)[0].diff.changes.length, 0);
         assert.equal(
           JSON.parse(
             (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
@@ -174,9 +176,9 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       assert.equal(history.code, 0, history.stderr);
       assert.equal(history.stdout.trim().split("\n").length, 2);
       assert.match(history.stdout, /prod-ioc {2}revision 2 .*promoted from staging\/staging-ioc revision 2/);
-      const back = await promote("--rollback", "prod");
+      const back = await promote("--rollback", "prod", "-o", "json");
       assert.equal(back.code, 0, back.stderr);
-      assert.match(back.stdout, /prod-ioc: rolled back to revision 1/);
+      assert.deepEqual(JSON.parse(back.stdout), { rolledBack: [{ release: "prod-ioc", revision: 1 }] });
       assert.equal(await prodValue("image.tag"), "2.0.0");
     });
 

@@ -153,12 +153,15 @@ Deno.test("a relative $ref resolves against the folder of the values file that h
     "charts/app/values.yaml": "port: 80 # @schema $ref: defs/port.json\n",
     "charts/app/defs/port.json": JSON.stringify({ type: "integer", minimum: 1 }),
     "shared/common.yaml": "tls: {} # @schema $ref: defs/tls.json\n",
-    "shared/defs/tls.json": JSON.stringify({ type: "object", required: ["secretName"] }),
+    "shared/defs/tls.json": JSON.stringify({
+      type: "object",
+      properties: { secretName: { type: "string" } },
+    }),
   });
   const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root });
   assert.equal(r.code, 0, r.stderr);
   const schema = JSON.parse(await Deno.readTextFile(join(root, "charts/app/values.schema.json")));
   assert.deepEqual(Object.keys(schema.$defs).sort(), ["port", "tls"]);
-  assert.deepEqual(schema.$defs.tls.required, ["secretName"]);
+  assert.deepEqual(schema.$defs.tls.properties, { secretName: { type: "string" } });
   assert.match(schema.$defs.tls.$comment, /shared\/defs\/tls\.json/);
 });

@@ -64,6 +64,68 @@ const CASES: Case[] = [
     code: 5,
     message: /v\.yaml is a folder, not a file/,
   },
+  // From a hostile review: each of these used to be written with exit 0 and break Helm or the repo.
+  {
+    name: "a config whose output is inside .git",
+    files: {
+      "cfg.yaml": "values: [charts/c/values.yaml]\noutput: .git/config\n",
+      "charts/c/Chart.yaml": CHART,
+      "charts/c/values.yaml": "a: 1\n",
+    },
+    args: ["schema", "--config", "cfg.yaml"],
+    code: 5,
+    message: /cfg\.yaml:2:1: refusing to write \.git\/config: it is inside the repository's \.git folder/,
+  },
+  {
+    name: "two charts writing the same file",
+    files: {
+      "charts/c/Chart.yaml": CHART,
+      "charts/c/values.yaml": "a: 1\n",
+      "charts/c/.schema.yaml": "output: ../d/values.schema.json\n",
+      "charts/d/Chart.yaml": CHART.replace("name: c", "name: d"),
+      "charts/d/values.yaml": "b: 1\n",
+    },
+    args: ["schema"],
+    code: 5,
+    message: /charts\/d\/values\.schema\.json would be written twice/,
+  },
+  {
+    name: "a folder where a schemas/ link goes",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: 1\n" },
+    folders: ["schemas/c-values.schema.json"],
+    args: ["schema"],
+    code: 5,
+    message: /refusing to write schemas\/c-values\.schema\.json: a folder is there/,
+  },
+  {
+    name: "a relative file $ref without bundling (Helm resolves it from /)",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: x # @schema $ref: other.json\n" },
+    args: ["schema"],
+    code: 5,
+    message: /values\.yaml:1:16: \$ref: the file reference "other\.json" needs bundling/,
+  },
+  {
+    name: "a $ref that is no URI reference",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: x # @schema $ref: {a: 1}\n" },
+    args: ["schema"],
+    code: 5,
+    message: /\$ref: "\{a: 1\}" is not a URI reference/,
+  },
+  {
+    name: "an $id Helm cannot parse",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: x # @schema $id: '::::'\n" },
+    args: ["schema"],
+    code: 5,
+    message: /\$id: "::::" is not a URI reference/,
+  },
+  {
+    name: "an annotation that rejects the chart's own list",
+    files: { "charts/c/Chart.yaml": CHART, "charts/c/values.yaml": "a: [1, 2] # @schema item: string\n" },
+    args: ["schema"],
+    code: 5,
+    message:
+      /the generated schema rejects the chart's own values\n\s+charts\/c\/values\.yaml:1:5: a\[0\]: must be of type string/,
+  },
 ];
 
 for (const c of CASES) {
