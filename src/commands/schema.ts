@@ -62,7 +62,7 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
     .option("--k8s-schema-version <version>", "Kubernetes version for $ref: $k8s/... (e.g. v1.33.1)")
     .option(
       "--k8s-schema-dir <dir>",
-      "bundle $k8s/ documents from this local folder of Kubernetes JSON schemas instead of the network",
+      "bundle $k8s/ documents from this local folder of Kubernetes JSON schemas instead of the network (implies --bundle)",
     )
     .addOption(
       new Option("--links <mode>", "make schemas/ entries as links, copies, or links with copies as fallback")
@@ -76,7 +76,7 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         : await resolveChartsDir(ctx.cwd, opts.chartsDir);
       const display = (p: string) => displayPath(ctx.cwd, p);
       const overrides: Partial<SchemaConfig> = {
-        values: opts.values,
+        values: opts.values?.map((v) => resolve(ctx.cwd, v)), // flags are relative to the working directory
         draft: opts.draft === undefined ? undefined : parseDraft(opts.draft, "--draft"),
         bundle: opts.bundle,
         k8sSchemaVersion: opts.k8sSchemaVersion,

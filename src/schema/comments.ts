@@ -59,9 +59,8 @@ export function attachedComments(
     const lineText = lines[c.line];
     const at = lineText.indexOf("@schema", c.column) + "@schema".length;
     const start = at + (lineText.slice(at).length - lineText.slice(at).trimStart().length);
-    annotations.push(
-      ...parseAnnotation(text, { file: source.file, line: c.line + 1, column: start + 1 }),
-    );
+    const column = [...lineText.slice(0, start)].length + 1; // characters, not UTF-16 units
+    annotations.push(...parseAnnotation(text, { file: source.file, line: c.line + 1, column }));
   }
   return {
     annotations,

@@ -137,6 +137,8 @@ function generate(sources: YamlSource[], options: GenerateOptions): JsonSchema {
         "a values file must hold a mapping of keys to values at the top level",
         {
           code: "values.shape",
+          hint:
+            "Helm reads values as a mapping (key: value lines); a list or a single value cannot be values.",
         },
       );
     }
@@ -240,6 +242,7 @@ function objectSchema(
         "a values key must be a string, number or boolean, not a list or mapping",
         {
           code: "values.key",
+          hint: "Helm refuses such keys too: write the key as plain text.",
         },
       );
     }

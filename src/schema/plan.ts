@@ -145,6 +145,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     const loaded = fixed ?? await loadConfig(chart.dir, repoRoot, loading);
     if (loaded.describedElsewhere) continue;
     const config = { ...loaded, ...definedOnly(options.overrides) };
+    if (config.k8sSchemaDir) config.bundle = true; // a local folder of Kubernetes schemas is for bundling
     const inputs = [join(chart.dir, "Chart.yaml"), ...(config.file ? [config.file] : [])];
     const sources = [];
     for (const file of config.values) {

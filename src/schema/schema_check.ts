@@ -223,8 +223,10 @@ export function checkLocalRefs(
   const fail = (ref: string, message: string): never => {
     const position = refPositions.get(ref);
     const text = `$ref ${JSON.stringify(ref)} ${message}`;
-    if (position) throw inputError(position, text, { code: "schema.ref" });
-    throw new FastcsError(`${where}: ${text}`, { code: "schema.ref", exitCode: ExitCode.input });
+    const hint =
+      "Point the $ref at a part of the schema that exists (e.g. #/properties/<key>), without a loop.";
+    if (position) throw inputError(position, text, { code: "schema.ref", hint });
+    throw new FastcsError(`${where}: ${text}`, { code: "schema.ref", exitCode: ExitCode.input, hint });
   };
   for (const { ref, resource } of refsIn(schema, schema)) {
     if (!ref.startsWith("#")) continue;

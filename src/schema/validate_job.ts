@@ -81,6 +81,13 @@ function readText(path: string, display: (p: string) => string): Promise<string>
 export async function planValidation(options: ValidationOptions): Promise<ValidationJob[]> {
   const { cwd, display } = options;
   const abs = (p: string) => resolve(cwd, p);
+  if (options.schema && /^https?:\/\//.test(options.schema) && !URL.canParse(options.schema)) {
+    throw new FastcsError(`--schema ${options.schema} is not a valid URL`, {
+      code: "validate.schema-url",
+      exitCode: ExitCode.input,
+      hint: "Give a schema file or an http(s) URL.",
+    });
+  }
   const schemaOption = options.schema && !/^https?:\/\//.test(options.schema)
     ? abs(options.schema)
     : options.schema;

@@ -45,9 +45,12 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     const p = lineCounter.linePos(offset);
     return { line: p.line - 1, column: p.col - 1 };
   };
+  // Shown columns count characters (code points), as editors do; lineCol's count UTF-16 units, as the
+  // strings of this file do.
   const position = (offset: number): SourcePosition => {
     const p = lineCol(offset);
-    return { file, line: p.line + 1, column: p.column + 1 };
+    const lineStart = offset - p.column;
+    return { file, line: p.line + 1, column: [...text.slice(lineStart, offset)].length + 1 };
   };
   // One pass of the parser serves both the document and the comment positions.
   let tokens;
@@ -229,7 +232,9 @@ export async function readYamlFile(path: string, display: (p: string) => string 
       {
         code: missing ? "io.missing" : folder ? "io.folder" : "io.read",
         exitCode: missing || folder ? ExitCode.input : ExitCode.environment,
-        hint: missing || folder ? "Name a YAML file." : "Check the file's permissions.",
+        hint: missing || folder
+          ? "Check the path: a file is expected there."
+          : "Check the file's permissions.",
         cause: error,
       },
     );

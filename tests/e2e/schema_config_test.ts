@@ -165,3 +165,37 @@ Deno.test("a relative $ref resolves against the folder of the values file that h
   assert.deepEqual(schema.$defs.tls.properties, { secretName: { type: "string" } });
   assert.match(schema.$defs.tls.$comment, /shared\/defs\/tls\.json/);
 });
+
+Deno.test("flags read paths from the working directory; a root config names one chart and only that one", async () => {
+  const root = await repo({
+    "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
+    "charts/app/values.yaml": "a: 1\n",
+    "charts/app/extra.yaml": "b: x\n",
+    "charts/other/Chart.yaml": CHART.replace("NAME", "other"),
+    "charts/other/values.yaml": "c: 1\n",
+  });
+  const absolute = await cli([
+    "schema",
+    "--charts-dir",
+    join(root, "charts"),
+    "--no-schemas",
+    "--chart",
+    "app",
+    "--values",
+    "charts/app/values.yaml",
+    "charts/app/extra.yaml",
+  ], { cwd: root });
+  assert.equal(absolute.code, 0, absolute.stderr);
+  const schema = JSON.parse(await Deno.readTextFile(join(root, "charts/app/values.schema.json")));
+  assert.deepEqual(Object.keys(schema.properties), ["a", "b"]);
+  await Deno.remove(join(root, "charts/app/values.schema.json"));
+  // A helm-values-schema-json .schema.yaml at the root describes the chart of its files, and only it.
+  await Deno.writeTextFile(
+    join(root, ".schema.yaml"),
+    "values: [charts/app/values.yaml]\noutput: charts/app/app.schema.json\n",
+  );
+  const r = await cli(["schema", "--no-schemas"], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  await Deno.stat(join(root, "charts/app/app.schema.json"));
+  await assert.rejects(Deno.stat(join(root, "charts/other/values.schema.json")), Deno.errors.NotFound);
+});
