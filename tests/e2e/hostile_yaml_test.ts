@@ -4,16 +4,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, run, tool } from "../helpers.ts";
+import { tempRepo } from "../support/files.ts";
 
 async function chart(values: Uint8Array | string): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "fastcs-hostile-" });
-  await run("git", ["init", "-q", root]);
-  await Deno.mkdir(join(root, "charts/c/templates"), { recursive: true });
-  await Deno.writeTextFile(join(root, "charts/c/Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n");
-  await Deno.writeTextFile(
-    join(root, "charts/c/templates/cm.yaml"),
-    "kind: ConfigMap\ndata: {{ toJson .Values | quote }}\n",
-  );
+  const root = await tempRepo({
+    "charts/c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    "charts/c/templates/cm.yaml": "kind: ConfigMap\ndata: {{ toJson .Values | quote }}\n",
+  }, "fastcs-hostile-");
   const path = join(root, "charts/c/values.yaml");
   if (typeof values === "string") await Deno.writeTextFile(path, values);
   else await Deno.writeFile(path, values);

@@ -4,36 +4,25 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, k8sSchemasDir, run, tool } from "../helpers.ts";
+import { tempRepo } from "../support/files.ts";
 
-async function chart(config: string): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "fastcs-k8s-" });
-  await run("git", ["init", "-q", root]);
-  const dir = join(root, "charts/c");
-  await Deno.mkdir(join(dir, "templates"), { recursive: true });
-  await Deno.writeTextFile(join(dir, "Chart.yaml"), "apiVersion: v2\nname: c\nversion: 1.0.0\n");
-  await Deno.writeTextFile(
-    join(dir, "templates/cm.yaml"),
-    "kind: ConfigMap\ndata: {v: {{ toJson .Values | quote }}}\n",
-  );
-  await Deno.writeTextFile(
-    join(dir, "values.yaml"),
-    [
+function chart(config: string): Promise<string> {
+  return tempRepo({
+    "charts/c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    "charts/c/templates/cm.yaml": "kind: ConfigMap\ndata: {v: {{ toJson .Values | quote }}}\n",
+    "charts/c/values.yaml": [
       "affinity: {} # @schema $ref: $k8s/affinity-v1.json",
       "# An unversioned name, as in yannh/kubernetes-json-schema:",
       "resources: {} # @schema $ref: $k8s/resourcerequirements.json",
       "extra: {} # @schema $ref: local.json",
       "",
     ].join("\n"),
-  );
-  // A bundled local file may use $k8s/ too.
-  await Deno.writeTextFile(
-    join(dir, "local.json"),
-    JSON.stringify({
+    // A bundled local file may use $k8s/ too.
+    "charts/c/local.json": JSON.stringify({
       properties: { tolerations: { type: "array", items: { $ref: "$k8s/toleration-v1.json" } } },
     }),
-  );
-  await Deno.writeTextFile(join(dir, ".schema.yaml"), config);
-  return root;
+    "charts/c/.schema.yaml": config,
+  }, "fastcs-k8s-");
 }
 
 const CONFIG = `bundle: true\nk8sSchemaVersion: v1.33.1\nk8sSchemaDir: ${k8sSchemasDir()}\n`;

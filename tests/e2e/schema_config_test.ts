@@ -3,17 +3,10 @@
 // inside the repository and is never one of its inputs, whatever the config or Chart.yaml say.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, run } from "../helpers.ts";
+import { cli } from "../helpers.ts";
+import { tempRepo } from "../support/files.ts";
 
-async function repo(files: Record<string, string>): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "fastcs-dropin-" });
-  await run("git", ["init", "-q", root]);
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(join(root, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(root, path), text);
-  }
-  return root;
-}
+const repo = (files: Record<string, string>) => tempRepo(files, "fastcs-dropin-");
 
 const CHART = "apiVersion: v2\nname: NAME\nversion: 1.0.0\n";
 

@@ -6,13 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, run, tool } from "../helpers.ts";
-
-async function write(root: string, files: Record<string, string>) {
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(join(root, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(root, path), text);
-  }
-}
+import { tempRepo } from "../support/files.ts";
 
 const CONFIGMAP = `apiVersion: v1
 kind: ConfigMap
@@ -23,9 +17,7 @@ data:
 `;
 
 async function umbrella(): Promise<string> {
-  const repo = await Deno.makeTempDir({ prefix: "fastcs-umbrella-" });
-  await run("git", ["init", "-q", repo]);
-  await write(repo, {
+  const repo = await tempRepo({
     // Closed objects everywhere, as a maintainer who wants typos caught would generate them.
     ".schema.yaml": "noAdditionalProperties: true\n",
     "umbrella/Chart.yaml": [
@@ -92,7 +84,7 @@ async function umbrella(): Promise<string> {
     "umbrella/charts/opensearch/Chart.yaml": "apiVersion: v2\nname: opensearch\nversion: 1.0.0\n",
     "umbrella/charts/opensearch/values.yaml": "replicas: 1\n",
     "umbrella/charts/opensearch/templates/cm.yaml": CONFIGMAP,
-  });
+  }, "fastcs-umbrella-");
   for (const dir of ["umbrella/charts", "umbrella"]) {
     const g = await cli(["schema", "--charts-dir", dir, "--no-schemas"], { cwd: repo });
     assert.equal(g.code, 0, g.stderr);

@@ -2,7 +2,8 @@
 // report it". One table of the cases a hostile review found, run through the real CLI.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, run } from "../helpers.ts";
+import { cli } from "../helpers.ts";
+import { tempRepo } from "../support/files.ts";
 
 type Case = {
   name: string;
@@ -130,13 +131,8 @@ const CASES: Case[] = [
 
 for (const c of CASES) {
   Deno.test(`typed error: ${c.name} (exit ${c.code})`, async () => {
-    const root = await Deno.makeTempDir({ prefix: "fastcs-typed-" });
-    await run("git", ["init", "-q", root]);
+    const root = await tempRepo(c.files, "fastcs-typed-");
     for (const f of c.folders ?? []) await Deno.mkdir(join(root, f), { recursive: true });
-    for (const [path, text] of Object.entries(c.files)) {
-      await Deno.mkdir(join(root, path, ".."), { recursive: true });
-      await Deno.writeTextFile(join(root, path), text);
-    }
     const r = await cli(c.args, { cwd: root });
     assert.equal(r.code, c.code, r.stderr);
     assert.match(r.stderr, c.message);

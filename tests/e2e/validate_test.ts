@@ -3,17 +3,10 @@
 // schema cached for offline use, and every error at the file:line:column that gave the value.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, freePort, run } from "../helpers.ts";
+import { cli, freePort } from "../helpers.ts";
+import { tempRepo } from "../support/files.ts";
 
-async function tree(files: Record<string, string>): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "fastcs-validate-" });
-  await run("git", ["init", "-q", root]);
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(join(root, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(root, path), text);
-  }
-  return root;
-}
+const tree = (files: Record<string, string>) => tempRepo(files, "fastcs-validate-");
 
 const CHART = {
   "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
