@@ -5,21 +5,27 @@
 import { isAlias, isMap, isScalar, isSeq } from "../deps.ts";
 import type { Pair, YamlNode } from "../deps.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
-import { type AnnotationEntry, TYPE_NAMES } from "./annotations.ts";
+import type { AnnotationEntry } from "./annotations.ts";
+import {
+  type AnnotationOptions,
+  applyAnnotations,
+  COMPOSITION,
+  includesType,
+  toolFlags,
+} from "./annotate.ts";
 import { attachedComments, namedDescriptions } from "./comments.ts";
 import {
   type Draft,
   DRAFT_URI,
   isModernDraft,
   type JsonSchema,
-  NOT_IN_DRAFT7,
   orderSchema,
   wrapRefsForDraft7,
 } from "./drafts.ts";
-import { DEFAULT_K8S_SCHEMA_URL, expandK8sRef, K8S_VERSION_HINT } from "./k8s_schemas.ts";
-import { jsonType, mergeOverride, mergeUnion, typeList, unionTypes } from "./merge.ts";
+import { DEFAULT_K8S_SCHEMA_URL } from "./k8s_schemas.ts";
+import { mergeOverride, mergeUnion } from "./merge.ts";
 import { checkOwnDefault } from "./default_check.ts";
-import { checkAnnotationValue, checkSchemaDocument, uriProblem } from "./schema_check.ts";
+import { checkSchemaDocument } from "./schema_check.ts";
 import {
   FLOAT_TAG,
   keyText,
@@ -34,17 +40,13 @@ import type { DescriptionMode } from "./comments.ts";
 export type { DescriptionMode };
 
 /** Options of {@link generateSchema}. */
-export interface GenerateOptions {
-  draft: Draft;
+export interface GenerateOptions extends AnnotationOptions {
   descriptions: DescriptionMode;
   /** Close every generated object that has properties (`additionalProperties: false`, or
    * `unevaluatedProperties: false` where a `$ref` or composition sits beside, from 2019-09 on). */
   noAdditionalProperties: boolean;
   /** Do not add a `global` property to a closed root. */
   noDefaultGlobal: boolean;
-  /** `$k8s/` expands to this URL with `{{ .K8sSchemaVersion }}` replaced by `k8sSchemaVersion`. */
-  k8sSchemaURL: string;
-  k8sSchemaVersion?: string;
   /** Keywords set on the root schema (helm-values-schema-json's `schemaRoot`). */
   schemaRoot: {
     id?: string;
@@ -57,29 +59,9 @@ export interface GenerateOptions {
    * coalesces each sub-chart's defaults and the parent's `global` into them before it validates the parent,
    * so their objects are never closed, and a closed root allows them. */
   subCharts?: string[];
-  /** Rewrites a relative file `$ref` written in `sourceFile` (as {@link YamlSource.file} names it) so that it
-   * is relative to the chart folder, where bundling and Helm resolve it; helm-values-schema-json resolves a
-   * relative `$ref` against the folder of the values file that holds it. */
-  rebaseRef?: (ref: string, sourceFile: string) => string;
-  /** Referenced documents will be embedded (bundling): only then can a `$ref` name a local file. */
-  bundle?: boolean;
 }
 
 export { DEFAULT_K8S_SCHEMA_URL };
-
-const COMPOSITION = ["allOf", "anyOf", "oneOf", "not"];
-const TOOL_ONLY = new Set(["required", "hidden", "skipProperties", "mergeProperties", "nullable"]);
-const STRING_HINTS = ["pattern", "minLength", "maxLength", "format", "contentEncoding", "contentMediaType"];
-const NUMBER_HINTS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"];
-const ARRAY_HINTS = ["items", "minItems", "maxItems", "uniqueItems", "contains", "prefixItems"];
-const OBJECT_HINTS = [
-  "properties",
-  "patternProperties",
-  "additionalProperties",
-  "minProperties",
-  "maxProperties",
-  "propertyNames",
-];
 
 interface Walk {
   source: YamlSource;
@@ -363,172 +345,4 @@ export const EMPTY_STRING_TYPES = ["string", "number", "boolean"] as const;
 
 function isEmptyString(node: YamlNode): boolean {
   return isScalar(node) && node.value === "";
-}
-
-// ---- annotations -------------------------------------------------------------------------------------
-
-const NO_FLAGS = {
-  required: false,
-  hidden: false,
-  skipProperties: false,
-  mergeProperties: false,
-  nullable: false,
-};
-
-function toolFlags(annotations: AnnotationEntry[]) {
-  if (annotations.length === 0) return NO_FLAGS;
-  const flag = (k: string) => {
-    const last = annotations.filter((a) => a.keyword === k).pop();
-    return last ? last.value === true : false;
-  };
-  return {
-    required: flag("required"),
-    hidden: flag("hidden"),
-    skipProperties: flag("skipProperties"),
-    mergeProperties: flag("mergeProperties"),
-    nullable: flag("nullable"),
-  };
-}
-
-function includesType(type: unknown, name: string): boolean {
-  return type === name || (Array.isArray(type) && type.includes(name));
-}
-
-function expandRef(walk: Walk, entry: AnnotationEntry, ref: string): string {
-  const { k8sSchemaURL, k8sSchemaVersion, rebaseRef, bundle } = walk.options;
-  const problem = uriProblem(ref);
-  if (problem) {
-    throw inputError(entry.position, `${entry.keyword}: ${JSON.stringify(ref)} ${problem}`, {
-      code: "schema.ref",
-      hint: "A $ref is a URL, a file path relative to the values file, a #/json/pointer or $k8s/<file>.",
-    });
-  }
-  const relativeFile = !/^([a-z][a-z0-9+.-]*:|#|\/|\$k8s\/)/i.test(ref);
-  if (relativeFile && !bundle) {
-    // Helm resolves a relative $ref from the file system's root, not the chart (helm/helm#31260): every
-    // install would fail. Bundled, the document is embedded instead.
-    throw inputError(
-      entry.position,
-      `${entry.keyword}: the file reference ${JSON.stringify(ref)} needs bundling`,
-      {
-        code: "schema.ref",
-        hint: "Set bundle: true in .schema.yaml (or pass --bundle) to embed it, or use an http(s) URL.",
-      },
-    );
-  }
-  if (relativeFile && rebaseRef) return rebaseRef(ref, walk.source.file);
-  const expanded = expandK8sRef(ref, k8sSchemaURL, k8sSchemaVersion);
-  if (expanded === undefined) {
-    throw inputError(entry.position, `${entry.keyword}: "$k8s/" needs a Kubernetes schema version`, {
-      code: "schema.k8s",
-      hint: K8S_VERSION_HINT,
-    });
-  }
-  return expanded;
-}
-
-function items(schema: JsonSchema): JsonSchema {
-  if (!schema.items || typeof schema.items !== "object") schema.items = {};
-  return schema.items as JsonSchema;
-}
-
-function applyAnnotations(walk: Walk, schema: JsonSchema, annotations: AnnotationEntry[], isNull: boolean) {
-  const { draft } = walk.options;
-  let explicitType = false;
-  for (const entry of annotations) {
-    const { keyword, value } = entry;
-    if (draft === "7" && NOT_IN_DRAFT7.has(keyword)) {
-      throw inputError(entry.position, `${keyword} does not exist in JSON Schema draft 7`, {
-        code: "schema.draft",
-        hint: "Generate draft 2019-09 or 2020-12 (draft: 2020 in .schema.yaml), or drop the keyword.",
-      });
-    }
-    if (TOOL_ONLY.has(keyword)) continue;
-    const ref = keyword === "$ref" || keyword === "itemRef"
-      ? expandRef(walk, entry, String(value))
-      : undefined;
-    if (ref !== undefined) walk.refPositions.set(ref, entry.position);
-    checkAnnotationValue(draft, keyword, ref ?? value, entry.position);
-    switch (keyword) {
-      case "type":
-        schema.type = value;
-        explicitType = true;
-        break;
-      case "item":
-        items(schema).type = value;
-        break;
-      case "itemProperties":
-        if (value === null || typeof value !== "object" || Array.isArray(value)) {
-          throw inputError(entry.position, "itemProperties must be an object of property schemas", {
-            code: "schema.annotation",
-          });
-        }
-        items(schema).properties = value;
-        if (!items(schema).type) items(schema).type = "object";
-        break;
-      case "itemEnum":
-        items(schema).enum = value;
-        break;
-      case "itemRef":
-        items(schema).$ref = ref;
-        break;
-      case "itemRequired":
-        items(schema).required = value;
-        break;
-      case "$ref":
-        schema.$ref = ref;
-        break;
-      default:
-        schema[keyword] = value;
-    }
-  }
-  const has = (k: string) => annotations.some((a) => a.keyword === k);
-  if (!explicitType) {
-    if (COMPOSITION.some(has)) delete schema.type; // the composed schemas say what the type is
-    else if (isNull) {
-      const hinted = unionTypes(
-        STRING_HINTS.some(has) ? "string" : undefined,
-        NUMBER_HINTS.some(has) ? "number" : undefined,
-        ARRAY_HINTS.some(has) || ["item", "itemEnum", "itemRef", "itemProperties"].some(has)
-          ? "array"
-          : undefined,
-        OBJECT_HINTS.some(has) ? "object" : undefined,
-      );
-      if (hinted) schema.type = unionTypes(hinted, "null");
-      else if (has("$ref")) delete schema.type;
-    }
-    for (const k of ["enum", "const"]) {
-      if (has(k) && schema.type !== undefined) {
-        const values = k === "enum" ? (schema.enum as unknown[]) : [schema.const];
-        schema.type = unionTypes(isNull ? undefined : schema.type, ...values.map(jsonType));
-      }
-    }
-  } else if (isNull && !includesType(schema.type, "null")) {
-    // A key without a value is unset: keep the values file valid against its own schema.
-    schema.type = unionTypes(schema.type, "null");
-  }
-  if (isNull && Array.isArray(schema.enum) && !schema.enum.includes(null)) {
-    schema.enum = [...schema.enum, null];
-  }
-  if (isNull && "const" in schema && schema.const !== null) {
-    schema.enum = [schema.const, null];
-    delete schema.const;
-  }
-  if (toolFlags(annotations).nullable && schema.type !== undefined) {
-    schema.type = unionTypes(schema.type, "null");
-  }
-  for (const t of typeList(schema.type)) {
-    if (!TYPE_NAMES.includes(t)) {
-      throw inputError(annotations[0].position, `unknown type "${t}"`, { code: "schema.annotation" });
-    }
-  }
-  // additionalProperties: false beside a $ref would reject every property the $ref defines.
-  const composed = "$ref" in schema || ["allOf", "anyOf", "oneOf"].some((k) => k in schema);
-  if (
-    composed && schema.additionalProperties === false && isModernDraft(draft) &&
-    !("unevaluatedProperties" in schema)
-  ) {
-    delete schema.additionalProperties;
-    schema.unevaluatedProperties = false;
-  }
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { FastcsError } from "../runtime/errors.ts";
-import { applyPlan, checkPlan, planSchemas } from "./plan.ts";
+import { applyPlan, checkPlan } from "./apply.ts";
+import { planSchemas } from "./plan.ts";
 
 async function repo(files: Record<string, string>): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "fastcs-plan-" });
