@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { generateSchema } from "../src/schema/generate.ts";
 import { defaultConfig } from "../src/schema/config.ts";
-import { parseYamlSource } from "../src/schema/yaml_source.ts";
+import { parseYamlSource } from "../src/chart/yaml_source.ts";
 import { awkwardValues } from "../tests/support/values_corpus.ts";
 import { copyRepo, helmEnv, REPO, run, tool } from "../tests/helpers.ts";
 

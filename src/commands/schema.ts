@@ -5,13 +5,13 @@ import { type Command, Option } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";
-import { resolveChartsDir } from "../schema/charts.ts";
+import { resolveChartsDir } from "../chart/charts.ts";
 import type { LinkMode, SchemaConfig } from "../schema/config.ts";
 import { parseDraft } from "../schema/drafts.ts";
 import { applyPlan, checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
 import { createRefFetcher } from "../schema/ref_fetch.ts";
-import { formatProblems } from "../schema/validate.ts";
+import { formatProblems } from "../chart/validate.ts";
 import { planValidation, runValidation } from "../schema/validate_job.ts";
 
 type OutputFormat = "text" | "json";

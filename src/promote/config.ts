@@ -4,8 +4,8 @@
 import { dirname, resolve } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { JsonSchema } from "../schema/drafts.ts";
-import { compileSchema, formatProblems, validateSource } from "../schema/validate.ts";
-import { parseYamlSource } from "../schema/yaml_source.ts";
+import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
+import { parseYamlSource } from "../chart/yaml_source.ts";
 
 /** One environment. Cluster mode uses `kubeContext`/`namespace`; GitOps mode uses `path`. */
 export interface Environment {

@@ -10,7 +10,7 @@ import { classifyRegistryFailure } from "../adapters/helm.ts";
 import { stringifyYaml } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { chartContentDigest } from "../publish/content_digest.ts";
+import { chartContentDigest } from "../chart/content_digest.ts";
 import { diffManifests, type ManifestDiff } from "./diff.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";

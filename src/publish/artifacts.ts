@@ -1,12 +1,12 @@
 // Release artifacts of a publish: the packages, the schemas (links resolved), SHA256SUMS and a manifest
 // of what was published, in one folder a CI job can attach to a release.
-import { basename, dirname, join, relative, resolve } from "node:path";
-import type { Prepared } from "./checks.ts";
+import { basename, dirname, join, relative } from "node:path";
+import { defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { readThroughLink, resolveLinks } from "../runtime/fs.ts";
-import { fileSha256 } from "./content_digest.ts";
+import { fileSha256 } from "../chart/content_digest.ts";
 import { copyThroughTemp } from "./targets.ts";
-import type { PublishReport } from "./publish.ts";
+import type { PackagedChart, PublishReport } from "./model.ts";
 
 /**
  * Checks, before anything is built or pushed, that the artifacts can be written to `dir`: it is a folder
@@ -30,9 +30,8 @@ export async function checkArtifactsDir(dir: string, chartsDir: string, display:
     const rel = relative(parent, real);
     return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
   };
-  if (
-    inside(await resolveLinks(chartsDir)) || real === await resolveLinks(resolve(chartsDir, "..", "schemas"))
-  ) {
+  const schemas = defaultSchemasDir(chartsDir, await findRepoRoot(chartsDir, chartsDir));
+  if (inside(await resolveLinks(chartsDir)) || real === await resolveLinks(schemas)) {
     throw new FastcsError(`--artifacts ${display(dir)} is inside the charts or the schemas folder`, {
       code: "artifacts.input",
       exitCode: ExitCode.input,
@@ -63,7 +62,7 @@ export async function checkArtifactsDir(dir: string, chartsDir: string, display:
  */
 export async function collectArtifacts(
   dir: string,
-  prepared: Prepared[],
+  prepared: PackagedChart[],
   report: PublishReport,
   chartsDir: string,
 ): Promise<string> {
@@ -80,7 +79,7 @@ export async function collectArtifacts(
       names.push(basename(p.tgz) + suffix);
     }
   }
-  const schemas = resolve(chartsDir, "..", "schemas");
+  const schemas = defaultSchemasDir(chartsDir, await findRepoRoot(chartsDir, chartsDir));
   try {
     for await (const e of Deno.readDir(schemas)) {
       if (!e.isFile && !e.isSymlink) continue;

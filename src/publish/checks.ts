@@ -1,19 +1,19 @@
 // The checks of a publish, all made before anything is pushed: git state, versions, image tags,
 // dependencies, lint and schemas. Each returns the problems it found as sentences that name their
 // override flag; the caller refuses the publish when there is any.
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import type { createGit } from "../adapters/git.ts";
 import { type Helm, lintSections } from "../adapters/helm.ts";
 import { parseDocument, type pLimit } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
-import type { ChartInfo } from "../schema/charts.ts";
+import { type ChartInfo, defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
 import { checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
-import { parseYamlSource } from "../schema/yaml_source.ts";
+import { parseYamlSource } from "../chart/yaml_source.ts";
 import { findImageProblems } from "./images.ts";
-import type { PublishOptions } from "./publish.ts";
+import type { PublishOptions, VersionedChart } from "./model.ts";
 import { devVersion } from "./version.ts";
 
 /** What every step of a publish works with. */
@@ -24,15 +24,6 @@ export interface Step {
   scratch: string;
   display: (p: string) => string;
   limit: ReturnType<typeof pLimit>;
-}
-
-export interface Staged {
-  chart: ChartInfo;
-  version: string;
-  appVersion: string;
-  /** The folder to lint and package: the chart's own, or a copy where dependencies were built. */
-  dir: string;
-  problems: string[];
 }
 
 export async function gitRefusals(
@@ -65,7 +56,7 @@ export async function stageCharts(
   charts: ChartInfo[],
   release: string | undefined,
   hash: string,
-): Promise<Staged[]> {
+): Promise<VersionedChart[]> {
   const { ctx, helm, options, scratch, display } = step;
   await Deno.mkdir(join(scratch, "charts"), { recursive: true });
   return await Promise.all(charts.map((chart) =>
@@ -102,7 +93,7 @@ export async function stageCharts(
 }
 
 /** One helm process lints every chart (start-up dominates the cost of linting one chart). */
-export async function lintRefusals(helm: Helm, staged: Staged[]): Promise<string[]> {
+export async function lintRefusals(helm: Helm, staged: VersionedChart[]): Promise<string[]> {
   const lint = await helm.lint(staged.map((s) => s.dir));
   if (lint.code === 0) return [];
   const sections = lintSections(lint.stdout + lint.stderr);
@@ -122,7 +113,10 @@ export async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<s
     }
   }
   if (withSchemas.length === 0) return [];
-  const schemasDir = resolve(step.options.chartsDir, "..", "schemas");
+  const schemasDir = defaultSchemasDir(
+    step.options.chartsDir,
+    await findRepoRoot(step.options.chartsDir, step.ctx.cwd),
+  );
   const plan = await planSchemas({
     cwd: step.ctx.cwd,
     chartsDir: step.options.chartsDir,
@@ -179,15 +173,6 @@ async function imageProblems(
     }
   }
   return problems;
-}
-
-/** A chart packaged for publishing. */
-export interface Prepared {
-  chart: ChartInfo;
-  version: string;
-  appVersion: string;
-  tgz: string;
-  contentDigest: string;
 }
 
 /** The last line of a tool's output (its error, usually). */

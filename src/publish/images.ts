@@ -3,7 +3,7 @@
 import { isMap, isScalar, isSeq } from "../deps.ts";
 import type { Pair, YamlNode } from "../deps.ts";
 import type { SourcePosition } from "../runtime/errors.ts";
-import { nodeStart, resolveNode, type YamlSource } from "../schema/yaml_source.ts";
+import { nodeStart, resolveNode, type YamlSource } from "../chart/yaml_source.ts";
 
 /** An image reference that breaks the policy. */
 export interface ImageProblem {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseYamlSource } from "../schema/yaml_source.ts";
+import { parseYamlSource } from "../chart/yaml_source.ts";
 import { findImageProblems } from "./images.ts";
 
 const values = [

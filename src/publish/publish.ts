@@ -3,24 +3,16 @@
 // a release behind and a rerun after a failure completes the release without duplicates.
 import { basename, join } from "node:path";
 import { createGit } from "../adapters/git.ts";
-import type { Helm, SignOptions } from "../adapters/helm.ts";
+import type { Helm } from "../adapters/helm.ts";
 import { pLimit } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";
-import { findCharts } from "../schema/charts.ts";
+import { findCharts } from "../chart/charts.ts";
 import { checkArtifactsDir, collectArtifacts } from "./artifacts.ts";
-import {
-  gitRefusals,
-  lastLine,
-  lintRefusals,
-  type Prepared,
-  schemaRefusals,
-  stageCharts,
-  type Staged,
-  type Step,
-} from "./checks.ts";
-import { chartContentDigest, fileSha256 } from "./content_digest.ts";
+import { gitRefusals, lastLine, lintRefusals, schemaRefusals, stageCharts, type Step } from "./checks.ts";
+import type { PackagedChart, PublishOptions, PublishReport, PublishResult, VersionedChart } from "./model.ts";
+import { chartContentDigest, fileSha256 } from "../chart/content_digest.ts";
 import {
   existingAt,
   ociHost,
@@ -31,69 +23,7 @@ import {
   targetReference,
   updateRepoIndex,
 } from "./targets.ts";
-import { findReleaseTag, parseReleaseTag, type PrereleasePolicy } from "./version.ts";
-
-/** Options of {@link publishCharts} (the command line, parsed). */
-export interface PublishOptions {
-  chartsDir: string;
-  /** Glob patterns of chart names or folder names to leave out. */
-  exclude: string[];
-  tag?: string;
-  /** The CI's `GITHUB_REF` (a tag build gives `refs/tags/<tag>`). */
-  githubRef?: string;
-  prerelease: PrereleasePolicy;
-  /** A fixed version for untagged builds instead of `<version>-<hash>`. */
-  devVersion?: string;
-  /** appVersion override; default: the release version when tagged, the short hash when not. */
-  appVersion?: string;
-  keepAppVersion: boolean;
-  branch: string;
-  allowDirty: boolean;
-  allowAnyBranch: boolean;
-  allowLatest: boolean;
-  skipSchemaCheck: boolean;
-  skipLint: boolean;
-  /** Overwrite a version published with other content. */
-  force: boolean;
-  dryRun: boolean;
-  targets: Target[];
-  /** Folder for release artifacts (.tgz, schemas, SHA256SUMS, manifest). */
-  artifacts?: string;
-  sign?: SignOptions;
-  /** `helm registry login` before anything else; the password comes from stdin or the environment. */
-  login?: { username: string; password: string };
-  concurrency: number;
-  attempts: number;
-  backoffMs: (attempt: number) => number;
-  /** True once the user asked to stop (Ctrl+C): no further push starts; those under way finish. */
-  stopRequested?: () => boolean;
-}
-
-/** The status of one chart at one target. */
-export type PublishStatus = "pushed" | "already published" | "would push" | "skipped" | "failed";
-
-/** One row of the summary. */
-export interface PublishResult {
-  chart: string;
-  version: string;
-  appVersion: string;
-  reference: string;
-  /** OCI manifest digest (pushed), or the package's sha256 (repository folders). */
-  digest?: string;
-  contentDigest: string;
-  status: PublishStatus;
-  error?: string;
-}
-
-/** What a publish did. */
-export interface PublishReport {
-  version: { tag?: string; source?: string; hash?: string };
-  dryRun: boolean;
-  results: PublishResult[];
-  artifacts?: string;
-  /** Why the artifacts could not be collected after the pushes (what was pushed stays pushed). */
-  artifactsError?: string;
-}
+import { findReleaseTag, parseReleaseTag } from "./version.ts";
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
@@ -279,10 +209,10 @@ export async function publishCharts(
 }
 
 /** Packages every chart: one helm process per (version, appVersion), so a tag release is one process. */
-async function packageCharts(step: Step, staged: Staged[]): Promise<Prepared[]> {
+async function packageCharts(step: Step, staged: VersionedChart[]): Promise<PackagedChart[]> {
   const packages = join(step.scratch, "packages");
   await Deno.mkdir(packages, { recursive: true });
-  const groups = new Map<string, Staged[]>();
+  const groups = new Map<string, VersionedChart[]>();
   for (const s of staged) {
     groups.set(`${s.version}\0${s.appVersion}`, [...(groups.get(`${s.version}\0${s.appVersion}`) ?? []), s]);
   }

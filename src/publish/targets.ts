@@ -10,7 +10,7 @@ import {
 } from "../adapters/helm.ts";
 import { parseDocument } from "../deps.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { chartContentDigest } from "./content_digest.ts";
+import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
 
 /** A publish destination. */

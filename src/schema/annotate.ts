@@ -8,7 +8,7 @@ import { type Draft, isModernDraft, type JsonSchema, NOT_IN_DRAFT7 } from "./dra
 import { expandK8sRef, K8S_VERSION_HINT } from "./k8s_schemas.ts";
 import { jsonType, typeList, unionTypes } from "./merge.ts";
 import { checkAnnotationValue, uriProblem } from "./schema_check.ts";
-import type { YamlSource } from "./yaml_source.ts";
+import type { YamlSource } from "../chart/yaml_source.ts";
 
 /** What applying annotations needs of the generator's options. */
 export interface AnnotationOptions {

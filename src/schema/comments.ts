@@ -2,7 +2,7 @@
 // line(s) above, the line(s) below its value) and the description (helm-docs `# --` comments, or the
 // plain comment block above).
 import { type AnnotationEntry, annotationText, parseAnnotation } from "./annotations.ts";
-import type { YamlComment, YamlSource } from "./yaml_source.ts";
+import type { YamlComment, YamlSource } from "../chart/yaml_source.ts";
 
 /** Where descriptions come from: `auto` (helm-docs `# --` comments, else plain comments above a key),
  * `helm-docs` (only `# --` comments, as helm-values-schema-json's `useHelmDocs`), or `none`. */

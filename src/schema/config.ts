@@ -7,8 +7,8 @@ import { pathExists } from "../runtime/fs.ts";
 import { type JsonSchema, parseDraft } from "./drafts.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
 import { uriProblem } from "./schema_check.ts";
-import { compileSchema, formatProblems, validateSource } from "./validate.ts";
-import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
+import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
+import { parseYamlSource, readYamlFile } from "../chart/yaml_source.ts";
 
 /** The file name helm-values-schema-json reads, which we read too. */
 export const CONFIG_FILE = ".schema.yaml";

@@ -1,8 +1,8 @@
 // The JSON Schema drafts the generator writes, and what differs between them for us.
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
-/** A JSON Schema document or subschema, as plain JSON. */
-export type JsonSchema = { [keyword: string]: unknown };
+import type { JsonSchema } from "../chart/validate.ts";
+export type { JsonSchema };
 
 /** The drafts we generate: draft-07, 2019-09 and 2020-12 (https://json-schema.org/specification-links). */
 export type Draft = "7" | "2019-09" | "2020-12";

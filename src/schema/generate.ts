@@ -34,7 +34,7 @@ import {
   resolveNode,
   tooDeep,
   type YamlSource,
-} from "./yaml_source.ts";
+} from "../chart/yaml_source.ts";
 import type { DescriptionMode } from "./comments.ts";
 
 export type { DescriptionMode };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FastcsError } from "../runtime/errors.ts";
 import { errorsOf, gen, prop } from "./test_support.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource } from "../chart/yaml_source.ts";
 
 Deno.test("types are inferred from values as Helm reads them (YAML 1.1 booleans)", () => {
   const s = gen(

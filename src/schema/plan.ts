@@ -7,14 +7,21 @@ import { pathExists, WriteGuard } from "../runtime/fs.ts";
 import { bundleRefs } from "./bundle.ts";
 import { expandK8sRef, k8sBaseUrl, k8sSchemaLoader } from "./k8s_schemas.ts";
 import { pruneBundle } from "./prune.ts";
-import { type ChartInfo, findCharts, readChart, subChartKeys } from "./charts.ts";
+import {
+  type ChartInfo,
+  defaultSchemasDir,
+  findCharts,
+  findRepoRoot,
+  readChart,
+  subChartKeys,
+} from "../chart/charts.ts";
 import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
 import { checkSchemaDocument } from "./schema_check.ts";
 import { serviceSchema } from "./service.ts";
-import { compileSchema, formatProblems, validateLayers } from "./validate.ts";
-import { parseYamlSource, readYamlFile, type YamlSource } from "./yaml_source.ts";
+import { compileSchema, formatProblems, validateLayers } from "../chart/validate.ts";
+import { parseYamlSource, readYamlFile, type YamlSource } from "../chart/yaml_source.ts";
 
 /** A file the schema job owns. `link` entries are symlinks (or copies where links cannot be made). */
 export interface PlannedFile {
@@ -66,20 +73,6 @@ export interface PlanOptions {
 /** Serialises a schema as written to disk: fixed key order is the generator's; indent; final newline. */
 export function renderJson(value: unknown, indent: number): string {
   return JSON.stringify(value, null, indent) + "\n";
-}
-
-/** The repo root: the nearest folder at or above `start` that holds `.git`, else `fallback`. */
-export async function findRepoRoot(start: string, fallback: string): Promise<string> {
-  let dir = start;
-  while (true) {
-    try {
-      await Deno.stat(join(dir, ".git"));
-      return dir;
-    } catch { /* keep looking */ }
-    const parent = dirname(dir);
-    if (parent === dir) return fallback;
-    dir = parent;
-  }
 }
 
 async function readExisting(path: string): Promise<JsonSchema | undefined> {
@@ -284,14 +277,6 @@ async function refuseSchemaRejectingDefaults(
     hint:
       "Helm validates these values on every install: change the annotations of those keys, or the values.",
   });
-}
-
-// `schemas/` beside the charts folder, or in the repo root where beside it would be outside the repository
-// (`--charts-dir .`).
-function defaultSchemasDir(chartsDir: string, repoRoot: string): string {
-  const beside = dirname(chartsDir);
-  const rel = relative(repoRoot, beside);
-  return join(rel.startsWith("..") || isAbsolute(rel) ? repoRoot : beside, "schemas");
 }
 
 /** The `Chart.yaml` of the chart holding `file`, looking upwards from its folder. */

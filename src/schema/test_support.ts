@@ -2,7 +2,7 @@
 import { Ajv2020 } from "../deps.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type GenerateOptions, generateSchema } from "./generate.ts";
 import type { JsonSchema } from "./drafts.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource } from "../chart/yaml_source.ts";
 
 /** Generates a schema from YAML texts (merged in order) with test defaults. */
 export function gen(

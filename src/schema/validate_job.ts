@@ -7,15 +7,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ValidateFunction } from "../deps.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
-import { findCharts } from "./charts.ts";
+import { findCharts, findRepoRoot } from "../chart/charts.ts";
 import { loadConfig } from "./config.ts";
 import type { JsonSchema } from "./drafts.ts";
-import { findRepoRoot } from "./plan.ts";
 import { checkLocalRefs } from "./schema_check.ts";
-import { coalesceLayers, isMapping, mergeValues } from "./coalesce.ts";
-import { readSubCharts, subChartEnabled } from "./subcharts.ts";
-import { compileSchema, validateData, validateLayers, type ValuesProblem } from "./validate.ts";
-import { parseYamlSource, readYamlFile, valuesData, type YamlSource } from "./yaml_source.ts";
+import { coalesceLayers, isMapping, mergeValues } from "../chart/coalesce.ts";
+import { readSubCharts, subChartEnabled } from "../chart/subcharts.ts";
+import { compileSchema, validateData, validateLayers, type ValuesProblem } from "../chart/validate.ts";
+import { parseYamlSource, readYamlFile, valuesData, type YamlSource } from "../chart/yaml_source.ts";
 
 /** One set of values to validate: files coalesced in order (lowest precedence first) and the schema. */
 export interface ValidationJob {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { compileSchema, formatProblems, validateSource } from "./validate.ts";
+import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
 import { gen } from "./test_support.ts";
-import { parseYamlSource } from "./yaml_source.ts";
+import { parseYamlSource } from "../chart/yaml_source.ts";
 
 const chartValues = [
   "image:",

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ExitCode, FastcsError } from "../../src/runtime/errors.ts";
 import { gen } from "../../src/schema/test_support.ts";
-import { compileSchema, validateSource } from "../../src/schema/validate.ts";
-import { parseYamlSource } from "../../src/schema/yaml_source.ts";
+import { compileSchema, validateSource } from "../../src/chart/validate.ts";
+import { parseYamlSource } from "../../src/chart/yaml_source.ts";
 import { corpusDir } from "../support/corpus.ts";
 import { prng } from "../support/values_corpus.ts";
 

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FastcsError } from "../../src/runtime/errors.ts";
-import { compileSchema, validateSource } from "../../src/schema/validate.ts";
+import { compileSchema, validateSource } from "../../src/chart/validate.ts";
 import { gen } from "../../src/schema/test_support.ts";
-import { parseYamlSource } from "../../src/schema/yaml_source.ts";
+import { parseYamlSource } from "../../src/chart/yaml_source.ts";
 import { cli, run, tool } from "../helpers.ts";
 import { awkwardValues } from "../support/values_corpus.ts";
 

@@ -1,5 +1,5 @@
 // Finding the charts of a repo: every folder under the charts folder that holds a Chart.yaml.
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, FastcsError, inputError } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
@@ -155,4 +155,28 @@ export async function subChartKeys(chart: ChartInfo): Promise<string[]> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return [...new Set(keys)];
+}
+
+/** The repo root: the nearest folder at or above `start` that holds `.git`, else `fallback`. */
+export async function findRepoRoot(start: string, fallback: string): Promise<string> {
+  let dir = start;
+  while (true) {
+    try {
+      await Deno.stat(join(dir, ".git"));
+      return dir;
+    } catch { /* keep looking */ }
+    const parent = dirname(dir);
+    if (parent === dir) return fallback;
+    dir = parent;
+  }
+}
+
+/**
+ * Where a repository keeps `schemas/` (links and service schemas, release assets): beside the charts folder,
+ * or in the repository root where beside it would be outside the repository (`--charts-dir .`).
+ */
+export function defaultSchemasDir(chartsDir: string, repoRoot: string): string {
+  const beside = dirname(chartsDir);
+  const rel = relative(repoRoot, beside);
+  return join(rel.startsWith("..") || isAbsolute(rel) ? repoRoot : beside, "schemas");
 }

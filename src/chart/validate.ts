@@ -4,9 +4,11 @@
 import { addFormats, Ajv2019, Ajv2020, AjvDraft7, isMap, isPair, isScalar, isSeq } from "../deps.ts";
 import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
-import type { JsonSchema } from "./drafts.ts";
 import { coalesceLayers } from "./coalesce.ts";
 import { keyText, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";
+
+/** A JSON Schema document or subschema, as plain JSON. */
+export type JsonSchema = { [keyword: string]: unknown };
 
 /** One validation problem, located in the values file. */
 export interface ValuesProblem {

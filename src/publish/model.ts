@@ -1,0 +1,88 @@
+// The data of a publish, shared by its steps: the options (the command line, parsed), the charts as they
+// move through the steps (versioned, then packaged), and the report. Types only, so that the steps and the
+// orchestrator import them from here rather than from each other.
+import type { SignOptions } from "../adapters/helm.ts";
+import type { ChartInfo } from "../chart/charts.ts";
+import type { Target } from "./targets.ts";
+import type { PrereleasePolicy } from "./version.ts";
+
+/** Options of `publishCharts` (the command line, parsed). */
+export interface PublishOptions {
+  chartsDir: string;
+  /** Glob patterns of chart names or folder names to leave out. */
+  exclude: string[];
+  tag?: string;
+  /** The CI's `GITHUB_REF` (a tag build gives `refs/tags/<tag>`). */
+  githubRef?: string;
+  prerelease: PrereleasePolicy;
+  /** A fixed version for untagged builds instead of `<version>-<hash>`. */
+  devVersion?: string;
+  /** appVersion override; default: the release version when tagged, the short hash when not. */
+  appVersion?: string;
+  keepAppVersion: boolean;
+  branch: string;
+  allowDirty: boolean;
+  allowAnyBranch: boolean;
+  allowLatest: boolean;
+  skipSchemaCheck: boolean;
+  skipLint: boolean;
+  /** Overwrite a version published with other content. */
+  force: boolean;
+  dryRun: boolean;
+  targets: Target[];
+  /** Folder for release artifacts (.tgz, schemas, SHA256SUMS, manifest). */
+  artifacts?: string;
+  sign?: SignOptions;
+  /** `helm registry login` before anything else; the password comes from stdin or the environment. */
+  login?: { username: string; password: string };
+  concurrency: number;
+  attempts: number;
+  backoffMs: (attempt: number) => number;
+  /** True once the user asked to stop (Ctrl+C): no further push starts; those under way finish. */
+  stopRequested?: () => boolean;
+}
+
+/** The status of one chart at one target. */
+export type PublishStatus = "pushed" | "already published" | "would push" | "skipped" | "failed";
+
+/** One row of the summary. */
+export interface PublishResult {
+  chart: string;
+  version: string;
+  appVersion: string;
+  reference: string;
+  /** OCI manifest digest (pushed), or the package's sha256 (repository folders). */
+  digest?: string;
+  contentDigest: string;
+  status: PublishStatus;
+  error?: string;
+}
+
+/** What a publish did. */
+export interface PublishReport {
+  version: { tag?: string; source?: string; hash?: string };
+  dryRun: boolean;
+  results: PublishResult[];
+  artifacts?: string;
+  /** Why the artifacts could not be collected after the pushes (what was pushed stays pushed). */
+  artifactsError?: string;
+}
+
+/** A chart with the version it is released under, and the problems found while staging it. */
+export interface VersionedChart {
+  chart: ChartInfo;
+  version: string;
+  appVersion: string;
+  /** The folder to lint and package: the chart's own, or a copy where dependencies were built. */
+  dir: string;
+  problems: string[];
+}
+
+/** A chart packaged for publishing: its package and the content digest that identifies it. */
+export interface PackagedChart {
+  chart: ChartInfo;
+  version: string;
+  appVersion: string;
+  tgz: string;
+  contentDigest: string;
+}
