@@ -11,9 +11,9 @@ export interface ChartInfo {
   /** Absolute path of the chart folder. */
   dir: string;
   version?: string;
-  /** Dependencies from Chart.yaml (`name`, `alias`, `condition`), for service schemas, validation and
-   * packaging. */
-  dependencies: { name: string; alias?: string; condition?: string }[];
+  /** Dependencies from Chart.yaml (`name`, `alias`, `condition`, `import-values`), for service schemas,
+   * validation and packaging. */
+  dependencies: { name: string; alias?: string; condition?: string; importValues?: unknown[] }[];
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -91,6 +91,7 @@ export async function readChart(dir: string, display: (p: string) => string): Pr
       name: String(d.name),
       alias: typeof d.alias === "string" ? d.alias : undefined,
       condition: typeof d.condition === "string" ? d.condition : undefined,
+      importValues: Array.isArray(d["import-values"]) ? d["import-values"] as unknown[] : undefined,
     })),
   };
 }
@@ -134,27 +135,6 @@ export async function findCharts(chartsDir: string, display: (p: string) => stri
     names.set(c.name, c.dir);
   }
   return charts;
-}
-
-/**
- * The keys under which a chart's sub-charts receive their values: each dependency's alias or name from
- * Chart.yaml, and the name of every chart folder vendored under `charts/` (Helm loads those too).
- */
-export async function subChartKeys(chart: ChartInfo): Promise<string[]> {
-  const keys = chart.dependencies.map((d) => d.alias ?? d.name);
-  try {
-    for await (const entry of Deno.readDir(join(chart.dir, "charts"))) {
-      const file = join(chart.dir, "charts", entry.name, "Chart.yaml");
-      if (!entry.isDirectory || !(await pathExists(file))) continue;
-      const name = (parseYamlSource(file, await readYamlFile(file)).doc.toJS() ?? {}).name;
-      if (typeof name === "string" && name !== "" && !chart.dependencies.some((d) => d.name === name)) {
-        keys.push(name);
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return [...new Set(keys)];
 }
 
 /** The repo root: the nearest folder at or above `start` that holds `.git`, else `fallback`. */

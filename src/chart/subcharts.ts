@@ -5,7 +5,7 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { tarExtract } from "../deps.ts";
 import { pathExists } from "../runtime/fs.ts";
-import { readChart } from "./charts.ts";
+import { type ChartInfo, readChart } from "./charts.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** A sub-chart as a parent chart's validation sees it. */
@@ -130,4 +130,55 @@ export function subChartEnabled(sub: SubChart, parentValues: unknown): boolean {
     if (typeof value === "boolean") return value;
   }
   return true;
+}
+
+/**
+ * The keys under which a chart's sub-charts receive their values: each dependency's alias or name from
+ * Chart.yaml, and the name of every chart folder vendored under `charts/` (Helm loads those too).
+ */
+export async function subChartKeys(chart: ChartInfo): Promise<string[]> {
+  const keys = chart.dependencies.map((d) => d.alias ?? d.name);
+  try {
+    for await (const entry of Deno.readDir(join(chart.dir, "charts"))) {
+      const file = join(chart.dir, "charts", entry.name, "Chart.yaml");
+      if (!entry.isDirectory || !(await pathExists(file))) continue;
+      const name = (parseYamlSource(file, await readYamlFile(file)).doc.toJS() ?? {}).name;
+      if (typeof name === "string" && name !== "" && !chart.dependencies.some((d) => d.name === name)) {
+        keys.push(name);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return [...new Set(keys)];
+}
+
+/**
+ * The top-level keys a chart's values receive from its sub-charts through `import-values` (Helm merges them
+ * into the parent's values before validating): for `- data`, the keys of the sub-chart's `exports.data`
+ * (known when the sub-chart is vendored under `charts/`); for `- {child: path, parent: key.path}`, the first
+ * segment of `parent` (https://helm.sh/docs/topics/charts/#importing-child-values-via-dependencies).
+ */
+export async function importedKeys(chart: ChartInfo, display: (p: string) => string): Promise<string[]> {
+  if (!chart.dependencies.some((d) => d.importValues?.length)) return [];
+  const subs = await readSubCharts(chart.dir, display);
+  const keys: string[] = [];
+  for (const dep of chart.dependencies) {
+    for (const entry of dep.importValues ?? []) {
+      if (
+        entry !== null && typeof entry === "object" &&
+        typeof (entry as { parent?: unknown }).parent === "string"
+      ) {
+        keys.push(String((entry as { parent: string }).parent).split(".")[0]);
+      } else if (typeof entry === "string") {
+        const sub = subs.find((s) => s.name === dep.name);
+        const values = sub?.values ? parseYamlSource(sub.values.file, sub.values.text).doc.toJS() : undefined;
+        const exported = values?.exports?.[entry];
+        if (exported && typeof exported === "object" && !Array.isArray(exported)) {
+          keys.push(...Object.keys(exported));
+        }
+      }
+    }
+  }
+  return [...new Set(keys.filter(Boolean))];
 }

@@ -17,7 +17,7 @@ export const CONFIG_FILE = ".schema.yaml";
 export type LinkMode = "auto" | "link" | "copy";
 
 /** Schema settings of one chart, with every default filled in. Paths are relative to `baseDir`. */
-export interface SchemaConfig extends Omit<GenerateOptions, "subCharts"> {
+export interface SchemaConfig extends Omit<GenerateOptions, "subCharts" | "importedKeys"> {
   /** The file the settings came from, or undefined for defaults. */
   file?: string;
   /** Absolute folder that relative paths (`values`, `output`, `bundleRoot`) are relative to: the chart

@@ -59,6 +59,9 @@ export interface GenerateOptions extends AnnotationOptions {
    * coalesces each sub-chart's defaults and the parent's `global` into them before it validates the parent,
    * so their objects are never closed, and a closed root allows them. */
   subCharts?: string[];
+  /** Top-level keys the parent's values receive from sub-charts through `import-values`: a closed root
+   * allows them. */
+  importedKeys?: string[];
 }
 
 export { DEFAULT_K8S_SCHEMA_URL };
@@ -160,6 +163,9 @@ function finishRoot(root: JsonSchema, options: GenerateOptions): JsonSchema {
       description: "Set by a parent chart that makes this chart a dependency with condition <key>.enabled.",
       type: "boolean",
     };
+  }
+  for (const key of options.importedKeys ?? []) {
+    if (closed && !(key in props)) props[key] = { description: "Imported from a sub-chart (import-values)." };
   }
   for (const key of options.subCharts ?? []) {
     if (closed && !(key in props)) {

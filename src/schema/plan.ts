@@ -7,14 +7,8 @@ import { pathExists, WriteGuard } from "../runtime/fs.ts";
 import { bundleRefs } from "./bundle.ts";
 import { expandK8sRef, k8sBaseUrl, k8sSchemaLoader } from "./k8s_schemas.ts";
 import { pruneBundle } from "./prune.ts";
-import {
-  type ChartInfo,
-  defaultSchemasDir,
-  findCharts,
-  findRepoRoot,
-  readChart,
-  subChartKeys,
-} from "../chart/charts.ts";
+import { type ChartInfo, defaultSchemasDir, findCharts, findRepoRoot, readChart } from "../chart/charts.ts";
+import { importedKeys, subChartKeys } from "../chart/subcharts.ts";
 import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema } from "./generate.ts";
@@ -172,6 +166,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     let schema = generateSchema(sources, {
       ...config,
       subCharts: await subChartKeys(chart),
+      importedKeys: await importedKeys(chart, display),
       rebaseRef: (ref, file) => {
         const folder = folderOf.get(file);
         if (folder === undefined || folder === chart.dir) return ref;

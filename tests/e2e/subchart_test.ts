@@ -2,7 +2,8 @@
 // sub-chart's values (the parent's block under the sub-chart's name or alias, coalesced with the
 // sub-chart's defaults, plus the parent's `global` copied in) against the sub-chart's own schema. An
 // umbrella chart in the style of diracx (several sub-charts, one aliased, conditions, shared globals) is
-// rendered by the real Helm 3 and Helm 4 with schemas we generated, closed objects included.
+// rendered by the real Helm 3 and Helm 4 with schemas we generated, closed objects included; values
+// imported into the parent's root with import-values pass its closed schema.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, run, tool } from "../helpers.ts";
@@ -28,6 +29,11 @@ async function umbrella(): Promise<string> {
       "  - name: mysql",
       "    version: 1.0.0",
       "    condition: mysql.enabled",
+      // Values imported into the parent's root (import-values), in both forms.
+      "    import-values:",
+      "      - defaults",
+      "      - child: primary",
+      "        parent: imported",
       "  - name: rabbitmq",
       "    version: 1.0.0",
       "    alias: mq",
@@ -75,6 +81,9 @@ async function umbrella(): Promise<string> {
       "  persistence:",
       "    size: 1Gi",
       "    storageClass: ~",
+      "exports:",
+      "  defaults:",
+      "    myint: 1",
       "",
     ].join("\n"),
     "umbrella/charts/mysql/templates/cm.yaml": CONFIGMAP,
