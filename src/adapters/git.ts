@@ -20,7 +20,8 @@ export interface Git {
  * @throws FastcsError (exit code 6) from each method when git fails (not a repository, git missing).
  */
 export function createGit(run: Runner, cwd: string): Git {
-  const git = async (args: string[]) => {
+  // Porcelain lines start with a status column that may be a space: only the final newline goes.
+  const git = async (args: string[], keepLeading = false) => {
     const r = await run("git", args, { cwd });
     if (r.code !== 0) {
       throw new FastcsError(
@@ -34,12 +35,12 @@ export function createGit(run: Runner, cwd: string): Git {
         },
       );
     }
-    return r.stdout.trim();
+    return keepLeading ? r.stdout.trimEnd() : r.stdout.trim();
   };
   return {
     shortHead: () => git(["rev-parse", "--short", "HEAD"]),
     tagsAtHead: async () => (await git(["tag", "--points-at", "HEAD"])).split("\n").filter(Boolean).sort(),
-    changes: async () => (await git(["status", "--porcelain"])).split("\n").filter(Boolean),
+    changes: async () => (await git(["status", "--porcelain"], true)).split("\n").filter(Boolean),
     headOnBranch: async (branch) => {
       for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
         const exists = await run("git", ["rev-parse", "--verify", "--quiet", ref], { cwd });

@@ -73,8 +73,24 @@ function transportFlags(t: RegistryTransport): string[] {
   ];
 }
 
-/** Classifies a failed registry command by Helm's message (Helm 3 and 4 word them alike). */
+/**
+ * Helm's final error in its stderr: from the last `Error:` line on, else everything but its debug log
+ * (under HELM_DEBUG Helm also logs the normal 401 challenge of every authenticated registry, which is no
+ * failure).
+ */
+export function finalHelmError(stderr: string): string {
+  const lines = stderr.split("\n");
+  const last = lines.findLastIndex((l) => /^Error: /.test(l));
+  if (last >= 0) return lines.slice(last).join("\n");
+  return lines.filter((l) =>
+    !/^(level=DEBUG|time=\S+ level=DEBUG|\[debug\]|\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )/.test(l)
+  )
+    .join("\n");
+}
+
+/** Classifies a failed registry command by Helm's final error (Helm 3 and 4 word them alike). */
 export function classifyRegistryFailure(stderr: string): RegistryFailure {
+  stderr = finalHelmError(stderr);
   if (
     /\b(401|403)\b|unauthori[sz]ed|forbidden|denied|authentication required|basic credential not found/i.test(
       stderr,

@@ -1,5 +1,5 @@
 // `helm fastcs publish`: flags, help and output; the work is in src/publish/.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createHelm } from "../adapters/helm.ts";
 import { type Command, Option } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
@@ -87,6 +87,10 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
       "log in to each OCI registry first (password from --password-stdin or HELM_FASTCS_REGISTRY_PASSWORD)",
     )
     .option("--password-stdin", "read the registry password from stdin")
+    .option(
+      "--keep-login",
+      "keep the --registry-username login in Helm's registry config (default: a config for this run only)",
+    )
     .option("--sign", "sign packages (helm package --sign); the .prov is pushed with the chart")
     .option("--key <name>", "signing key name")
     .option("--keyring <file>", "GnuPG secret keyring")
@@ -165,7 +169,20 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
       });
       try {
-        const helm = createHelm(ctx.run, ctx.env.helmBin, ctx.cwd);
+        // A login for this run goes into a registry config of this run (a copy of Helm's, so other
+        // registries' logins still work), removed with the scratch folder: no credential stays on disk.
+        const env: Record<string, string> = {};
+        if (login && !opts.keepLogin) {
+          env.HELM_REGISTRY_CONFIG = join(scratch, "registry-config.json");
+          const own = ctx.env.registryConfig ??
+            join(
+              ctx.env.configHome ?? join(Deno.env.get("HOME") ?? "", ".config", "helm"),
+              "registry",
+              "config.json",
+            );
+          await Deno.copyFile(own, env.HELM_REGISTRY_CONFIG).catch(() => {});
+        }
+        const helm = createHelm(ctx.run, ctx.env.helmBin, ctx.cwd, env);
         publishing = publishCharts(ctx, helm, {
           chartsDir,
           exclude: opts.exclude ?? [],

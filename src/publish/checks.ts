@@ -7,7 +7,7 @@ import { type Helm, lintSections } from "../adapters/helm.ts";
 import { parseDocument, type pLimit } from "../deps.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
-import { pathExists } from "../runtime/fs.ts";
+import { copyTree, pathExists } from "../runtime/fs.ts";
 import { type ChartInfo, defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
 import { checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
@@ -57,7 +57,7 @@ export async function stageCharts(
   release: string | undefined,
   hash: string,
 ): Promise<VersionedChart[]> {
-  const { ctx, helm, options, scratch, display } = step;
+  const { helm, options, scratch, display } = step;
   await Deno.mkdir(join(scratch, "charts"), { recursive: true });
   return await Promise.all(charts.map((chart) =>
     step.limit(async () => {
@@ -75,11 +75,13 @@ export async function stageCharts(
       let dir = chart.dir;
       if (chart.dependencies.length > 0) {
         dir = join(scratch, "charts", basename(chart.dir));
-        const cp = await ctx.run("cp", ["-a", chart.dir, dir], { cwd: ctx.cwd });
-        if (cp.code !== 0) {
-          throw new FastcsError(`cannot copy ${display(chart.dir)}: ${cp.stderr}`, {
+        try {
+          await copyTree(chart.dir, dir);
+        } catch (error) {
+          throw new FastcsError(`cannot copy ${display(chart.dir)}: ${(error as Error).message}`, {
             code: "io.copy",
             exitCode: ExitCode.environment,
+            hint: "Check the free space of the temporary folder (TMPDIR).",
           });
         }
         const dep = await helm.dependencyBuild(dir);

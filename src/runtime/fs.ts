@@ -118,3 +118,20 @@ export class WriteGuard {
     return (await Deno.lstat(path).then((i) => i.isDirectory, () => false)) ? "folder" : undefined;
   }
 }
+
+/**
+ * Copies the folder `from` to `to` (which must not exist): files with their permissions, symbolic links as
+ * links, folders recursively. No shell or `cp` (a stock Windows machine has none).
+ *
+ * @throws the file system's error for the first entry that cannot be copied
+ */
+export async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isSymlink) await Deno.symlink(await Deno.readLink(source), target);
+    else if (entry.isDirectory) await copyTree(source, target);
+    else await Deno.copyFile(source, target);
+  }
+}

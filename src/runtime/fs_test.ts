@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { findOnPath, readThroughLink } from "./fs.ts";
+import { copyTree, findOnPath, readThroughLink } from "./fs.ts";
 
 Deno.test("findOnPath: the first executable file on PATH; not folders, not files without an execute bit", async () => {
   const a = await Deno.makeTempDir();
@@ -37,4 +37,18 @@ Deno.test("readThroughLink: a file holding a link's relative target (git without
   assert.equal(await text("a.json"), '{"type": "object"}\n');
   assert.equal(await text("b.json"), '{"type": "string"}\n');
   assert.equal(await text("c.json"), "../charts/missing/values.schema.json");
+});
+
+Deno.test("copyTree copies files with their mode, folders and links as links", async () => {
+  const from = await Deno.makeTempDir();
+  await Deno.mkdir(join(from, "sub"));
+  await Deno.writeTextFile(join(from, "sub", "a.txt"), "a");
+  await Deno.writeTextFile(join(from, "run.sh"), "#!/bin/sh\n");
+  await Deno.chmod(join(from, "run.sh"), 0o755);
+  await Deno.symlink("sub/a.txt", join(from, "link"));
+  const to = join(await Deno.makeTempDir(), "copy");
+  await copyTree(from, to);
+  assert.equal(await Deno.readTextFile(join(to, "sub", "a.txt")), "a");
+  assert.equal((await Deno.stat(join(to, "run.sh"))).mode! & 0o777, 0o755);
+  assert.equal(await Deno.readLink(join(to, "link")), "sub/a.txt");
 });

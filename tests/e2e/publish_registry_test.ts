@@ -26,6 +26,24 @@ Deno.test("credentials: refused without them (saying which were tried), used fro
     );
     assert.equal(withLogin.code, 0, withLogin.stderr);
     assert.match(withLogin.stdout, /pushed/);
+    // The login was for this run only: Helm's registry config holds no credential afterwards.
+    const config = await Deno.readTextFile(env.HELM_REGISTRY_CONFIG).catch(() => "");
+    assert.ok(!config.includes(btoa(`${registry.username}:${registry.password}`)), config);
+    // Under HELM_DEBUG=1 (Helm then logs the normal 401 challenge), a new version still publishes.
+    await repo.git("tag", "v7.0.0");
+    const debug = await publish(
+      repo,
+      { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
+      "--oci",
+      registry.base,
+      "--plain-http",
+      "--registry-username",
+      registry.username!,
+    );
+    assert.equal(debug.code, 0, debug.stderr);
+    assert.match(debug.stdout, /7\.0\.0 .* pushed/);
+    assert.ok(!(debug.stdout + debug.stderr).includes(registry.password!), "not even in debug output");
+    await repo.git("tag", "-d", "v7.0.0");
     assert.ok(!(withLogin.stdout + withLogin.stderr + anonymous.stderr).includes(registry.password!));
     // The password on stdin: a wrong one fails the login before anything is checked or pushed.
     const viaStdin = async (password: string) => {
