@@ -213,12 +213,19 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
         }, scratch);
         const report = await publishing;
         show(report);
+        const conflicts = report.results.filter((r) => r.status === "conflict");
+        if (conflicts.length > 0) {
+          ctx.log.error(
+            `${conflicts.length} version(s) were pushed by another publish at the same time with other content`,
+          );
+          setExit(ExitCode.refused);
+        }
         const failed = report.results.filter((r) => r.status === "failed");
         if (failed.length > 0) {
           ctx.log.error(
             `${failed.length} of ${report.results.length} publication(s) failed; rerun to complete the release (published ones are skipped)`,
           );
-          setExit(ExitCode.publishFailed);
+          if (conflicts.length === 0) setExit(ExitCode.publishFailed);
         } else if (report.dryRun) ctx.log.info("dry run: nothing was pushed");
         if (report.artifacts) ctx.log.info(`artifacts in ${displayPath(ctx.cwd, report.artifacts)}`);
         if (report.artifactsError) {

@@ -40,10 +40,19 @@ export interface PublishOptions {
   backoffMs: (attempt: number) => number;
   /** True once the user asked to stop (Ctrl+C): no further push starts; those under way finish. */
   stopRequested?: () => boolean;
+  /** Milliseconds to wait after the pushes before reading the tags back (default 1000). */
+  settleMs?: number;
 }
 
 /** The status of one chart at one target. */
-export type PublishStatus = "pushed" | "already published" | "would push" | "skipped" | "failed";
+export type PublishStatus =
+  | "pushed"
+  | "already published"
+  | "would push"
+  | "skipped"
+  | "failed"
+  /** Pushed, but read back the tag held other content: another publish of the version raced ours. */
+  | "conflict";
 
 /** One row of the summary. */
 export interface PublishResult {

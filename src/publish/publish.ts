@@ -17,6 +17,7 @@ import {
   existingAt,
   ociHost,
   pushTo,
+  readBack,
   RegistryError,
   type RetryPolicy,
   type Target,
@@ -171,8 +172,8 @@ export async function publishCharts(
         }
         ctx.log.info(`pushing ${j.result.reference}`);
         try {
-          j.result.digest = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy) ??
-            `sha256:${await fileSha256(j.p.tgz)}`;
+          const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy);
+          j.result.digest = pushed ?? `sha256:${await fileSha256(j.p.tgz)}`;
           j.result.status = "pushed";
         } catch (error) {
           j.result.status = "failed";
@@ -182,6 +183,34 @@ export async function publishCharts(
       })
     ),
   );
+  // 6. Read every pushed tag back once the pushes have settled: another publish of the same version (two
+  // CI jobs at once) may have pushed between our check and our push, or just after it. A registry with
+  // immutable tags refuses the second push instead; without them, this is how a lost race is found.
+  const pushedOci = jobs.filter((j) => j.result.status === "pushed" && j.target.kind === "oci");
+  if (pushedOci.length > 0 && !options.stopRequested?.()) {
+    await new Promise((r) => setTimeout(r, options.settleMs ?? 1000));
+    await Promise.all(pushedOci.map((j) =>
+      limit(async () => {
+        const other = await readBack(
+          helm,
+          j.target as Extract<Target, { kind: "oci" }>,
+          j.p.chart.name,
+          j.p.version,
+          j.result.digest,
+          j.p.contentDigest,
+          scratch,
+          policy,
+        ).catch(() => undefined); // an unreadable registry now is no proof of a race
+        if (other) {
+          Object.assign(j.result, {
+            status: "conflict",
+            error: `another publish of ${j.p.version} pushed other content at the same time: the tag holds ` +
+              `${other}. Bump the version; a published version is never overwritten on purpose`,
+          });
+        }
+      })
+    ));
+  }
   for (const target of options.targets) {
     if (target.kind !== "repo") continue;
     const mine = jobs.filter((j) => j.target === target);

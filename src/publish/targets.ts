@@ -132,7 +132,7 @@ export async function existingAt(
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
   // Most versions are new: one HEAD request answers that without starting helm. Anything unclear
   // (credentials needed, TLS options fetch cannot honour, no answer) goes the helm way below.
-  if (await manifestAnswer(target, chart, version) === "absent") return { state: "absent" };
+  if ((await headManifest(target, chart, version)).state === "absent") return { state: "absent" };
   const dir = await Deno.makeTempDir({ dir: scratch, prefix: "pull-" });
   const what = `checking ${targetReference(target, chart, version)}`;
   const pulled = await withRetries(
@@ -152,16 +152,18 @@ export async function existingAt(
 }
 
 /**
- * Asks an OCI registry whether a tag exists, with the distribution API
+ * Asks an OCI registry about a tag with the distribution API
  * (https://github.com/opencontainers/distribution-spec, "Checking if content exists"):
- * `HEAD /v2/<name>/manifests/<tag>` answers 404 for an absent tag.
+ * `HEAD /v2/<name>/manifests/<tag>` answers 404 for an absent tag, and names the manifest's digest in
+ * `Docker-Content-Digest` for a present one. "unknown" when it cannot say (credentials needed, TLS options
+ * fetch cannot honour, no answer).
  */
-async function manifestAnswer(
+async function headManifest(
   target: Extract<Target, { kind: "oci" }>,
   chart: string,
   version: string,
-): Promise<"absent" | "present" | "unknown"> {
-  if (target.transport.insecureSkipTlsVerify) return "unknown";
+): Promise<{ state: "absent" | "present" | "unknown"; digest?: string }> {
+  if (target.transport.insecureSkipTlsVerify) return { state: "unknown" };
   const [host, ...path] = target.base.slice("oci://".length).split("/");
   const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
     [...path, chart].join("/")
@@ -178,12 +180,41 @@ async function manifestAnswer(
       headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
     });
     await response.body?.cancel();
-    return response.status === 404 ? "absent" : response.ok ? "present" : "unknown";
+    if (response.status === 404) return { state: "absent" };
+    if (!response.ok) return { state: "unknown" };
+    return { state: "present", digest: response.headers.get("Docker-Content-Digest") ?? undefined };
   } catch {
-    return "unknown";
+    return { state: "unknown" };
   } finally {
     client?.close();
   }
+}
+
+/**
+ * Reads a pushed tag back and says whether it still holds our chart: another publish of the same version
+ * may have pushed in between (a check before the push cannot see that race). By manifest digest where the
+ * registry answers without credentials, else by pulling the chart and comparing its content digest.
+ *
+ * @param pushed the manifest digest `helm push` reported, if any
+ * @param ours our package's content digest
+ * @returns undefined when the tag holds our chart, else what it holds instead
+ */
+export async function readBack(
+  helm: Helm,
+  target: Extract<Target, { kind: "oci" }>,
+  chart: string,
+  version: string,
+  pushed: string | undefined,
+  ours: string,
+  scratch: string,
+  policy: RetryPolicy,
+): Promise<string | undefined> {
+  const head = await headManifest(target, chart, version);
+  if (head.state === "present" && head.digest && pushed) {
+    return head.digest === pushed ? undefined : `manifest ${head.digest}, ours ${pushed}`;
+  }
+  const existing = await existingAt(helm, target, chart, version, ours, scratch, policy);
+  return existing.state === "same" ? undefined : existing.state === "different" ? existing.detail : "nothing";
 }
 
 async function existingInRepo(
