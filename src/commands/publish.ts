@@ -55,6 +55,10 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
       "--tag <tag>",
       "release tag (default: GITHUB_REF refs/tags/..., else the tag on HEAD; none: a dev build)",
     )
+    .option(
+      "--tag-prefix <prefix>",
+      "release tags start with this before the version (e.g. diracx- for diracx-1.1.6)",
+    )
     .addOption(
       new Option(
         "--prerelease <policy>",
@@ -187,6 +191,7 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           chartsDir,
           exclude: opts.exclude ?? [],
           tag: opts.tag,
+          tagPrefix: opts.tagPrefix,
           githubRef: Deno.env.get("GITHUB_REF") || undefined,
           prerelease: opts.prerelease as PrereleasePolicy,
           devVersion: opts.devVersion,

@@ -12,6 +12,8 @@ export interface PublishOptions {
   /** Glob patterns of chart names or folder names to leave out. */
   exclude: string[];
   tag?: string;
+  /** What the repository's release tags start with before the version (`diracx-` for `diracx-1.1.6`). */
+  tagPrefix?: string;
   /** The CI's `GITHUB_REF` (a tag build gives `refs/tags/<tag>`). */
   githubRef?: string;
   prerelease: PrereleasePolicy;

@@ -76,8 +76,18 @@ export async function publishCharts(
 
   // 1. The version, then every check; packaging (which publishes nothing) runs alongside the checks.
   const git = createGit(ctx.run, options.chartsDir);
-  const found = findReleaseTag(options.tag, options.githubRef, await git.tagsAtHead());
-  const release = found ? parseReleaseTag(found.tag, options.prerelease, found.source) : undefined;
+  const tagged = findReleaseTag(options.tag, options.githubRef, await git.tagsAtHead(), options.tagPrefix);
+  const found = tagged.tag === undefined ? undefined : tagged;
+  if (tagged.tag === undefined && tagged.ignored.length > 0) {
+    ctx.log.warn(
+      `HEAD carries ${tagged.ignored.join(", ")}, which is no SemVer release tag${
+        options.tagPrefix ? ` with prefix ${options.tagPrefix}` : ""
+      }: publishing an untagged (dev) build. Tag MAJOR.MINOR.PATCH, or give --tag-prefix for prefixed tags.`,
+    );
+  }
+  const release = found
+    ? parseReleaseTag(found.tag, options.prerelease, found.source, options.tagPrefix)
+    : undefined;
   const hash = await git.shortHead();
   const limit = pLimit(options.concurrency);
   const step = { ctx, helm, options, scratch, display, limit };

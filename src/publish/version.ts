@@ -33,15 +33,16 @@ export function isStrictSemver(text: string): boolean {
 }
 
 /**
- * Reads a release tag: an optional `refs/tags/` prefix and one leading `v` are dropped; the rest must be
+ * Reads a release tag: an optional `refs/tags/`, the repository's tag prefix (`--tag-prefix`, e.g.
+ * `diracx-`) and one leading `v` are dropped; the rest must be
  * a strict SemVer 2.0.0 version (no leading zeros, no `=`, nothing the npm parser would tidy up), and
  * fit the pre-release policy.
  *
  * @throws FastcsError (exit code 5) naming the tag and the rule it breaks.
  */
-export function parseReleaseTag(tag: string, policy: PrereleasePolicy, source: string): string {
+export function parseReleaseTag(tag: string, policy: PrereleasePolicy, source: string, prefix = ""): string {
   const raw = tag.replace(/^refs\/tags\//, "");
-  const version = raw.replace(/^v(?=\d)/, "");
+  const version = (prefix && raw.startsWith(prefix) ? raw.slice(prefix.length) : raw).replace(/^v(?=\d)/, "");
   const fail = (why: string, hint: string) =>
     new FastcsError(`release tag "${raw}" (from ${source}) ${why}`, {
       code: "publish.tag",
@@ -71,8 +72,10 @@ export function parseReleaseTag(tag: string, policy: PrereleasePolicy, source: s
 }
 
 /**
- * The release tag of this build: `--tag`, else `GITHUB_REF` when it is `refs/tags/…`, else the one
- * SemVer-looking tag on HEAD; undefined for an untagged build.
+ * The release tag of this build: `--tag`, else `GITHUB_REF` when it is `refs/tags/…`, else the one release
+ * tag on HEAD (`[prefix]MAJOR.MINOR.PATCH…`, `v` allowed); undefined for an untagged build. Tags on HEAD that
+ * look like versions but are no release tag (`v1.2`, `diracx-1.1.6` without `--tag-prefix diracx-`) are
+ * returned as `ignored`, so that the caller can say why this is a dev build.
  *
  * @throws FastcsError (exit code 5) when HEAD carries several release tags.
  */
@@ -80,10 +83,13 @@ export function findReleaseTag(
   flag: string | undefined,
   githubRef: string | undefined,
   tagsAtHead: string[],
-): { tag: string; source: TagSource } | undefined {
+  prefix = "",
+): { tag: string; source: TagSource } | { tag?: undefined; ignored: string[] } {
   if (flag) return { tag: flag, source: "--tag" };
   if (githubRef?.startsWith("refs/tags/")) return { tag: githubRef, source: "GITHUB_REF" };
-  const releases = tagsAtHead.filter((t) => /^v?\d+\.\d+\.\d+/.test(t));
+  const releases = tagsAtHead.filter((t) =>
+    t.startsWith(prefix) && /^v?\d+\.\d+\.\d+/.test(t.slice(prefix.length))
+  );
   if (releases.length > 1) {
     throw new FastcsError(`HEAD carries several release tags: ${releases.join(", ")}`, {
       code: "publish.tag",
@@ -91,7 +97,8 @@ export function findReleaseTag(
       hint: "Name the one to publish with --tag.",
     });
   }
-  return releases.length === 1 ? { tag: releases[0], source: "git tag at HEAD" } : undefined;
+  if (releases.length === 1) return { tag: releases[0], source: "git tag at HEAD" };
+  return { ignored: tagsAtHead.filter((t) => /\d+\.\d+/.test(t)) };
 }
 
 /**

@@ -28,7 +28,7 @@ Deno.test("the tag comes from --tag, then GITHUB_REF, then the one release tag o
     tag: "v2.0.0",
     source: "git tag at HEAD",
   });
-  assert.equal(findReleaseTag(undefined, undefined, ["docs"]), undefined);
+  assert.deepEqual(findReleaseTag(undefined, undefined, ["docs"]), { ignored: [] });
   assert.throws(() => findReleaseTag(undefined, undefined, ["1.0.0", "v1.0.1"]), /several release tags/);
 });
 
@@ -43,4 +43,20 @@ Deno.test("untagged builds: <version>-<hash>, valid SemVer even for a numeric ha
   );
   assert.throws(() => devVersion("v1.0", "abc1234", "Chart.yaml"), /not a SemVer/);
   assert.equal(ociTag("1.0.0+meta"), "1.0.0_meta");
+});
+
+Deno.test("tags that look like versions but are no release tags are reported; a tag prefix accepts them", () => {
+  assert.deepEqual(findReleaseTag(undefined, undefined, ["diracx-1.1.6", "v1.2", "docs"]), {
+    ignored: ["diracx-1.1.6", "v1.2"],
+  });
+  assert.deepEqual(findReleaseTag(undefined, undefined, ["diracx-1.1.6", "v1.2"], "diracx-"), {
+    tag: "diracx-1.1.6",
+    source: "git tag at HEAD",
+  });
+  assert.equal(parseReleaseTag("diracx-1.1.6", "any", "git tag at HEAD", "diracx-"), "1.1.6");
+  assert.equal(parseReleaseTag("refs/tags/diracx-v2.0.0", "any", "GITHUB_REF", "diracx-"), "2.0.0");
+  assert.throws(
+    () => parseReleaseTag("diracx-1.1", "any", "--tag", "diracx-"),
+    /not a SemVer 2\.0\.0 version/,
+  );
 });

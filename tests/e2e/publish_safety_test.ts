@@ -86,3 +86,20 @@ Deno.test("publish: Ctrl+C during the pushes ends with the summary, exit 130, no
   const leftovers = (await run("find", [site, "-name", "*.tmp"])).stdout.trim();
   assert.equal(leftovers, "");
 });
+
+Deno.test("publish: a tag on HEAD that is no SemVer release is said, not silently ignored; --tag-prefix accepts it", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  await repo.git("tag", "diracx-1.1.6");
+  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  const dev = await publish(repo, env, "--repo-dir", site, "--dry-run");
+  assert.equal(dev.code, 0, dev.stderr);
+  assert.match(
+    dev.stderr,
+    /HEAD carries diracx-1\.1\.6, which is no SemVer release tag: publishing an untagged \(dev\) build/,
+  );
+  assert.match(dev.stdout, /fastcs +0\.1\.0-/);
+  const tagged = await publish(repo, env, "--repo-dir", site, "--tag-prefix", "diracx-");
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.match(tagged.stdout, /fastcs +1\.1\.6 .* pushed/);
+});
