@@ -28,6 +28,8 @@ export interface Helm {
   /** `helm lint` of several charts in one process; {@link lintSections} splits its report per chart. */
   lint(chartDirs: string[]): Promise<RunResult>;
   dependencyBuild(chartDir: string): Promise<RunResult>;
+  /** `helm template RELEASE CHART [-f FILE]...`: the manifests the chart renders with those values. */
+  template(release: string, chartDir: string, valuesFiles: string[]): Promise<RunResult>;
   /** `helm package` of several charts in one process, all with the same version and appVersion;
    * returns the paths of the written .tgz files, in Helm's order. */
   package(
@@ -127,6 +129,8 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
     version,
     lint: (chartDirs) => helm(["lint", ...chartDirs]),
     dependencyBuild: (chartDir) => helm(["dependency", "build", chartDir]),
+    template: (release, chartDir, valuesFiles) =>
+      helm(["template", release, chartDir, ...valuesFiles.flatMap((f) => ["-f", f])]),
     package: async (chartDirs, o) => {
       const args = [
         "package",

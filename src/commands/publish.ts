@@ -78,6 +78,10 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
     .option("--allow-dirty", "publish from a working tree with uncommitted changes")
     .option("--allow-any-branch", "publish from a HEAD that is not on the release branch")
     .option("--allow-latest", "allow images with :latest or no tag")
+    .option(
+      "--image-values <file...>",
+      "also render with these values files for the image policy (defaults and ci/*.yaml always)",
+    )
     .option("--skip-schema-check", "do not require schemas to be up to date")
     .option("--skip-lint", "do not run helm lint")
     .option("--force", "overwrite a version published with other content (breaks whoever installed it)")
@@ -201,6 +205,7 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           allowDirty: opts.allowDirty ?? false,
           allowAnyBranch: opts.allowAnyBranch ?? false,
           allowLatest: opts.allowLatest ?? false,
+          imageValues: opts.imageValues?.map((f) => resolve(ctx.cwd, f)),
           skipSchemaCheck: opts.skipSchemaCheck ?? false,
           skipLint: opts.skipLint ?? false,
           force: opts.force ?? false,

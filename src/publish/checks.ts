@@ -9,10 +9,12 @@ import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
 import { copyTree, pathExists } from "../runtime/fs.ts";
 import { type ChartInfo, defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
+import { readSubCharts } from "../chart/subcharts.ts";
 import { checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
 import { parseYamlSource } from "../chart/yaml_source.ts";
 import { findImageProblems } from "./images.ts";
+import { renderedImageProblems } from "./rendered_images.ts";
 import type { PublishOptions, VersionedChart } from "./model.ts";
 import { devVersion } from "./version.ts";
 
@@ -66,28 +68,34 @@ export async function stageCharts(
         devVersion(chart.version ?? "", hash, display(join(chart.dir, "Chart.yaml")));
       const appVersion = options.appVersion ??
         (options.keepAppVersion ? await ownAppVersion(chart) ?? version : release ?? hash);
-      if (!options.allowLatest) {
-        for (const problem of await imageProblems(chart, appVersion, display)) {
-          problems.push(`chart ${chart.name}: ${problem}`);
-        }
+      // A copy of the chart with its release version and appVersion (templates often default an image's tag
+      // to .Chart.AppVersion), where helm dependency build may write: never the working tree.
+      const dir = join(scratch, "charts", basename(chart.dir));
+      try {
+        await copyTree(chart.dir, dir);
+        const chartYaml = join(dir, "Chart.yaml");
+        const doc = parseDocument(await Deno.readTextFile(chartYaml));
+        doc.set("version", version);
+        doc.set("appVersion", appVersion);
+        await Deno.writeTextFile(chartYaml, doc.toString());
+      } catch (error) {
+        throw new FastcsError(`cannot copy ${display(chart.dir)}: ${(error as Error).message}`, {
+          code: "io.copy",
+          exitCode: ExitCode.environment,
+          hint: "Check the free space of the temporary folder (TMPDIR).",
+        });
       }
-      // helm dependency build writes into the chart folder: give it a copy, never the working tree.
-      let dir = chart.dir;
-      if (chart.dependencies.length > 0) {
-        dir = join(scratch, "charts", basename(chart.dir));
-        try {
-          await copyTree(chart.dir, dir);
-        } catch (error) {
-          throw new FastcsError(`cannot copy ${display(chart.dir)}: ${(error as Error).message}`, {
-            code: "io.copy",
-            exitCode: ExitCode.environment,
-            hint: "Check the free space of the temporary folder (TMPDIR).",
-          });
-        }
+      // Dependencies already vendored under charts/ (folders, or the .tgz files a committed
+      // `helm dependency build` left) are used as they are: no network, no rebuild.
+      const vendored = new Set((await readSubCharts(dir, display)).map((s) => s.name));
+      if (chart.dependencies.some((d) => !vendored.has(d.name))) {
         const dep = await helm.dependencyBuild(dir);
         if (dep.code !== 0) {
           problems.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
         }
+      }
+      if (!options.allowLatest && problems.length === 0) {
+        problems.push(...await imagePolicy(step, chart, dir, appVersion));
       }
       return { chart, version, appVersion, dir, problems };
     })
@@ -146,19 +154,69 @@ async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {
   return data?.appVersion === undefined ? undefined : String(data.appVersion);
 }
 
-async function imageProblems(
+/**
+ * The image policy on what the chart renders (`helm template` with its default values, each `ci/*.yaml`
+ * and every `--image-values` file): no container may run an image with `:latest`, or with neither a tag nor
+ * a digest. Each problem names the chart, values, resource, container and image, and where the values set
+ * it when a values file shows it. A chart that does not render with its defaults (it needs values) is
+ * judged on its values files instead, with a warning.
+ */
+async function imagePolicy(step: Step, chart: ChartInfo, dir: string, appVersion: string): Promise<string[]> {
+  const { helm, options, display } = step;
+  const inValues = await valuesImageProblems(chart, dir, appVersion, display);
+  const sets: { label: string; files: string[] }[] = [{ label: "default values", files: [] }];
+  try {
+    for (
+      const e of (await Array.fromAsync(Deno.readDir(join(chart.dir, "ci")))).sort((a, b) =>
+        a.name.localeCompare(b.name)
+      )
+    ) {
+      if (e.isFile && /\.ya?ml$/.test(e.name)) {
+        sets.push({ label: `ci/${e.name}`, files: [join(dir, "ci", e.name)] });
+      }
+    }
+  } catch { /* no ci/ folder */ }
+  for (const f of options.imageValues ?? []) sets.push({ label: display(f), files: [f] });
+  const problems: string[] = [];
+  for (const set of sets) {
+    const r = await helm.template(chart.name, dir, set.files);
+    if (r.code !== 0) {
+      if (set.files.length === 0) {
+        step.ctx.log.warn(
+          `chart ${chart.name} does not render with its default values (${lastLine(r.stderr)}): ` +
+            "its images are checked in its values files only",
+        );
+        return inValues.map((p) => `chart ${chart.name}: ${p.text}`);
+      }
+      step.ctx.log.warn(`chart ${chart.name}: ${set.label} does not render (${lastLine(r.stderr)}): skipped`);
+      continue;
+    }
+    for (const p of renderedImageProblems(r.stdout)) {
+      const where = inValues.find((v) => v.reference === p.image || `${v.reference}:latest` === p.image);
+      problems.push(
+        `chart ${chart.name} (${set.label}): ${p.resource} container ${p.container}: image ${p.image} ${p.problem}` +
+          `${where ? ` (set at ${where.at})` : ""}; pin a version (or pass --allow-latest)`,
+      );
+    }
+  }
+  return [...new Set(problems)];
+}
+
+/** Image problems found in the values files of the chart and its vendored sub-charts (`file:line:column`). */
+async function valuesImageProblems(
   chart: ChartInfo,
+  dir: string,
   appVersion: string,
   display: (p: string) => string,
-): Promise<string[]> {
+): Promise<{ reference: string; at: string; text: string }[]> {
   const files = [join(chart.dir, "values.yaml")];
   // Unpacked sub-charts bring their own values.
   try {
-    for await (const e of Deno.readDir(join(chart.dir, "charts"))) {
-      if (e.isDirectory) files.push(join(chart.dir, "charts", e.name, "values.yaml"));
+    for await (const e of Deno.readDir(join(dir, "charts"))) {
+      if (e.isDirectory) files.push(join(dir, "charts", e.name, "values.yaml"));
     }
   } catch { /* no sub-charts */ }
-  const problems: string[] = [];
+  const found = [];
   for (const file of files) {
     let text: string;
     try {
@@ -167,14 +225,17 @@ async function imageProblems(
       continue;
     }
     for (const p of findImageProblems(parseYamlSource(display(file), text), appVersion)) {
-      problems.push(
-        `${
+      const at = `${formatPosition(p.position)} ${p.path}`;
+      found.push({
+        reference: p.reference,
+        at,
+        text: `${
           formatPosition(p.position)
         }: ${p.path}: image ${p.reference} ${p.problem}; pin a version (or pass --allow-latest)`,
-      );
+      });
     }
   }
-  return problems;
+  return found;
 }
 
 /** The last line of a tool's output (its error, usually). */

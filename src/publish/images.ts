@@ -14,6 +14,13 @@ export interface ImageProblem {
   problem: "uses :latest" | "has no tag";
 }
 
+/** Why an image reference breaks the policy (`uses :latest`, `has no tag`), or undefined when it has a tag
+ * other than `latest` or a digest. A registry port (`host:5000/app`) is no tag. */
+export function imageTagProblem(reference: string): ImageProblem["problem"] | undefined {
+  const tag = tagOf(reference);
+  return tag === undefined ? "has no tag" : tag === "latest" ? "uses :latest" : undefined;
+}
+
 function tagOf(reference: string): string | undefined {
   if (reference.includes("@sha256:")) return "@digest";
   const lastSlash = reference.lastIndexOf("/");

@@ -26,6 +26,8 @@ export interface PublishOptions {
   allowDirty: boolean;
   allowAnyBranch: boolean;
   allowLatest: boolean;
+  /** More values files to render the charts with for the image policy (besides defaults and `ci/*.yaml`). */
+  imageValues?: string[];
   skipSchemaCheck: boolean;
   skipLint: boolean;
   /** Overwrite a version published with other content. */

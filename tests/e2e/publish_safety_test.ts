@@ -103,3 +103,65 @@ Deno.test("publish: a tag on HEAD that is no SemVer release is said, not silentl
   assert.equal(tagged.code, 0, tagged.stderr);
   assert.match(tagged.stdout, /fastcs +1\.1\.6 .* pushed/);
 });
+
+Deno.test("publish: the image policy judges what the chart renders (defaults, ci/*.yaml, --image-values)", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  const pod = (name: string, image: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers: [{name: c, image: "${image}"}]\n---\n`;
+  const files: Record<string, string> = {
+    "charts/imgs/Chart.yaml":
+      "apiVersion: v2\nname: imgs\nversion: 1.0.0\nappVersion: 2.0.0\ndependencies: [{name: side, version: 1.0.0}]\n",
+    "charts/imgs/values.yaml": [
+      "global:",
+      "  imageTag: 1.0.0",
+      "Image: ghcr.io/o/cap:1.0.0",
+      "side:",
+      "  repository: ghcr.io/o/side # the tag comes from the sub-chart's own values",
+      "",
+    ].join("\n"),
+    "charts/imgs/templates/pods.yaml": pod("a", "ghcr.io/o/app:{{ .Values.global.imageTag }}") +
+      pod("b", "{{ .Values.Image }}") +
+      pod("c", "ghcr.io/o/own:{{ .Chart.AppVersion }}"),
+    "charts/imgs/charts/side/Chart.yaml": "apiVersion: v2\nname: side\nversion: 1.0.0\n",
+    "charts/imgs/charts/side/values.yaml": "repository: busybox\ntag: '1.36'\n",
+    "charts/imgs/charts/side/templates/pod.yaml": pod("side", "{{ .Values.repository }}:{{ .Values.tag }}"),
+  };
+  for (const [path, text] of Object.entries(files)) await repo.write(path, text);
+  await repo.commit("imgs");
+  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  const ok = await publish(repo, env, "--repo-dir", site, "--dry-run", "--skip-schema-check");
+  assert.equal(ok.code, 0, ok.stderr); // nothing latest; the sub-chart's tag is found in its own values
+  // A global tag that a template uses, a capitalised key, and a ci/ file: each is found in what renders.
+  await repo.write("charts/imgs/ci/latest-values.yaml", "Image: ghcr.io/o/cap:latest\n");
+  await repo.write(
+    "charts/imgs/values.yaml",
+    files["charts/imgs/values.yaml"].replace("imageTag: 1.0.0", "imageTag: latest"),
+  );
+  await repo.commit("latest");
+  await Deno.writeTextFile(join(repo.dir, "..", "extra-values.yaml"), "side:\n  tag: latest\n");
+  const refused = await publish(
+    repo,
+    env,
+    "--repo-dir",
+    site,
+    "--skip-schema-check",
+    "--image-values",
+    join(repo.dir, "..", "extra-values.yaml"),
+  );
+  assert.equal(refused.code, 8, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /chart imgs \(default values\): Pod\/a container c: image ghcr\.io\/o\/app:latest uses :latest/,
+  );
+  assert.match(
+    refused.stderr,
+    /chart imgs \(ci\/latest-values\.yaml\): Pod\/b container c: image ghcr\.io\/o\/cap:latest uses :latest/,
+  );
+  assert.match(
+    refused.stderr,
+    /extra-values\.yaml\): Pod\/side container c: image ghcr\.io\/o\/side:latest uses :latest/,
+  );
+  assert.doesNotMatch(refused.stderr, /own:/, "the appVersion the release gets is what templates see");
+  assert.deepEqual([...Deno.readDirSync(site)], [], "nothing was published");
+});

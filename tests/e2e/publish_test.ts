@@ -74,7 +74,7 @@ for (const helm of ["helm3", "helm4"] as const) {
       assert.equal(latest.code, 8);
       assert.match(
         latest.stderr,
-        /chart fastcs: charts\/fastcs\/values\.yaml:\d+:8: image\.tag: image ghcr\.io\/diamondlightsource\/fastcs-example:latest uses :latest; pin a version \(or pass --allow-latest\)/,
+        /chart fastcs \(default values\): StatefulSet\/fastcs container fastcs: image ghcr\.io\/diamondlightsource\/fastcs-example:latest uses :latest \(set at charts\/fastcs\/values\.yaml:\d+:8 image\.tag\); pin a version \(or pass --allow-latest\)/,
       );
 
       await repo.write("charts/fastcs/values.yaml", values);
