@@ -129,17 +129,18 @@ export async function publishCharts(
     log: (m) => ctx.log.info(m),
   };
   const pairs = prepared.flatMap((p) => options.targets.map((target) => ({ p, target })));
+  const unchecked = new Map<string, string>();
   const jobs = await Promise.all(pairs.map(({ p, target }) =>
     limit(async () => {
-      const existing = await existingAt(
-        helm,
-        target,
-        p.chart.name,
-        p.version,
-        p.contentDigest,
-        scratch,
-        policy,
-      );
+      let existing: Awaited<ReturnType<typeof existingAt>>;
+      try {
+        existing = await existingAt(helm, target, p.chart.name, p.version, p.contentDigest, scratch, policy);
+      } catch (error) {
+        // A dry run shows the whole plan even offline, marking what could not be checked.
+        if (!options.dryRun || !(error instanceof RegistryError)) throw error;
+        existing = { state: "absent" };
+        unchecked.set(targetReference(target, p.chart.name, p.version), error.message);
+      }
       const result: PublishResult = {
         chart: p.chart.name,
         version: p.version,
@@ -148,6 +149,8 @@ export async function publishCharts(
         contentDigest: p.contentDigest,
         status: existing.state === "same" ? "already published" : options.dryRun ? "would push" : "skipped",
       };
+      const why = unchecked.get(result.reference);
+      if (why) result.error = `not checked: ${why}`;
       const conflict = existing.state === "different"
         ? `${result.reference}: version ${p.version} is already published with other content: ${existing.detail}`
         : undefined;
@@ -172,27 +175,52 @@ export async function publishCharts(
   if (options.dryRun) return report;
   if (options.stopRequested?.()) throw interrupted();
 
-  // 5. Push, concurrently with a bound; every failure is recorded and the rest goes on.
-  await Promise.all(
-    jobs.filter((j) => j.result.status !== "already published").map((j) =>
-      limit(async () => {
-        if (options.stopRequested?.()) {
-          j.result.error = "interrupted before it was pushed";
-          return;
-        }
-        ctx.log.info(`pushing ${j.result.reference}`);
-        try {
-          const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy);
-          j.result.digest = pushed ?? `sha256:${await fileSha256(j.p.tgz)}`;
-          j.result.status = "pushed";
-        } catch (error) {
-          j.result.status = "failed";
-          j.result.error = error instanceof Error ? error.message : String(error);
-          if (!(error instanceof RegistryError)) ctx.log.debug(String((error as Error).stack));
-        }
-      })
-    ),
-  );
+  // 5. Push, concurrently with a bound; every failure is recorded and the rest goes on. A chart that depends
+  // on another chart of this publish waits for that one's push to the same target, so a parent never
+  // references a version not there yet.
+  type Job = typeof jobs[number];
+  const pushing = new Map<Job, Promise<void>>();
+  const visiting = new Set<Job>(); // the charts whose dependencies are being followed: a cycle ends there
+  const pushOf = (j: Job): Promise<void> => {
+    const known = pushing.get(j);
+    if (known) return known;
+    visiting.add(j);
+    const deps = jobs.filter((d) =>
+      d !== j && !visiting.has(d) && d.target === j.target &&
+      j.p.chart.dependencies.some((dep) => dep.name === d.p.chart.name)
+    );
+    const done = Promise.all(deps.map(pushOf)).then(() => {
+      const failed = deps.find((d) =>
+        d.result.status !== "pushed" && d.result.status !== "already published"
+      );
+      if (failed) {
+        j.result.error = `not pushed: its dependency ${failed.p.chart.name} ${failed.p.version} is not there`;
+        return;
+      }
+      return limit(() => pushOne(j));
+    });
+    visiting.delete(j);
+    pushing.set(j, done);
+    return done;
+  };
+  const pushOne = async (j: Job) => {
+    if (j.result.status === "already published") return;
+    if (options.stopRequested?.()) {
+      j.result.error = "interrupted before it was pushed";
+      return;
+    }
+    ctx.log.info(`pushing ${j.result.reference}`);
+    try {
+      const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy);
+      j.result.digest = pushed ?? `sha256:${await fileSha256(j.p.tgz)}`;
+      j.result.status = "pushed";
+    } catch (error) {
+      j.result.status = "failed";
+      j.result.error = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof RegistryError)) ctx.log.debug(String((error as Error).stack));
+    }
+  };
+  await Promise.all(jobs.filter((j) => j.result.status !== "already published").map(pushOf));
   // 6. Read every pushed tag back once the pushes have settled: another publish of the same version (two
   // CI jobs at once) may have pushed between our check and our push, or just after it. A registry with
   // immutable tags refuses the second push instead; without them, this is how a lost race is found.

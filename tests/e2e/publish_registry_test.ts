@@ -112,6 +112,10 @@ Deno.test("an unreachable registry fails after bounded retries, nothing pushed",
   assert.equal(r.code, 9);
   assert.match(r.stderr, /registry unreachable, retrying \(1\/1\)/);
   assert.match(r.stderr, /Gave up after 2 attempt\(s\)/);
+  // A dry run still shows the whole plan offline, marking what could not be checked.
+  const dry = await publish(repo, env, "--oci", registry.base, "--plain-http", "--retries", "0", "--dry-run");
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /fastcs .* would push: not checked: .*connection refused/);
 });
 
 Deno.test("a registry that dies mid-run: truthful summary, then a rerun completes without duplicates", async () => {
@@ -273,6 +277,46 @@ Deno.test("two publishes of one version with different content at once: never bo
       const again = await publish(winner, env, ...args);
       assert.equal(JSON.parse(again.stdout).results[0].status, "already published", again.stderr);
     }
+  } finally {
+    await registry.stop();
+  }
+});
+
+Deno.test("charts that depend on each other are pushed in dependency order (a parent never before its child)", async () => {
+  const registry = await startRegistry();
+  try {
+    const env = await envFor("helm4");
+    const repo = await createTestRepo();
+    const chart = (name: string, deps = "") => `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n${deps}`;
+    await repo.write("charts/zbase/Chart.yaml", chart("zbase"));
+    await repo.write(
+      "charts/zbase/templates/cm.yaml",
+      "kind: ConfigMap\napiVersion: v1\nmetadata: {name: b}\n",
+    );
+    await repo.write(
+      "charts/app/Chart.yaml",
+      chart("app", `dependencies: [{name: zbase, version: 1.0.0}]\n`),
+    );
+    await repo.write(
+      "charts/app/templates/cm.yaml",
+      "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n",
+    );
+    await repo.write("charts/app/charts/zbase/Chart.yaml", chart("zbase"));
+    await repo.commit("two charts, one depending on the other");
+    const r = await publish(
+      repo,
+      env,
+      "--oci",
+      registry.base,
+      "--plain-http",
+      "--tag",
+      "1.0.0",
+      "--skip-schema-check",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const at = (name: string) =>
+      r.stderr.indexOf(`pushing ${registry.base.replace(/^oci:\/\//, "oci://")}/${name}:`);
+    assert.ok(at("zbase") >= 0 && at("app") > at("zbase"), r.stderr);
   } finally {
     await registry.stop();
   }
