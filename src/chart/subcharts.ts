@@ -13,6 +13,8 @@ export interface SubChart {
   /** The key of the parent's values that holds this sub-chart's values (alias, else name). */
   key: string;
   name: string;
+  /** The vendored sub-chart's version (its Chart.yaml), when it says one. */
+  version?: string;
   /** Chart.yaml `condition`: comma-separated value paths; the first that holds a boolean decides. */
   condition?: string;
   /** The sub-chart's default values, with a name for messages (`charts/mysql/values.yaml`,
@@ -69,6 +71,7 @@ export async function readSubCharts(chartDir: string, display: (p: string) => st
       const schemaPath = join(path, "values.schema.json");
       found.push({
         name: chart.name,
+        version: chart.version,
         values: await pathExists(valuesPath)
           ? { file: display(valuesPath), text: await readYamlFile(valuesPath, display) }
           : undefined,
@@ -90,13 +93,14 @@ export async function readSubCharts(chartDir: string, display: (p: string) => st
       const chartYaml = [...files.keys()].find((k) => k.endsWith("/Chart.yaml"));
       if (!chartYaml) continue;
       const top = chartYaml.split("/")[0];
-      const name =
-        (parseYamlSource(`${display(path)}:${chartYaml}`, files.get(chartYaml)!).doc.toJS() ?? {}).name;
+      const meta = parseYamlSource(`${display(path)}:${chartYaml}`, files.get(chartYaml)!).doc.toJS() ?? {};
+      const name = meta.name;
       if (typeof name !== "string") continue;
       const values = files.get(`${top}/values.yaml`);
       const schema = files.get(`${top}/values.schema.json`);
       found.push({
         name,
+        version: meta.version === undefined ? undefined : String(meta.version),
         values: values === undefined
           ? undefined
           : { file: `${display(path)}:${top}/values.yaml`, text: values },

@@ -84,6 +84,10 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
     )
     .option("--skip-schema-check", "do not require schemas to be up to date")
     .option("--skip-lint", "do not run helm lint")
+    .option(
+      "--skip-dependency-build",
+      "use the dependencies vendored under charts/ as they are (default: build them unless they match Chart.lock)",
+    )
     .option("--force", "overwrite a version published with other content (breaks whoever installed it)")
     .option("--dry-run", "check and package, show what would be pushed where, push nothing")
     .option("--artifacts <dir>", "collect the packages, schemas/, SHA256SUMS and a manifest here")
@@ -208,6 +212,7 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           imageValues: opts.imageValues?.map((f) => resolve(ctx.cwd, f)),
           skipSchemaCheck: opts.skipSchemaCheck ?? false,
           skipLint: opts.skipLint ?? false,
+          skipDependencyBuild: opts.skipDependencyBuild ?? false,
           force: opts.force ?? false,
           dryRun: opts.dryRun ?? false,
           targets,

@@ -86,9 +86,14 @@ export async function stageCharts(
         });
       }
       // Dependencies already vendored under charts/ (folders, or the .tgz files a committed
-      // `helm dependency build` left) are used as they are: no network, no rebuild.
-      const vendored = new Set((await readSubCharts(dir, display)).map((s) => s.name));
-      if (chart.dependencies.some((d) => !vendored.has(d.name))) {
+      // `helm dependency build` left) at the versions Chart.lock pins are used as they are: no network, no
+      // rebuild (--skip-dependency-build uses whatever is there).
+      const vendored = await readSubCharts(dir, display);
+      const locked = await lockedVersions(dir);
+      const current = chart.dependencies.every((d) =>
+        vendored.some((v) => v.name === d.name && (!locked.has(d.name) || locked.get(d.name) === v.version))
+      );
+      if (!current && !options.skipDependencyBuild) {
         const dep = await helm.dependencyBuild(dir);
         if (dep.code !== 0) {
           problems.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
@@ -144,6 +149,18 @@ export async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<s
   return [
     `schemas are out of date (${list}); run helm fastcs schema and commit, or pass --skip-schema-check`,
   ];
+}
+
+/** The dependency versions Chart.lock pins (`helm dependency update` writes it), by name; empty without one. */
+async function lockedVersions(chartDir: string): Promise<Map<string, string>> {
+  try {
+    const lock = parseDocument(await Deno.readTextFile(join(chartDir, "Chart.lock"))).toJS() as {
+      dependencies?: { name?: unknown; version?: unknown }[];
+    };
+    return new Map((lock?.dependencies ?? []).map((d) => [String(d.name), String(d.version)]));
+  } catch {
+    return new Map();
+  }
 }
 
 async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {

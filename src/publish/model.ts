@@ -30,6 +30,8 @@ export interface PublishOptions {
   imageValues?: string[];
   skipSchemaCheck: boolean;
   skipLint: boolean;
+  /** Use the dependencies vendored under each chart's `charts/` as they are (no `helm dependency build`). */
+  skipDependencyBuild?: boolean;
   /** Overwrite a version published with other content. */
   force: boolean;
   dryRun: boolean;

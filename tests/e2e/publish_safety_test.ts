@@ -165,3 +165,36 @@ Deno.test("publish: the image policy judges what the chart renders (defaults, ci
   assert.doesNotMatch(refused.stderr, /own:/, "the appVersion the release gets is what templates see");
   assert.deepEqual([...Deno.readDirSync(site)], [], "nothing was published");
 });
+
+Deno.test("publish: vendored dependencies are used when they match Chart.lock; --skip-dependency-build always", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  await repo.write(
+    "charts/app/Chart.yaml",
+    "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: lib\n    version: 1.0.0\n    repository: https://charts.invalid\n",
+  );
+  await repo.write("charts/app/templates/cm.yaml", "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n");
+  await repo.write("charts/app/charts/lib/Chart.yaml", "apiVersion: v2\nname: lib\nversion: 1.0.0\n");
+  await repo.write(
+    "charts/app/Chart.lock",
+    'dependencies:\n- name: lib\n  repository: https://charts.invalid\n  version: 1.0.0\ndigest: sha256:0\ngenerated: "2026-11-21T00:00:00Z"\n',
+  );
+  await repo.commit("vendored lib");
+  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  const args = ["--repo-dir", site, "--dry-run", "--skip-schema-check"];
+  const matching = await publish(repo, env, ...args);
+  assert.equal(matching.code, 0, matching.stderr); // no network needed: charts.invalid is never asked
+  await repo.write(
+    "charts/app/Chart.lock",
+    (await Deno.readTextFile(join(repo.dir, "charts/app/Chart.lock"))).replace(
+      "version: 1.0.0",
+      "version: 2.0.0",
+    ),
+  );
+  await repo.commit("lock moved on");
+  const stale = await publish(repo, env, ...args);
+  assert.equal(stale.code, 8, stale.stderr);
+  assert.match(stale.stderr, /chart app: helm dependency build failed/);
+  const skipped = await publish(repo, env, ...args, "--skip-dependency-build");
+  assert.equal(skipped.code, 0, skipped.stderr);
+});
