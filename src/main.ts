@@ -1,16 +1,22 @@
 // Entry point of `helm fastcs`: parses argv, builds the context, dispatches to a command and maps errors
 // to exit codes. This is the only place that exits the process.
 import denoJson from "../deno.json" with { type: "json" };
-import { Command, CommanderError } from "./deps.ts";
-import { registerDebug } from "./commands/debug.ts";
-import { registerPromote } from "./commands/promote.ts";
-import { registerPublish } from "./commands/publish.ts";
-import { registerSchema } from "./commands/schema.ts";
+import { Command, CommanderError } from "./deps/cli.ts";
 import type { Context } from "./runtime/context.ts";
 import { EXIT_CODE_SUMMARY, ExitCode, FastcsError } from "./runtime/errors.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { askOnStderr, createLog } from "./runtime/log.ts";
 import { createRunner } from "./runtime/runner.ts";
+
+type Register = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
+
+/** The subcommands, in the order help lists them, each loaded on demand. */
+const COMMANDS = {
+  schema: async (): Promise<Register> => (await import("./commands/schema.ts")).registerSchema,
+  publish: async (): Promise<Register> => (await import("./commands/publish.ts")).registerPublish,
+  debug: async (): Promise<Register> => (await import("./commands/debug.ts")).registerDebug,
+  promote: async (): Promise<Register> => (await import("./commands/promote.ts")).registerPromote,
+};
 
 /** The plugin's version (deno.json and plugin.yaml carry the same one; a test checks it). */
 export const VERSION: string = denoJson.version;
@@ -37,10 +43,18 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     "after",
     `\nExit codes: ${Object.entries(EXIT_CODE_SUMMARY).map(([code, text]) => `${code} ${text}`).join(", ")}.`,
   );
-  registerSchema(program, ctx, (code) => (exitCode = code));
-  registerPublish(program, ctx, (code) => (exitCode = code));
-  registerDebug(program, ctx, (code) => (exitCode = code));
-  registerPromote(program, ctx, (code) => (exitCode = code));
+  if (argv.length === 1 && argv[0] === "--version") {
+    ctx.log.out(VERSION); // what the install hook asks: answered without loading any command
+    return ExitCode.ok;
+  }
+  // Only the command asked for is loaded (with the libraries it uses): `helm fastcs debug` never evaluates
+  // the schema generator, Ajv or tar. Help and unknown commands load them all, to list them.
+  const asked = argv.find((a) => !a.startsWith("-"));
+  const names = asked !== undefined && asked in COMMANDS ? [asked] : Object.keys(COMMANDS);
+  for (const name of names) {
+    const register = await COMMANDS[name as keyof typeof COMMANDS]();
+    register(program, ctx, (code) => (exitCode = code));
+  }
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
 

@@ -2,7 +2,7 @@
 // the same bytes. The .tgz bytes are no good for that: Helm 3 writes the packaging time into the archive,
 // so the same chart packaged twice gives two digests.
 import { Buffer } from "node:buffer";
-import { tarExtract } from "../deps.ts";
+import { tarExtract } from "../deps/tar.ts";
 
 async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;

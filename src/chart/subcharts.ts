@@ -3,7 +3,7 @@
 // from (the dependency's alias, else its name), and the condition that switches it on.
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { tarExtract } from "../deps.ts";
+import { tarExtract } from "../deps/tar.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { type ChartInfo, readChart } from "./charts.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";

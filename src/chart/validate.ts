@@ -1,8 +1,10 @@
 // Validation of values against a JSON Schema, with every error located at file:line:column of the
 // values file. Ajv does the validating (drafts 7, 2019-09 and 2020-12, chosen from `$schema`, 2020-12
 // when absent: the same rule Helm 3.18.5+ and Helm 4 follow).
-import { addFormats, Ajv2019, Ajv2020, AjvDraft7, isMap, isPair, isScalar, isSeq } from "../deps.ts";
-import type { ErrorObject, Pair, ValidateFunction, YamlNode } from "../deps.ts";
+import { addFormats, Ajv2019, Ajv2020, AjvDraft7 } from "../deps/ajv.ts";
+import { isMap, isPair, isScalar, isSeq } from "../deps/yaml.ts";
+import type { ErrorObject, ValidateFunction } from "../deps/ajv.ts";
+import type { Pair, YamlNode } from "../deps/yaml.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
 import { coalesceLayers } from "./coalesce.ts";
 import { keyText, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yaml_source.ts";

@@ -1,7 +1,7 @@
 // Reading a YAML values file the way Helm reads it, keeping what a schema generator needs and Helm throws
 // away: every comment with its line and column, and the source position of every node.
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from "../deps.ts";
-import type { Document, YamlNode } from "../deps.ts";
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from "../deps/yaml.ts";
+import type { Document, YamlNode } from "../deps/yaml.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
 import { goYamlTags, rejectUnprintable, tooDeep } from "./go_yaml.ts";
 

@@ -1,7 +1,7 @@
 // `helm fastcs debug RELEASE`: flags, output and the foreground wait; the work is in src/debug/.
 import { join, resolve } from "node:path";
 import { createKubectl, describeTarget, kubeTarget } from "../adapters/kube.ts";
-import { type Command, Option } from "../deps.ts";
+import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { findOnPath } from "../runtime/fs.ts";

@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { createHelm } from "../adapters/helm.ts";
 import { createReleaseHelm } from "../adapters/helm_release.ts";
 import { createKubectl } from "../adapters/kube.ts";
-import { type Command, Option } from "../deps.ts";
+import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";

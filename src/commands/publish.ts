@@ -1,7 +1,7 @@
 // `helm fastcs publish`: flags, help and output; the work is in src/publish/.
 import { join, resolve } from "node:path";
 import { createHelm } from "../adapters/helm.ts";
-import { type Command, Option } from "../deps.ts";
+import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { resolveChartsDir } from "../chart/charts.ts";

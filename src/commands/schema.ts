@@ -1,7 +1,7 @@
 // `helm fastcs schema` (generate or --check) and `helm fastcs schema validate`: flags, help and output
 // only; the work is in src/schema/.
 import { join, resolve } from "node:path";
-import { type Command, Option } from "../deps.ts";
+import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";

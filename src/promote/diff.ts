@@ -1,6 +1,7 @@
 // What a promotion changes: the rendered manifests of the target after the promotion against what runs
 // there now, resource by resource, with Secret data redacted (only whether it changed is shown).
-import { createTwoFilesPatch, parseAllDocuments, stringifyYaml } from "../deps.ts";
+import { createTwoFilesPatch } from "../deps/diff.ts";
+import { parseAllDocuments, stringifyYaml } from "../deps/yaml.ts";
 
 /** One resource's change. */
 export interface ResourceChange {

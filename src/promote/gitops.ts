@@ -3,7 +3,8 @@
 // promotion rewrites the target folder's dependency versions and promoted values keys to match the source,
 // keeping every comment and the environment's own keys, shows the diff, and can commit it.
 import { join } from "node:path";
-import { createTwoFilesPatch, isScalar, parseDocument } from "../deps.ts";
+import { createTwoFilesPatch } from "../deps/diff.ts";
+import { isScalar, parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Environment } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";

@@ -7,7 +7,7 @@ import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import type { Kubectl } from "../adapters/kube.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
 import { classifyRegistryFailure } from "../adapters/helm.ts";
-import { stringifyYaml } from "../deps.ts";
+import { stringifyYaml } from "../deps/yaml.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";

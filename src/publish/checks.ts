@@ -4,7 +4,8 @@
 import { basename, join } from "node:path";
 import type { createGit } from "../adapters/git.ts";
 import { type Helm, lintSections } from "../adapters/helm.ts";
-import { parseDocument, type pLimit } from "../deps.ts";
+import { parseDocument } from "../deps/yaml.ts";
+import type { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
 import { copyTree, pathExists } from "../runtime/fs.ts";

@@ -1,7 +1,7 @@
 // The image policy of a publish: no container image in a chart's values may use `:latest` or no tag at
 // all, since such a release is not reproducible. Reported with file:line:column and the value path.
-import { isMap, isScalar, isSeq } from "../deps.ts";
-import type { Pair, YamlNode } from "../deps.ts";
+import { isMap, isScalar, isSeq } from "../deps/yaml.ts";
+import type { Pair, YamlNode } from "../deps/yaml.ts";
 import type { SourcePosition } from "../runtime/errors.ts";
 import { nodeStart, resolveNode, type YamlSource } from "../chart/yaml_source.ts";
 

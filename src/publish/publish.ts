@@ -4,7 +4,7 @@
 import { basename, join } from "node:path";
 import { createGit } from "../adapters/git.ts";
 import type { Helm } from "../adapters/helm.ts";
-import { pLimit } from "../deps.ts";
+import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";

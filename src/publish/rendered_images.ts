@@ -1,7 +1,7 @@
 // The image policy judged on what a chart really runs: the images of every container of every pod template in
 // the manifests `helm template` renders. Values can name images in any shape (`image: {repository, tag}`,
 // `Image: repo:tag`, `global.imageTag`, a sub-chart's own values); only the rendered manifests say for sure.
-import { parseAllDocuments } from "../deps.ts";
+import { parseAllDocuments } from "../deps/yaml.ts";
 import { imageTagProblem } from "./images.ts";
 
 /** One container image of a rendered manifest. */

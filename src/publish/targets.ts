@@ -8,7 +8,7 @@ import {
   type RegistryFailure,
   type RegistryTransport,
 } from "../adapters/helm.ts";
-import { parseDocument } from "../deps.ts";
+import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";

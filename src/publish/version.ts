@@ -1,7 +1,7 @@
 // Which version a publish gives the charts: a strict SemVer 2.0.0 release tag (https://semver.org), or
 // for untagged builds `<Chart.yaml version>-<short hash>` with appVersion = hash (a SemVer pre-release,
 // so it sorts before the release it leads to).
-import { semver } from "../deps.ts";
+import { semver } from "../deps/semver.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 /** Which pre-releases a release tag may carry. `fastcs`: only `-alpha.N`, `-beta.N`, `-rc.N` and no

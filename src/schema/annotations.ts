@@ -1,7 +1,7 @@
 // The `# @schema` annotation language: a superset of helm-values-schema-json's
 // (https://github.com/losisin/helm-values-schema-json/blob/main/docs/README.md). An annotation is a
 // comment `# @schema key: value; key2: value2` on a key's line, the line above or the line below.
-import { parseDocument } from "../deps.ts";
+import { parseDocument } from "../deps/yaml.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
 
 /** How a keyword's text value is read. */

@@ -7,7 +7,7 @@
 import { isAbsolute, relative } from "node:path";
 import { fileURLToPath as fromFileUrl, pathToFileURL } from "node:url";
 const toFileUrl = (path: string) => pathToFileURL(path);
-import { parseDocument } from "../deps.ts";
+import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { K8S_VERSION_HINT } from "./k8s_schemas.ts";

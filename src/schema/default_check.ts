@@ -2,8 +2,8 @@
 // install, so an annotation that contradicts its key's default (`# @schema type: string` on `enabled:
 // false`, an enum without the default, a pattern the default fails) would break every install. Checked where
 // the annotation is written, for the keywords that judge one value.
-import { isMap, isScalar, isSeq } from "../deps.ts";
-import type { YamlNode } from "../deps.ts";
+import { isMap, isScalar, isSeq } from "../deps/yaml.ts";
+import type { YamlNode } from "../deps/yaml.ts";
 import { inputError } from "../runtime/errors.ts";
 import type { AnnotationEntry } from "./annotations.ts";
 import type { JsonSchema } from "./drafts.ts";

@@ -2,8 +2,8 @@
 // has them in full): the type of every key is inferred from its value; `# @schema` annotations on the
 // key's line, the line above or the line below add or override keywords; ordinary and helm-docs
 // (`# --`) comments above a key become its description; several values files merge, the later winning.
-import { isAlias, isMap, isScalar, isSeq } from "../deps.ts";
-import type { Pair, YamlNode } from "../deps.ts";
+import { isAlias, isMap, isScalar, isSeq } from "../deps/yaml.ts";
+import type { Pair, YamlNode } from "../deps/yaml.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
 import type { AnnotationEntry } from "./annotations.ts";
 import {

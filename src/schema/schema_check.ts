@@ -2,7 +2,7 @@
 // the draft's metaschema and Helm's regular-expression dialect where it is written (so the error names the
 // annotation's file:line:column), and the finished document against the metaschema, with every local `$ref`
 // resolving and no `$ref` cycle. Helm fails every install of a chart whose schema does not compile.
-import { Ajv2019, Ajv2020, AjvDraft7 } from "../deps.ts";
+import { Ajv2019, Ajv2020, AjvDraft7 } from "../deps/ajv.ts";
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 

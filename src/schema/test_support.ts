@@ -1,5 +1,5 @@
 // Shared helpers of the schema unit tests (not part of the CLI).
-import { Ajv2020 } from "../deps.ts";
+import { Ajv2020 } from "../deps/ajv.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type GenerateOptions, generateSchema } from "./generate.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { parseYamlSource } from "../chart/yaml_source.ts";

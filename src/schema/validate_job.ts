@@ -4,7 +4,7 @@
 // own), and the problems found, each at the file:line:column that gave the value.
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { ValidateFunction } from "../deps.ts";
+import type { ValidateFunction } from "../deps/ajv.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { findCharts, findRepoRoot } from "../chart/charts.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { cli, copyRepo, REPO } from "../helpers.ts";
+import { cli, copyRepo, REPO, run } from "../helpers.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
 
@@ -177,4 +177,26 @@ Deno.test("validate without files checks every chart's values against its own sc
   const r = await cli(["schema", "validate"], { cwd: REPO });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /charts\/fastcs\/values\.yaml: valid/);
+});
+
+Deno.test("each command loads only what it uses: debug never evaluates the schema generator, Ajv, yaml or tar", async () => {
+  const graph = async (entry: string) => {
+    const r = await run(Deno.execPath(), [
+      "info",
+      "--json",
+      "--config",
+      join(REPO, "deno.json"),
+      join(REPO, entry),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout).modules as { specifier: string }[]).map((m) => m.specifier);
+  };
+  const debug = await graph("src/commands/debug.ts");
+  assert.ok(debug.some((m) => m.endsWith("src/debug/session.ts")));
+  for (const heavy of ["/src/schema/", "ajv", "npm:/yaml", "tar-stream", "npm:/diff"]) {
+    assert.ok(!debug.some((m) => m.includes(heavy)), `debug loads ${heavy}`);
+  }
+  // main.ts imports no command statically: each is imported when asked for.
+  const mainText = await Deno.readTextFile(join(REPO, "src/main.ts"));
+  assert.doesNotMatch(mainText, /^import .*commands\//m);
 });

@@ -4,7 +4,7 @@
 // our schema still renders with it, and that `helm lint` still passes. Used by tests/e2e/corpus_test.ts
 // (which asserts) and scripts/corpus_report.ts (which prints the README's table).
 import { basename, join } from "node:path";
-import { pLimit } from "../../src/deps.ts";
+import { pLimit } from "../../src/deps/concurrency.ts";
 import { cli, REPO, run, tool } from "../helpers.ts";
 
 /** Where the corpus is: `FASTCS_CORPUS`, else `../shared/corpus` beside the checkout. */
