@@ -249,75 +249,67 @@ Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts 
 });
 
 Deno.test("two publishes of one version with different content at once: never both 'pushed', the loser says conflict (exit 8)", async () => {
-  const registry = await startRegistry();
-  try {
-    const env = await envFor("helm4");
-    const a = await createTestRepo();
-    const b = await createTestRepo();
-    await b.write("charts/fastcs/templates/other.yaml", "# other content\n");
-    await b.commit("other content");
-    for (const version of ["5.0.0", "5.0.1", "5.0.2"]) {
-      const args = ["--oci", registry.base, "--plain-http", "--tag", version, "-o", "json"];
-      const [ra, rb] = await Promise.all([publish(a, env, ...args), publish(b, env, ...args)]);
-      const status = (r: { stdout: string }) => {
-        try {
-          return JSON.parse(r.stdout).results[0].status as string;
-        } catch {
-          return "refused"; // the check before pushing saw the other's version: exit 8, nothing pushed
-        }
-      };
-      const statuses = [status(ra), status(rb)];
-      assert.ok(!(statuses[0] === "pushed" && statuses[1] === "pushed"), `${version}: ${statuses}`);
-      assert.equal(statuses.filter((s) => s === "pushed").length, 1, `${version}: ${statuses}`);
-      for (const [r, s] of [[ra, statuses[0]], [rb, statuses[1]]] as const) {
-        assert.equal(r.code, s === "pushed" ? 0 : 8, `${version} ${s}: ${r.stderr}`);
+  await using registry = await startRegistry();
+  const env = await envFor("helm4");
+  const a = await createTestRepo();
+  const b = await createTestRepo();
+  await b.write("charts/fastcs/templates/other.yaml", "# other content\n");
+  await b.commit("other content");
+  for (const version of ["5.0.0", "5.0.1", "5.0.2"]) {
+    const args = ["--oci", registry.base, "--plain-http", "--tag", version, "-o", "json"];
+    const [ra, rb] = await Promise.all([publish(a, env, ...args), publish(b, env, ...args)]);
+    const status = (r: { stdout: string }) => {
+      try {
+        return JSON.parse(r.stdout).results[0].status as string;
+      } catch {
+        return "refused"; // the check before pushing saw the other's version: exit 8, nothing pushed
       }
-      // What the winner reported is what the tag holds: a third run of the winner finds its own content.
-      const winner = statuses[0] === "pushed" ? a : b;
-      const again = await publish(winner, env, ...args);
-      assert.equal(JSON.parse(again.stdout).results[0].status, "already published", again.stderr);
+    };
+    const statuses = [status(ra), status(rb)];
+    assert.ok(!(statuses[0] === "pushed" && statuses[1] === "pushed"), `${version}: ${statuses}`);
+    assert.equal(statuses.filter((s) => s === "pushed").length, 1, `${version}: ${statuses}`);
+    for (const [r, s] of [[ra, statuses[0]], [rb, statuses[1]]] as const) {
+      assert.equal(r.code, s === "pushed" ? 0 : 8, `${version} ${s}: ${r.stderr}`);
     }
-  } finally {
-    await registry.stop();
+    // What the winner reported is what the tag holds: a third run of the winner finds its own content.
+    const winner = statuses[0] === "pushed" ? a : b;
+    const again = await publish(winner, env, ...args);
+    assert.equal(JSON.parse(again.stdout).results[0].status, "already published", again.stderr);
   }
 });
 
 Deno.test("charts that depend on each other are pushed in dependency order (a parent never before its child)", async () => {
-  const registry = await startRegistry();
-  try {
-    const env = await envFor("helm4");
-    const repo = await createTestRepo();
-    const chart = (name: string, deps = "") => `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n${deps}`;
-    await repo.write("charts/zbase/Chart.yaml", chart("zbase"));
-    await repo.write(
-      "charts/zbase/templates/cm.yaml",
-      "kind: ConfigMap\napiVersion: v1\nmetadata: {name: b}\n",
-    );
-    await repo.write(
-      "charts/app/Chart.yaml",
-      chart("app", `dependencies: [{name: zbase, version: 1.0.0}]\n`),
-    );
-    await repo.write(
-      "charts/app/templates/cm.yaml",
-      "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n",
-    );
-    await repo.write("charts/app/charts/zbase/Chart.yaml", chart("zbase"));
-    await repo.commit("two charts, one depending on the other");
-    const r = await publish(
-      repo,
-      env,
-      "--oci",
-      registry.base,
-      "--plain-http",
-      "--tag",
-      "1.0.0",
-      "--skip-schema-check",
-    );
-    assert.equal(r.code, 0, r.stderr);
-    const at = (name: string) =>
-      r.stderr.indexOf(`pushing ${registry.base.replace(/^oci:\/\//, "oci://")}/${name}:`);
-    assert.ok(at("zbase") >= 0 && at("app") > at("zbase"), r.stderr);
-  } finally {
-    await registry.stop();
-  }
+  await using registry = await startRegistry();
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  const chart = (name: string, deps = "") => `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n${deps}`;
+  await repo.write("charts/zbase/Chart.yaml", chart("zbase"));
+  await repo.write(
+    "charts/zbase/templates/cm.yaml",
+    "kind: ConfigMap\napiVersion: v1\nmetadata: {name: b}\n",
+  );
+  await repo.write(
+    "charts/app/Chart.yaml",
+    chart("app", `dependencies: [{name: zbase, version: 1.0.0}]\n`),
+  );
+  await repo.write(
+    "charts/app/templates/cm.yaml",
+    "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n",
+  );
+  await repo.write("charts/app/charts/zbase/Chart.yaml", chart("zbase"));
+  await repo.commit("two charts, one depending on the other");
+  const r = await publish(
+    repo,
+    env,
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    "1.0.0",
+    "--skip-schema-check",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const at = (name: string) =>
+    r.stderr.indexOf(`pushing ${registry.base.replace(/^oci:\/\//, "oci://")}/${name}:`);
+  assert.ok(at("zbase") >= 0 && at("app") > at("zbase"), r.stderr);
 });

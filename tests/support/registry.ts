@@ -18,6 +18,8 @@ export interface TestRegistry {
   start(): Promise<void>;
   /** Tags the registry holds for a repository (via the storage folder). */
   tags(repository: string): Promise<string[]>;
+  /** `await using registry = await startRegistry()` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`. */
@@ -103,6 +105,9 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
       } catch { /* gone */ }
       await child.status;
       child = undefined;
+    },
+    [Symbol.asyncDispose]() {
+      return this.stop();
     },
     async tags(repository: string) {
       try {
