@@ -100,9 +100,6 @@ export async function stageCharts(
           problems.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
         }
       }
-      if (!options.allowLatest && problems.length === 0) {
-        problems.push(...await imagePolicy(step, chart, dir, appVersion));
-      }
       return { chart, version, appVersion, dir, problems };
     })
   ));
@@ -179,6 +176,17 @@ async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {
  * it when a values file shows it. A chart that does not render with its defaults (it needs values) is
  * judged on its values files instead, with a warning.
  */
+/** The image policy (see {@link imagePolicy}) for every staged chart, rendered concurrently. */
+export async function imageRefusals(step: Step, staged: VersionedChart[]): Promise<string[]> {
+  if (step.options.allowLatest) return [];
+  const each = await Promise.all(
+    staged.filter((s) => s.problems.length === 0).map((s) =>
+      step.limit(() => imagePolicy(step, s.chart, s.dir, s.appVersion))
+    ),
+  );
+  return each.flat();
+}
+
 async function imagePolicy(step: Step, chart: ChartInfo, dir: string, appVersion: string): Promise<string[]> {
   const { helm, options, display } = step;
   const inValues = await valuesImageProblems(chart, dir, appVersion, display);

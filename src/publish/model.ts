@@ -46,7 +46,7 @@ export interface PublishOptions {
   backoffMs: (attempt: number) => number;
   /** True once the user asked to stop (Ctrl+C): no further push starts; those under way finish. */
   stopRequested?: () => boolean;
-  /** Milliseconds to wait after the pushes before reading the tags back (default 1000). */
+  /** Milliseconds to wait after the pushes before reading the tags back (default 250). */
   settleMs?: number;
 }
 

@@ -10,7 +10,15 @@ import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";
 import { findCharts } from "../chart/charts.ts";
 import { checkArtifactsDir, collectArtifacts } from "./artifacts.ts";
-import { gitRefusals, lastLine, lintRefusals, schemaRefusals, stageCharts, type Step } from "./checks.ts";
+import {
+  gitRefusals,
+  imageRefusals,
+  lastLine,
+  lintRefusals,
+  schemaRefusals,
+  stageCharts,
+  type Step,
+} from "./checks.ts";
 import type { PackagedChart, PublishOptions, PublishReport, PublishResult, VersionedChart } from "./model.ts";
 import { chartContentDigest, fileSha256 } from "../chart/content_digest.ts";
 import {
@@ -95,12 +103,19 @@ export async function publishCharts(
     gitRefusals(git, options, hash),
     stageCharts(step, charts, release, hash),
   ]);
-  const [lintProblems, schemaProblems, prepared] = await Promise.all([
+  const [lintProblems, schemaProblems, imageProblems, prepared] = await Promise.all([
     options.skipLint ? [] : lintRefusals(helm, staged),
     options.skipSchemaCheck ? [] : schemaRefusals(step, charts),
+    imageRefusals(step, staged),
     packageCharts(step, staged),
   ]);
-  const refusals = [...gitProblems, ...staged.flatMap((s) => s.problems), ...lintProblems, ...schemaProblems];
+  const refusals = [
+    ...gitProblems,
+    ...staged.flatMap((s) => s.problems),
+    ...imageProblems,
+    ...lintProblems,
+    ...schemaProblems,
+  ];
   if (refusals.length > 0) {
     throw new FastcsError(`publish refused, nothing was pushed (${refusals.length} problem(s))`, {
       code: "publish.refused",
@@ -226,7 +241,7 @@ export async function publishCharts(
   // immutable tags refuses the second push instead; without them, this is how a lost race is found.
   const pushedOci = jobs.filter((j) => j.result.status === "pushed" && j.target.kind === "oci");
   if (pushedOci.length > 0 && !options.stopRequested?.()) {
-    await new Promise((r) => setTimeout(r, options.settleMs ?? 1000));
+    await new Promise((r) => setTimeout(r, options.settleMs ?? 250));
     await Promise.all(pushedOci.map((j) =>
       limit(async () => {
         const other = await readBack(
