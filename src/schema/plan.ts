@@ -152,7 +152,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
         throw new FastcsError(`chart ${chart.name}: values file ${display(path)} does not exist`, {
           code: "values.missing",
           exitCode: ExitCode.input,
-          hint: "List existing files under `values` in .schema.yaml, or create the file.",
+          hint: "Name existing values files (--values, or `values` in the config file), or create the file.",
         });
       }
       sources.push(parseYamlSource(display(path), text));
