@@ -181,6 +181,14 @@ function readSchema(where: string, text: string, display: string): JsonSchema {
   return value as JsonSchema;
 }
 
+/** Compiles a schema once per `key`; `schema` is read only when it is not compiled yet. */
+type CompiledFor = (
+  key: string,
+  label: string,
+  baseUrl: string,
+  schema: () => Promise<JsonSchema> | JsonSchema,
+) => Promise<ValidateFunction>;
+
 /** Runs the jobs; every schema is compiled once. */
 export async function runValidation(
   jobs: ValidationJob[],
@@ -193,37 +201,32 @@ export async function runValidation(
     }
     return readSchema(location, await readText(location, display), display(location));
   };
+  // Every schema (a job's, or a sub-chart's) is compiled once, keyed by where it is.
   const compiled = new Map<string, ValidateFunction>();
-  const compiledFor = async (where: string, schema: JsonSchema, baseUrl: string) => {
-    let v = compiled.get(where);
+  const compiledFor: CompiledFor = async (key, label, baseUrl, schema) => {
+    let v = compiled.get(key);
     if (!v) {
-      checkLocalRefs(schema, where);
+      const document = await schema();
+      checkLocalRefs(document, label);
       v = await compileSchema(
-        schema,
-        where,
+        document,
+        label,
         baseUrl,
         (url) => load(url.startsWith("file:") ? fileURLToPath(url) : url),
       );
-      compiled.set(where, v);
+      compiled.set(key, v);
     }
     return v;
   };
   const results: ValidationResult[] = [];
   for (const job of jobs) {
-    let validate = compiled.get(job.schema);
-    if (!validate) {
-      const isUrl = /^https?:\/\//.test(job.schema);
-      const base = isUrl ? job.schema : pathToFileURL(dirname(job.schema) + "/").href;
-      const schema = await load(job.schema);
-      checkLocalRefs(schema, isUrl ? job.schema : display(job.schema));
-      validate = await compileSchema(
-        schema,
-        isUrl ? job.schema : display(job.schema),
-        base,
-        (url) => load(url.startsWith("file:") ? fileURLToPath(url) : url),
-      );
-      compiled.set(job.schema, validate);
-    }
+    const isUrl = /^https?:\/\//.test(job.schema);
+    const validate = await compiledFor(
+      job.schema,
+      isUrl ? job.schema : display(job.schema),
+      isUrl ? job.schema : pathToFileURL(dirname(job.schema) + "/").href,
+      () => load(job.schema),
+    );
     const layers = [];
     for (const path of job.layers) layers.push(parseYamlSource(display(path), await readText(path, display)));
     const problems = validateLayers(layers, validate);
@@ -242,7 +245,7 @@ export async function runValidation(
 async function validateSubCharts(
   chartDir: string,
   layers: YamlSource[],
-  compiledFor: (where: string, schema: JsonSchema, baseUrl: string) => Promise<ValidateFunction>,
+  compiledFor: CompiledFor,
   display: (p: string) => string,
 ): Promise<ValuesProblem[]> {
   const parentValues = coalesceLayers(layers);
@@ -258,11 +261,8 @@ async function validateSubCharts(
       isMapping(data.global) ? data.global : {},
       isMapping(parent.global) ? parent.global : {},
     );
-    const validate = await compiledFor(
-      sub.schema.where,
-      readSchema(sub.schema.where, sub.schema.text, sub.schema.where),
-      sub.schema.baseUrl,
-    );
+    const { where, text, baseUrl } = sub.schema;
+    const validate = await compiledFor(where, where, baseUrl, () => readSchema(where, text, where));
     const fromDefaults = defaults ? [{ source: defaults, prefix: [] }] : [];
     problems.push(
       ...validateData(
