@@ -169,13 +169,6 @@ async function ownAppVersion(chart: ChartInfo): Promise<string | undefined> {
   return data?.appVersion === undefined ? undefined : String(data.appVersion);
 }
 
-/**
- * The image policy on what the chart renders (`helm template` with its default values, each `ci/*.yaml`
- * and every `--image-values` file): no container may run an image with `:latest`, or with neither a tag nor
- * a digest. Each problem names the chart, values, resource, container and image, and where the values set
- * it when a values file shows it. A chart that does not render with its defaults (it needs values) is
- * judged on its values files instead, with a warning.
- */
 /** The image policy (see {@link imagePolicy}) for every staged chart, rendered concurrently. */
 export async function imageRefusals(step: Step, staged: VersionedChart[]): Promise<string[]> {
   if (step.options.allowLatest) return [];
@@ -187,9 +180,16 @@ export async function imageRefusals(step: Step, staged: VersionedChart[]): Promi
   return each.flat();
 }
 
+/**
+ * The image policy on what the chart renders (`helm template` with its default values, each `ci/*.yaml`
+ * and every `--image-values` file): no container may run an image with `:latest`, or with neither a tag nor
+ * a digest. Each problem names the chart, values, resource, container and image, and where the values set
+ * it when a values file shows it. A chart that does not render with its defaults (it needs values) is
+ * judged on its values files instead, with a warning.
+ */
 async function imagePolicy(step: Step, chart: ChartInfo, dir: string, appVersion: string): Promise<string[]> {
   const { helm, options, display } = step;
-  const inValues = await valuesImageProblems(chart, dir, appVersion, display);
+  const inValues = await valuesImageProblems(chart, appVersion, display);
   const sets: { label: string; files: string[] }[] = [{ label: "default values", files: [] }];
   try {
     for (
@@ -231,15 +231,14 @@ async function imagePolicy(step: Step, chart: ChartInfo, dir: string, appVersion
 /** Image problems found in the values files of the chart and its vendored sub-charts (`file:line:column`). */
 async function valuesImageProblems(
   chart: ChartInfo,
-  dir: string,
   appVersion: string,
   display: (p: string) => string,
 ): Promise<{ reference: string; at: string; text: string }[]> {
   const files = [join(chart.dir, "values.yaml")];
-  // Unpacked sub-charts bring their own values.
+  // Unpacked sub-charts bring their own values (named by their place in the working tree).
   try {
-    for await (const e of Deno.readDir(join(dir, "charts"))) {
-      if (e.isDirectory) files.push(join(dir, "charts", e.name, "values.yaml"));
+    for await (const e of Deno.readDir(join(chart.dir, "charts"))) {
+      if (e.isDirectory) files.push(join(chart.dir, "charts", e.name, "values.yaml"));
     }
   } catch { /* no sub-charts */ }
   const found = [];
