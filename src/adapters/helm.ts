@@ -27,7 +27,8 @@ export interface Helm {
   version(): Promise<{ version: string; major: number }>;
   /** `helm lint` of several charts in one process; {@link lintSections} splits its report per chart. */
   lint(chartDirs: string[]): Promise<RunResult>;
-  dependencyBuild(chartDir: string): Promise<RunResult>;
+  /** `helm dependency build`, fetching OCI dependencies with the registry transport options. */
+  dependencyBuild(chartDir: string, transport?: RegistryTransport): Promise<RunResult>;
   /** `helm template RELEASE CHART [-f FILE]...`: the manifests the chart renders with those values. */
   template(release: string, chartDir: string, valuesFiles: string[]): Promise<RunResult>;
   /** `helm package` of several charts in one process, all with the same version and appVersion;
@@ -128,7 +129,8 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
   return {
     version,
     lint: (chartDirs) => helm(["lint", ...chartDirs]),
-    dependencyBuild: (chartDir) => helm(["dependency", "build", chartDir]),
+    dependencyBuild: (chartDir, transport) =>
+      helm(["dependency", "build", chartDir, ...(transport ? transportFlags(transport) : [])]),
     template: (release, chartDir, valuesFiles) =>
       helm(["template", release, chartDir, ...valuesFiles.flatMap((f) => ["-f", f])]),
     package: async (chartDirs, o) => {

@@ -13,7 +13,13 @@ export interface ChartInfo {
   version?: string;
   /** Dependencies from Chart.yaml (`name`, `alias`, `condition`, `import-values`), for service schemas,
    * validation and packaging. */
-  dependencies: { name: string; alias?: string; condition?: string; importValues?: unknown[] }[];
+  dependencies: {
+    name: string;
+    alias?: string;
+    condition?: string;
+    tags?: string[];
+    importValues?: unknown[];
+  }[];
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -91,6 +97,7 @@ export async function readChart(dir: string, display: (p: string) => string): Pr
       name: String(d.name),
       alias: typeof d.alias === "string" ? d.alias : undefined,
       condition: typeof d.condition === "string" ? d.condition : undefined,
+      tags: Array.isArray(d.tags) ? (d.tags as unknown[]).map(String) : undefined,
       importValues: Array.isArray(d["import-values"]) ? d["import-values"] as unknown[] : undefined,
     })),
   };

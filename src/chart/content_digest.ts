@@ -18,7 +18,7 @@ export async function fileSha256(path: string): Promise<string> {
 /**
  * The content digest of a packaged chart: `sha256:` + the SHA-256 of the sorted list of
  * `path NUL sha256(bytes)` lines of its regular files. Equal for equal charts, whatever the archive's
- * timestamps, order or compression.
+ * timestamps, order or compression, and whatever time Chart.lock's `generated:` records.
  */
 export async function chartContentDigest(tgzPath: string): Promise<string> {
   const compressed = await Deno.readFile(tgzPath);
@@ -33,7 +33,12 @@ export async function chartContentDigest(tgzPath: string): Promise<string> {
       const chunks: Buffer[] = [];
       for await (const chunk of entry) chunks.push(chunk as Buffer);
       if (entry.header.type === "file") {
-        lines.push(`${entry.header.name}\0${await sha256Hex(Buffer.concat(chunks))}`);
+        let bytes: Uint8Array | string = Buffer.concat(chunks);
+        // `helm dependency build` stamps Chart.lock with the time it ran: no part of the chart's content.
+        if (entry.header.name.endsWith("/Chart.lock")) {
+          bytes = new TextDecoder().decode(bytes).replace(/^generated: .*$/m, "");
+        }
+        lines.push(`${entry.header.name}\0${await sha256Hex(bytes)}`);
       }
     }
   })();

@@ -17,6 +17,8 @@ export interface SubChart {
   version?: string;
   /** Chart.yaml `condition`: comma-separated value paths; the first that holds a boolean decides. */
   condition?: string;
+  /** Chart.yaml `tags`: switched by the parent's `tags.<tag>` values when no condition decides. */
+  tags?: string[];
   /** The sub-chart's default values, with a name for messages (`charts/mysql/values.yaml`,
    * `charts/mysql-1.0.0.tgz:mysql/values.yaml`). */
   values?: { file: string; text: string };
@@ -114,26 +116,36 @@ export async function readSubCharts(chartDir: string, display: (p: string) => st
   for (const sub of found) {
     const deps = parent.dependencies.filter((d) => d.name === sub.name);
     if (deps.length === 0) subCharts.push({ ...sub, key: sub.name });
-    for (const d of deps) subCharts.push({ ...sub, key: d.alias ?? d.name, condition: d.condition });
+    for (const d of deps) {
+      subCharts.push({ ...sub, key: d.alias ?? d.name, condition: d.condition, tags: d.tags });
+    }
   }
   return subCharts;
 }
 
 /**
  * Whether Helm renders (and so validates) a sub-chart: its condition's first path that holds a boolean in
- * the parent's values decides; without one, it is on (https://helm.sh/docs/topics/charts/#tags-and-condition-fields-in-dependencies).
+ * the parent's values decides; else its tags: on when one of them is `true` under the parent's `tags`, off
+ * when one is `false` and none `true`; else on
+ * (https://helm.sh/docs/topics/charts/#tags-and-condition-fields-in-dependencies).
  */
 export function subChartEnabled(sub: SubChart, parentValues: unknown): boolean {
-  for (const path of (sub.condition ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+  const at = (path: string) => {
     let value: unknown = parentValues;
     for (const key of path.split(".")) {
       value = value !== null && typeof value === "object"
         ? (value as Record<string, unknown>)[key]
         : undefined;
     }
+    return value;
+  };
+  for (const path of (sub.condition ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const value = at(path);
     if (typeof value === "boolean") return value;
   }
-  return true;
+  const tagged = (sub.tags ?? []).map((t) => at(`tags.${t}`));
+  if (tagged.includes(true)) return true;
+  return !tagged.includes(false);
 }
 
 /**

@@ -226,7 +226,16 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           backoffMs: (attempt) => 500 * 2 ** (attempt - 1),
           stopRequested: () => stop,
         }, scratch);
-        const report = await publishing;
+        let report: PublishReport;
+        try {
+          report = await publishing;
+        } catch (error) {
+          // After Ctrl+C, what failed is what the interrupt cut short (a retry, a check).
+          if (stop) {
+            throw new FastcsError("interrupted", { code: "interrupted", exitCode: ExitCode.interrupted });
+          }
+          throw error;
+        }
         show(report);
         const conflicts = report.results.filter((r) => r.status === "conflict");
         if (conflicts.length > 0) {

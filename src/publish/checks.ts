@@ -3,7 +3,7 @@
 // override flag; the caller refuses the publish when there is any.
 import { basename, join } from "node:path";
 import type { createGit } from "../adapters/git.ts";
-import { type Helm, lintSections } from "../adapters/helm.ts";
+import { finalHelmError, type Helm, lintSections } from "../adapters/helm.ts";
 import { parseDocument } from "../deps/yaml.ts";
 import type { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
@@ -95,9 +95,15 @@ export async function stageCharts(
         vendored.some((v) => v.name === d.name && (!locked.has(d.name) || locked.get(d.name) === v.version))
       );
       if (!current && !options.skipDependencyBuild) {
-        const dep = await helm.dependencyBuild(dir);
+        // OCI dependencies are fetched like the targets: with --plain-http, --ca-file, ... as given.
+        const transport = options.targets.find((t) => t.kind === "oci")?.transport;
+        const dep = await helm.dependencyBuild(dir, transport);
         if (dep.code !== 0) {
-          problems.push(`chart ${chart.name}: helm dependency build failed: ${lastLine(dep.stderr)}`);
+          problems.push(
+            `chart ${chart.name}: helm dependency build failed: ${
+              finalHelmError(dep.stderr).trim() || lastLine(dep.stderr)
+            }`,
+          );
         }
       }
       return { chart, version, appVersion, dir, problems };
@@ -207,14 +213,14 @@ async function imagePolicy(step: Step, chart: ChartInfo, dir: string, appVersion
   for (const set of sets) {
     const r = await helm.template(chart.name, dir, set.files);
     if (r.code !== 0) {
+      const why = finalHelmError(r.stderr).trim().split("\n")[0];
       if (set.files.length === 0) {
+        // It needs values: its values files stand in for the defaults' render; the other sets still render.
         step.ctx.log.warn(
-          `chart ${chart.name} does not render with its default values (${lastLine(r.stderr)}): ` +
-            "its images are checked in its values files only",
+          `chart ${chart.name} does not render with its default values (${why}): its values files are checked instead`,
         );
-        return inValues.map((p) => `chart ${chart.name}: ${p.text}`);
-      }
-      step.ctx.log.warn(`chart ${chart.name}: ${set.label} does not render (${lastLine(r.stderr)}): skipped`);
+        problems.push(...inValues.map((p) => `chart ${chart.name}: ${p.text}`));
+      } else step.ctx.log.warn(`chart ${chart.name}: ${set.label} does not render (${why}): skipped`);
       continue;
     }
     for (const p of renderedImageProblems(r.stdout)) {

@@ -18,7 +18,7 @@ export interface ImageProblem {
  * other than `latest` or a digest. A registry port (`host:5000/app`) is no tag. */
 export function imageTagProblem(reference: string): ImageProblem["problem"] | undefined {
   const tag = tagOf(reference);
-  return tag === undefined ? "has no tag" : tag === "latest" ? "uses :latest" : undefined;
+  return tag === undefined || tag === "" ? "has no tag" : tag === "latest" ? "uses :latest" : undefined;
 }
 
 function tagOf(reference: string): string | undefined {

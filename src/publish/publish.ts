@@ -3,7 +3,7 @@
 // a release behind and a rerun after a failure completes the release without duplicates.
 import { basename, join } from "node:path";
 import { createGit } from "../adapters/git.ts";
-import type { Helm } from "../adapters/helm.ts";
+import { finalHelmError, type Helm } from "../adapters/helm.ts";
 import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
@@ -142,6 +142,7 @@ export async function publishCharts(
         ctx.env.registryConfig ?? "of Helm (HELM_REGISTRY_CONFIG unset: Helm's default)"
       }`,
     log: (m) => ctx.log.info(m),
+    stopRequested: options.stopRequested,
   };
   const pairs = prepared.flatMap((p) => options.targets.map((target) => ({ p, target })));
   const unchecked = new Map<string, string>();
@@ -291,7 +292,10 @@ export async function publishCharts(
 }
 
 /** Packages every chart: one helm process per (version, appVersion), so a tag release is one process. */
-async function packageCharts(step: Step, staged: VersionedChart[]): Promise<PackagedChart[]> {
+async function packageCharts(step: Step, all: VersionedChart[]): Promise<PackagedChart[]> {
+  // A chart already refused while staging (its dependencies could not be built) is not packaged: its refusal
+  // says why, where packaging would only fail on the missing dependency.
+  const staged = all.filter((s) => s.problems.length === 0);
   const packages = join(step.scratch, "packages");
   await Deno.mkdir(packages, { recursive: true });
   const groups = new Map<string, VersionedChart[]>();
@@ -313,7 +317,7 @@ async function packageCharts(step: Step, staged: VersionedChart[]): Promise<Pack
         const path = p.paths.find((x) => basename(x) === `${s.chart.name}-${s.version}.tgz`);
         if (p.code !== 0 || !path) {
           throw new FastcsError(
-            `helm package failed for ${names}: ${lastLine(p.stderr) || "no package written"}`,
+            `helm package failed for ${names}: ${finalHelmError(p.stderr).trim() || "no package written"}`,
             {
               code: "publish.package",
               exitCode: ExitCode.refused,

@@ -40,27 +40,39 @@ export function renderedImages(manifest: string): RenderedImage[] {
   const found: RenderedImage[] = [];
   for (const document of parseAllDocuments(manifest)) {
     if (!("toJS" in document)) continue;
-    const doc = obj(document.toJS());
-    if (!doc || typeof doc.kind !== "string") continue;
-    const pod = podSpecOf(doc);
-    if (!pod) continue;
-    const name = typeof obj(doc.metadata)?.name === "string" ? obj(doc.metadata)!.name : "?";
-    for (
-      const [field, label] of [["containers", ""], ["initContainers", "init:"], [
-        "ephemeralContainers",
-        "ephemeral:",
-      ]]
-    ) {
-      const list = pod[field];
-      if (!Array.isArray(list)) continue;
-      for (const c of list.map(obj)) {
-        if (!c || typeof c.image !== "string") continue;
-        found.push({
-          resource: `${doc.kind}/${name}`,
-          container: `${label}${String(c.name ?? "?")}`,
-          image: c.image,
-        });
-      }
+    const top = obj(document.toJS());
+    // A `kind: List` (or `*List`) holds its resources in `items`.
+    const docs = top && typeof top.kind === "string" && top.kind.endsWith("List") && Array.isArray(top.items)
+      ? top.items.map(obj).filter((d): d is Obj => d !== undefined)
+      : top
+      ? [top]
+      : [];
+    for (const doc of docs) found.push(...podImages(doc));
+  }
+  return found;
+}
+
+const CONTAINER_LISTS = [["containers", ""], ["initContainers", "init:"], [
+  "ephemeralContainers",
+  "ephemeral:",
+]];
+
+// The container images of one resource's pod template (none for kinds without one).
+function podImages(doc: Obj): RenderedImage[] {
+  const pod = typeof doc.kind === "string" ? podSpecOf(doc) : undefined;
+  if (!pod) return [];
+  const name = typeof obj(doc.metadata)?.name === "string" ? obj(doc.metadata)!.name : "?";
+  const found: RenderedImage[] = [];
+  for (const [field, label] of CONTAINER_LISTS) {
+    const list = pod[field];
+    if (!Array.isArray(list)) continue;
+    for (const c of list.map(obj)) {
+      if (!c || typeof c.image !== "string") continue;
+      found.push({
+        resource: `${doc.kind}/${name}`,
+        container: `${label}${String(c.name ?? "?")}`,
+        image: c.image,
+      });
     }
   }
   return found;

@@ -31,19 +31,25 @@ spec:
   containers: [{name: main, image: "nginx:1.27"}]
 ---
 apiVersion: v1
+kind: List
+items:
+  - {apiVersion: v1, kind: Pod, metadata: {name: listed}, spec: {containers: [{name: c, image: "busybox:"}]}}
+---
+apiVersion: v1
 kind: ConfigMap
 metadata: {name: cfg}
 data: {image: "not:latest"}
 `;
 
 Deno.test("rendered images: every container kind of every pod template; :latest and untagged refused", () => {
-  assert.equal(renderedImages(MANIFEST).length, 6);
+  assert.equal(renderedImages(MANIFEST).length, 7);
   assert.deepEqual(
     renderedImageProblems(MANIFEST).map((p) => `${p.resource} ${p.container} ${p.image} ${p.problem}`),
     [
       "Deployment/web side registry:5000/side:latest uses :latest",
       "Deployment/web init:setup busybox has no tag",
       "Pod/debug ephemeral:dbg registry:5000/tools has no tag",
+      "Pod/listed c busybox: has no tag", // in a List, and an empty tag
     ],
   );
 });

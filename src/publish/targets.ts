@@ -77,6 +77,8 @@ export interface RetryPolicy {
   /** Words for an authentication error: which credentials were tried (never their values). */
   credentials: string;
   log: (message: string) => void;
+  /** True once the user asked to stop: no further attempt is made. */
+  stopRequested?: () => boolean;
 }
 
 async function withRetries<T extends { code: number; stderr: string }>(
@@ -89,8 +91,10 @@ async function withRetries<T extends { code: number; stderr: string }>(
     last = await call();
     if (last.code === 0 || classifyRegistryFailure(last.stderr) !== "unreachable") return last;
     if (attempt < policy.attempts) {
+      if (policy.stopRequested?.()) break;
       policy.log(`${what}: registry unreachable, retrying (${attempt}/${policy.attempts - 1})`);
       await new Promise((r) => setTimeout(r, policy.backoffMs(attempt)));
+      if (policy.stopRequested?.()) break;
     }
   }
   return last!;

@@ -1,6 +1,7 @@
 // Fetching remote `$ref` documents for bundling and validation: bounded retries, a timeout, and a cache
 // under Helm's cache home so a second run works offline.
 import { join } from "node:path";
+import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 /** Options of {@link createRefFetcher}. */
@@ -12,6 +13,19 @@ export interface RefFetchOptions {
   /** Attempts before giving up (backoff 0.5 s, 1 s, 2 s, ...). */
   attempts?: number;
   debug?: (message: string) => void;
+}
+
+// A schema document: JSON or YAML holding an object or a boolean (JSON Schema 2020-12 section 4.3.1).
+function parses(text: string): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) return false;
+    value = doc.toJS();
+  }
+  return typeof value === "boolean" || (value !== null && typeof value === "object" && !Array.isArray(value));
 }
 
 async function sha256(text: string): Promise<string> {
@@ -45,8 +59,14 @@ export function createRefFetcher(options: RefFetchOptions): (url: string) => Pro
         const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
         const text = await response.text();
         if (response.ok) {
-          await Deno.mkdir(options.cacheDir, { recursive: true });
-          await Deno.writeTextFile(cached, text);
+          // Only a document that parses is kept (not a proxy's error page), and through a temporary file
+          // (an interrupted write never leaves half a document to be read offline later).
+          if (parses(text)) {
+            await Deno.mkdir(options.cacheDir, { recursive: true });
+            const temp = `${cached}.${Deno.pid}.tmp`;
+            await Deno.writeTextFile(temp, text);
+            await Deno.rename(temp, cached).catch(() => Deno.remove(temp).catch(() => {}));
+          }
           return text;
         }
         reason = `HTTP ${response.status} ${response.statusText}`;

@@ -12,7 +12,7 @@ import { loadConfig } from "./config.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { checkLocalRefs } from "./schema_check.ts";
 import { coalesceLayers, isMapping, mergeValues } from "../chart/coalesce.ts";
-import { readSubCharts, subChartEnabled } from "../chart/subcharts.ts";
+import { readSubCharts, type SubChart, subChartEnabled } from "../chart/subcharts.ts";
 import { compileSchema, validateData, validateLayers, type ValuesProblem } from "../chart/validate.ts";
 import { parseYamlSource, readYamlFile, valuesData, type YamlSource } from "../chart/yaml_source.ts";
 
@@ -24,6 +24,9 @@ export interface ValidationJob {
   schema: string;
   /** The chart the values are for, when known: its vendored sub-charts are validated too, as Helm does. */
   chartDir?: string;
+  /** The schema is the chart's own `values.schema.json` by default: a chart without one is no error when its
+   * sub-charts have schemas (Helm then checks only theirs). */
+  chartDefault?: boolean;
 }
 
 /** The result of one job. */
@@ -103,6 +106,7 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
         layers,
         schema: schemaOption ?? resolve(config.baseDir, config.output),
         chartDir: chart.dir,
+        chartDefault: schemaOption === undefined,
       });
     }
     return jobs;
@@ -126,8 +130,8 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
       if (s !== file && !layers.includes(s)) layers.push(s);
     }
     layers.push(...below.filter((v) => v !== file), file);
-    const schema = schemaOption ?? modelineSchema(await readText(file, display), file) ??
-      (chartDir ? join(chartDir, "values.schema.json") : undefined);
+    const named = schemaOption ?? modelineSchema(await readText(file, display), file);
+    const schema = named ?? (chartDir ? join(chartDir, "values.schema.json") : undefined);
     if (!schema) {
       throw new FastcsError(`${display(file)} is not inside a chart and names no schema`, {
         code: "validate.no-schema",
@@ -136,7 +140,7 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
           "# yaml-language-server: $schema=<path or URL>",
       });
     }
-    jobs.push({ layers, schema, chartDir });
+    jobs.push({ layers, schema, chartDir, chartDefault: named === undefined });
   }
   return jobs;
 }
@@ -167,7 +171,9 @@ function readSchema(where: string, text: string, display: string): JsonSchema {
     throw new FastcsError(`${display}: not valid JSON: ${(error as Error).message}`, {
       code: "schema.json",
       exitCode: ExitCode.input,
-      hint: "Regenerate it with `helm fastcs schema`.",
+      hint: /^https?:\/\//.test(where)
+        ? "Check that the URL serves a JSON Schema (a document that does not parse is not cached)."
+        : "Regenerate it with `helm fastcs schema`.",
     });
   }
   if (typeof value === "boolean") return (value ? {} : { not: {} }) as JsonSchema;
@@ -220,38 +226,44 @@ export async function runValidation(
   };
   const results: ValidationResult[] = [];
   for (const job of jobs) {
-    const isUrl = /^https?:\/\//.test(job.schema);
-    const validate = await compiledFor(
-      job.schema,
-      isUrl ? job.schema : display(job.schema),
-      isUrl ? job.schema : pathToFileURL(dirname(job.schema) + "/").href,
-      () => load(job.schema),
-    );
     const layers = [];
     for (const path of job.layers) layers.push(parseYamlSource(display(path), await readText(path, display)));
-    const problems = validateLayers(layers, validate);
-    if (job.chartDir) problems.push(...await validateSubCharts(job.chartDir, layers, compiledFor, display));
+    const problems: ValuesProblem[] = [];
+    const subCharts = job.chartDir ? await readSubCharts(job.chartDir, display) : [];
+    // A chart without a schema of its own: Helm checks only its sub-charts' (when they have one).
+    const skipOwn = job.chartDefault && !(await pathExists(job.schema)) && subCharts.some((s) => s.schema);
+    if (!skipOwn) {
+      const isUrl = /^https?:\/\//.test(job.schema);
+      const validate = await compiledFor(
+        job.schema,
+        isUrl ? job.schema : display(job.schema),
+        isUrl ? job.schema : pathToFileURL(dirname(job.schema) + "/").href,
+        () => load(job.schema),
+      );
+      problems.push(...validateLayers(layers, validate));
+    }
+    problems.push(...await validateSubCharts(subCharts, layers, compiledFor));
     results.push({ job, problems });
   }
   return results;
 }
 
 /**
- * Validates each enabled sub-chart vendored under `chartDir/charts/` that has a schema, as Helm does after
+ * Validates each enabled sub-chart (vendored under the chart's `charts/`) that has a schema, as Helm does after
  * the parent: the sub-chart's defaults, overridden by the parent's values under the sub-chart's key, with the
  * parent's `global` merged into its own. Problems are located in the parent's files (or the sub-chart's
  * defaults), with paths from the parent's root (`mysql.auth.password`).
  */
 async function validateSubCharts(
-  chartDir: string,
+  subCharts: SubChart[],
   layers: YamlSource[],
   compiledFor: CompiledFor,
-  display: (p: string) => string,
 ): Promise<ValuesProblem[]> {
+  if (subCharts.length === 0) return [];
   const parentValues = coalesceLayers(layers);
   const parent = isMapping(parentValues) ? parentValues : {};
   const problems: ValuesProblem[] = [];
-  for (const sub of await readSubCharts(chartDir, display)) {
+  for (const sub of subCharts) {
     if (!sub.schema || !subChartEnabled(sub, parent)) continue;
     const defaults = sub.values ? parseYamlSource(sub.values.file, sub.values.text) : undefined;
     const own = defaults ? valuesData(defaults) : {};

@@ -4,7 +4,7 @@
 // run, and Ctrl+C ends with the summary of what was pushed and no scratch folder left.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { run, spawnCli } from "../helpers.ts";
+import { freePort, run, spawnCli } from "../helpers.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish } from "../support/publish.ts";
 
@@ -197,4 +197,92 @@ Deno.test("publish: vendored dependencies are used when they match Chart.lock; -
   assert.match(stale.stderr, /chart app: helm dependency build failed/);
   const skipped = await publish(repo, env, ...args, "--skip-dependency-build");
   assert.equal(skipped.code, 0, skipped.stderr);
+});
+
+Deno.test("publish: a rerun after helm dependency build is 'already published' (Chart.lock's time is no content)", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  await repo.write("charts/alpha/Chart.yaml", "apiVersion: v2\nname: alpha\nversion: 1.0.0\n");
+  await repo.write(
+    "charts/alpha/templates/cm.yaml",
+    "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n",
+  );
+  await repo.write(
+    "charts/beta/Chart.yaml",
+    'apiVersion: v2\nname: beta\nversion: 1.0.0\ndependencies: [{name: alpha, version: ">=0.0.0", repository: "file://../alpha"}]\n',
+  );
+  await repo.write("charts/beta/templates/cm.yaml", "kind: ConfigMap\napiVersion: v1\nmetadata: {name: b}\n");
+  await repo.commit("beta depends on alpha by file://");
+  await repo.git("tag", "v6.0.0");
+  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  const first = await publish(repo, env, "--repo-dir", site, "--skip-schema-check");
+  assert.equal(first.code, 0, first.stderr);
+  await new Promise((r) => setTimeout(r, 1100)); // a later second: Chart.lock's generated: differs
+  const again = await publish(repo, env, "--repo-dir", site, "--skip-schema-check");
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /beta +6\.0\.0 .* already published/);
+});
+
+Deno.test("publish: a chart that needs values is still checked with its ci/ files; Helm's real error is quoted", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  await repo.write("charts/needy/Chart.yaml", "apiVersion: v2\nname: needy\nversion: 1.0.0\n");
+  await repo.write("charts/needy/values.yaml", "image:\n  tag: '1.0'\n");
+  await repo.write(
+    "charts/needy/templates/pod.yaml",
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: n}\nspec:\n  containers: [{name: c, image: "{{ required "image.repo is required" .Values.image.repo }}:{{ .Values.image.tag }}"}]\n',
+  );
+  await repo.write("charts/needy/ci/latest-values.yaml", "image: {repo: nginx, tag: latest}\n");
+  await repo.commit("a chart that needs values");
+  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  const r = await publish(repo, env, "--repo-dir", site, "--dry-run", "--skip-schema-check", "--skip-lint");
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(
+    r.stderr,
+    /chart needy does not render with its default values \(.*image\.repo is required.*\)/,
+  );
+  assert.match(
+    r.stderr,
+    /chart needy \(ci\/latest-values\.yaml\): Pod\/n container c: image nginx:latest uses :latest/,
+  );
+});
+
+Deno.test("publish: Ctrl+C while an unreachable registry is retried stops the retries and exits 130", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  const port = freePort(); // nothing listens there
+  const child = spawnCli(
+    [
+      "publish",
+      "--oci",
+      `oci://127.0.0.1:${port}/charts`,
+      "--plain-http",
+      "--retries",
+      "6",
+      "--tag",
+      "5.0.0",
+    ],
+    { cwd: repo.dir, env },
+  );
+  const out = new Response(child.stdout).text();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let stderr = "";
+  while (!/retrying/.test(stderr)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stderr += value;
+  }
+  const sent = performance.now();
+  child.kill("SIGINT");
+  const rest = (async () => {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) stderr += r.value;
+  })();
+  const { code } = await child.status;
+  await rest;
+  await out;
+  assert.equal(code, 130, stderr);
+  assert.ok(
+    performance.now() - sent < 5000,
+    `stopped ${Math.round(performance.now() - sent)} ms after Ctrl+C`,
+  );
 });

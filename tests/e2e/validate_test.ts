@@ -3,7 +3,7 @@
 // schema cached for offline use, and every error at the file:line:column that gave the value.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, freePort } from "../helpers.ts";
+import { cli, freePort, run, tool } from "../helpers.ts";
 import { tempRepo } from "../support/files.ts";
 
 const tree = (files: Record<string, string>) => tempRepo(files, "fastcs-validate-");
@@ -109,5 +109,57 @@ Deno.test("validate: a schema that is null or a $ref cycle is exit 5, not a cras
     assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /please report|Maximum call stack/);
+  }
+});
+
+Deno.test("validate follows Helm on sub-chart tags and on a parent without a schema of its own", async () => {
+  const root = await tree({
+    "charts/app/Chart.yaml":
+      "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: sub, version: 0.1.0, tags: [t2], alias: a1}\n",
+    "charts/app/values.yaml": "a1:\n  port: 1\n",
+    "charts/app/templates/cm.yaml": "kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n",
+    "charts/app/charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+    "charts/app/charts/sub/values.schema.json": JSON.stringify({
+      type: "object",
+      properties: { port: { type: "integer" } },
+    }),
+    "off.yaml": "a1: {port: x}\ntags: {t2: false}\n",
+    "on.yaml": "a1: {port: x}\ntags: {t2: true}\n",
+  });
+  const chart = join(root, "charts/app");
+  for (const [file, valid] of [["off.yaml", true], ["on.yaml", false]] as const) {
+    const ours = await cli(["schema", "validate", "-f", file, "--schema", "charts/app/values.schema.json"], {
+      cwd: root,
+    });
+    const helm = await run(tool("helm4"), ["template", "x", chart, "-f", join(root, file)]);
+    assert.equal(helm.code === 0, valid, `${file}: ${helm.stderr}`);
+    // The parent has no values.schema.json: a named --schema that does not exist is still an error...
+    assert.equal(ours.code, 5, ours.stderr);
+  }
+  // ...but by default (the chart's own schema) only the sub-chart is checked, as Helm does.
+  for (const [file, valid] of [["off.yaml", true], ["on.yaml", false]] as const) {
+    await Deno.copyFile(join(root, file), join(chart, "ci.yaml"));
+    const ours = await cli(["schema", "validate", "charts/app/ci.yaml"], { cwd: root });
+    assert.equal(ours.code, valid ? 0 : 4, ours.stdout + ours.stderr);
+    if (!valid) assert.match(ours.stdout, /charts\/app\/ci\.yaml:1:12: a1\.port: must be of type integer/);
+  }
+});
+
+Deno.test("validate --schema https://…: a document that does not parse is not cached", async () => {
+  const root = await tree({ "v.yaml": "a: 1\n" });
+  const env = { HELM_CACHE_HOME: join(root, ".cache") };
+  let body = "not json";
+  const port = freePort();
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, () => new Response(body));
+  try {
+    const url = `http://127.0.0.1:${port}/s.json`;
+    const bad = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+    assert.equal(bad.code, 5, bad.stderr);
+    assert.match(bad.stderr, /Check that the URL serves a JSON Schema/);
+    body = JSON.stringify({ type: "object" });
+    const good = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+    assert.equal(good.code, 0, good.stderr);
+  } finally {
+    await server.shutdown();
   }
 });
