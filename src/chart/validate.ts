@@ -12,6 +12,16 @@ import { keyText, nodeStart, resolveNode, tooDeep, type YamlSource } from "./yam
 /** A JSON Schema document or subschema, as plain JSON. */
 export type JsonSchema = { [keyword: string]: unknown };
 
+/**
+ * A parsed document as a schema: an object as it is, `true`/`false` as `{}`/`{not: {}}` (JSON Schema 2020-12
+ * section 4.3.1 allows boolean schemas); undefined for anything else (a number, a string, a list, null).
+ */
+export function asSchemaDocument(value: unknown): JsonSchema | undefined {
+  if (typeof value === "boolean") return (value ? {} : { not: {} }) as JsonSchema;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  return value as JsonSchema;
+}
+
 /** One validation problem, located in the values file. */
 export interface ValuesProblem {
   position: SourcePosition;

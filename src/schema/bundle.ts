@@ -11,6 +11,7 @@ import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
 import { K8S_VERSION_HINT } from "./k8s_schemas.ts";
+import { asSchemaDocument } from "../chart/validate.ts";
 
 /** Options of {@link bundleRefs}. */
 export interface BundleOptions {
@@ -73,9 +74,9 @@ function parseText(text: string, url: string): JsonSchema {
     }
     value = doc.toJS();
   }
-  // A schema is an object or a boolean (JSON Schema 2020-12 section 4.3.1); anything else cannot be embedded.
-  if (typeof value === "boolean") return (value ? {} : { not: {} }) as JsonSchema;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  // A schema is an object or a boolean; anything else cannot be embedded.
+  const schema = asSchemaDocument(value);
+  if (schema === undefined) {
     throw new FastcsError(
       `$ref target ${url} is not a JSON Schema (it holds ${JSON.stringify(value) ?? "nothing"})`,
       {

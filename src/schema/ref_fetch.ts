@@ -1,6 +1,7 @@
 // Fetching remote `$ref` documents for bundling and validation: bounded retries, a timeout, and a cache
 // under Helm's cache home so a second run works offline.
 import { join } from "node:path";
+import { asSchemaDocument } from "../chart/validate.ts";
 import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
@@ -25,7 +26,7 @@ function parses(text: string): boolean {
     if (doc.errors.length > 0) return false;
     value = doc.toJS();
   }
-  return typeof value === "boolean" || (value !== null && typeof value === "object" && !Array.isArray(value));
+  return asSchemaDocument(value) !== undefined;
 }
 
 async function sha256(text: string): Promise<string> {

@@ -13,7 +13,13 @@ import type { JsonSchema } from "./drafts.ts";
 import { checkLocalRefs } from "./schema_check.ts";
 import { coalesceLayers, isMapping, mergeValues } from "../chart/coalesce.ts";
 import { readSubCharts, type SubChart, subChartEnabled } from "../chart/subcharts.ts";
-import { compileSchema, validateData, validateLayers, type ValuesProblem } from "../chart/validate.ts";
+import {
+  asSchemaDocument,
+  compileSchema,
+  validateData,
+  validateLayers,
+  type ValuesProblem,
+} from "../chart/validate.ts";
 import { parseYamlSource, readYamlFile, valuesData, type YamlSource } from "../chart/yaml_source.ts";
 
 /** One set of values to validate: files coalesced in order (lowest precedence first) and the schema. */
@@ -176,15 +182,15 @@ function readSchema(where: string, text: string, display: string): JsonSchema {
         : "Regenerate it with `helm fastcs schema`.",
     });
   }
-  if (typeof value === "boolean") return (value ? {} : { not: {} }) as JsonSchema;
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+  const schema = asSchemaDocument(value);
+  if (schema === undefined) {
     throw new FastcsError(`${display}: not a JSON Schema (it holds ${JSON.stringify(value)})`, {
       code: "schema.not-schema",
       exitCode: ExitCode.input,
       hint: `A schema is a JSON object; check ${where}.`,
     });
   }
-  return value as JsonSchema;
+  return schema;
 }
 
 /** Compiles a schema once per `key`; `schema` is read only when it is not compiled yet. */
