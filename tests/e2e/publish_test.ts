@@ -14,6 +14,9 @@ for (const helm of ["helm3", "helm4"] as const) {
       const env = await envFor(helm);
       const repo = await createTestRepo();
       const hash = await repo.git("rev-parse", "--short", "HEAD");
+      // A hash of digits with a leading zero is no SemVer identifier: publish writes g<hash> then.
+      const devVersion = `0.1.0-${/^0\d*$/.test(hash) ? "g" : ""}${hash}`;
+      const devRe = devVersion.replaceAll(".", "\\.");
       const dev = await publish(
         repo,
         env,
@@ -25,11 +28,11 @@ for (const helm of ["helm3", "helm4"] as const) {
       assert.match(
         dev.stdout,
         new RegExp(
-          `fastcs +0\\.1\\.0-${hash} +oci://${registry.host}/charts/fastcs:0\\.1\\.0-${hash} +sha256:\\w+ +pushed`,
+          `fastcs +${devRe} +oci://${registry.host}/charts/fastcs:${devRe} +sha256:\\w+ +pushed`,
         ),
       );
-      const devChart = await showChart(env, registry, "fastcs", `0.1.0-${hash}`);
-      assert.deepEqual([devChart.version, devChart.appVersion], [`0.1.0-${hash}`, hash]);
+      const devChart = await showChart(env, registry, "fastcs", devVersion);
+      assert.deepEqual([devChart.version, devChart.appVersion], [devVersion, hash]);
 
       await repo.git("tag", "v1.2.3");
       const tagged = await publish(repo, env, "--oci", registry.base, "--plain-http", "-o", "json");
@@ -43,7 +46,7 @@ for (const helm of ["helm3", "helm4"] as const) {
       const again = await publish(repo, env, "--oci", registry.base, "--plain-http");
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /fastcs +1\.2\.3 .* already published/);
-      assert.deepEqual(await registry.tags("charts/fastcs"), [`0.1.0-${hash}`, "1.2.3"]);
+      assert.deepEqual(await registry.tags("charts/fastcs"), [devVersion, "1.2.3"]);
 
       const before = await run("find", [registry.storage, "-type", "f"]);
       await repo.write("charts/fastcs/templates/extra.yaml", "# a change\n");
