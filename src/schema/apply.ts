@@ -86,6 +86,65 @@ function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.fastcs-${Deno.pid}-${random}.tmp`);
 }
 
+/** How old a temporary file of a dead process must be before a later run removes it (ms). */
+const LEFTOVER_AGE_DEAD_MS = 60_000;
+/** How old any temporary file of ours must be before a later run removes it (ms): no staging lasts this long. */
+const LEFTOVER_AGE_ANY_MS = 3_600_000;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** True unless the process is known to be gone: only Linux's /proc says so; elsewhere it is assumed alive. */
+async function processMayBeAlive(pid: number): Promise<boolean> {
+  if (pid === Deno.pid) return true;
+  if (Deno.build.os !== "linux") return true;
+  return await pathExists(`/proc/${pid}`);
+}
+
+/**
+ * Finds the hidden temporary files that a run killed while staging (SIGKILL, power loss) left beside the
+ * planned files, named as {@link tempName} names them. One is a leftover when its process is gone (Linux)
+ * and it is older than a minute, or when it is older than an hour (a staging takes milliseconds), so a run
+ * going on at the same time keeps its own.
+ *
+ * @param paths the planned files' absolute paths
+ * @returns absolute paths of the leftovers, sorted
+ */
+export async function findLeftovers(paths: string[], now = Date.now()): Promise<string[]> {
+  const byFolder = new Map<string, Set<string>>();
+  for (const path of paths) {
+    const names = byFolder.get(dirname(path)) ?? new Set<string>();
+    names.add(basename(path));
+    byFolder.set(dirname(path), names);
+  }
+  const found: string[] = [];
+  for (const [folder, names] of byFolder) {
+    const pattern = new RegExp(
+      `^\\.(${[...names].map(escapeRegExp).join("|")})\\.fastcs-(\\d+)-[0-9a-z]+\\.tmp$`,
+    );
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(folder));
+    } catch {
+      continue; // a folder yet to be made holds nothing
+    }
+    for (const entry of entries) {
+      const match = entry.isFile || entry.isSymlink ? pattern.exec(entry.name) : null;
+      if (!match) continue;
+      const path = join(folder, entry.name);
+      const info = await Deno.lstat(path).catch(() => undefined);
+      const age = now - (info?.mtime?.getTime() ?? now);
+      if (
+        age > LEFTOVER_AGE_ANY_MS || (age > LEFTOVER_AGE_DEAD_MS && !(await processMayBeAlive(+match[2])))
+      ) {
+        found.push(path);
+      }
+    }
+  }
+  return found.sort();
+}
+
 async function removeAll(paths: string[]) {
   await Promise.all(paths.map((p) => Deno.remove(p).catch(() => {})));
 }
@@ -106,7 +165,8 @@ function writeError(path: string, error: unknown, staged: boolean, done: string[
 /**
  * Writes what differs, all or nothing: every new file content (schemas, service schemas, copies) is first
  * staged in a hidden temporary file beside its destination; only when all are staged are they renamed into
- * place, then links are made and dangling links removed. A failure or an interrupt while staging removes the
+ * place, then links are made, dangling links removed and so are the temporary files a killed run left
+ * ({@link findLeftovers}). A failure or an interrupt while staging removes the
  * staged files and changes nothing; a failure after that names what was written.
  *
  * @throws FastcsError exit code 6 naming the file that could not be written; 130 when interrupted while
@@ -203,6 +263,10 @@ export async function applyPlan(plan: SchemaPlan, options: ApplyOptions = {}): P
   for (const path of plan.dangling) {
     await Deno.remove(path);
     done.push({ path, action: "removed" });
+  }
+  // What a killed run left behind (said, so nothing disappears unexplained).
+  for (const path of await findLeftovers(plan.files.map((f) => f.path))) {
+    if (await Deno.remove(path).then(() => true, () => false)) done.push({ path, action: "removed" });
   }
   const order = new Map(plan.files.map((f, i) => [f.path, i]));
   return done.sort((a, b) => (order.get(a.path) ?? Infinity) - (order.get(b.path) ?? Infinity));

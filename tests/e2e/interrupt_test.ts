@@ -1,9 +1,10 @@
 // Ctrl+C during `helm fastcs schema`: during generation the run stops at once; while files are being staged
 // it removes what it staged and changes nothing (no temporary file left, not even a new folder); the files
-// of a run are written all or nothing. Checked on 400 charts, with the real signal, by process.
+// of a run are written all or nothing. Checked on 400 charts, with the real signal, by process. A run killed
+// outright (SIGKILL) leaves hidden temporary files; a later run removes those of processes that are gone.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { run, spawnCli } from "../helpers.ts";
+import { cli, run, spawnCli } from "../helpers.ts";
 
 async function manyCharts(count: number): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "fastcs-interrupt-" });
@@ -75,4 +76,42 @@ Deno.test("Ctrl+C during generation stops the run at once (no process outlives i
     "the process is gone",
   );
   assert.deepEqual((await leftovers(root)).temps, []);
+});
+
+Deno.test("a run killed while staging (SIGKILL) leaves temporary files; the next run removes them and says so", async () => {
+  const root = await manyCharts(400);
+  const watcher = Deno.watchFs(join(root, "charts"), { recursive: true });
+  const child = spawnCli(["schema"], { cwd: root });
+  const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  for await (const event of watcher) {
+    if (event.paths.some((p) => p.includes(".fastcs-"))) break;
+  }
+  watcher.close();
+  child.kill("SIGKILL");
+  await child.status;
+  await output;
+  const killed = (await leftovers(root)).temps;
+  assert.ok(killed.length > 0, "SIGKILL while staging leaves temporary files");
+
+  // A fresh leftover may belong to a run still going on: kept. So is an old one of a process that lives
+  // (this test's own process stands for a concurrent run).
+  const live = join(root, "charts", "c0", `.values.schema.json.fastcs-${Deno.pid}-abc.tmp`);
+  await Deno.writeTextFile(live, "{}");
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+  await Deno.utime(live, minutesAgo(5), minutesAgo(5));
+  const fresh = await cli(["schema"], { cwd: root });
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.doesNotMatch(fresh.stdout, /\.tmp +removed/);
+
+  // Older than a minute, of a process that is gone: removed and listed.
+  for (const c of await Array.fromAsync(Deno.readDir(join(root, "charts")))) {
+    for (const f of await Array.fromAsync(Deno.readDir(join(root, "charts", c.name)))) {
+      const path = join(root, "charts", c.name, f.name);
+      if (f.name.includes(".fastcs-") && path !== live) await Deno.utime(path, minutesAgo(2), minutesAgo(2));
+    }
+  }
+  const again = await cli(["schema"], { cwd: root });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal([...again.stdout.matchAll(/\.fastcs-\d+-[0-9a-z]+\.tmp +removed/g)].length, killed.length);
+  assert.deepEqual((await leftovers(root)).temps, [live.split("/").pop()]);
 });
