@@ -4,6 +4,10 @@ import type { Log } from "./log.ts";
 
 /** A finished subprocess. */
 export interface RunResult {
+  /**
+   * The exit code; a process ended by a signal gives 128 + the signal's number, as shells report it (137 for
+   * SIGKILL, 143 for SIGTERM, also after `timeoutMs`); 127 when the executable cannot be started.
+   */
   code: number;
   stdout: string;
   stderr: string;
@@ -43,7 +47,7 @@ export interface Started {
   pid: number;
   /** Its stdout and stderr, as text lines. */
   lines: AsyncIterable<{ stream: "stdout" | "stderr"; line: string }>;
-  /** Resolves with the exit code when it ends. */
+  /** Resolves with the exit code when it ends (128 + the signal's number when a signal ended it). */
   exited: Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it is gone. */
   stop(graceMs?: number): Promise<void>;
@@ -95,7 +99,7 @@ export function createRunner(log: Log): ProcessRunner {
       const out = await child.output();
       const decode = (b: Uint8Array) => new TextDecoder().decode(b);
       return {
-        code: out.signal ? 128 + 15 : out.code,
+        code: out.code,
         stdout: decode(out.stdout),
         stderr: decode(out.stderr),
       };
@@ -123,7 +127,7 @@ export function createRunner(log: Log): ProcessRunner {
     live.add(killTerm);
     const exited = child.status.then((s) => {
       live.delete(killTerm);
-      return s.signal ? 128 + 15 : s.code;
+      return s.code;
     });
     const queue: { stream: "stdout" | "stderr"; line: string }[] = [];
     let wake: (() => void) | undefined;
