@@ -1,7 +1,7 @@
 // Typed wrappers over the helm commands that act on releases in one kube context and namespace.
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { describeTarget, type KubeTarget } from "./kube.ts";
-import type { Runner, RunResult } from "../runtime/runner.ts";
+import { lastLine, type Runner, type RunResult } from "../runtime/runner.ts";
 
 /** One entry of `helm history -o json`. */
 export interface HistoryEntry {
@@ -121,7 +121,7 @@ export function createReleaseHelm(
  */
 export class HelmCommandError extends FastcsError {
   constructor(readonly args: string[], readonly result: RunResult, target: KubeTarget) {
-    const reason = result.stderr.trim().split("\n").pop();
+    const reason = lastLine(result.stderr);
     const unreachable = /cluster unreachable|connection refused|no such host|i\/o timeout/i.test(
       result.stderr,
     );

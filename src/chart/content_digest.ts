@@ -3,12 +3,7 @@
 // so the same chart packaged twice gives two digests.
 import { Buffer } from "node:buffer";
 import { tarExtract } from "../deps/tar.ts";
-
-async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+import { sha256Hex } from "../runtime/digest.ts";
 
 /** sha256 of a file's bytes, as `sha256sum` prints it (hex). */
 export async function fileSha256(path: string): Promise<string> {

@@ -2,6 +2,7 @@
 // there now, resource by resource, with Secret data redacted (only whether it changed is shown).
 import { createTwoFilesPatch } from "../deps/diff.ts";
 import { parseAllDocuments, stringifyYaml } from "../deps/yaml.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 
 /** One resource's change. */
 export interface ResourceChange {
@@ -20,9 +21,7 @@ export interface ManifestDiff {
 }
 
 async function fingerprint(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(JSON.stringify(value))).slice(0, 12);
 }
 
 /**

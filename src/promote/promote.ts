@@ -14,6 +14,7 @@ import { chartContentDigest } from "../chart/content_digest.ts";
 import { diffManifests, type ManifestDiff } from "./diff.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";
+import { lastLine } from "../runtime/runner.ts";
 
 /** Prefix of the description of every revision a promotion made (`helm history` shows it). */
 export const PROMOTED_PREFIX = "promoted from ";
@@ -245,7 +246,7 @@ async function pullChart(
     throw new FastcsError(
       failure === "not found"
         ? `chart ${chart} ${version} is not in ${step.config.chartRepository} any more`
-        : `cannot pull ${ref}:${version}: ${r.stderr.trim().split("\n").pop()}`,
+        : `cannot pull ${ref}:${version}: ${lastLine(r.stderr)}`,
       {
         code: "promote.pull",
         exitCode: ExitCode.publishFailed,
@@ -290,7 +291,7 @@ async function settleRollback(
   const again = await helm.rollback(release, revision, timeout);
   if (again.code !== 0) {
     ctx.log.warn(
-      `helm rollback ${release} ${revision} did not settle: ${again.stderr.trim().split("\n").pop()}`,
+      `helm rollback ${release} ${revision} did not settle: ${lastLine(again.stderr)}`,
     );
   }
 }
@@ -341,7 +342,7 @@ export async function applyPromotion(
       labels,
     });
     if (up.code !== 0) {
-      const error = up.stderr.trim().split("\n").pop();
+      const error = lastLine(up.stderr);
       if (plan.target.revision) {
         await settleRollback(helm, kubectl, plan.target.release, plan.target.revision, timeout, ctx);
       }
@@ -365,7 +366,7 @@ export async function applyPromotion(
           release: plan.target.release,
           status: plan.target.revision ? "rolled back" : "failed",
           revision: plan.target.revision,
-          error: `helm test failed: ${test.stderr.trim().split("\n").pop()}`,
+          error: `helm test failed: ${lastLine(test.stderr)}`,
         });
         continue;
       }

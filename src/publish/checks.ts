@@ -18,6 +18,7 @@ import { findImageProblems } from "./images.ts";
 import { renderedImageProblems } from "./rendered_images.ts";
 import type { PublishOptions, VersionedChart } from "./model.ts";
 import { devVersion } from "./version.ts";
+import { lastLine } from "../runtime/runner.ts";
 
 /** What every step of a publish works with. */
 export interface Step {
@@ -267,11 +268,6 @@ async function valuesImageProblems(
     }
   }
   return found;
-}
-
-/** The last line of a tool's output (its error, usually). */
-export function lastLine(text: string): string {
-  return text.trim().split("\n").pop() ?? "";
 }
 
 function indent(text: string): string {

@@ -13,7 +13,6 @@ import { checkArtifactsDir, collectArtifacts } from "./artifacts.ts";
 import {
   gitRefusals,
   imageRefusals,
-  lastLine,
   lintRefusals,
   schemaRefusals,
   stageCharts,
@@ -33,6 +32,7 @@ import {
   updateRepoIndex,
 } from "./targets.ts";
 import { findReleaseTag, parseReleaseTag } from "./version.ts";
+import { lastLine } from "../runtime/runner.ts";
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(

@@ -12,6 +12,7 @@ import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
+import { lastLine } from "../runtime/runner.ts";
 
 /** A publish destination. */
 export type Target =
@@ -106,7 +107,7 @@ function registryError(
   stderr: string,
   policy: RetryPolicy,
 ): RegistryError {
-  const reason = stderr.trim().split("\n").pop()?.replace(/^Error: /, "") ?? "";
+  const reason = lastLine(stderr).replace(/^Error: /, "");
   const hints: Record<RegistryFailure, string> = {
     unauthorized:
       `The registry refused the credentials tried: ${policy.credentials}. Log in (helm registry login, or --registry-username with the password on stdin or in HELM_FASTCS_REGISTRY_PASSWORD).`,

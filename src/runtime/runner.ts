@@ -27,6 +27,11 @@ export interface RunOptions {
 /** Runs a command to completion. Never throws for a non-zero exit: the caller reads `code`. */
 export type Runner = (cmd: string, args: string[], options: RunOptions) => Promise<RunResult>;
 
+/** The last non-empty line of a tool's output ("" for none): its error, usually. */
+export function lastLine(text: string): string {
+  return text.trim().split("\n").pop() ?? "";
+}
+
 const SECRET_FLAGS = new Set(["--password", "--passphrase", "-p"]);
 
 /** The command line as shown under HELM_DEBUG, with values of secret flags replaced. */

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { asSchemaDocument } from "../chart/validate.ts";
 import { parseDocument } from "../deps/yaml.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 /** Options of {@link createRefFetcher}. */
@@ -29,11 +30,6 @@ function parses(text: string): boolean {
   return asSchemaDocument(value) !== undefined;
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Returns a function that fetches an http(s) URL's text, served from the cache when present.
  *
@@ -49,7 +45,7 @@ export function createRefFetcher(options: RefFetchOptions): (url: string) => Pro
         exitCode: ExitCode.input,
       });
     }
-    const cached = join(options.cacheDir, `${await sha256(url)}.json`);
+    const cached = join(options.cacheDir, `${await sha256Hex(url)}.json`);
     try {
       return await Deno.readTextFile(cached);
     } catch { /* not cached yet */ }
