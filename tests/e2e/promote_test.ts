@@ -82,13 +82,20 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
     await registry.stop();
     await cluster.stop();
   };
-  return { cluster, registry, env, helm, dir, staging, promote, promoteTyping, tearDown };
+  /** Steps that only need "the upgrade timed out" wait 4 s instead of the project's 10 s (twice: the
+   * upgrade, then the settling rollback). */
+  const shortTimeout = async () => {
+    const file = join(dir, "fastcs.yaml");
+    const text = await Deno.readTextFile(file);
+    assert.match(text, /timeout: 10s/);
+    await Deno.writeTextFile(file, text.replace("timeout: 10s", "timeout: 4s"));
+  };
+  return { cluster, registry, env, helm, dir, staging, promote, promoteTyping, shortTimeout, tearDown };
 }
 
 Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
-  const { cluster, registry, env, dir, helm, staging, promote, promoteTyping, tearDown } = await setUp(
-    "helm4",
-  );
+  const { cluster, registry, env, dir, helm, staging, promote, promoteTyping, shortTimeout, tearDown } =
+    await setUp("helm4");
   try {
     const prodValue = async (path: string) => {
       const r = await helm(
@@ -183,6 +190,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     });
 
     await t.step("a promotion whose pods never get Ready rolls back and leaves prod as it was", async () => {
+      await shortTimeout();
       // Staging runs it without waiting (its pod is not Ready either), so it is deployed and promotable.
       assert.equal(
         (await staging(
@@ -307,10 +315,11 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
 });
 
 Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
-  const { helm, staging, promote, tearDown } = await setUp("helm3");
+  const { helm, staging, promote, shortTimeout, tearDown } = await setUp("helm3");
   try {
     const first = await promote("staging", "prod", "--yes");
     assert.equal(first.code, 0, first.stderr);
+    await shortTimeout();
     assert.equal(
       (await staging(
         "--set",
