@@ -104,14 +104,18 @@ export async function copyRepo(): Promise<string> {
   return dir;
 }
 
-/** Environment for a Helm with its own data, config and cache homes under `home`. */
-export function helmEnv(home: string): Record<string, string> {
+/** Helm's data, config and cache homes under `home`, so a test's Helm sees no plugin, repo or login of ours. */
+export function helmHomes(home: string): Record<string, string> {
   return {
     HELM_DATA_HOME: join(home, "data"),
     HELM_CONFIG_HOME: join(home, "config"),
     HELM_CACHE_HOME: join(home, "cache"),
-    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
   };
+}
+
+/** Environment for a Helm with its own homes under `home` ({@link helmHomes}) and the tools on PATH. */
+export function helmEnv(home: string): Record<string, string> {
+  return { ...helmHomes(home), PATH: `${toolsBin()}:${Deno.env.get("PATH")}` };
 }
 
 /**

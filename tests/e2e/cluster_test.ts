@@ -3,7 +3,7 @@
 // port-forward reach local processes, upgrade, rollback and uninstall work, and teardown leaves nothing.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, run, tool } from "../helpers.ts";
+import { helmHomes, REPO, run, tool } from "../helpers.ts";
 import { startCluster } from "../support/cluster.ts";
 
 function alive(pid: number): boolean {
@@ -28,9 +28,7 @@ Deno.test("the local control plane runs charts/fastcs under Helm 3 and Helm 4", 
       const home = await Deno.makeTempDir();
       const env = {
         KUBECONFIG: cluster.kubeconfig,
-        HELM_DATA_HOME: join(home, "d"),
-        HELM_CONFIG_HOME: join(home, "c"),
-        HELM_CACHE_HOME: join(home, "k"),
+        ...helmHomes(home),
       };
       const h = (...args: string[]) => run(tool(helm), [...args, "--kube-context", ns], { env });
       const k = (...args: string[]) => cluster.kubectl("--context", ns, ...args);

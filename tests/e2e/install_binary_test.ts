@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { pathWithout, REPO, run, tool } from "../helpers.ts";
+import { helmHomes, pathWithout, REPO, run, tool } from "../helpers.ts";
 
 const version = /^version: (.+)$/m.exec(await Deno.readTextFile(join(REPO, "plugin.yaml")))![1];
 
@@ -223,9 +223,7 @@ Deno.test("helm plugin install of a source-less plugin folder downloads the bina
     const { dir } = await pluginDir("Linux", "x86_64");
     const home = await Deno.makeTempDir();
     const env = {
-      HELM_DATA_HOME: join(home, "d"),
-      HELM_CONFIG_HOME: join(home, "c"),
-      HELM_CACHE_HOME: join(home, "k"),
+      ...helmHomes(home),
       HELM_FASTCS_RELEASE_URL: srv.url,
       HOME: home,
       PATH: "/usr/bin:/bin",

@@ -3,7 +3,7 @@
 // STAND-IN archive given as a local file, since no release exists to download from).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, run, tool, toolsBin } from "../helpers.ts";
+import { helmHomes, REPO, run, tool, toolsBin } from "../helpers.ts";
 
 async function keys(): Promise<{ dir: string; secring: string; pubring: string }> {
   const dir = await Deno.makeTempDir({ prefix: "fastcs-plugin-keys-" });
@@ -65,9 +65,7 @@ Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and ref
 
   const home = await Deno.makeTempDir();
   const helmEnv = {
-    HELM_DATA_HOME: join(home, "d"),
-    HELM_CONFIG_HOME: join(home, "c"),
-    HELM_CACHE_HOME: join(home, "k"),
+    ...helmHomes(home),
     HOME: home,
     HELM_FASTCS_ARCHIVE: archive,
     PATH: "/usr/bin:/bin",
@@ -95,9 +93,7 @@ Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and ref
   ], {
     env: {
       ...helmEnv,
-      HELM_DATA_HOME: join(home2, "d"),
-      HELM_CONFIG_HOME: join(home2, "c"),
-      HELM_CACHE_HOME: join(home2, "k"),
+      ...helmHomes(home2),
     },
   });
   assert.notEqual(refused.code, 0);

@@ -2,7 +2,7 @@
 // registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, cliAtTerminal, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
+import { cli, cliAtTerminal, freePort, helmHomes, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
@@ -34,9 +34,7 @@ function envFor(cluster: TestCluster, helm: "helm3" | "helm4", home: string) {
   return {
     HELM_BIN: tool(helm),
     KUBECONFIG: cluster.kubeconfig,
-    HELM_DATA_HOME: join(home, "d"),
-    HELM_CONFIG_HOME: join(home, "c"),
-    HELM_CACHE_HOME: join(home, "k"),
+    ...helmHomes(home),
     USER: "tester",
     PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
   };

@@ -1,7 +1,7 @@
 // Shared by the publish tests: Helm's environment for a test, and helm fastcs publish in a test repo.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, run, type RunResult, tool, toolsBin } from "../helpers.ts";
+import { cli, helmHomes, run, type RunResult, tool, toolsBin } from "../helpers.ts";
 import type { TestRepo } from "./git_repo.ts";
 import type { TestRegistry } from "./registry.ts";
 
@@ -10,9 +10,7 @@ export async function envFor(helm: "helm3" | "helm4"): Promise<Record<string, st
   const home = await Deno.makeTempDir({ prefix: "fastcs-helm-home-" });
   return {
     HELM_BIN: tool(helm),
-    HELM_DATA_HOME: join(home, "data"),
-    HELM_CONFIG_HOME: join(home, "config"),
-    HELM_CACHE_HOME: join(home, "cache"),
+    ...helmHomes(home),
     HELM_REGISTRY_CONFIG: join(home, "registry.json"),
     PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
     GITHUB_REF: "",
