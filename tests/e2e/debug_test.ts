@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { connectDap, type DapClient, probeDap } from "../../src/debug/dap.ts";
 import { cli, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SAMPLE = join(REPO, "tests/testdata");
 const SOURCE = join(SAMPLE, "sample_service/__main__.py");
@@ -140,20 +141,17 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         const pid = Number(first.split(/\s+/)[0]);
         Deno.kill(pid, "SIGKILL");
         let second = "";
-        for (let i = 0; i < 50 && !(second && !second.startsWith(`${pid} `)); i++) {
-          await new Promise((r) => setTimeout(r, 100));
+        await waitFor("a new port-forward", async () => {
           second = await processes("port-forward pod/svc-0");
-        }
-        assert.ok(second && !second.startsWith(`${pid} `), `a new port-forward: ${second}`);
+          return second !== "" && !second.startsWith(`${pid} `);
+        }, { timeoutMs: 10_000, details: () => plugin.stderr() });
         assert.match(second, new RegExp(`${facts.localPort}:${launchPort}`));
         assert.match(plugin.stderr(), /port-forward to pod svc-0 ended; opening it again on port \d+/);
-        let answered: Record<string, unknown> | undefined;
-        for (let i = 0; i < 30 && !answered; i++) {
-          answered = await probeDap(facts.localPort);
-          if (!answered) await new Promise((r) => setTimeout(r, 200));
-        }
-        assert.ok(answered, "debugpy answers through the new port-forward");
-        await new Promise((r) => setTimeout(r, 500));
+        await waitFor(
+          "debugpy to answer through the new port-forward",
+          async () => (await probeDap(facts.localPort)) !== undefined,
+          { timeoutMs: 30_000, intervalMs: 200, details: () => plugin.stderr() },
+        );
         const hit = await breakInTick(facts.localPort);
         assert.equal(hit.path, SOURCE);
         assert.equal(hit.line, 6);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { cli, cliAtTerminal, freePort, helmHomes, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
+import { waitFor } from "../support/wait.ts";
 
 async function project(registry: TestRegistry, keys: string[]): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "fastcs-promote-" });
@@ -239,10 +240,15 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
         const reading = (async () => {
           for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
         })();
-        while (!/promoting staging-ioc \(staging\) to prod-ioc \(prod\)/.test(stderr)) {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        await new Promise((r) => setTimeout(r, 1000)); // helm upgrade is running
+        // Our own helm upgrade (a child of this promote: another run's tests may use the same names).
+        let helmPid = "";
+        await waitFor("promote's helm upgrade of prod-ioc", async () => {
+          const found = await run("pgrep", ["-P", String(child.pid), "-f", "upgrade --install prod-ioc"]);
+          helmPid = found.stdout.trim();
+          return helmPid !== "";
+        }, { timeoutMs: 60_000, details: () => stderr });
+        assert.match(helmPid, /^\d+$/, "one helm upgrade");
+        assert.match(stderr, /promoting staging-ioc \(staging\) to prod-ioc \(prod\)/);
         child.kill("SIGINT");
         const { code } = await child.status;
         await reading;
@@ -255,8 +261,11 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
         assert.ok(after.length > before.length, "the upgrade ran");
         assert.equal(after[after.length - 1].status, "deployed");
         assert.equal(await prodValue("image.tag"), "2.0.0");
-        const leftover = await run("pgrep", ["-f", "upgrade --install prod-ioc"]);
-        assert.equal(leftover.stdout.trim(), "", "a helm process outlived the promotion");
+        assert.equal(
+          await Deno.stat(`/proc/${helmPid}`).then(() => true, () => false),
+          false,
+          `helm (pid ${helmPid}) outlived the promotion`,
+        );
       },
     );
 

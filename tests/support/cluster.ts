@@ -8,6 +8,7 @@
 // "prod"); exec and port-forward then reach real pods.
 import { join } from "node:path";
 import { freePort, run, toolsBin } from "../helpers.ts";
+import { waitFor } from "./wait.ts";
 
 /** A running test cluster. */
 export interface TestCluster {
@@ -40,20 +41,6 @@ export async function kubeBin(): Promise<string> {
     "--print",
   ]);
   return out.stdout.trim();
-}
-
-async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  logs?: () => Promise<string>,
-) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} not ready after ${timeoutMs} ms${logs ? `\n${await logs()}` : ""}`);
 }
 
 /** Starts a control plane on 127.0.0.1 with its own data folder and kubeconfig. */
@@ -159,8 +146,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     await waitFor(
       "etcd",
       async () => (await fetch(`http://127.0.0.1:${ports.etcd}/health`)).ok,
-      20_000,
-      logTail("etcd"),
+      { timeoutMs: 20_000, details: logTail("etcd") },
     );
 
     await spawn("kube-apiserver", join(bin, "kube-apiserver"), [
@@ -216,8 +202,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     await waitFor(
       "kube-apiserver",
       async () => (await kubectl("get", "--raw", "/readyz")).code === 0,
-      60_000,
-      logTail("kube-apiserver"),
+      { timeoutMs: 60_000, details: logTail("kube-apiserver") },
     );
 
     const common = [
@@ -329,7 +314,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     await waitFor(
       "default namespace",
       async () => (await kubectl("get", "namespace", "default")).code === 0,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const applied = await kubectl("apply", "-f", join(dir, "objects.yaml"));
     if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr}`);
@@ -345,8 +330,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         );
         return r.stdout.trim() === "True";
       },
-      30_000,
-      logTail("kwok"),
+      { timeoutMs: 30_000, details: logTail("kwok") },
     );
     // New nodes get the not-ready taint at admission; the node-lifecycle controller, which would lift it,
     // is left out (it evicts pods of nodes without kubelet leases), so lift it here.
@@ -360,8 +344,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       async () =>
         (await kubectl("get", "serviceaccount", "default", "-n", "staging")).code === 0 &&
         (await kubectl("get", "serviceaccount", "default", "-n", "prod")).code === 0,
-      30_000,
-      logTail("kube-controller-manager"),
+      { timeoutMs: 30_000, details: logTail("kube-controller-manager") },
     );
     return { kubeconfig, kubectl, stop, pids: children.map((c) => c.pid), dir };
   } catch (error) {

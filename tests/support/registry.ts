@@ -2,6 +2,7 @@
 // storage, optionally behind htpasswd authentication and/or TLS with a self-signed certificate.
 import { join } from "node:path";
 import { freePort, run } from "../helpers.ts";
+import { waitFor } from "./wait.ts";
 
 /** A running registry. `stop()` kills it; `start()` brings it back on the same port and storage. */
 export interface TestRegistry {
@@ -88,15 +89,10 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
         stdout: "null",
         stderr: "null",
       }).spawn();
-      for (let i = 0; i < 100; i++) {
-        try {
-          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      throw new Error(`docker-registry did not listen on ${host}`);
+      await waitFor(`docker-registry to listen on ${host}`, async () => {
+        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        return true;
+      }, { timeoutMs: 5_000, intervalMs: 50 });
     },
     async stop() {
       if (!child) return;
