@@ -83,8 +83,11 @@ async function breakInTick(port: number): Promise<{ path: string; line: number; 
   return { path: top.source.path, line: top.line, client };
 }
 
-async function processes(pattern: string): Promise<string> {
-  return (await run("pgrep", ["-af", pattern])).stdout.trim();
+/** Processes matching `pattern` (pgrep -af lines); with `cluster`, only kubectl processes pointed at it (another
+ * test run on the machine uses the same pod names). */
+async function processes(pattern: string, cluster?: TestCluster): Promise<string> {
+  const lines = (await run("pgrep", ["-af", pattern])).stdout.trim().split("\n").filter((l) => l !== "");
+  return lines.filter((l) => !cluster || l.includes(`--kubeconfig ${cluster.kubeconfig} `)).join("\n");
 }
 
 Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the port-forward, and clean up", async (t) => {
@@ -135,14 +138,14 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         ]);
         // A dropped port-forward (kubectl ends it after one failed connection) is opened again on the
         // same local port, and debugpy answers through the new one.
-        const first = await processes("port-forward pod/svc-0");
-        assert.equal(first.split("\n").length, 1, `one port-forward: ${first}`);
+        const first = await processes("port-forward pod/svc-0", cluster);
+        assert.match(first, /^\d+ [^\n]*$/, `one port-forward: ${first}`);
         assert.doesNotMatch(plugin.stderr(), /opening it again/, "a warning before any drop once ready");
         const pid = Number(first.split(/\s+/)[0]);
         Deno.kill(pid, "SIGKILL");
         let second = "";
         await waitFor("a new port-forward", async () => {
-          second = await processes("port-forward pod/svc-0");
+          second = await processes("port-forward pod/svc-0", cluster);
           return second !== "" && !second.startsWith(`${pid} `);
         }, { timeoutMs: 10_000, details: () => plugin.stderr() });
         assert.match(second, new RegExp(`${facts.localPort}:${launchPort}`));
@@ -160,7 +163,7 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         const status = await plugin.child.status;
         assert.equal(status.code, 130, plugin.stderr());
         assert.equal(await processes(`debugpy --listen 127.0.0.1:${launchPort}`), "", "no debugpy left");
-        assert.equal(await processes(`port-forward pod/svc-0`), "", "no port-forward left");
+        assert.equal(await processes(`port-forward pod/svc-0`, cluster), "", "no port-forward left");
       },
     );
 
@@ -230,7 +233,7 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         hit.client.close();
         plugin.child.kill("SIGINT");
         assert.equal((await plugin.child.status).code, 130);
-        assert.equal(await processes(`port-forward pod/svc2-0`), "", "no port-forward left");
+        assert.equal(await processes(`port-forward pod/svc2-0`, cluster), "", "no port-forward left");
       } finally {
         service.kill("SIGKILL");
         await service.status;
@@ -386,7 +389,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
       /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
     );
     assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
-    assert.equal(await processes("port-forward pod/p47-0"), "");
+    assert.equal(await processes("port-forward pod/p47-0", cluster), "");
 
     // The image has no debugpy: launch mode reports the program's end and the output saying why.
     const launch = await debug("p47", "--timeout", "20");
@@ -396,7 +399,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
       launch.stderr,
       /the program under debugpy in pod p47-0 ended \(exit code 1\) before a debugger could attach\nhint: Its output is above: a missing module, python or debugpy\?/,
     );
-    assert.equal(await processes("port-forward pod/p47-0"), "");
+    assert.equal(await processes("port-forward pod/p47-0", cluster), "");
     // Attach mode (autostart: true) names the PID, container and pod, and says to install debugpy.
     await helm("upgrade", "p47", umbrella, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
     const attach = await debug("p47", "--timeout", "20");
@@ -405,7 +408,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
       attach.stderr,
       /cannot attach debugpy to PID 1 in container fastcs of pod p47-0: .*No module named debugpy\nhint: Install debugpy in the image/,
     );
-    assert.equal(await processes("port-forward pod/p47-0"), "");
+    assert.equal(await processes("port-forward pod/p47-0", cluster), "");
   } finally {
     await cluster.stop();
   }
