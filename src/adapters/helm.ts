@@ -31,11 +31,11 @@ export interface Helm {
   dependencyBuild(chartDir: string, transport?: RegistryTransport): Promise<RunResult>;
   /** `helm template RELEASE CHART [-f FILE]...`: the manifests the chart renders with those values. */
   template(release: string, chartDir: string, valuesFiles: string[]): Promise<RunResult>;
-  /** `helm package` of several charts in one process, all with the same version and appVersion;
-   * returns the paths of the written .tgz files, in Helm's order. */
+  /** `helm package` of several charts in one process, each at the version and appVersion its Chart.yaml
+   * holds; returns the paths of the written .tgz files, in Helm's order. */
   package(
     chartDirs: string[],
-    options: { version: string; appVersion: string; destination: string; sign?: SignOptions },
+    options: { destination: string; sign?: SignOptions },
   ): Promise<RunResult & { paths: string[] }>;
   /** `helm push`; returns the manifest digest Helm reports. */
   push(tgz: string, ociBase: string, transport: RegistryTransport): Promise<RunResult & { digest?: string }>;
@@ -137,10 +137,6 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
       const args = [
         "package",
         ...chartDirs,
-        "--version",
-        o.version,
-        "--app-version",
-        o.appVersion,
         "--destination",
         o.destination,
       ];

@@ -1,11 +1,10 @@
 // Release artifacts of a publish: the packages, the schemas (links resolved), SHA256SUMS and a manifest
 // of what was published, in one folder a CI job can attach to a release.
-import { basename, dirname, join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { readThroughLink, resolveLinks } from "../runtime/fs.ts";
+import { copyThroughTemp, readThroughLink, resolveLinks, writeThroughTemp } from "../runtime/fs.ts";
 import { fileSha256 } from "../chart/content_digest.ts";
-import { copyThroughTemp } from "./targets.ts";
 import type { PackagedChart, PublishReport } from "./model.ts";
 
 /**
@@ -84,15 +83,15 @@ export async function collectArtifacts(
     for await (const e of Deno.readDir(schemas)) {
       if (!e.isFile && !e.isSymlink) continue;
       // Links are resolved (also as git writes them without symlinks): the release carries the schema.
-      await writeThroughTemp(join(dir, e.name), await readThroughLink(join(schemas, e.name)));
+      await writeFileThroughTemp(join(dir, e.name), await readThroughLink(join(schemas, e.name)));
       names.push(e.name);
     }
   } catch { /* no schemas folder */ }
   names.sort();
   const sums = [];
   for (const n of names) sums.push(`${await fileSha256(join(dir, n))}  ${n}`);
-  await writeThroughTemp(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
-  await writeThroughTemp(
+  await writeFileThroughTemp(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
+  await writeFileThroughTemp(
     join(dir, "publish-manifest.json"),
     JSON.stringify({ ...report, artifacts: undefined, artifactsError: undefined, files: names }, null, 2) +
       "\n",
@@ -100,14 +99,9 @@ export async function collectArtifacts(
   return dir;
 }
 
-async function writeThroughTemp(dest: string, data: Uint8Array | string) {
-  const temp = join(dirname(dest), `.${basename(dest)}.fastcs-${Deno.pid}.tmp`);
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(temp, data);
-    else await Deno.writeFile(temp, data);
-    await Deno.rename(temp, dest);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
+function writeFileThroughTemp(dest: string, data: Uint8Array | string): Promise<void> {
+  return writeThroughTemp(
+    dest,
+    (temp) => typeof data === "string" ? Deno.writeTextFile(temp, data) : Deno.writeFile(temp, data),
+  );
 }

@@ -90,12 +90,10 @@ export async function stageCharts(
       // Dependencies already vendored under charts/ (folders, or the .tgz files a committed
       // `helm dependency build` left) at the versions Chart.lock pins are used as they are: no network, no
       // rebuild (--skip-dependency-build uses whatever is there).
-      const vendored = await readSubCharts(dir, display);
-      const locked = await lockedVersions(dir);
-      const current = chart.dependencies.every((d) =>
-        vendored.some((v) => v.name === d.name && (!locked.has(d.name) || locked.get(d.name) === v.version))
-      );
-      if (!current && !options.skipDependencyBuild) {
+      if (
+        chart.dependencies.length > 0 && !options.skipDependencyBuild &&
+        !(await dependenciesVendored(chart, dir, display))
+      ) {
         // OCI dependencies are fetched like the targets: with --plain-http, --ca-file, ... as given.
         const transport = options.targets.find((t) => t.kind === "oci")?.transport;
         const dep = await helm.dependencyBuild(dir, transport);
@@ -268,6 +266,19 @@ async function valuesImageProblems(
     }
   }
   return found;
+}
+
+/** True when every dependency of the chart copy in `dir` is vendored under charts/ at the version Chart.lock pins. */
+async function dependenciesVendored(
+  chart: ChartInfo,
+  dir: string,
+  display: (p: string) => string,
+): Promise<boolean> {
+  const vendored = await readSubCharts(dir, display);
+  const locked = await lockedVersions(dir);
+  return chart.dependencies.every((d) =>
+    vendored.some((v) => v.name === d.name && (!locked.has(d.name) || locked.get(d.name) === v.version))
+  );
 }
 
 function indent(text: string): string {

@@ -145,17 +145,17 @@ export async function publishCharts(
     stopRequested: options.stopRequested,
   };
   const pairs = prepared.flatMap((p) => options.targets.map((target) => ({ p, target })));
-  const unchecked = new Map<string, string>();
   const jobs = await Promise.all(pairs.map(({ p, target }) =>
     limit(async () => {
       let existing: Awaited<ReturnType<typeof existingAt>>;
+      let unchecked: string | undefined;
       try {
         existing = await existingAt(helm, target, p.chart.name, p.version, p.contentDigest, scratch, policy);
       } catch (error) {
         // A dry run shows the whole plan even offline, marking what could not be checked.
         if (!options.dryRun || !(error instanceof RegistryError)) throw error;
         existing = { state: "absent" };
-        unchecked.set(targetReference(target, p.chart.name, p.version), error.message);
+        unchecked = error.message;
       }
       const result: PublishResult = {
         chart: p.chart.name,
@@ -165,8 +165,7 @@ export async function publishCharts(
         contentDigest: p.contentDigest,
         status: existing.state === "same" ? "already published" : options.dryRun ? "would push" : "skipped",
       };
-      const why = unchecked.get(result.reference);
-      if (why) result.error = `not checked: ${why}`;
+      if (unchecked) result.error = `not checked: ${unchecked}`;
       const conflict = existing.state === "different"
         ? `${result.reference}: version ${p.version} is already published with other content: ${existing.detail}`
         : undefined;
@@ -291,43 +290,29 @@ export async function publishCharts(
   return report;
 }
 
-/** Packages every chart: one helm process per (version, appVersion), so a tag release is one process. */
+/** Packages every chart in one helm process: the staged copies already hold their version and appVersion. */
 async function packageCharts(step: Step, all: VersionedChart[]): Promise<PackagedChart[]> {
   // A chart already refused while staging (its dependencies could not be built) is not packaged: its refusal
   // says why, where packaging would only fail on the missing dependency.
   const staged = all.filter((s) => s.problems.length === 0);
-  const packages = join(step.scratch, "packages");
-  await Deno.mkdir(packages, { recursive: true });
-  const groups = new Map<string, VersionedChart[]>();
-  for (const s of staged) {
-    groups.set(`${s.version}\0${s.appVersion}`, [...(groups.get(`${s.version}\0${s.appVersion}`) ?? []), s]);
-  }
+  const destination = join(step.scratch, "packages");
+  await Deno.mkdir(destination, { recursive: true });
   const packaged = new Map<string, string>();
-  await Promise.all([...groups.values()].map((group) =>
-    step.limit(async () => {
-      const names = group.map((s) => s.chart.name).join(", ");
-      const destination = await Deno.makeTempDir({ dir: packages });
-      const p = await step.helm.package(group.map((s) => s.dir), {
-        version: group[0].version,
-        appVersion: group[0].appVersion,
-        destination,
-        sign: step.options.sign,
-      });
-      for (const s of group) {
-        const path = p.paths.find((x) => basename(x) === `${s.chart.name}-${s.version}.tgz`);
-        if (p.code !== 0 || !path) {
-          throw new FastcsError(
-            `helm package failed for ${names}: ${finalHelmError(p.stderr).trim() || "no package written"}`,
-            {
-              code: "publish.package",
-              exitCode: ExitCode.refused,
-            },
-          );
-        }
-        packaged.set(s.chart.name, path);
+  if (staged.length > 0) {
+    const p = await step.helm.package(staged.map((s) => s.dir), { destination, sign: step.options.sign });
+    for (const s of staged) {
+      const path = p.paths.find((x) => basename(x) === `${s.chart.name}-${s.version}.tgz`);
+      if (p.code !== 0 || !path) {
+        throw new FastcsError(
+          `helm package failed for ${staged.map((s) => s.chart.name).join(", ")}: ${
+            finalHelmError(p.stderr).trim() || "no package written"
+          }`,
+          { code: "publish.package", exitCode: ExitCode.refused },
+        );
       }
-    })
-  ));
+      packaged.set(s.chart.name, path);
+    }
+  }
   return await Promise.all(staged.map(async (s) => {
     const tgz = packaged.get(s.chart.name)!;
     return {

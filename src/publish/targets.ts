@@ -1,7 +1,7 @@
 // Where charts are published: OCI registries (`oci://host/path`) and classic chart repositories (a folder
 // holding index.yaml and the .tgz files, served as is by any static web server). For each, whether a
 // version is already there and with which content, and how to put it there.
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import {
   classifyRegistryFailure,
   type Helm,
@@ -13,6 +13,7 @@ import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
 import { lastLine } from "../runtime/runner.ts";
+import { copyThroughTemp } from "../runtime/fs.ts";
 
 /** A publish destination. */
 export type Target =
@@ -138,6 +139,19 @@ export async function existingAt(
   // Most versions are new: one HEAD request answers that without starting helm. Anything unclear
   // (credentials needed, TLS options fetch cannot honour, no answer) goes the helm way below.
   if ((await headManifest(target, chart, version)).state === "absent") return { state: "absent" };
+  return await pulledState(helm, target, chart, version, ours, scratch, policy);
+}
+
+/** Pulls the chart at `version` with helm and compares its content digest with `ours`. */
+async function pulledState(
+  helm: Helm,
+  target: Extract<Target, { kind: "oci" }>,
+  chart: string,
+  version: string,
+  ours: string,
+  scratch: string,
+  policy: RetryPolicy,
+): Promise<Existing> {
   const dir = await Deno.makeTempDir({ dir: scratch, prefix: "pull-" });
   const what = `checking ${targetReference(target, chart, version)}`;
   const pulled = await withRetries(
@@ -218,7 +232,8 @@ export async function readBack(
   if (head.state === "present" && head.digest && pushed) {
     return head.digest === pushed ? undefined : `manifest ${head.digest}, ours ${pushed}`;
   }
-  const existing = await existingAt(helm, target, chart, version, ours, scratch, policy);
+  if (head.state === "absent") return "nothing";
+  const existing = await pulledState(helm, target, chart, version, ours, scratch, policy);
   return existing.state === "same" ? undefined : existing.state === "different" ? existing.detail : "nothing";
 }
 
@@ -321,17 +336,5 @@ export async function updateRepoIndex(helm: Helm, target: Extract<Target, { kind
       code: "publish.index",
       exitCode: ExitCode.publishFailed,
     });
-  }
-}
-
-/** Copies a file so that `dest` is never seen half-written: a hidden temporary file, then a rename. */
-export async function copyThroughTemp(from: string, dest: string) {
-  const temp = join(dirname(dest), `.${basename(dest)}.fastcs-${Deno.pid}.tmp`);
-  try {
-    await Deno.copyFile(from, temp);
-    await Deno.rename(temp, dest);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
   }
 }

@@ -135,3 +135,25 @@ export async function copyTree(from: string, to: string): Promise<void> {
     else await Deno.copyFile(source, target);
   }
 }
+
+/**
+ * Writes `dest` so that it is never seen half-written: `fill` writes a hidden temporary file beside it
+ * (`.<name>.fastcs-<pid>.tmp`, same folder so the rename is atomic), which is then renamed over `dest`.
+ *
+ * @throws what `fill` or the rename threw, after removing the temporary file
+ */
+export async function writeThroughTemp(dest: string, fill: (temp: string) => Promise<void>): Promise<void> {
+  const temp = join(dirname(dest), `.${basename(dest)}.fastcs-${Deno.pid}.tmp`);
+  try {
+    await fill(temp);
+    await Deno.rename(temp, dest);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Copies a file so that `dest` is never seen half-written ({@link writeThroughTemp}). */
+export async function copyThroughTemp(from: string, dest: string): Promise<void> {
+  await writeThroughTemp(dest, (temp) => Deno.copyFile(from, temp));
+}
