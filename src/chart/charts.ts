@@ -56,7 +56,7 @@ export async function resolveChartsDir(cwd: string, given?: string): Promise<str
  * checked by `helm lint`, `template`, `package`): a name must be its own base name, so no `/` (nor `\`,
  * the separator on Windows), and not `.` or `..`. Paths are built from chart names, so this comes first.
  */
-export function chartNameProblem(name: string): string | undefined {
+function chartNameProblem(name: string): string | undefined {
   if (name === "." || name === "..") return "is not allowed";
   if (/[\/\\\0]/.test(name)) return "is invalid: it holds a path separator";
   return undefined;
@@ -166,4 +166,12 @@ export function defaultSchemasDir(chartsDir: string, repoRoot: string): string {
   const beside = dirname(chartsDir);
   const rel = relative(repoRoot, beside);
   return join(rel.startsWith("..") || isAbsolute(rel) ? repoRoot : beside, "schemas");
+}
+
+/** The folder of the chart holding `file` (the nearest folder above it with a `Chart.yaml`), if any. */
+export async function chartHolding(file: string): Promise<string | undefined> {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (await pathExists(join(dir, "Chart.yaml"))) return dir;
+  }
+  return undefined;
 }

@@ -157,3 +157,12 @@ export async function writeThroughTemp(dest: string, fill: (temp: string) => Pro
 export async function copyThroughTemp(from: string, dest: string): Promise<void> {
   await writeThroughTemp(dest, (temp) => Deno.copyFile(from, temp));
 }
+
+/** A file's text, or undefined when it cannot be read (missing, a folder, no permission). */
+export async function readTextIfReadable(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return undefined;
+  }
+}

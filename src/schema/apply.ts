@@ -2,7 +2,7 @@
 // new file content is staged beside its destination and renamed into place only when all are staged.
 import { basename, dirname, join } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { pathExists } from "../runtime/fs.ts";
+import { pathExists, readTextIfReadable } from "../runtime/fs.ts";
 import type { PlannedFile, SchemaPlan } from "./plan.ts";
 
 /** A file on disk that differs from the plan. */
@@ -10,14 +10,6 @@ export interface StaleFile {
   path: string;
   chart?: string;
   reason: "missing" | "content differs" | "link points elsewhere" | "dangling link";
-}
-
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -43,7 +35,7 @@ export async function checkPlan(plan: SchemaPlan): Promise<StaleFile[]> {
       continue;
     }
     // A checkout with core.autocrlf=true (Git for Windows' default) has CRLF line ends: the same content.
-    const text = (await readText(file.path))?.replaceAll("\r\n", "\n");
+    const text = (await readTextIfReadable(file.path))?.replaceAll("\r\n", "\n");
     if (file.linkTarget !== undefined && text !== undefined && info.size < 4096 && text !== file.content) {
       const slashes = (p: string) => p.replaceAll("\\", "/");
       if (slashes(text) === slashes(file.linkTarget)) continue;
@@ -111,7 +103,8 @@ async function processMayBeAlive(pid: number): Promise<boolean> {
  * @param paths the planned files' absolute paths
  * @returns absolute paths of the leftovers, sorted
  */
-export async function findLeftovers(paths: string[], now = Date.now()): Promise<string[]> {
+async function findLeftovers(paths: string[]): Promise<string[]> {
+  const now = Date.now();
   const byFolder = new Map<string, Set<string>>();
   for (const path of paths) {
     const names = byFolder.get(dirname(path)) ?? new Set<string>();

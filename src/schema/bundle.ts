@@ -9,7 +9,7 @@ import { fileURLToPath as fromFileUrl, pathToFileURL } from "node:url";
 const toFileUrl = (path: string) => pathToFileURL(path);
 import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import type { Draft, JsonSchema } from "./drafts.ts";
+import { DATA_KEYWORDS, type Draft, type JsonSchema } from "./drafts.ts";
 import { K8S_VERSION_HINT } from "./k8s_schemas.ts";
 import { asSchemaDocument } from "../chart/validate.ts";
 
@@ -56,7 +56,7 @@ function walkRefs(value: unknown, visit: (holder: JsonSchema) => void) {
   const obj = value as JsonSchema;
   if (typeof obj.$ref === "string") visit(obj);
   for (const [k, v] of Object.entries(obj)) {
-    if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") walkRefs(v, visit);
+    if (!DATA_KEYWORDS.has(k)) walkRefs(v, visit);
   }
 }
 

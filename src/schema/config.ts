@@ -1,12 +1,13 @@
 // The schema configuration file `.schema.yaml`: helm-values-schema-json's format
 // (https://github.com/losisin/helm-values-schema-json/blob/main/config.schema.json), read as is so that a
 // repo migrates without edits, plus our own keys. A chart's folder is searched first, then the repo root.
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { ExitCode, FastcsError, type SourcePosition } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { type JsonSchema, parseDraft } from "./drafts.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
 import { uriProblem } from "./schema_check.ts";
+import { chartHolding } from "../chart/charts.ts";
 import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
 import { parseYamlSource, readYamlFile } from "../chart/yaml_source.ts";
 
@@ -134,6 +135,10 @@ export interface LoadConfigOptions {
  *   `useHelmDocs: true`), for its own configurations: `--config`, a repo-root file naming one chart's files
  * @throws FastcsError (exit code 5) listing every problem of the file, or for an unknown key with `strict`
  */
+
+// The configuration schema is compiled once per process (compiling costs more than validating a file).
+let configValidator: ReturnType<typeof compileSchema> | undefined;
+
 export async function readConfigFile(
   path: string,
   baseDir: string,
@@ -160,7 +165,8 @@ export async function readConfigFile(
       hint: 'See the README section "Configuration" for the keys .schema.yaml accepts.',
     });
   }
-  const validate = await compileSchema(CONFIG_SCHEMA, "config schema", "file:///");
+  configValidator ??= compileSchema(CONFIG_SCHEMA, "config schema", "file:///");
+  const validate = await configValidator;
   const problems = validateSource(source, validate);
   // helm-values-schema-json warns about unknown top-level keys (errors only with its --strict lint).
   const unknown = problems.filter((p) => p.path === "" && p.message.startsWith("unknown key"));
@@ -253,11 +259,8 @@ export async function loadConfig(
   // The chart it describes: the one holding its output, else (an output outside every chart) the one
   // holding its first values file.
   const inside = (p: string) => !relative(chartDir, resolve(repoRoot, p)).startsWith("..");
-  let outputInAChart = false;
-  for (let dir = dirname(resolve(repoRoot, fromRoot.output)); dir.startsWith(repoRoot) && dir !== repoRoot;) {
-    if (await pathExists(join(dir, "Chart.yaml"))) outputInAChart = true;
-    dir = dirname(dir);
-  }
+  const holder = await chartHolding(resolve(repoRoot, fromRoot.output));
+  const outputInAChart = holder !== undefined && holder !== repoRoot && holder.startsWith(repoRoot);
   const mine = inside(fromRoot.output) || (!outputInAChart && inside(fromRoot.values[0]));
   return mine
     ? await readConfigFile(shared, repoRoot, options, true)

@@ -185,3 +185,11 @@ export function wrapRefsForDraft7(schema: unknown): unknown {
   }
   return out;
 }
+
+/** Keywords whose values are data, not subschemas: a walk over a schema's subschemas does not enter them. */
+export const DATA_KEYWORDS: ReadonlySet<string> = new Set(["enum", "const", "default", "examples"]);
+
+/** One segment of a JSON Pointer in a URI fragment, decoded (RFC 6901 and RFC 3986: `%xx`, `~1`, `~0`). */
+export function decodePointerSegment(segment: string): string {
+  return decodeURIComponent(segment).replace(/~1/g, "/").replace(/~0/g, "~");
+}

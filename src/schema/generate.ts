@@ -71,9 +71,7 @@ interface Walk {
   options: GenerateOptions;
   /** Nodes being expanded (alias cycles stop here). */
   stack: Set<unknown>;
-  /** Top-level keys whose objects stay open: `global` and the sub-charts' keys. */
-  openKeys: Set<string>;
-  /** The sub-charts' keys. */
+  /** The sub-charts' keys (their objects, like `global`'s, stay open). */
   subCharts: Set<string>;
   /** Where each `$ref` an annotation wrote was written, for errors about it. */
   refPositions: Map<string, SourcePosition>;
@@ -98,15 +96,14 @@ export function generateSchema(sources: YamlSource[], options: GenerateOptions):
 
 function generate(sources: YamlSource[], options: GenerateOptions): JsonSchema {
   let root: JsonSchema = { type: "object" };
-  const subCharts = options.subCharts ?? [];
+  const subCharts = new Set(options.subCharts ?? []);
   const refPositions = new Map<string, SourcePosition>();
   for (const source of sources) {
     const walk: Walk = {
       source,
       options,
       stack: new Set(),
-      openKeys: new Set(["global", ...subCharts]),
-      subCharts: new Set(subCharts),
+      subCharts,
       refPositions,
       named: namedDescriptions(source, options.descriptions),
     };
@@ -343,7 +340,8 @@ function valueSchema(
   if (!(target && walk.stack.has(target))) checkOwnDefault(schema, target, annotations);
   if (
     walk.options.noAdditionalProperties && includesType(schema.type, "object") && schema.properties &&
-    !("additionalProperties" in schema) && !("unevaluatedProperties" in schema) && !walk.openKeys.has(path[0])
+    !("additionalProperties" in schema) && !("unevaluatedProperties" in schema) && path[0] !== "global" &&
+    !walk.subCharts.has(path[0])
   ) {
     closeObject(schema, walk.options.draft);
   }
@@ -351,7 +349,7 @@ function valueSchema(
 }
 
 /** What an empty-string default accepts: any scalar (see the README, "Inference"). */
-export const EMPTY_STRING_TYPES = ["string", "number", "boolean"] as const;
+const EMPTY_STRING_TYPES = ["string", "number", "boolean"] as const;
 
 function isEmptyString(node: YamlNode): boolean {
   return isScalar(node) && node.value === "";

@@ -5,7 +5,8 @@
 // kubernetes-validate ships (`<dir>/vX.Y.0-local/...`, absolute `/api/_definitions.json` references).
 import { join } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import type { JsonSchema } from "./drafts.ts";
+import { readTextIfReadable } from "../runtime/fs.ts";
+import { DATA_KEYWORDS, type JsonSchema } from "./drafts.ts";
 
 /** The `$k8s/` URL template's default (helm-values-schema-json's). */
 export const DEFAULT_K8S_SCHEMA_URL =
@@ -31,14 +32,6 @@ export function expandK8sRef(ref: string, template: string, version: string | un
 export const K8S_VERSION_HINT =
   "Set k8sSchemaVersion in .schema.yaml (e.g. v1.33.1) or pass --k8s-schema-version.";
 
-async function readIfFile(path: string): Promise<string | undefined> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch {
-    return undefined;
-  }
-}
-
 async function listJson(dir: string): Promise<string[]> {
   try {
     return (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.isFile && e.name.endsWith(".json"))
@@ -61,7 +54,7 @@ function rebase(value: unknown): unknown {
       const hash = v.indexOf("#");
       const path = hash < 0 ? v : v.slice(0, hash);
       out[k] = path.split("/").pop()! + (hash < 0 ? "" : v.slice(hash));
-    } else out[k] = k === "enum" || k === "const" || k === "default" || k === "examples" ? v : rebase(v);
+    } else out[k] = DATA_KEYWORDS.has(k) ? v : rebase(v);
   }
   return out;
 }
@@ -85,13 +78,13 @@ export function k8sSchemaLoader(dir: string, baseUrl: string, version: string) {
     const name = url.slice(baseUrl.length).replace(/#.*$/, "");
     const stem = name.replace(/\.json$/, "");
     for (const folder of folders) {
-      let text = await readIfFile(join(folder, name));
+      let text = await readTextIfReadable(join(folder, name));
       if (text === undefined && !/-v\d/.test(stem)) {
         // An unversioned alias (`container.json`): the one versioned file of that kind, v1 first.
         const files = (await listJson(folder)).filter((f) => f.startsWith(`${stem}-`));
         const pick = files.find((f) => f === `${stem}-v1.json`) ??
           (files.length === 1 ? files[0] : undefined);
-        if (pick) text = await readIfFile(join(folder, pick));
+        if (pick) text = await readTextIfReadable(join(folder, pick));
       }
       if (text !== undefined) {
         try {

@@ -3,11 +3,18 @@
 // (see apply.ts), and only once every chart has been generated without error.
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
-import { pathExists, WriteGuard } from "../runtime/fs.ts";
+import { WriteGuard } from "../runtime/fs.ts";
 import { bundleRefs } from "./bundle.ts";
 import { expandK8sRef, k8sBaseUrl, k8sSchemaLoader } from "./k8s_schemas.ts";
 import { pruneBundle } from "./prune.ts";
-import { type ChartInfo, defaultSchemasDir, findCharts, findRepoRoot, readChart } from "../chart/charts.ts";
+import {
+  chartHolding,
+  type ChartInfo,
+  defaultSchemasDir,
+  findCharts,
+  findRepoRoot,
+  readChart,
+} from "../chart/charts.ts";
 import { importedKeys, subChartKeys } from "../chart/subcharts.ts";
 import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
@@ -96,9 +103,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
   let charts: ChartInfo[];
   if (options.configFile) {
     fixed = await readConfigFile(options.configFile, options.cwd, loading, true);
-    const chartDir = dirname(
-      await chartHolding(resolve(options.cwd, fixed.values[0]), options.configFile, display),
-    );
+    const chartDir = await chartOfConfig(resolve(options.cwd, fixed.values[0]), options.configFile, display);
     charts = [await readChart(chartDir, display)];
     chartsDir ??= dirname(chartDir);
   } else if (chartsDir !== undefined) charts = await findCharts(chartsDir, display);
@@ -274,15 +279,14 @@ async function refuseSchemaRejectingDefaults(
   });
 }
 
-/** The `Chart.yaml` of the chart holding `file`, looking upwards from its folder. */
-async function chartHolding(
+/** The folder of the chart a `--config` file describes: the one holding its first values file. */
+async function chartOfConfig(
   file: string,
   configFile: string,
   display: (p: string) => string,
 ): Promise<string> {
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    if (await pathExists(join(dir, "Chart.yaml"))) return join(dir, "Chart.yaml");
-  }
+  const dir = await chartHolding(file);
+  if (dir !== undefined) return dir;
   throw new FastcsError(`${display(configFile)}: its values file ${display(file)} is not inside a chart`, {
     code: "config.no-chart",
     exitCode: ExitCode.input,

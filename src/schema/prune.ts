@@ -1,20 +1,12 @@
 // Pruning a bundled schema: a document such as Kubernetes' `_definitions.json` (500 kB and more) is embedded
 // whole by bundling, though a chart uses a few of its definitions. Only the definitions reachable from the
 // values schema (transitively, through every `$ref`) are kept, so a bundled schema stays small.
-import type { JsonSchema } from "./drafts.ts";
+import { isMapping } from "../chart/coalesce.ts";
+import { DATA_KEYWORDS, decodePointerSegment, type JsonSchema } from "./drafts.ts";
 
-const DATA_KEYWORDS = new Set(["enum", "const", "default", "examples"]);
 const DEF_MAPS = ["$defs", "definitions"];
 
 type Context = { doc?: string }; // undefined: the root document
-
-function isObject(value: unknown): value is JsonSchema {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function decode(segment: string): string {
-  return decodeURIComponent(segment).replace(/~1/g, "/").replace(/~0/g, "~");
-}
 
 /**
  * Removes, from every document embedded under the bundle's `$defs` (draft 7: `definitions`), the entries of
@@ -28,7 +20,7 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
   const docs = (bundled[defsKey] ?? {}) as Record<string, JsonSchema>;
   const byId = new Map<string, string>();
   for (const [name, doc] of Object.entries(docs)) {
-    if (isObject(doc) && typeof doc.$id === "string") byId.set(doc.$id.replace(/#.*$/, ""), name);
+    if (isMapping(doc) && typeof doc.$id === "string") byId.set(doc.$id.replace(/#.*$/, ""), name);
   }
   const kept = new Map<string, Set<string>>(); // doc name -> "map/key" entries reached
   const visitedDocs = new Set<string>();
@@ -36,10 +28,10 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
 
   const reach = (docName: string, segments: string[]) => {
     const doc = docs[docName];
-    if (!isObject(doc)) return;
+    if (!isMapping(doc)) return;
     // A document embedded by pointer had its references rewritten to the root's (`#/$defs/<name>/...`).
     const inside: Context = typeof doc.$id === "string" ? { doc: docName } : {};
-    if (segments.length >= 2 && DEF_MAPS.includes(segments[0]) && isObject(doc[segments[0]])) {
+    if (segments.length >= 2 && DEF_MAPS.includes(segments[0]) && isMapping(doc[segments[0]])) {
       const entry = `${segments[0]}/${segments[1]}`;
       const seen = kept.get(docName) ?? new Set();
       kept.set(docName, seen);
@@ -59,7 +51,7 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
   const follow = (ref: string, ctx: Context) => {
     const hash = ref.indexOf("#");
     const fragment = hash < 0 ? "" : ref.slice(hash + 1);
-    const segments = fragment.startsWith("/") ? fragment.slice(1).split("/").map(decode) : [];
+    const segments = fragment.startsWith("/") ? fragment.slice(1).split("/").map(decodePointerSegment) : [];
     const address = hash < 0 ? ref : ref.slice(0, hash);
     if (address === "") {
       if (ctx.doc !== undefined) return reach(ctx.doc, segments);
@@ -85,7 +77,7 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
       for (const v of value) walk(v, ctx, false);
       return;
     }
-    if (!isObject(value)) return;
+    if (!isMapping(value)) return;
     if (typeof value.$ref === "string") follow(value.$ref, ctx);
     for (const [k, v] of Object.entries(value)) {
       if (DATA_KEYWORDS.has(k) || (top && ctx.doc === undefined && k === defsKey)) continue;
@@ -100,9 +92,9 @@ export function pruneBundle(bundled: JsonSchema, defsKey: string): JsonSchema {
   }
   for (const [name, doc] of Object.entries(docs)) {
     const reached = kept.get(name);
-    if (!reached || !isObject(doc)) continue; // never referenced: left as bundling made it
+    if (!reached || !isMapping(doc)) continue; // never referenced: left as bundling made it
     for (const map of DEF_MAPS) {
-      if (!isObject(doc[map])) continue;
+      if (!isMapping(doc[map])) continue;
       const entries = doc[map] as JsonSchema;
       doc[map] = Object.fromEntries(Object.entries(entries).filter(([k]) => reached.has(`${map}/${k}`)));
     }

@@ -4,7 +4,7 @@
 // resolving and no `$ref` cycle. Helm fails every install of a chart whose schema does not compile.
 import { Ajv2019, Ajv2020, AjvDraft7 } from "../deps/ajv.ts";
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
-import type { Draft, JsonSchema } from "./drafts.ts";
+import { DATA_KEYWORDS, decodePointerSegment, type Draft, type JsonSchema } from "./drafts.ts";
 
 type MetaValidator = { validateSchema(schema: unknown): boolean | Promise<unknown>; errorsText(): string };
 
@@ -76,7 +76,7 @@ function patternsIn(value: unknown, found: string[] = []): string[] {
       else if (k === "patternProperties" && v !== null && typeof v === "object") {
         found.push(...Object.keys(v));
         patternsIn(v, found);
-      } else if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") patternsIn(v, found);
+      } else if (!DATA_KEYWORDS.has(k)) patternsIn(v, found);
     }
   }
   return found;
@@ -127,9 +127,7 @@ export function checkAnnotationValue(
 
 function decodePointer(fragment: string): string[] {
   if (fragment === "" || fragment === "/") return fragment === "" ? [] : [""];
-  return fragment.slice(1).split("/").map((s) =>
-    decodeURIComponent(s).replace(/~1/g, "/").replace(/~0/g, "~")
-  );
+  return fragment.slice(1).split("/").map(decodePointerSegment);
 }
 
 function resolvePointer(root: unknown, segments: string[]): unknown {
@@ -147,7 +145,7 @@ function collectAnchors(value: unknown, anchors: Map<string, unknown>) {
     const o = value as Record<string, unknown>;
     if (typeof o.$anchor === "string") anchors.set(o.$anchor, o);
     for (const [k, v] of Object.entries(o)) {
-      if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") collectAnchors(v, anchors);
+      if (!DATA_KEYWORDS.has(k)) collectAnchors(v, anchors);
     }
   }
 }
@@ -165,7 +163,7 @@ function refsIn(
     const own = !top && typeof (value as JsonSchema).$id === "string" ? value : resource;
     for (const [k, v] of Object.entries(value)) {
       if (k === "$ref" && typeof v === "string") found.push({ ref: v, resource: own });
-      else if (k !== "enum" && k !== "const" && k !== "default" && k !== "examples") {
+      else if (!DATA_KEYWORDS.has(k)) {
         refsIn(v, own, found, false);
       }
     }

@@ -2,7 +2,7 @@
 // the umbrella's values that puts the chart's schema under the chart's key (and each alias), allows
 // Helm's `global`, and rejects unknown top-level keys. The chart schema is embedded, not referenced, so
 // the file works offline, in editors and in Helm (which resolves relative $refs oddly: helm/helm#31260).
-import { type Draft, DRAFT_URI, type JsonSchema, orderSchema } from "./drafts.ts";
+import { DATA_KEYWORDS, type Draft, DRAFT_URI, type JsonSchema, orderSchema } from "./drafts.ts";
 
 /**
  * Builds the service schema of a chart.
@@ -57,7 +57,7 @@ function rebaseRefs(value: unknown, base: string, top = true): unknown {
   for (const [k, v] of Object.entries(value as JsonSchema)) {
     if (k === "$ref" && typeof v === "string" && v.startsWith("#")) {
       out[k] = v === "#" ? base : v.startsWith("#/") ? base + v.slice(1) : v;
-    } else if (k === "enum" || k === "const" || k === "default" || k === "examples") out[k] = v;
+    } else if (DATA_KEYWORDS.has(k)) out[k] = v;
     else out[k] = rebaseRefs(v, base, false);
   }
   return out;

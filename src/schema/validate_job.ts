@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ValidateFunction } from "../deps/ajv.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { pathExists } from "../runtime/fs.ts";
-import { findCharts, findRepoRoot } from "../chart/charts.ts";
+import { chartHolding, findCharts, findRepoRoot } from "../chart/charts.ts";
 import { loadConfig } from "./config.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { checkLocalRefs } from "./schema_check.ts";
@@ -61,21 +61,10 @@ export interface ValidationOptions {
 const MODELINE = /^#\s*yaml-language-server:\s*\$schema=(\S+)/m;
 
 /** The schema a values file names in its editor modeline (`# yaml-language-server: $schema=...`). */
-export function modelineSchema(text: string, file: string): string | undefined {
+function modelineSchema(text: string, file: string): string | undefined {
   const m = MODELINE.exec(text);
   if (!m) return undefined;
   return /^https?:\/\//.test(m[1]) ? m[1] : resolve(dirname(file), m[1]);
-}
-
-async function chartHolding(file: string): Promise<string | undefined> {
-  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
-    if (await pathExists(join(dir, "Chart.yaml"))) return dir;
-  }
-  return undefined;
-}
-
-function readText(path: string, display: (p: string) => string): Promise<string> {
-  return readYamlFile(path, display);
 }
 
 /**
@@ -136,7 +125,7 @@ export async function planValidation(options: ValidationOptions): Promise<Valida
       if (s !== file && !layers.includes(s)) layers.push(s);
     }
     layers.push(...below.filter((v) => v !== file), file);
-    const named = schemaOption ?? modelineSchema(await readText(file, display), file);
+    const named = schemaOption ?? modelineSchema(await readYamlFile(file, display), file);
     const schema = named ?? (chartDir ? join(chartDir, "values.schema.json") : undefined);
     if (!schema) {
       throw new FastcsError(`${display(file)} is not inside a chart and names no schema`, {
@@ -211,7 +200,7 @@ export async function runValidation(
     if (/^https?:\/\//.test(location)) {
       return readSchema(location, await options.fetchUrl(location), location);
     }
-    return readSchema(location, await readText(location, display), display(location));
+    return readSchema(location, await readYamlFile(location, display), display(location));
   };
   // Every schema (a job's, or a sub-chart's) is compiled once, keyed by where it is.
   const compiled = new Map<string, ValidateFunction>();
@@ -233,7 +222,9 @@ export async function runValidation(
   const results: ValidationResult[] = [];
   for (const job of jobs) {
     const layers = [];
-    for (const path of job.layers) layers.push(parseYamlSource(display(path), await readText(path, display)));
+    for (const path of job.layers) {
+      layers.push(parseYamlSource(display(path), await readYamlFile(path, display)));
+    }
     const problems: ValuesProblem[] = [];
     const subCharts = job.chartDir ? await readSubCharts(job.chartDir, display) : [];
     // A chart without a schema of its own: Helm checks only its sub-charts' (when they have one).
