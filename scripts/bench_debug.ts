@@ -46,7 +46,7 @@ try {
     });
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
-    while (!text.includes("\n")) {
+    while (!text.includes("\n}\n")) { // the end of the session facts (one indented JSON document)
       const { value, done } = await reader.read();
       if (done) throw new Error("the plugin ended before it was ready");
       text += value;

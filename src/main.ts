@@ -7,8 +7,10 @@ import { EXIT_CODE_SUMMARY, ExitCode, FastcsError } from "./runtime/errors.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { askOnStderr, createLog } from "./runtime/log.ts";
 import { createRunner } from "./runtime/runner.ts";
+import { displayPath } from "./runtime/fs.ts";
+import { exitCodeOf } from "./commands/wiring.ts";
 
-type Register = (program: Command, ctx: Context, setExit: (code: number) => void) => void;
+type Register = (program: Command, ctx: Context) => void;
 
 /** The subcommands, in the order help lists them, each loaded on demand. */
 const COMMANDS = {
@@ -26,13 +28,15 @@ export const VERSION: string = denoJson.version;
  * Never throws: every failure becomes a message on stderr and a documented exit code.
  */
 export async function main(argv: string[], ctx: Context): Promise<number> {
-  let exitCode: number = ExitCode.ok;
   const program = new Command()
     .name("helm fastcs")
     .description("Chart schemas, releases, promotion and in-cluster debugging for Helm-based service repos.")
     .version(VERSION, "--version", "print the version")
     .helpOption("-h, --help", "show help")
     .showHelpAfterError("(run with --help for usage)")
+    // A command's options are its own wherever they stand: they are never read as the program's (and
+    // `promote history --config F` gives F to history, not to promote).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.log.out(s.replace(/\n$/, "")),
@@ -53,14 +57,14 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
   const names = asked !== undefined && asked in COMMANDS ? [asked] : Object.keys(COMMANDS);
   for (const name of names) {
     const register = await COMMANDS[name as keyof typeof COMMANDS]();
-    register(program, ctx, (code) => (exitCode = code));
+    register(program, ctx);
   }
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
 
   try {
     await program.parseAsync(argv, { from: "user" });
-    return exitCode;
+    return exitCodeOf(program);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (
@@ -99,11 +103,13 @@ if (import.meta.main) {
   const env = readHelmEnv(Deno.env.toObject());
   const log = createLog({ debug: env.debug, color: !env.noColor && Deno.stderr.isTerminal() });
   const runner = createRunner(log);
+  const cwd = Deno.cwd();
   const cleanups = new Set<() => Promise<void> | void>();
   const ctx: Context = {
     env,
     log,
-    cwd: Deno.cwd(),
+    cwd,
+    display: (path) => displayPath(cwd, path),
     interactive: Deno.stdin.isTerminal(),
     confirm: (question) => askOnStderr(question),
     run: runner.run,
@@ -118,23 +124,37 @@ if (import.meta.main) {
       env.kubeContext ?? "-"
     }`,
   );
-  let interrupted = false;
+  // On the first interrupt the registered clean-ups run, then the process exits 130 once both they and
+  // the command (stopped by them, saying what it left, e.g. "interrupted: nothing was written") are done;
+  // a command that does not end within 5 s of its clean-up is not waited for.
+  let cleaning: Promise<void> | undefined;
+  let finished: Promise<number> = new Promise(() => {});
   for (const signal of interruptSignals(Deno.build.os)) {
-    Deno.addSignalListener(signal, async () => {
-      // A second interrupt does not wait for clean-up any more.
-      if (interrupted || cleanups.size === 0) {
+    Deno.addSignalListener(signal, () => {
+      // A second interrupt, or one with nothing to clean up, ends the process at once.
+      if (cleaning || cleanups.size === 0) {
         runner.killAll();
         Deno.exit(ExitCode.interrupted);
       }
-      interrupted = true;
-      const deadline = setTimeout(() => (runner.killAll(), Deno.exit(ExitCode.interrupted)), 600_000);
-      for (const cleanup of [...cleanups]) {
-        await Promise.resolve(cleanup()).catch((e) => log.error(`clean-up failed: ${e}`));
-      }
-      clearTimeout(deadline);
-      runner.killAll();
-      Deno.exit(ExitCode.interrupted);
+      cleaning = (async () => {
+        const deadline = setTimeout(() => (runner.killAll(), Deno.exit(ExitCode.interrupted)), 600_000);
+        for (const cleanup of [...cleanups]) {
+          await Promise.resolve(cleanup()).catch((e) => log.error(`clean-up failed: ${e}`));
+        }
+        clearTimeout(deadline);
+      })();
+      cleaning.then(() => Promise.race([finished, new Promise((r) => setTimeout(r, 5_000))])).then(() => {
+        runner.killAll();
+        Deno.exit(ExitCode.interrupted);
+      });
     });
   }
-  Deno.exit(await main(Deno.args, ctx));
+  finished = main(Deno.args, ctx);
+  const code = await finished;
+  if (cleaning) {
+    await cleaning;
+    runner.killAll();
+    Deno.exit(ExitCode.interrupted);
+  }
+  Deno.exit(code);
 }

@@ -5,15 +5,18 @@ import type { Context } from "./runtime/context.ts";
 import { readHelmEnv } from "./runtime/helm_env.ts";
 import { createLog } from "./runtime/log.ts";
 import { createRunner } from "./runtime/runner.ts";
+import { displayPath } from "./runtime/fs.ts";
 
 function context(vars: Record<string, string> = {}, color = false) {
   const out: string[] = [];
   const err: string[] = [];
   const env = readHelmEnv(vars);
+  const cwd = Deno.makeTempDirSync();
   const ctx: Context = {
     env,
     log: createLog({ debug: env.debug, color, writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) }),
-    cwd: Deno.makeTempDirSync(),
+    cwd,
+    display: (path) => displayPath(cwd, path),
     interactive: false,
     confirm: () => Promise.resolve(undefined),
     ...(() => {

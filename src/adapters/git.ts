@@ -12,6 +12,11 @@ export interface Git {
   changes(): Promise<string[]>;
   /** True when HEAD is reachable from the branch (local `refs/heads/B` or `refs/remotes/origin/B`). */
   headOnBranch(branch: string): Promise<boolean>;
+  /**
+   * `git add -- PATHS` then `git commit -q -F - -- PATHS` (the message on stdin): commits exactly these
+   * files (paths absolute or relative to the repository), leaving anything else staged as it was.
+   */
+  commitFiles(paths: string[], message: string): Promise<void>;
 }
 
 /**
@@ -21,8 +26,8 @@ export interface Git {
  */
 export function createGit(run: Runner, cwd: string): Git {
   // Porcelain lines start with a status column that may be a space: only the final newline goes.
-  const git = async (args: string[], keepLeading = false) => {
-    const r = await run("git", args, { cwd });
+  const git = async (args: string[], keepLeading = false, stdin?: string) => {
+    const r = await run("git", args, { cwd, stdin });
     if (r.code !== 0) {
       throw new FastcsError(
         `git ${args.join(" ")} failed in ${cwd}: ${r.stderr.trim() || `exit ${r.code}`}`,
@@ -49,6 +54,10 @@ export function createGit(run: Runner, cwd: string): Git {
         if (r.code === 0) return true;
       }
       return false;
+    },
+    commitFiles: async (paths, message) => {
+      await git(["add", "--", ...paths]);
+      await git(["commit", "-q", "-F", "-", "--", ...paths], false, message);
     },
   };
 }

@@ -44,14 +44,18 @@ export interface ReleaseHelm {
   uninstall(release: string): Promise<RunResult>;
 }
 
-/** Creates the wrapper; `major` is the Helm major version (3 or 4). */
+/**
+ * Creates the wrapper; `major` is the Helm major version (3 or 4), or a function that finds it (called
+ * only by the commands whose flags differ between Helm 3 and 4).
+ */
 export function createReleaseHelm(
   run: Runner,
   bin: string,
   cwd: string,
   target: KubeTarget,
-  major: number,
+  major: number | (() => Promise<number>),
 ): ReleaseHelm {
+  const helmMajor = async () => typeof major === "number" ? major : await major();
   const flags = [
     "--namespace",
     target.namespace,
@@ -67,7 +71,7 @@ export function createReleaseHelm(
   return {
     target,
     // Helm 4 lists releases in every status by default and has no --all; Helm 3 needs it.
-    list: () => json(["list", ...(major >= 4 ? [] : ["--all"])]),
+    list: async () => json(["list", ...(await helmMajor() >= 4 ? [] : ["--all"])]),
     status: async (release) => {
       const r = await helm(["status", release, "-o", "json"]);
       if (r.code !== 0) {
@@ -91,7 +95,7 @@ export function createReleaseHelm(
     history: (release) => json(["history", release, "--max", "256"]),
     template: (release, chart, valuesFiles) =>
       helm(["template", release, chart, ...valuesFiles.flatMap((f) => ["-f", f])]),
-    upgradeInstall: (release, chart, o) =>
+    upgradeInstall: async (release, chart, o) =>
       helm([
         "upgrade",
         "--install",
@@ -101,7 +105,7 @@ export function createReleaseHelm(
         "--wait",
         "--timeout",
         o.timeout,
-        major >= 4 ? "--rollback-on-failure" : "--atomic",
+        await helmMajor() >= 4 ? "--rollback-on-failure" : "--atomic",
         "--description",
         o.description,
         "--labels",

@@ -1,19 +1,21 @@
 // `helm fastcs debug RELEASE`: flags, output and the foreground wait; the work is in src/debug/.
-import { join, resolve } from "node:path";
-import { createKubectl, describeTarget, kubeTarget } from "../adapters/kube.ts";
-import { type Command, Option } from "../deps/cli.ts";
+import { resolve } from "node:path";
+import { adaptersOf } from "../adapters/factory.ts";
+import { describeTarget, kubeTarget } from "../adapters/kube.ts";
+import type { Command } from "../deps/cli.ts";
+import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { findOnPath } from "../runtime/fs.ts";
 import { mergeLaunchJson } from "../debug/launch_json.ts";
 import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
+import { mountWorkspace } from "../debug/workspace.ts";
 
 function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(" ");
 }
 
 /** Registers `debug` on the program. */
-export function registerDebug(program: Command, ctx: Context, setExit: (code: number) => void) {
+export function registerDebug(program: Command, ctx: Context) {
   program
     .command("debug")
     .description(
@@ -40,13 +42,9 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
     .option("--no-mount", "do not mount the editable PVC with pv-mounter")
     .option("--no-editor", "do not open VS Code")
     .option("--dry-run", "find the release and its pod, then print the commands a real run would start")
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json"] as const).default(
-        "text" as const,
-      ),
-    )
+    .addOption(outputOption())
     .helpOption("-h, --help", "show help")
-    .action(async (release, opts) => {
+    .action(action(async (release, opts) => {
       for (
         const [flag, n] of [["--port", opts.port], ["--pid", opts.pid], ["--timeout", opts.timeout]] as const
       ) {
@@ -55,7 +53,8 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
         }
       }
       const target = kubeTarget(ctx.env);
-      const kubectl = createKubectl(ctx.run, ctx.start, target, ctx.cwd);
+      const adapters = adaptersOf(ctx);
+      const kubectl = adapters.kubectl(target);
       const options: DebugOptions = {
         release,
         valuesKey: opts.valuesKey,
@@ -66,12 +65,12 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
         remoteRoot: opts.remoteRoot,
         container: opts.container,
       };
-      const plan = await prepareDebug(ctx, kubectl, target, options);
+      const plan = await prepareDebug(ctx, adapters.releaseHelm(target), kubectl, options);
       if (opts.dryRun) {
         if (opts.output === "json") {
-          ctx.log.out(JSON.stringify({ ...plan.facts, commands: plan.commands }, null, 2));
+          ctx.log.emit({ ...plan.facts, commands: plan.commands });
         } else for (const c of plan.commands) ctx.log.out(shellQuote(c));
-        return;
+        return ExitCode.ok;
       }
       const session = await runDebug(ctx, kubectl, plan, options);
       const cleanups: (() => Promise<void>)[] = [session.stop];
@@ -85,24 +84,8 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
       try {
         const { facts } = session;
         if (facts.editable && opts.mount) {
-          const pvc = `${release}-develop`;
-          if (await findOnPath("pv-mounter")) {
-            const dir = await Deno.makeTempDir({ prefix: `${release}-develop-` });
-            const r = await ctx.run("pv-mounter", ["mount", target.namespace, pvc, dir], { cwd: ctx.cwd });
-            if (r.code === 0) {
-              cleanups.push(async () => {
-                await ctx.run("pv-mounter", ["clean", target.namespace, pvc, dir], { cwd: ctx.cwd });
-              });
-              ctx.log.info(`PVC ${pvc} mounted at ${dir}`);
-              if (opts.editor && await findOnPath("code")) {
-                await ctx.run("code", [join(dir, "workspaces")], { cwd: ctx.cwd });
-              }
-            } else ctx.log.warn(`pv-mounter could not mount PVC ${pvc}: ${r.stderr.trim()}`);
-          } else {
-            ctx.log.info(
-              `To edit the source in PVC ${pvc} locally, install pv-mounter (kubectl krew install pv-mounter); then rerun.`,
-            );
-          }
+          const workspace = await mountWorkspace(ctx, adapters, target, release, { editor: opts.editor });
+          if (workspace) cleanups.push(workspace.unmount);
         }
         if (opts.writeLaunch) {
           const file = resolve(
@@ -112,7 +95,7 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
           await mergeLaunchJson(file, facts.attachConfiguration);
           ctx.log.info(`attach configuration written to ${file}`);
         }
-        if (opts.output === "json") ctx.log.out(JSON.stringify(facts));
+        if (opts.output === "json") ctx.log.emit(facts);
         else {
           ctx.log.out(
             `debugpy is ready: release ${release} in ${
@@ -132,10 +115,10 @@ export function registerDebug(program: Command, ctx: Context, setExit: (code: nu
         const code = await session.ended;
         ctx.log.info(`the program ended (exit code ${code})`);
         // The program's own code would read as one of ours (5 looks like "bad input"): one code says it failed.
-        if (code !== 0) setExit(ExitCode.programFailed);
+        return code === 0 ? ExitCode.ok : ExitCode.programFailed;
       } finally {
         unregister();
         await stopAll();
       }
-    });
+    }));
 }

@@ -1,17 +1,22 @@
-// `helm fastcs promote`: flags, the diff shown to people, confirmation, output; the work is in
-// src/promote/.
-import { dirname, resolve } from "node:path";
-import { createHelm } from "../adapters/helm.ts";
-import { createReleaseHelm } from "../adapters/helm_release.ts";
-import { createKubectl } from "../adapters/kube.ts";
-import { type Command, Option } from "../deps/cli.ts";
+// `helm fastcs promote` and its `history` and `rollback` subcommands: flags, the diff shown to people,
+// confirmation, output; the flows are in src/promote/flows.ts.
+import { resolve } from "node:path";
+import type { Command } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { displayPath } from "../runtime/fs.ts";
-import { type Environment, environment, loadPromoteConfig } from "../promote/config.ts";
-import { promotionHistory, rollbackPromotion } from "../promote/history.ts";
-import { applyPromotion, planPromotion, type ReleasePlan } from "../promote/promote.ts";
-import { commitMessage, planGitops, writeGitops } from "../promote/gitops.ts";
+import { type Environment, environment, loadPromoteConfig, type PromoteConfig } from "../promote/config.ts";
+import {
+  environmentHistory,
+  promoteClusters,
+  promoteFolders,
+  type PromotionMode,
+  rollbackEnvironment,
+} from "../promote/flows.ts";
+import type { FolderPlan } from "../promote/gitops.ts";
+import type { ReleasePlan } from "../promote/promote.ts";
+import { action, outputOption } from "./wiring.ts";
+
+type Output = "text" | "json";
 
 function describePlan(p: ReleasePlan): string[] {
   const count = (c: string) => p.diff.changes.filter((x) => x.change === c).length;
@@ -28,9 +33,10 @@ function describePlan(p: ReleasePlan): string[] {
   ];
 }
 
-/** Registers `promote` on the program. */
-export function registerPromote(program: Command, ctx: Context, setExit: (code: number) => void) {
-  program
+/** Registers `promote` with its `history` and `rollback` subcommands on the program. */
+export function registerPromote(program: Command, ctx: Context) {
+  const configOption = ["--config <file>", "project file declaring the environments", "fastcs.yaml"] as const;
+  const promote = program
     .command("promote")
     .description(
       "promote what runs in one environment to another: the same chart and digest, the target's own values plus the promoted keys, a diff first, confirmation, rollback on failure, a record",
@@ -38,7 +44,7 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
     .argument("[source]", "environment to promote from (as named in the project file)")
     .argument("[target]", "environment to promote to")
     .argument("[releases...]", "releases of the source environment (default: all of them)")
-    .option("--config <file>", "project file declaring the environments", "fastcs.yaml")
+    .option(...configOption)
     .option("--diff-only", "show the diff and stop; exit 10 when there are changes, 0 when none")
     .option("--dry-run", "show the diff and what would run; change nothing")
     .option("-y, --yes", "do not ask for confirmation (needed without a terminal)")
@@ -49,272 +55,255 @@ export function registerPromote(program: Command, ctx: Context, setExit: (code: 
     .option("--show-secrets", "show Secret values in the diff (redacted by default)")
     .option("--plain-http", "pull charts from the registry over HTTP")
     .option("--commit", "GitOps mode: commit the rewritten files with a message recording the promotion")
-    .option("--history <env>", "list the promotions recorded in an environment's releases")
-    .option(
-      "--rollback <env>",
-      "return the environment's releases (or those named) to their previous promoted revision",
-    )
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json"] as const).default(
-        "text" as const,
-      ),
-    )
+    .option("--history <env>", "the same as `promote history ENV` (kept for scripts)")
+    .option("--rollback <env>", "the same as `promote rollback ENV [RELEASE...]` (kept for scripts)")
+    .addOption(outputOption())
     .helpOption("-h, --help", "show help")
-    .action(async (source, target, releases, opts) => {
-      const display = (p: string) => displayPath(ctx.cwd, p);
-      const config = await loadPromoteConfig(resolve(ctx.cwd, opts.config), display);
-      const helmBin = ctx.env.helmBin;
-      const helm = createHelm(ctx.run, helmBin, ctx.cwd);
-      // Helm's -n and --kube-context (HELM_NAMESPACE, HELM_KUBECONTEXT) override the environment acted on.
-      const targetOf = (env: Environment) => ({
-        context: ctx.env.kubeContext ?? env.kubeContext,
-        namespace: ctx.env.namespace ?? env.namespace,
-        kubeconfig: ctx.env.kubeconfig,
-      });
-      // Cluster mode only: GitOps mode needs no helm at all.
-      const releaseHelm = async (env: Environment, overrides: boolean) =>
-        createReleaseHelm(
-          ctx.run,
-          helmBin,
-          ctx.cwd,
-          overrides
-            ? targetOf(env)
-            : { context: env.kubeContext, namespace: env.namespace, kubeconfig: ctx.env.kubeconfig },
-          (await helm.version()).major,
-        );
-
-      if (opts.history) {
-        const env = environment(config, opts.history, display);
-        const records = await promotionHistory(await releaseHelm(env, true), env);
-        if (opts.output === "json") ctx.log.out(JSON.stringify(records, null, 2));
-        else {
-          if (records.length === 0) ctx.log.info(`no promotions recorded in ${env.name}`);
-          for (const r of records) {
-            ctx.log.out(`${r.release}  revision ${r.revision}  ${r.updated}  ${r.status}  ${r.description}`);
-          }
-        }
-        return;
-      }
+    // Options after `history`/`rollback` are theirs (e.g. their own --config and -o), not promote's.
+    .enablePositionalOptions()
+    .action(action(async (source, target, releases, opts) => {
+      const config = await loadPromoteConfig(resolve(ctx.cwd, opts.config), ctx.display);
+      if (opts.history) return await showHistory(ctx, config, opts.history, opts.output);
       if (opts.rollback) {
-        const env = environment(config, opts.rollback, display);
-        const helmEnv = await releaseHelm(env, true);
         const names = [source, target, ...releases].filter((x): x is string => !!x);
-        const all = names.length > 0
-          ? names
-          : (await promotionHistory(helmEnv, env)).map((r) => r.release).filter((r, i, a) =>
-            a.indexOf(r) === i
-          );
-        const rolledBack = [];
-        for (const release of all) {
-          const revision = await rollbackPromotion(helmEnv, release, config.timeout);
-          rolledBack.push({ release, revision });
-          if (opts.output !== "json") ctx.log.out(`${release}: rolled back to revision ${revision}`);
-        }
-        if (opts.output === "json") ctx.log.out(JSON.stringify({ rolledBack }, null, 2));
-        return;
+        return await rollback(ctx, config, opts.rollback, names, opts.output);
       }
       if (!source || !target) {
         throw new FastcsError("promote needs a source and a target environment", {
           code: "usage",
           exitCode: ExitCode.usage,
-          hint: `e.g. helm fastcs promote staging prod (environments in ${display(config.file)}: ${
+          hint: `e.g. helm fastcs promote staging prod (environments in ${ctx.display(config.file)}: ${
             [...config.environments.keys()].join(", ")
-          })`,
+          }); helm fastcs promote history ENV lists what was promoted`,
         });
       }
-      const from = environment(config, source, display);
-      const to = environment(config, target, display);
+      const from = environment(config, source, ctx.display);
+      const to = environment(config, target, ctx.display);
+      const mode: PromotionMode = opts.diffOnly ? "diff" : opts.dryRun ? "dry-run" : "apply";
       if (from.path || to.path) {
         if (!from.path || !to.path) {
           throw new FastcsError(
             `environments ${from.name} and ${to.name} must both be folders (GitOps) or both clusters`,
-            {
-              code: "promote.mode",
-              exitCode: ExitCode.input,
-            },
+            { code: "promote.mode", exitCode: ExitCode.input },
           );
         }
-        await promoteGitops(
-          ctx,
-          from,
-          to,
-          releases,
-          config.keys,
-          opts,
-          display,
-          dirname(config.file),
-          setExit,
-        );
-        return;
-      }
-      const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-promote-" });
-      try {
-        const targetHelm = await releaseHelm(to, true);
-        const plans = await planPromotion(
-          { ctx, helm, config, scratch },
-          { env: from, helm: await releaseHelm(from, false) },
-          { env: to, helm: targetHelm },
-          {
-            releases,
-            force: opts.force ?? false,
-            showSecrets: opts.showSecrets ?? false,
-            transport: { plainHttp: opts.plainHttp },
-          },
-        );
-        const changed = plans.filter((p) => p.diff.changes.length > 0);
-        // Under -o json, stdout holds one JSON document: the plans alone when nothing is applied, else the
-        // plans and the results together at the end.
-        const plansJson = plans.map((p) => ({ ...p, chartFile: undefined }));
-        if (opts.output === "json") {
-          if (opts.diffOnly || opts.dryRun || changed.length === 0) {
-            ctx.log.out(JSON.stringify(plansJson, null, 2));
-          }
-        } else {
-          for (const p of plans) {
-            for (const line of describePlan(p)) ctx.log.out(line);
-            for (const c of p.diff.changes) ctx.log.out(c.patch.trimEnd());
-          }
-        }
-        if (changed.length === 0) {
-          ctx.log.info(`no changes: ${to.name} already runs what ${from.name} runs`);
-          return;
-        }
-        if (opts.diffOnly) {
-          setExit(ExitCode.changes);
-          return;
-        }
-        if (opts.dryRun) {
-          ctx.log.info(
-            `dry run: ${changed.length} release(s) would be promoted to ${to.name}; nothing changed`,
-          );
-          return;
-        }
-        if (!opts.yes) {
-          if (!ctx.interactive) {
-            throw new FastcsError(
-              `promoting to ${to.name} needs confirmation, and there is no terminal to ask on`,
-              {
-                code: "promote.confirm",
-                exitCode: ExitCode.refused,
-                hint: "Pass --yes (after reviewing the diff, e.g. with --diff-only).",
-              },
-            );
-          }
-          const expected = to.protected ? to.name : "yes";
-          const answer = await ctx.confirm(
-            `Promote ${changed.length} release(s) to ${to.name}${
-              to.protected ? " (protected)" : ""
-            }? Type "${expected}" to go on:`,
-          );
-          if (answer?.trim() !== expected) {
-            if (opts.output === "json") ctx.log.out(JSON.stringify(plansJson, null, 2));
-            ctx.log.info("not promoted");
-            setExit(ExitCode.refused);
-            return;
-          }
-        }
-        // Helm's --atomic/--rollback-on-failure must finish: Ctrl+C waits for it rather than cutting it.
-        let applying: Promise<unknown> = Promise.resolve();
-        const unregister = ctx.onInterrupt(async () => {
-          ctx.log.info("waiting for helm to finish (it rolls back on failure); Ctrl+C again to stop at once");
-          await applying.catch(() => {});
+        return await promoteGitops(ctx, config, from, to, releases, {
+          mode,
+          commit: opts.commit ?? false,
+          yes: opts.yes ?? false,
+          output: opts.output,
         });
-        try {
-          applying = applyPromotion(
-            ctx,
-            targetHelm,
-            createKubectl(ctx.run, ctx.start, targetHelm.target, ctx.cwd),
-            plans,
-            config.timeout,
-          );
-          const results = await applying as Awaited<ReturnType<typeof applyPromotion>>;
-          if (opts.output === "json") ctx.log.out(JSON.stringify({ plans: plansJson, results }, null, 2));
-          else {for (const r of results) {
-              ctx.log.out(
-                `${r.release}: ${r.status}${r.revision ? ` (revision ${r.revision})` : ""}${
-                  r.error ? `: ${r.error}` : ""
-                }`,
-              );
-            }}
-          if (results.some((r) => r.status === "failed" || r.status === "rolled back")) {
-            setExit(ExitCode.promoteFailed);
-          }
-        } finally {
-          unregister();
-        }
-      } finally {
-        await Deno.remove(scratch, { recursive: true }).catch(() => {});
       }
+      return await promoteCluster(ctx, config, from, to, releases, {
+        mode,
+        yes: opts.yes ?? false,
+        force: opts.force ?? false,
+        showSecrets: opts.showSecrets ?? false,
+        plainHttp: opts.plainHttp,
+        output: opts.output,
+      });
+    }));
+
+  // `promote --config F history ENV`: options given before the subcommand are promote's, and count for
+  // the subcommand unless it has its own.
+  function inherited<K extends "config" | "output">(
+    sub: { getOptionValueSource(key: string): string | undefined; getOptionValue(key: string): unknown },
+    key: K,
+  ): K extends "output" ? Output : string {
+    return (sub.getOptionValueSource(key) === "cli"
+      ? sub.getOptionValue(key)
+      : promote.getOptionValue(key)) as K extends "output" ? Output : string;
+  }
+
+  promote
+    .command("history")
+    .description("list the promotions recorded in an environment's releases (their Helm history)")
+    .argument("<env>", "the environment (as named in the project file)")
+    .option(...configOption)
+    .addOption(outputOption())
+    .helpOption("-h, --help", "show help")
+    .action(action(async (env, _opts, history) => {
+      const config = await loadPromoteConfig(resolve(ctx.cwd, inherited(history, "config")), ctx.display);
+      return await showHistory(ctx, config, env, inherited(history, "output"));
+    }));
+
+  promote
+    .command("rollback")
+    .description("return an environment's releases (all, or those named) to their previous promoted revision")
+    .argument("<env>", "the environment (as named in the project file)")
+    .argument("[releases...]", "releases of the environment (default: every release with a promotion)")
+    .option(...configOption)
+    .addOption(outputOption())
+    .helpOption("-h, --help", "show help")
+    .action(action(async (env, releases, _opts, rollbackCommand) => {
+      const config = await loadPromoteConfig(
+        resolve(ctx.cwd, inherited(rollbackCommand, "config")),
+        ctx.display,
+      );
+      return await rollback(ctx, config, env, releases, inherited(rollbackCommand, "output"));
+    }));
+}
+
+async function showHistory(ctx: Context, config: PromoteConfig, name: string, output: Output) {
+  const env = environment(config, name, ctx.display);
+  const records = await environmentHistory(ctx, env);
+  if (output === "json") ctx.log.emit(records);
+  else {
+    if (records.length === 0) ctx.log.info(`no promotions recorded in ${env.name}`);
+    for (const r of records) {
+      ctx.log.out(`${r.release}  revision ${r.revision}  ${r.updated}  ${r.status}  ${r.description}`);
+    }
+  }
+  return ExitCode.ok;
+}
+
+async function rollback(
+  ctx: Context,
+  config: PromoteConfig,
+  name: string,
+  releases: string[],
+  output: Output,
+) {
+  const env = environment(config, name, ctx.display);
+  const rolledBack = await rollbackEnvironment(ctx, env, releases, config.timeout, (release, revision) => {
+    if (output !== "json") ctx.log.out(`${release}: rolled back to revision ${revision}`);
+  });
+  if (output === "json") ctx.log.emit({ rolledBack });
+  return ExitCode.ok;
+}
+
+/** Asks for confirmation on stderr (typed environment name for a protected one); false: declined. */
+async function confirmPromotion(ctx: Context, to: Environment, count: number, what: string, yes: boolean) {
+  if (yes) return true;
+  if (!ctx.interactive) {
+    throw new FastcsError(`promoting to ${to.name} needs confirmation, and there is no terminal to ask on`, {
+      code: "promote.confirm",
+      exitCode: ExitCode.refused,
+      hint: "Pass --yes (after reviewing the diff, e.g. with --diff-only).",
     });
+  }
+  const expected = to.protected ? to.name : "yes";
+  const answer = await ctx.confirm(
+    `Promote ${count} ${what} to ${to.name}${
+      to.protected ? " (protected)" : ""
+    }? Type "${expected}" to go on:`,
+  );
+  if (answer?.trim() === expected) return true;
+  ctx.log.info("not promoted");
+  return false;
+}
+
+async function promoteCluster(
+  ctx: Context,
+  config: PromoteConfig,
+  from: Environment,
+  to: Environment,
+  releases: string[],
+  o: {
+    mode: PromotionMode;
+    yes: boolean;
+    force: boolean;
+    showSecrets: boolean;
+    plainHttp?: boolean;
+    output: Output;
+  },
+) {
+  const done = await promoteClusters(ctx, config, from, to, {
+    releases,
+    mode: o.mode,
+    force: o.force,
+    showSecrets: o.showSecrets,
+    transport: { plainHttp: o.plainHttp },
+  }, {
+    show: (plans) => {
+      if (o.output === "json") return;
+      for (const p of plans) {
+        for (const line of describePlan(p)) ctx.log.out(line);
+        for (const c of p.diff.changes) ctx.log.out(c.patch.trimEnd());
+      }
+    },
+    confirm: (changed) => confirmPromotion(ctx, to, changed.length, "release(s)", o.yes),
+  });
+  // Under -o json, stdout holds one JSON document: the plans alone when nothing was applied, else the
+  // plans and the results together.
+  const plans = done.plans.map((p) => ({ ...p, chartFile: undefined }));
+  if (o.output === "json") ctx.log.emit(done.results ? { plans, results: done.results } : plans);
+  const changed = done.plans.filter((p) => p.diff.changes.length > 0).length;
+  switch (done.stage) {
+    case "unchanged":
+      ctx.log.info(`no changes: ${to.name} already runs what ${from.name} runs`);
+      return ExitCode.ok;
+    case "diff":
+      return ExitCode.changes;
+    case "dry-run":
+      ctx.log.info(`dry run: ${changed} release(s) would be promoted to ${to.name}; nothing changed`);
+      return ExitCode.ok;
+    case "declined":
+      return ExitCode.refused;
+  }
+  const results = done.results ?? [];
+  if (o.output !== "json") {
+    for (const r of results) {
+      ctx.log.out(
+        `${r.release}: ${r.status}${r.revision ? ` (revision ${r.revision})` : ""}${
+          r.error ? `: ${r.error}` : ""
+        }`,
+      );
+    }
+  }
+  return results.some((r) => r.status === "failed" || r.status === "rolled back")
+    ? ExitCode.promoteFailed
+    : ExitCode.ok;
 }
 
 async function promoteGitops(
   ctx: Context,
+  config: PromoteConfig,
   from: Environment,
   to: Environment,
   services: string[],
-  keys: string[],
-  opts: { diffOnly?: boolean; dryRun?: boolean; commit?: boolean; output: string },
-  display: (p: string) => string,
-  repo: string,
-  setExit: (code: number) => void,
+  o: { mode: PromotionMode; commit: boolean; yes: boolean; output: Output },
 ) {
-  const plans = await planGitops(from, to, services, keys, display);
-  const changed = plans.filter((p) => p.files.length > 0);
-  if (opts.output === "json") {
-    ctx.log.out(
-      JSON.stringify(
-        plans.map((p) => ({ ...p, files: p.files.map((f) => ({ path: display(f.path), patch: f.patch })) })),
-        null,
-        2,
-      ),
-    );
-  } else {
-    for (const p of changed) {
-      ctx.log.out(
-        `${from.name}/${p.service} -> ${to.name}/${p.service}: ${
-          [...p.dependencies, ...p.promotedKeys].join(", ")
-        }`,
+  const changedOf = (plans: FolderPlan[]) => plans.filter((p) => p.files.length > 0);
+  const done = await promoteFolders(ctx, config, from, to, { services, mode: o.mode, commit: o.commit }, {
+    show: (plans) => {
+      if (o.output === "json") {
+        return ctx.log.emit(
+          plans.map((p) => ({
+            ...p,
+            files: p.files.map((f) => ({ path: ctx.display(f.path), patch: f.patch })),
+          })),
+        );
+      }
+      for (const p of changedOf(plans)) {
+        ctx.log.out(
+          `${from.name}/${p.service} -> ${to.name}/${p.service}: ${
+            [...p.dependencies, ...p.promotedKeys].join(", ")
+          }`,
+        );
+        for (const f of p.files) ctx.log.out(f.patch.trimEnd());
+      }
+    },
+    // Until now GitOps promotions were written without asking (the commit is the review): kept so.
+    confirm: () => Promise.resolve(true),
+  });
+  switch (done.stage) {
+    case "unchanged":
+      ctx.log.info(`no changes: ${to.name} already matches ${from.name}`);
+      return ExitCode.ok;
+    case "diff":
+      return ExitCode.changes;
+    case "dry-run":
+      ctx.log.info(
+        `dry run: ${
+          changedOf(done.plans).length
+        } service folder(s) of ${to.name} would change; nothing written`,
       );
-      for (const f of p.files) ctx.log.out(f.patch.trimEnd());
-    }
+      return ExitCode.ok;
+    case "declined":
+      return ExitCode.refused;
   }
-  if (changed.length === 0) {
-    ctx.log.info(`no changes: ${to.name} already matches ${from.name}`);
-    return;
-  }
-  if (opts.diffOnly) return setExit(ExitCode.changes);
-  if (opts.dryRun) {
-    return ctx.log.info(
-      `dry run: ${changed.length} service folder(s) of ${to.name} would change; nothing written`,
-    );
-  }
-  const written = await writeGitops(changed);
-  for (const p of changed) {
-    if (p.staleLock) {
-      ctx.log.warn(`${to.name}/${p.service}/Chart.lock is stale: run helm dependency update there`);
-    }
-  }
-  ctx.log.info(`${written.length} file(s) rewritten in ${to.name}`);
-  if (opts.commit) {
-    const add = await ctx.run("git", ["add", "--", ...written], { cwd: repo });
-    const commit = add.code === 0
-      ? await ctx.run("git", [
-        "commit",
-        "-q",
-        "-m",
-        commitMessage(from.name, to.name, changed),
-        "--",
-        ...written,
-      ], { cwd: repo })
-      : add;
-    if (commit.code !== 0) {
-      throw new FastcsError(`git commit failed in ${display(repo)}: ${commit.stderr.trim()}`, {
-        code: "promote.commit",
-        exitCode: ExitCode.environment,
-        hint: "The files are rewritten; commit them by hand.",
-      });
-    }
-    ctx.log.info(`committed: ${commitMessage(from.name, to.name, changed).split("\n")[0]}`);
-  }
+  ctx.log.info(`${done.written.length} file(s) rewritten in ${to.name}`);
+  if (done.committed) ctx.log.info(`committed: ${done.committed}`);
+  return ExitCode.ok;
 }

@@ -2,6 +2,7 @@
 import { join, resolve } from "node:path";
 import { createHelm } from "../adapters/helm.ts";
 import { type Command, Option } from "../deps/cli.ts";
+import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { resolveChartsDir } from "../chart/charts.ts";
@@ -9,7 +10,6 @@ import type { PublishReport } from "../publish/model.ts";
 import { publishCharts } from "../publish/publish.ts";
 import { parseOciBase, type Target } from "../publish/targets.ts";
 import type { PrereleasePolicy } from "../publish/version.ts";
-import { displayPath } from "../runtime/fs.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -21,11 +21,11 @@ async function readStdin(): Promise<string> {
 }
 
 /** Renders the summary table (stdout). */
-export function renderReport(report: PublishReport, cwd: string): string[] {
+export function renderReport(report: PublishReport, display: (path: string) => string): string[] {
   const rows = report.results.map((r) => [
     r.chart,
     r.version,
-    r.reference.startsWith("oci://") ? r.reference : displayPath(cwd, r.reference),
+    display(r.reference),
     r.digest ? r.digest.slice(0, 19) : "-",
     r.status + (r.error ? `: ${r.error}` : ""),
   ]);
@@ -37,7 +37,7 @@ export function renderReport(report: PublishReport, cwd: string): string[] {
 }
 
 /** Registers `publish` on the program. */
-export function registerPublish(program: Command, ctx: Context, setExit: (code: number) => void) {
+export function registerPublish(program: Command, ctx: Context) {
   program
     .command("publish")
     .description(
@@ -109,13 +109,9 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
     .option("--passphrase-file <file>", "file holding the key's passphrase")
     .option("--concurrency <n>", "pushes at once", (v) => Number(v), 4)
     .option("--retries <n>", "retries for an unreachable registry", (v) => Number(v), 3)
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(["text", "json"] as const).default(
-        "text" as const,
-      ),
-    )
+    .addOption(outputOption())
     .helpOption("-h, --help", "show help")
-    .action(async (opts) => {
+    .action(action(async (opts) => {
       const chartsDir = await resolveChartsDir(ctx.cwd, opts.chartsDir);
       const transport = {
         plainHttp: opts.plainHttp,
@@ -130,12 +126,10 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           url: opts.repoUrl,
         })),
       ];
-      const username = opts.registryUsername ?? Deno.env.get("HELM_FASTCS_REGISTRY_USERNAME");
+      const username = opts.registryUsername ?? ctx.env.registryUsername;
       let login: { username: string; password: string } | undefined;
       if (username) {
-        const password = opts.passwordStdin
-          ? await readStdin()
-          : Deno.env.get("HELM_FASTCS_REGISTRY_PASSWORD");
+        const password = opts.passwordStdin ? await readStdin() : ctx.env.registryPassword;
         if (!password) {
           throw new FastcsError(`no password for registry user ${username}`, {
             code: "publish.password",
@@ -165,8 +159,8 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
       const show = (report: PublishReport) => {
         if (shown) return;
         shown = true;
-        if (opts.output === "json") ctx.log.out(JSON.stringify(report, null, 2));
-        else for (const line of renderReport(report, ctx.cwd)) ctx.log.out(line);
+        if (opts.output === "json") ctx.log.emit(report);
+        else for (const line of renderReport(report, ctx.display)) ctx.log.out(line);
       };
       let publishing: Promise<PublishReport> | undefined;
       const unregister = ctx.onInterrupt(async () => {
@@ -188,7 +182,7 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           env.HELM_REGISTRY_CONFIG = join(scratch, "registry-config.json");
           const own = ctx.env.registryConfig ??
             join(
-              ctx.env.configHome ?? join(Deno.env.get("HOME") ?? "", ".config", "helm"),
+              ctx.env.configHome ?? join(ctx.env.home ?? "", ".config", "helm"),
               "registry",
               "config.json",
             );
@@ -200,7 +194,7 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           exclude: opts.exclude ?? [],
           tag: opts.tag,
           tagPrefix: opts.tagPrefix,
-          githubRef: Deno.env.get("GITHUB_REF") || undefined,
+          githubRef: ctx.env.githubRef,
           prerelease: opts.prerelease as PrereleasePolicy,
           devVersion: opts.devVersion,
           appVersion: opts.appVersion,
@@ -237,29 +231,30 @@ export function registerPublish(program: Command, ctx: Context, setExit: (code: 
           throw error;
         }
         show(report);
+        let code: number = ExitCode.ok;
         const conflicts = report.results.filter((r) => r.status === "conflict");
         if (conflicts.length > 0) {
           ctx.log.error(
             `${conflicts.length} version(s) were pushed by another publish at the same time with other content`,
           );
-          setExit(ExitCode.refused);
+          code = ExitCode.refused;
         }
         const failed = report.results.filter((r) => r.status === "failed");
         if (failed.length > 0) {
           ctx.log.error(
             `${failed.length} of ${report.results.length} publication(s) failed; rerun to complete the release (published ones are skipped)`,
           );
-          if (conflicts.length === 0) setExit(ExitCode.publishFailed);
+          if (conflicts.length === 0) code = ExitCode.publishFailed;
         } else if (report.dryRun) ctx.log.info("dry run: nothing was pushed");
-        if (report.artifacts) ctx.log.info(`artifacts in ${displayPath(ctx.cwd, report.artifacts)}`);
+        if (report.artifacts) ctx.log.info(`artifacts in ${ctx.display(report.artifacts)}`);
         if (report.artifactsError) {
           ctx.log.error(`${report.artifactsError} (the publications above stand)`);
-          if (failed.length === 0) setExit(ExitCode.environment);
+          if (failed.length === 0) code = ExitCode.environment;
         }
-        if (stop) setExit(ExitCode.interrupted);
+        return stop ? ExitCode.interrupted : code;
       } finally {
         unregister();
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
       }
-    });
+    }));
 }

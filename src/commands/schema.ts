@@ -2,9 +2,9 @@
 // only; the work is in src/schema/.
 import { join, resolve } from "node:path";
 import { type Command, Option } from "../deps/cli.ts";
+import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode } from "../runtime/errors.ts";
-import { displayPath } from "../runtime/fs.ts";
 import { resolveChartsDir } from "../chart/charts.ts";
 import type { LinkMode, SchemaConfig } from "../schema/config.ts";
 import { parseDraft } from "../schema/drafts.ts";
@@ -14,21 +14,12 @@ import { createRefFetcher } from "../schema/ref_fetch.ts";
 import { formatProblems } from "../chart/validate.ts";
 import { planValidation, runValidation } from "../schema/validate_job.ts";
 
-type OutputFormat = "text" | "json";
-
 function refCacheDir(ctx: Context): string {
-  const home = Deno.env.get("HOME") ?? ".";
-  return join(ctx.env.cacheHome ?? join(home, ".cache", "helm"), "fastcs", "refs");
-}
-
-function outputOption() {
-  return new Option("-o, --output <format>", "output format").choices(["text", "json"] as const).default(
-    "text" as const,
-  );
+  return join(ctx.env.cacheHome ?? join(ctx.env.home ?? ".", ".cache", "helm"), "fastcs", "refs");
 }
 
 /** Registers `schema` and its `validate` subcommand on the program. */
-export function registerSchema(program: Command, ctx: Context, setExit: (code: number) => void) {
+export function registerSchema(program: Command, ctx: Context) {
   const schema = program
     .command("schema")
     .description(
@@ -71,11 +62,11 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
     )
     .addOption(outputOption())
     .helpOption("-h, --help", "show help")
-    .action(async (opts) => {
+    .action(action(async (opts) => {
       const chartsDir = opts.config && !opts.chartsDir
         ? undefined
         : await resolveChartsDir(ctx.cwd, opts.chartsDir);
-      const display = (p: string) => displayPath(ctx.cwd, p);
+      const display = ctx.display;
       const overrides: Partial<SchemaConfig> = {
         values: opts.values?.map((v) => resolve(ctx.cwd, v)), // flags are relative to the working directory
         draft: opts.draft === undefined ? undefined : parseDraft(opts.draft, "--draft"),
@@ -97,17 +88,13 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
         display,
         fetchRef: createRefFetcher({ cacheDir: refCacheDir(ctx), debug: ctx.log.debug }),
       });
-      const format = opts.output as OutputFormat;
       if (opts.check) {
         const stale = await checkPlan(plan);
-        if (format === "json") {
-          ctx.log.out(
-            JSON.stringify(
-              { ok: stale.length === 0, stale: stale.map((s) => ({ ...s, path: display(s.path) })) },
-              null,
-              2,
-            ),
-          );
+        if (opts.output === "json") {
+          ctx.log.emit({
+            ok: stale.length === 0,
+            stale: stale.map((s) => ({ ...s, path: display(s.path) })),
+          });
         }
         if (stale.length > 0) {
           for (const s of stale) {
@@ -116,11 +103,10 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
           ctx.log.info(
             `${stale.length} generated file(s) out of date: run \`helm fastcs schema\` and commit the result.`,
           );
-          setExit(ExitCode.stale);
-          return;
+          return ExitCode.stale;
         }
         ctx.log.info(`schemas up to date (${plan.charts.length} chart(s), ${plan.files.length} file(s))`);
-        return;
+        return ExitCode.ok;
       }
       // Ctrl+C while files are staged stops and removes them; once renaming has begun, it waits for the end.
       let stop = false;
@@ -135,15 +121,14 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
       } finally {
         unregister();
       }
-      if (format === "json") {
-        ctx.log.out(
-          JSON.stringify({ files: written.map((w) => ({ ...w, path: display(w.path) })) }, null, 2),
-        );
+      if (opts.output === "json") {
+        ctx.log.emit({ files: written.map((w) => ({ ...w, path: display(w.path) })) });
       } else {
         const width = Math.max(...written.map((w) => display(w.path).length));
         for (const w of written) ctx.log.out(`${display(w.path).padEnd(width)}  ${w.action}`);
       }
-    });
+      return ExitCode.ok;
+    }));
 
   schema
     .command("validate")
@@ -163,8 +148,8 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
     .option("--charts-dir <dir>", "folder holding the charts, when no files are given")
     .addOption(outputOption())
     .helpOption("-h, --help", "show help")
-    .action(async (files, opts) => {
-      const display = (p: string) => displayPath(ctx.cwd, p);
+    .action(action(async (files, opts) => {
+      const display = ctx.display;
       const values = opts.values ?? [];
       const jobs = await planValidation({
         cwd: ctx.cwd,
@@ -180,37 +165,33 @@ export function registerSchema(program: Command, ctx: Context, setExit: (code: n
       });
       const fetchUrl = createRefFetcher({ cacheDir: refCacheDir(ctx), debug: ctx.log.debug });
       const results = await runValidation(jobs, { display, fetchUrl });
-      const shown = (s: string) => /^https?:\/\//.test(s) ? s : display(s);
       const failed = results.filter((r) => r.problems.length > 0);
       if (opts.output === "json") {
-        ctx.log.out(JSON.stringify(
-          {
-            valid: failed.length === 0,
-            files: results.map((r) => ({
-              file: display(r.job.layers[r.job.layers.length - 1]),
-              layers: r.job.layers.map(display),
-              schema: shown(r.job.schema),
-              valid: r.problems.length === 0,
-              problems: r.problems.map((p) => ({ ...p.position, path: p.path, message: p.message })),
-            })),
-          },
-          null,
-          2,
-        ));
+        ctx.log.emit({
+          valid: failed.length === 0,
+          files: results.map((r) => ({
+            file: display(r.job.layers[r.job.layers.length - 1]),
+            layers: r.job.layers.map(display),
+            schema: display(r.job.schema),
+            valid: r.problems.length === 0,
+            problems: r.problems.map((p) => ({ ...p.position, path: p.path, message: p.message })),
+          })),
+        });
       } else {
         for (const r of results) {
           const file = display(r.job.layers[r.job.layers.length - 1]);
           const under = r.job.layers.length > 1
             ? `, over ${r.job.layers.slice(0, -1).map(display).join(", ")}`
             : "";
-          if (r.problems.length === 0) ctx.log.out(`${file}: valid (${shown(r.job.schema)}${under})`);
+          if (r.problems.length === 0) ctx.log.out(`${file}: valid (${display(r.job.schema)}${under})`);
           else for (const line of formatProblems(r.problems)) ctx.log.out(line);
         }
       }
       if (failed.length > 0) {
         const count = failed.reduce((n, r) => n + r.problems.length, 0);
         ctx.log.error(`${count} problem(s) in ${failed.length} of ${results.length} file(s)`);
-        setExit(ExitCode.invalid);
+        return ExitCode.invalid;
       }
-    });
+      return ExitCode.ok;
+    }));
 }

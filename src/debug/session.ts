@@ -1,7 +1,8 @@
 // `helm fastcs debug` as functions: find the release's pod from the cluster, start debugpy in it
 // (launching the program, or attaching to a running process), forward its port, prove it answers DAP,
 // hand out an attach configuration, and take everything down again.
-import { describeTarget, type Kubectl, type KubeTarget } from "../adapters/kube.ts";
+import { HelmCommandError, type ReleaseHelm } from "../adapters/helm_release.ts";
+import { describeTarget, type Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { attachFailure } from "./attach_failure.ts";
@@ -62,40 +63,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function prepareDebug(
   ctx: Context,
+  helm: ReleaseHelm,
   kubectl: Kubectl,
-  target: KubeTarget,
   o: DebugOptions,
 ): Promise<DebugPlan> {
+  const target = helm.target;
   const where = describeTarget(target);
-  const helmArgs = [
-    "get",
-    "values",
-    o.release,
-    "--all",
-    "-o",
-    "json",
-    "--namespace",
-    target.namespace,
-    ...(target.context ? ["--kube-context", target.context] : []),
-    ...(target.kubeconfig ? ["--kubeconfig", target.kubeconfig] : []),
-  ];
-  const got = await ctx.run(ctx.env.helmBin, helmArgs, { cwd: ctx.cwd });
-  if (got.code !== 0) {
-    const notFound = /not found/.test(got.stderr);
-    throw new FastcsError(
-      notFound
-        ? `release ${o.release} not found in ${where}`
-        : `cannot read the values of release ${o.release} in ${where}: ${got.stderr.trim()}`,
-      {
-        code: notFound ? "debug.release" : "debug.helm",
-        exitCode: notFound ? ExitCode.input : ExitCode.environment,
-        hint: notFound
-          ? `helm list -n ${target.namespace} shows the releases there; pass -n or --kube-context to look elsewhere.`
-          : "Check the kube context and your access to it.",
-      },
-    );
+  let all: Record<string, unknown>;
+  try {
+    all = await helm.values(o.release, true);
+  } catch (error) {
+    if (!(error instanceof HelmCommandError) || !/not found/.test(error.result.stderr)) throw error;
+    throw new FastcsError(`release ${o.release} not found in ${where}`, {
+      code: "debug.release",
+      exitCode: ExitCode.input,
+      hint:
+        `helm list -n ${target.namespace} shows the releases there; pass -n or --kube-context to look elsewhere.`,
+    });
   }
-  const found = findFastcsValues(JSON.parse(got.stdout || "{}") ?? {}, o.valuesKey);
+  const found = findFastcsValues(all, o.valuesKey);
   if ("candidates" in found) {
     throw new FastcsError(
       found.candidates.length === 0

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createTwoFilesPatch } from "../deps/diff.ts";
 import { isScalar, parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { writeThroughTemp } from "../runtime/fs.ts";
 import type { Environment } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";
 
@@ -150,8 +151,7 @@ export async function writeGitops(plans: FolderPlan[]): Promise<string[]> {
   const written: string[] = [];
   for (const plan of plans) {
     for (const f of plan.files) {
-      await Deno.writeTextFile(`${f.path}.tmp`, f.text);
-      await Deno.rename(`${f.path}.tmp`, f.path);
+      await writeThroughTemp(f.path, (temp) => Deno.writeTextFile(temp, f.text));
       written.push(f.path);
     }
   }

@@ -317,7 +317,7 @@ export async function applyPromotion(
   timeout: string,
 ): Promise<PromoteResult[]> {
   const results: PromoteResult[] = [];
-  const who = (Deno.env.get("USER") ?? Deno.env.get("USERNAME") ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_")
+  const who = (ctx.env.user ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_")
     .slice(0, 63);
   for (const plan of plans) {
     if (plan.diff.changes.length === 0) {

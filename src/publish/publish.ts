@@ -2,7 +2,7 @@
 // schemas, what the targets already hold), then package and push, so that a bad chart never leaves half
 // a release behind and a rerun after a failure completes the release without duplicates.
 import { basename, join } from "node:path";
-import { createGit } from "../adapters/git.ts";
+import { adaptersOf } from "../adapters/factory.ts";
 import { finalHelmError, type Helm } from "../adapters/helm.ts";
 import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
@@ -83,7 +83,7 @@ export async function publishCharts(
   }
 
   // 1. The version, then every check; packaging (which publishes nothing) runs alongside the checks.
-  const git = createGit(ctx.run, options.chartsDir);
+  const git = adaptersOf(ctx).git(options.chartsDir);
   const tagged = findReleaseTag(options.tag, options.githubRef, await git.tagsAtHead(), options.tagPrefix);
   const found = tagged.tag === undefined ? undefined : tagged;
   if (tagged.tag === undefined && tagged.ignored.length > 0) {

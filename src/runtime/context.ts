@@ -11,6 +11,11 @@ export interface Context {
   log: Log;
   /** The working directory every relative path is resolved against (absolute). */
   cwd: string;
+  /**
+   * A path as messages and results show it: relative to `cwd` when inside it, else absolute. URLs and
+   * OCI references are returned unchanged.
+   */
+  display(path: string): string;
   /** True when stdin is a terminal (prompts are allowed). */
   interactive: boolean;
   /**

@@ -13,6 +13,7 @@ export async function pathExists(path: string): Promise<boolean> {
 
 /** Path as shown to people: relative to the working directory when inside it. */
 export function displayPath(cwd: string, path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path; // a URL or an OCI reference
   const rel = relative(cwd, path);
   return rel === "" ? "." : rel.startsWith("..") ? path : rel;
 }

@@ -25,6 +25,15 @@ export interface HelmEnv {
   cacheHome?: string;
   /** `HELM_PLUGIN_DIR`: this plugin's installed directory; undefined when run from source. */
   pluginDir?: string;
+  /** `HOME` (`USERPROFILE` on Windows): the default of Helm's config and cache homes. */
+  home?: string;
+  /** `USER` (`USERNAME` on Windows): who is recorded as having run a promotion. */
+  user?: string;
+  /** `GITHUB_REF` (set by GitHub Actions, e.g. `refs/tags/v1.2.3`): the release tag of a CI run. */
+  githubRef?: string;
+  /** `HELM_FASTCS_REGISTRY_USERNAME` and `HELM_FASTCS_REGISTRY_PASSWORD`: a registry login for `publish`. */
+  registryUsername?: string;
+  registryPassword?: string;
   /** True when `NO_COLOR` is set to any non-empty value (https://no-color.org). */
   noColor: boolean;
 }
@@ -49,6 +58,11 @@ export function readHelmEnv(vars: Record<string, string | undefined>): HelmEnv {
     configHome: value("HELM_CONFIG_HOME"),
     cacheHome: value("HELM_CACHE_HOME"),
     pluginDir: value("HELM_PLUGIN_DIR"),
+    home: value("HOME") ?? value("USERPROFILE"),
+    user: value("USER") ?? value("USERNAME"),
+    githubRef: value("GITHUB_REF"),
+    registryUsername: value("HELM_FASTCS_REGISTRY_USERNAME"),
+    registryPassword: value("HELM_FASTCS_REGISTRY_PASSWORD"),
     noColor: value("NO_COLOR") !== undefined,
   };
 }

@@ -5,6 +5,11 @@
 export interface Log {
   /** A result line on stdout. */
   out(text: string): void;
+  /**
+   * The result as one JSON document on stdout (`-o json`), indented by two spaces: every command's JSON
+   * output goes through here, once per run.
+   */
+  emit(value: unknown): void;
   /** A progress line on stderr. */
   info(text: string): void;
   /** A warning on stderr, prefixed `warning:`. */
@@ -32,6 +37,7 @@ export function createLog(options: LogOptions): Log {
   const paint = (code: string, text: string) => options.color ? `\x1b[${code}m${text}\x1b[0m` : text;
   return {
     out: (text) => writeOut(text + "\n"),
+    emit: (value) => writeOut(JSON.stringify(value, null, 2) + "\n"),
     info: (text) => writeErr(text + "\n"),
     warn: (text) => writeErr(`${paint("33", "warning:")} ${text}\n`),
     error: (text) => writeErr(`${paint("31", "error:")} ${text}\n`),

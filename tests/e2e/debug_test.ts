@@ -33,15 +33,15 @@ function startPlugin(cluster: TestCluster, args: string[], pathPrefix = "") {
   return {
     child,
     stderr: () => stderr,
-    /** The session facts (-o json) once the plugin says debugpy is ready. */
+    /** The session facts (-o json: one indented JSON document) once the plugin says debugpy is ready. */
     async facts(): Promise<{ localPort: number; pod: string; mode: string; command: string[] }> {
       let text = "";
-      while (!text.includes("\n")) {
+      while (!text.includes("\n}\n")) {
         const { value, done } = await stdout.read();
         if (done) throw new Error(`the plugin ended before it was ready:\n${stderr}`);
         text += value;
       }
-      return JSON.parse(text.split("\n")[0]);
+      return JSON.parse(text.slice(0, text.indexOf("\n}\n") + 2));
     },
   };
 }

@@ -70,7 +70,7 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
       ...args,
     );
   assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
-  const promote = (...args: string[]) => cli(["promote", ...args, "--plain-http"], { cwd: dir, env });
+  const promote = (...args: string[]) => cli(["promote", "--plain-http", ...args], { cwd: dir, env });
   /** promote at a terminal, typing `answer` at its confirmation prompt. */
   const promoteTyping = (answer: string, ...args: string[]) =>
     cliAtTerminal(["promote", ...args, "--plain-http"], `${answer}\n`, {
@@ -172,17 +172,23 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       },
     );
 
-    await t.step("a second promotion, --history, and --rollback to the previous promotion", async () => {
+    await t.step("a second promotion, history, and rollback to the previous promotion", async () => {
       assert.equal((await staging("--set", "image.tag=2.1.0", "--wait")).code, 0);
       const r = await promoteTyping("prod", "staging", "prod"); // confirmed at the terminal
       assert.equal(r.code, 0, r.screen);
       assert.match(r.screen, /prod-ioc: promoted \(revision 2\)/);
       assert.equal(await prodValue("image.tag"), "2.1.0");
-      const history = await promote("--history", "prod");
+      const history = await promote("history", "prod");
       assert.equal(history.code, 0, history.stderr);
       assert.equal(history.stdout.trim().split("\n").length, 2);
       assert.match(history.stdout, /prod-ioc {2}revision 2 .*promoted from staging\/staging-ioc revision 2/);
-      const back = await promote("--rollback", "prod", "-o", "json");
+      assert.equal((await promote("--history", "prod")).stdout, history.stdout, "the old flag is an alias");
+      const records = JSON.parse((await promote("history", "prod", "-o", "json")).stdout);
+      assert.deepEqual(records.map((r: { release: string; revision: number }) => [r.release, r.revision]), [
+        ["prod-ioc", 1],
+        ["prod-ioc", 2],
+      ]);
+      const back = await promote("rollback", "prod", "-o", "json");
       assert.equal(back.code, 0, back.stderr);
       assert.deepEqual(JSON.parse(back.stdout), { rolledBack: [{ release: "prod-ioc", revision: 1 }] });
       assert.equal(await prodValue("image.tag"), "2.0.0");

@@ -1,0 +1,208 @@
+// The flows of `helm fastcs promote`, one function each: a promotion between clusters, a promotion between
+// GitOps folders, the record of an environment and a rollback. The command parses flags, renders what
+// these return and turns it into an exit code; the two moments people take part in (seeing the diff,
+// confirming) are handed in as steps.
+import { dirname } from "node:path";
+import { adaptersOf } from "../adapters/factory.ts";
+import type { RegistryTransport } from "../adapters/helm.ts";
+import type { ReleaseHelm } from "../adapters/helm_release.ts";
+import type { KubeTarget } from "../adapters/kube.ts";
+import type { Context } from "../runtime/context.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { Environment, PromoteConfig } from "./config.ts";
+import { commitMessage, type FolderPlan, planGitops, writeGitops } from "./gitops.ts";
+import { promotionHistory, type PromotionRecord, rollbackPromotion } from "./history.ts";
+import { applyPromotion, planPromotion, type PromoteResult, type ReleasePlan } from "./promote.ts";
+
+/**
+ * How far a promotion goes: `apply` changes the target after confirmation, `diff` and `dry-run` stop after
+ * showing the diff (the command reports them differently).
+ */
+export type PromotionMode = "apply" | "diff" | "dry-run";
+
+/** Where a promotion stopped: nothing to do, after the diff (mode), declined at confirmation, or applied. */
+export type PromotionStage = "unchanged" | "diff" | "dry-run" | "declined" | "applied";
+
+/** The moments people take part in, supplied by the command. */
+export interface PromotionSteps<P> {
+  /** Shows the plans (the diff), before anything changes; called once, also when nothing changes. */
+  show(plans: P[]): void;
+  /** Asks whether to apply the changed plans; false: nothing is changed. */
+  confirm(changed: P[]): Promise<boolean>;
+}
+
+/**
+ * The kube target of an environment's releases. Helm's -n and --kube-context (HELM_NAMESPACE,
+ * HELM_KUBECONTEXT) override the environment acted on (the target, the record, a rollback), never the
+ * source of a promotion, which is read where the project file says.
+ */
+export function environmentTarget(ctx: Context, env: Environment, helmOverrides: boolean): KubeTarget {
+  return helmOverrides
+    ? {
+      context: ctx.env.kubeContext ?? env.kubeContext,
+      namespace: ctx.env.namespace ?? env.namespace,
+      kubeconfig: ctx.env.kubeconfig,
+    }
+    : { context: env.kubeContext, namespace: env.namespace, kubeconfig: ctx.env.kubeconfig };
+}
+
+/** What {@link promoteClusters} did. `results` is set once the stage is `applied`. */
+export interface ClusterPromotion {
+  stage: PromotionStage;
+  plans: ReleasePlan[];
+  results?: PromoteResult[];
+}
+
+/**
+ * Promotes the releases of `from` (all, or those named) to `to`: plans every release (the same chart
+ * package, the target's values plus the promoted keys, a rendered diff), shows the plans, stops there in
+ * `diff`/`dry-run` mode or when nothing changes, else asks and applies them one by one with rollback on
+ * failure. Ctrl+C during the upgrades waits for Helm's own rollback to finish.
+ *
+ * @throws FastcsError from planning: exit 5 (unknown release, bad chart), 6 (helm, registry, cluster),
+ *   7 (refused: source not deployed, failed test, a chart rendering differently; `force` overrides)
+ */
+export async function promoteClusters(
+  ctx: Context,
+  config: PromoteConfig,
+  from: Environment,
+  to: Environment,
+  o: {
+    releases: string[];
+    mode: PromotionMode;
+    force: boolean;
+    showSecrets: boolean;
+    transport: RegistryTransport;
+  },
+  steps: PromotionSteps<ReleasePlan>,
+): Promise<ClusterPromotion> {
+  const adapters = adaptersOf(ctx);
+  const targetHelm = adapters.releaseHelm(environmentTarget(ctx, to, true));
+  const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-promote-" });
+  try {
+    const plans = await planPromotion(
+      { ctx, helm: adapters.helm(), config, scratch },
+      { env: from, helm: adapters.releaseHelm(environmentTarget(ctx, from, false)) },
+      { env: to, helm: targetHelm },
+      { releases: o.releases, force: o.force, showSecrets: o.showSecrets, transport: o.transport },
+    );
+    steps.show(plans);
+    const changed = plans.filter((p) => p.diff.changes.length > 0);
+    if (changed.length === 0) return { stage: "unchanged", plans };
+    if (o.mode !== "apply") return { stage: o.mode, plans };
+    if (!await steps.confirm(changed)) return { stage: "declined", plans };
+    // Helm's --atomic/--rollback-on-failure must finish: Ctrl+C waits for it rather than cutting it.
+    let applying: Promise<unknown> = Promise.resolve();
+    const unregister = ctx.onInterrupt(async () => {
+      ctx.log.info("waiting for helm to finish (it rolls back on failure); Ctrl+C again to stop at once");
+      await applying.catch(() => {});
+    });
+    try {
+      const running = applyPromotion(
+        ctx,
+        targetHelm,
+        adapters.kubectl(targetHelm.target),
+        plans,
+        config.timeout,
+      );
+      applying = running;
+      return { stage: "applied", plans, results: await running };
+    } finally {
+      unregister();
+    }
+  } finally {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+  }
+}
+
+/** What {@link promoteFolders} did: the files written and the commit made once the stage is `applied`. */
+export interface FolderPromotion {
+  stage: PromotionStage;
+  plans: FolderPlan[];
+  /** Files rewritten (absolute paths). */
+  written: string[];
+  /** The first line of the commit message, when `commit` was asked for. */
+  committed?: string;
+}
+
+/**
+ * Promotes between two GitOps folders (`from.path`, `to.path`): rewrites each service folder of `to` (the
+ * services named, or all) so its dependency versions and promoted keys match `from`, keeping comments and
+ * the environment's own keys; shows the plans first, stops in `diff`/`dry-run` mode, asks, writes, and with
+ * `commit` commits exactly the rewritten files in the repository holding the project file.
+ *
+ * @throws FastcsError exit 5 (a service missing, unreadable YAML), 6 (git commit failed: the files stay
+ *   rewritten)
+ */
+export async function promoteFolders(
+  ctx: Context,
+  config: PromoteConfig,
+  from: Environment,
+  to: Environment,
+  o: { services: string[]; mode: PromotionMode; commit: boolean },
+  steps: PromotionSteps<FolderPlan>,
+): Promise<FolderPromotion> {
+  const plans = await planGitops(from, to, o.services, config.keys, ctx.display);
+  steps.show(plans);
+  const changed = plans.filter((p) => p.files.length > 0);
+  if (changed.length === 0) return { stage: "unchanged", plans, written: [] };
+  if (o.mode !== "apply") return { stage: o.mode, plans, written: [] };
+  if (!await steps.confirm(changed)) return { stage: "declined", plans, written: [] };
+  const written = await writeGitops(changed);
+  for (const p of changed) {
+    if (p.staleLock) {
+      ctx.log.warn(`${to.name}/${p.service}/Chart.lock is stale: run helm dependency update there`);
+    }
+  }
+  if (!o.commit) return { stage: "applied", plans, written };
+  const repo = dirname(config.file);
+  const message = commitMessage(from.name, to.name, changed);
+  try {
+    await adaptersOf(ctx).git(repo).commitFiles(written, message);
+  } catch (error) {
+    if (!(error instanceof FastcsError)) throw error;
+    throw new FastcsError(error.message, {
+      code: "promote.commit",
+      exitCode: ExitCode.environment,
+      hint: "The files are rewritten; commit them by hand.",
+      cause: error,
+    });
+  }
+  return { stage: "applied", plans, written, committed: message.split("\n")[0] };
+}
+
+/** The release-scoped helm of an environment's releases (Helm's -n and --kube-context applying). */
+function environmentHelm(ctx: Context, env: Environment): ReleaseHelm {
+  return adaptersOf(ctx).releaseHelm(environmentTarget(ctx, env, true));
+}
+
+/** Every promotion recorded in `env`'s releases (their Helm history), oldest first per release. */
+export function environmentHistory(ctx: Context, env: Environment): Promise<PromotionRecord[]> {
+  return promotionHistory(environmentHelm(ctx, env), env);
+}
+
+/**
+ * Returns the named releases of `env` (default: every release with a recorded promotion) to their
+ * previous promoted revision, one after the other; `rolledBack` says where each went.
+ *
+ * @throws FastcsError exit 5 (no promotion to return to), 11 (helm rollback failed), stopping at the first
+ */
+export async function rollbackEnvironment(
+  ctx: Context,
+  env: Environment,
+  releases: string[],
+  timeout: string,
+  rolledBack: (release: string, revision: number) => void,
+): Promise<{ release: string; revision: number }[]> {
+  const helm = environmentHelm(ctx, env);
+  const names = releases.length > 0
+    ? releases
+    : [...new Set((await promotionHistory(helm, env)).map((r) => r.release))];
+  const done = [];
+  for (const release of names) {
+    const revision = await rollbackPromotion(helm, release, timeout);
+    done.push({ release, revision });
+    rolledBack(release, revision);
+  }
+  return done;
+}
