@@ -110,3 +110,31 @@ Deno.test("git failures are environment errors naming the command and folder; a 
     return true;
   });
 });
+
+Deno.test("commitFiles adds and commits exactly the named files, the message on stdin (never in argv)", async () => {
+  const runner = recordingRunner([{ cmd: "git" }]);
+  const message = "Promote ioc from staging to prod\n\n- ioc: image.tag from staging\n";
+  await createGit(runner.run, repo).commitFiles(["/work/repo/prod/ioc/values.yaml"], message);
+  assert.deepEqual(runner.argvs(), [
+    ["git", "add", "--", "/work/repo/prod/ioc/values.yaml"],
+    ["git", "commit", "-q", "-F", "-", "--", "/work/repo/prod/ioc/values.yaml"],
+  ]);
+  assert.equal(runner.calls[1].options.stdin, message);
+  assert.ok(runner.calls.every((c) => c.options.cwd === repo));
+});
+
+Deno.test("commitFiles stops at a failed git add (exit 6, git's reason), committing nothing", async () => {
+  const runner = recordingRunner([
+    {
+      cmd: "git",
+      match: ["add"],
+      result: { code: 128, stderr: "fatal: pathspec 'x' did not match any files\n" },
+    },
+  ]);
+  await assert.rejects(createGit(runner.run, repo).commitFiles(["x"], "m"), (e: FastcsError) => {
+    assert.equal(e.exitCode, ExitCode.environment);
+    assert.match(e.message, /pathspec 'x' did not match any files/);
+    return true;
+  });
+  assert.equal(runner.calls.length, 1);
+});

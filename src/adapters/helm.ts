@@ -1,7 +1,7 @@
 // Typed wrappers over the real helm CLI ($HELM_BIN). We never re-implement what Helm does: packaging,
 // registry protocol, credentials (HELM_REGISTRY_CONFIG) and TLS all stay Helm's.
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import type { Runner, RunResult } from "../runtime/runner.ts";
+import { lastLine, type Runner, type RunResult } from "../runtime/runner.ts";
 
 /** TLS and transport options for OCI registries, passed to every registry command. */
 export interface RegistryTransport {
@@ -85,8 +85,9 @@ export function finalHelmError(stderr: string): string {
   const lines = stderr.split("\n");
   const last = lines.findLastIndex((l) => /^Error: /.test(l));
   if (last >= 0) return lines.slice(last).join("\n");
+  // Helm 4 logs `level=DEBUG msg=…` (slog), Helm 3 `time="…" level=debug msg=…` (logrus) and `[debug]`.
   return lines.filter((l) =>
-    !/^(level=DEBUG|time=\S+ level=DEBUG|\[debug\]|\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )/.test(l)
+    !/^((time=("[^"]*"|\S+) )?level=debug\b|\[debug\]|\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )/i.test(l)
   )
     .join("\n");
 }
@@ -95,13 +96,17 @@ export function finalHelmError(stderr: string): string {
 export function classifyRegistryFailure(stderr: string): RegistryFailure {
   stderr = finalHelmError(stderr);
   if (
-    /\b(401|403)\b|unauthori[sz]ed|forbidden|denied|authentication required|basic credential not found/i.test(
-      stderr,
-    )
+    // Status codes only as HTTP statuses ("401 Unauthorized"): a chart version 1.0.403 is no refusal.
+    /\b(401|403) [a-z]|status(?: code)?:? (401|403)\b|unauthori[sz]ed|forbidden|denied|authentication required|basic credential not found/i
+      .test(
+        stderr,
+      )
   ) return "unauthorized";
-  if (/: not found\b|manifest unknown|name unknown|\b404\b/i.test(stderr)) return "not found";
+  if (/: not found\b|manifest unknown|name unknown|\b404 not found|status(?: code)?:? 404\b/i.test(stderr)) {
+    return "not found";
+  }
   if (
-    /connection refused|no such host|i\/o timeout|deadline exceeded|\bEOF\b|connection reset|server misbehaving|tls: |x509:|\b50[0-9]\b|network is unreachable|server gave HTTP response/i
+    /connection refused|no such host|i\/o timeout|deadline exceeded|\bEOF\b|connection reset|server misbehaving|tls: |x509:|\b50[0-9] [a-z]|status(?: code)?:? 50[0-9]\b|network is unreachable|server gave HTTP response/i
       .test(stderr)
   ) return "unreachable";
   return "other";
@@ -124,7 +129,16 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
   const version = () =>
     known ??= helm(["version", "--template", "{{.Version}}"]).then((r) => {
       const text = r.stdout.trim();
-      return { version: text, major: Number(/^v?(\d+)/.exec(text)?.[1] ?? 0) };
+      const major = /^v?(\d+)\./.exec(text)?.[1];
+      // A guessed version would drive Helm 4 with Helm 3's flags (or the reverse): fail instead.
+      if (r.code !== 0 || major === undefined) {
+        throw new FastcsError(`cannot read the version of helm (${bin}): ${lastLine(r.stderr) || text}`, {
+          code: "helm.version",
+          exitCode: ExitCode.environment,
+          hint: "Check that HELM_BIN (or helm on PATH) is Helm 3 or 4: run it with `version`.",
+        });
+      }
+      return { version: text, major: Number(major) };
     });
   return {
     version,

@@ -1,5 +1,6 @@
 // Typed wrappers over the helm commands that act on releases in one kube context and namespace.
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { finalHelmError } from "./helm.ts";
 import { describeTarget, type KubeTarget } from "./kube.ts";
 import { lastLine, type Runner, type RunResult } from "../runtime/runner.ts";
 
@@ -75,7 +76,7 @@ export function createReleaseHelm(
     status: async (release) => {
       const r = await helm(["status", release, "-o", "json"]);
       if (r.code !== 0) {
-        if (/not found/.test(r.stderr)) return undefined;
+        if (releaseNotFound(r)) return undefined;
         throw new HelmCommandError(["status", release], r, target);
       }
       return JSON.parse(r.stdout);
@@ -87,7 +88,7 @@ export function createReleaseHelm(
     manifest: async (release) => {
       const r = await helm(["get", "manifest", release]);
       if (r.code !== 0) {
-        if (/not found/.test(r.stderr)) return undefined;
+        if (releaseNotFound(r)) return undefined;
         throw new HelmCommandError(["get", "manifest", release], r, target);
       }
       return r.stdout;
@@ -119,21 +120,34 @@ export function createReleaseHelm(
 }
 
 /**
+ * True when a failed release command says the release does not exist (`Error: release: not found`, Helm 3
+ * and 4), and not merely "not found" somewhere: `exec: executable kubelogin not found` is an unreachable
+ * cluster, not a missing release.
+ */
+export function releaseNotFound(result: RunResult): boolean {
+  return result.code !== 0 && /^Error: release: not found\b/m.test(result.stderr);
+}
+
+/**
  * A helm command on `target` that failed where the caller cannot carry on (exit code 6). The message
  * names the command, the namespace and kube context, and Helm's last line of stderr; an API server that
  * does not answer gets its own hint.
  */
 export class HelmCommandError extends FastcsError {
   constructor(readonly args: string[], readonly result: RunResult, target: KubeTarget) {
-    const reason = lastLine(result.stderr);
-    const unreachable = /cluster unreachable|connection refused|no such host|i\/o timeout/i.test(
-      result.stderr,
-    );
+    // Helm's error line, not the last line (a documentation URL, or Helm 3's debug trace under --debug).
+    const reason = finalHelmError(result.stderr).split("\n")[0].trim() || lastLine(result.stderr);
+    const noContext = /context "[^"]*" does not exist/.test(result.stderr);
+    const unreachable = !noContext &&
+      /cluster unreachable|connection refused|no such host|i\/o timeout/i.test(result.stderr);
     const context = target.context ?? "(the current one)";
     super(`helm ${args.join(" ")} in ${describeTarget(target)} failed: ${reason}`, {
-      code: unreachable ? "helm.unreachable" : "helm.failed",
+      code: noContext ? "helm.context" : unreachable ? "helm.unreachable" : "helm.failed",
       exitCode: ExitCode.environment,
-      hint: unreachable
+      hint: noContext
+        ? `Your kubeconfig has no kube context ${context}: \`kubectl config get-contexts\` lists those it has ` +
+          "(KUBECONFIG or --kubeconfig chooses the file; --kube-context the context)."
+        : unreachable
         ? `The API server of kube context ${context} does not answer: check that context's server address, ` +
           `your network or VPN, then \`kubectl --context ${target.context ?? "<context>"} get namespaces\`.`
         : "Check the kube context, the namespace and your access to them.",

@@ -230,12 +230,12 @@ Deno.test("status and manifest: Helm's output, or undefined for a release that d
   ]);
 });
 
-Deno.test("an API server that does not answer, or a kube context that does not exist, is helm.unreachable", async () => {
+Deno.test("an API server that does not answer is helm.unreachable; a kube context that does not exist is named as such", async () => {
   const unreachable = [
     // Helm 3, a kubeconfig whose server is down
     'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:1/version": dial tcp 127.0.0.1:1: connect: connection refused\n',
     // Helm 4 words it in lower case
-    'Error: kubernetes cluster unreachable: context "nosuchcontext" does not exist\n',
+    'Error: kubernetes cluster unreachable: Get "https://127.0.0.1:1/version": dial tcp 127.0.0.1:1: connect: connection refused\n',
   ];
   for (const stderr of unreachable) {
     const { helm } = releaseHelm(4, [{ result: { code: 1, stderr } }]);
@@ -251,6 +251,17 @@ Deno.test("an API server that does not answer, or a kube context that does not e
       });
     }
   }
+  const noContext = releaseHelm(4, [{
+    result: {
+      code: 1,
+      stderr: 'Error: kubernetes cluster unreachable: context "nosuchcontext" does not exist\n',
+    },
+  }]);
+  await assert.rejects(noContext.helm.status("web"), (e: HelmCommandError) => {
+    assert.equal(e.code, "helm.context");
+    assert.match(e.hint!, /no kube context staging: `kubectl config get-contexts`/);
+    return true;
+  });
   const { helm } = releaseHelm(3, [{ result: { code: 1, stderr: unreachable[0] } }], {
     namespace: "default",
   });
@@ -260,6 +271,33 @@ Deno.test("an API server that does not answer, or a kube context that does not e
       e.hint!,
       /kube context \(the current one\) does not answer.*`kubectl --context <context> get/,
     );
+    return true;
+  });
+});
+
+Deno.test("a missing kube credential plugin is a failure, not a release that does not exist", async () => {
+  // Helm 3.17.3 with a kubeconfig whose user runs kubelogin, which is not installed: its last line is a URL.
+  const stderr =
+    'Error: Kubernetes cluster unreachable: Get "https://10.0.0.1:6443/version": getting credentials: ' +
+    "exec: executable kubelogin not found\n\nIt looks like you are trying to use a client-go credential plugin " +
+    "that is not installed.\n\nTo learn more about this feature, consult the documentation available at:\n" +
+    "      https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins\n";
+  for (const call of ["status", "manifest"] as const) {
+    const { helm } = releaseHelm(3, [{ result: { code: 1, stderr } }]);
+    await assert.rejects(helm[call]("web"), (e: HelmCommandError) => {
+      assert.equal(e.code, "helm.unreachable");
+      assert.match(e.message, /failed: Error: Kubernetes cluster unreachable: .*kubelogin not found$/);
+      return true;
+    });
+  }
+});
+
+Deno.test("Helm 3's --debug trace after the error is not quoted as the reason", async () => {
+  const stderr = "Error: release: not found\n" +
+    "helm.go:86: 2026-11-21 13:16:28.860683179 +0000 UTC m=+0.054582397 [debug] release: not found\n";
+  const { helm } = releaseHelm(3, [{ result: { code: 1, stderr } }]);
+  await assert.rejects(helm.history("web"), (e: HelmCommandError) => {
+    assert.match(e.message, /failed: Error: release: not found$/);
     return true;
   });
 });

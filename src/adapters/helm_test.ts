@@ -431,3 +431,35 @@ Deno.test("finalHelmError: the error comes first, after the --debug log of Helm 
   assert.equal(finalHelmError(helm3).split("\n")[0], "Error: 127.0.0.1:37151/charts/fastcs:9.9.9: not found");
   assert.equal(classifyRegistryFailure(helm3), "not found");
 });
+
+Deno.test("status codes count only as HTTP statuses: a version or host holding 403 or 503 is no refusal", () => {
+  const cases: [string, string][] = [
+    ["Error: 127.0.0.1:5000/charts/fastcs:1.0.403: not found", "not found"],
+    ["Error: reg-503.example/charts/fastcs:1.0.0: not found", "not found"],
+    [
+      "Error: unexpected status from HEAD request to https://r.example/v2/a/manifests/1: 403 Forbidden",
+      "unauthorized",
+    ],
+    ["Error: failed to do request: response status code 401: unauthorized", "unauthorized"],
+    ["Error: GET https://r.example/v2/: 503 Service Unavailable", "unreachable"],
+  ];
+  for (const [stderr, failure] of cases) assert.equal(classifyRegistryFailure(stderr), failure, stderr);
+});
+
+Deno.test('Helm 3\'s logrus debug lines (time="…" level=debug) are not part of the final error', () => {
+  const stderr =
+    'time="2026-11-21T13:16:28Z" level=debug msg=resolving host="r.example"\npush failed badly\n';
+  assert.equal(finalHelmError(stderr).trim(), "push failed badly");
+});
+
+Deno.test("a helm whose version cannot be read is an environment error, never guessed as Helm 0", async () => {
+  const runner = recordingRunner([{
+    match: ["version"],
+    result: { code: 1, stderr: "Error: unknown flag\n" },
+  }]);
+  await assert.rejects(createHelm(runner.run, "/opt/helm", "/work").version(), (e: FastcsError) => {
+    assert.equal(e.code, "helm.version");
+    assert.equal(e.exitCode, ExitCode.environment);
+    return true;
+  });
+});

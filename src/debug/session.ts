@@ -1,7 +1,7 @@
 // `helm fastcs debug` as functions: find the release's pod from the cluster, start debugpy in it
 // (launching the program, or attaching to a running process), forward its port, prove it answers DAP,
 // hand out an attach configuration, and take everything down again.
-import { HelmCommandError, type ReleaseHelm } from "../adapters/helm_release.ts";
+import { HelmCommandError, type ReleaseHelm, releaseNotFound } from "../adapters/helm_release.ts";
 import { describeTarget, type Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
@@ -73,7 +73,7 @@ export async function prepareDebug(
   try {
     all = await helm.values(o.release, true);
   } catch (error) {
-    if (!(error instanceof HelmCommandError) || !/not found/.test(error.result.stderr)) throw error;
+    if (!(error instanceof HelmCommandError) || !releaseNotFound(error.result)) throw error;
     throw new FastcsError(`release ${o.release} not found in ${where}`, {
       code: "debug.release",
       exitCode: ExitCode.input,
