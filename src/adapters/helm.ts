@@ -181,13 +181,14 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
       const name = ociChart.split("/").pop();
       const tag = version.replace(/\+/g, "_");
       const candidates = [`${name}-${version}.tgz`, `${name}-${tag}.tgz`];
-      let path: string | undefined;
+      // The package of that name; else the only package in the folder (a chart whose name differs from the
+      // repository's last segment); several others: none is guessed.
+      const packages: string[] = [];
       for await (const entry of Deno.readDir(destination)) {
-        if (candidates.includes(entry.name) || entry.name.endsWith(".tgz")) {
-          path = `${destination}/${entry.name}`;
-        }
+        if (candidates.includes(entry.name)) return { ...r, path: `${destination}/${entry.name}` };
+        if (entry.name.endsWith(".tgz")) packages.push(entry.name);
       }
-      return { ...r, path };
+      return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined };
     },
     registryLogin: async (host, username, password, t) => {
       const args = ["registry", "login", host, "--username", username, "--password-stdin"];

@@ -42,7 +42,8 @@ export interface ReleaseHelm {
   ): Promise<RunResult>;
   test(release: string, timeout: string): Promise<RunResult>;
   rollback(release: string, revision: number, timeout: string): Promise<RunResult>;
-  uninstall(release: string): Promise<RunResult>;
+  /** `helm uninstall --wait --timeout`: the promotion's own timeout (e.g. `5m0s`), not Helm's default. */
+  uninstall(release: string, timeout: string): Promise<RunResult>;
 }
 
 /**
@@ -115,7 +116,7 @@ export function createReleaseHelm(
     test: (release, timeout) => helm(["test", release, "--timeout", timeout]),
     rollback: (release, revision, timeout) =>
       helm(["rollback", release, String(revision), "--wait", "--timeout", timeout]),
-    uninstall: (release) => helm(["uninstall", release, "--wait"]),
+    uninstall: (release, timeout) => helm(["uninstall", release, "--wait", "--timeout", timeout]),
   };
 }
 

@@ -58,7 +58,7 @@ Deno.test("every release command ends with the target's namespace, kube context 
   await helm.template("web", "/tmp/chart.tgz", ["values.yaml", "envs/prod.yaml"]);
   await helm.test("web", "5m");
   await helm.rollback("web", 3, "5m");
-  await helm.uninstall("web");
+  await helm.uninstall("web", "90s");
   assert.deepEqual(runner.argvs(), [
     [
       "helm",
@@ -73,7 +73,7 @@ Deno.test("every release command ends with the target's namespace, kube context 
     ],
     ["helm", "test", "web", "--timeout", "5m", ...STAGING_FLAGS],
     ["helm", "rollback", "web", "3", "--wait", "--timeout", "5m", ...STAGING_FLAGS],
-    ["helm", "uninstall", "web", "--wait", ...STAGING_FLAGS],
+    ["helm", "uninstall", "web", "--wait", "--timeout", "90s", ...STAGING_FLAGS],
   ]);
   assert.deepEqual(runner.calls.map((c) => c.options), Array(4).fill({ cwd }));
   assert.equal(helm.target, staging);
@@ -81,8 +81,17 @@ Deno.test("every release command ends with the target's namespace, kube context 
 
 Deno.test("without a kube context or kubeconfig only --namespace is passed (Helm's own defaults)", async () => {
   const { runner, helm } = releaseHelm(3, [{ cmd: "helm" }], { namespace: "default" });
-  await helm.uninstall("web");
-  assert.deepEqual(runner.argvs(), [["helm", "uninstall", "web", "--wait", "--namespace", "default"]]);
+  await helm.uninstall("web", "90s");
+  assert.deepEqual(runner.argvs(), [[
+    "helm",
+    "uninstall",
+    "web",
+    "--wait",
+    "--timeout",
+    "90s",
+    "--namespace",
+    "default",
+  ]]);
 });
 
 Deno.test("upgrade --install: Helm 3 --atomic, Helm 4 --rollback-on-failure; labels as k=v,k=v", async () => {

@@ -463,3 +463,22 @@ Deno.test("a helm whose version cannot be read is an environment error, never gu
     return true;
   });
 });
+
+Deno.test("pull: the package named after the chart wins over others in the folder; among several others none is guessed", async () => {
+  const destination = await Deno.makeTempDir({ prefix: "fastcs-pull-" });
+  try {
+    Deno.writeTextFileSync(`${destination}/zzz-9.9.9.tgz`, "");
+    const { helm } = helmAt(4, [{
+      match: ["pull"],
+      result: () => (Deno.writeTextFileSync(`${destination}/app-1.0.0.tgz`, ""), {}),
+    }]);
+    const r = await helm.pull("oci://r.example/charts/app", "1.0.0", destination, {});
+    assert.equal(r.path, `${destination}/app-1.0.0.tgz`);
+    await Deno.remove(r.path!);
+    Deno.writeTextFileSync(`${destination}/yyy-1.0.0.tgz`, "");
+    const { helm: other } = helmAt(4, [{ match: ["pull"] }]);
+    assert.equal((await other.pull("oci://r.example/charts/app", "1.0.0", destination, {})).path, undefined);
+  } finally {
+    await Deno.remove(destination, { recursive: true });
+  }
+});

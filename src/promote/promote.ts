@@ -361,7 +361,7 @@ export async function applyPromotion(
       const test = await helm.test(plan.target.release, timeout);
       if (test.code !== 0) {
         if (plan.target.revision) await helm.rollback(plan.target.release, plan.target.revision, timeout);
-        else await helm.uninstall(plan.target.release);
+        else await helm.uninstall(plan.target.release, timeout);
         results.push({
           release: plan.target.release,
           status: plan.target.revision ? "rolled back" : "failed",
