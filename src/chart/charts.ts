@@ -168,6 +168,14 @@ export function defaultSchemasDir(chartsDir: string, repoRoot: string): string {
   return join(rel.startsWith("..") || isAbsolute(rel) ? repoRoot : beside, "schemas");
 }
 
+/**
+ * The `schemas/` folder of the charts folder `chartsDir` ({@link defaultSchemasDir} of its repository root,
+ * the nearest folder above it with `.git`, else `cwd`).
+ */
+export async function schemasDirOf(chartsDir: string, cwd: string): Promise<string> {
+  return defaultSchemasDir(chartsDir, await findRepoRoot(chartsDir, cwd));
+}
+
 /** The folder of the chart holding `file` (the nearest folder above it with a `Chart.yaml`), if any. */
 export async function chartHolding(file: string): Promise<string | undefined> {
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {

@@ -1,11 +1,10 @@
 // The sub-charts Helm validates with a chart: each dependency vendored under `charts/` (a folder, or the
 // .tgz `helm dependency build` downloads) with its own values.schema.json, under the key its values come
 // from (the dependency's alias, else its name), and the condition that switches it on.
-import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { tarExtract } from "../deps/tar.ts";
 import { pathExists } from "../runtime/fs.ts";
 import { type ChartInfo, readChart } from "./charts.ts";
+import { packageFiles } from "./package_files.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** A sub-chart as a parent chart's validation sees it. */
@@ -27,26 +26,9 @@ export interface SubChart {
 }
 
 async function archiveFiles(tgz: string): Promise<Map<string, string>> {
-  const compressed = await Deno.readFile(tgz);
-  const tar = new Uint8Array(
-    await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("gzip")))
-      .arrayBuffer(),
-  );
   const wanted = /^[^/]+\/(Chart\.yaml|values\.yaml|values\.schema\.json)$/;
-  const files = new Map<string, string>();
-  const extract = tarExtract();
-  const done = (async () => {
-    for await (const entry of extract) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      if (entry.header.type === "file" && wanted.test(entry.header.name)) {
-        files.set(entry.header.name, new TextDecoder().decode(Buffer.concat(chunks)));
-      }
-    }
-  })();
-  extract.end(Buffer.from(tar));
-  await done;
-  return files;
+  const files = await packageFiles(tgz, (path) => wanted.test(path));
+  return new Map([...files].map(([path, bytes]) => [path, new TextDecoder().decode(bytes)]));
 }
 
 /**

@@ -1,7 +1,6 @@
 // Release artifacts of a publish: the packages, the schemas (links resolved), SHA256SUMS and a manifest
 // of what was published, in one folder a CI job can attach to a release.
 import { basename, join, relative } from "node:path";
-import { defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { copyThroughTemp, readThroughLink, resolveLinks, writeThroughTemp } from "../runtime/fs.ts";
 import { fileSha256 } from "../chart/content_digest.ts";
@@ -15,7 +14,12 @@ import type { PackagedChart, PublishReport } from "./model.ts";
  * @throws FastcsError exit code 5 for a file or a forbidden place; 6 when the folder cannot be written
  *   (permissions, a full disk), naming the reason
  */
-export async function checkArtifactsDir(dir: string, chartsDir: string, display: (p: string) => string) {
+export async function checkArtifactsDir(
+  dir: string,
+  chartsDir: string,
+  schemasDir: string,
+  display: (p: string) => string,
+) {
   const info = await Deno.stat(dir).catch(() => undefined);
   if (info && !info.isDirectory) {
     throw new FastcsError(`--artifacts ${display(dir)} is a file, not a folder`, {
@@ -29,8 +33,7 @@ export async function checkArtifactsDir(dir: string, chartsDir: string, display:
     const rel = relative(parent, real);
     return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
   };
-  const schemas = defaultSchemasDir(chartsDir, await findRepoRoot(chartsDir, chartsDir));
-  if (inside(await resolveLinks(chartsDir)) || real === await resolveLinks(schemas)) {
+  if (inside(await resolveLinks(chartsDir)) || real === await resolveLinks(schemasDir)) {
     throw new FastcsError(`--artifacts ${display(dir)} is inside the charts or the schemas folder`, {
       code: "artifacts.input",
       exitCode: ExitCode.input,
@@ -54,8 +57,8 @@ export async function checkArtifactsDir(dir: string, chartsDir: string, display:
 }
 
 /**
- * Collects the artifacts into `dir`, each file written through a hidden temporary file and renamed, so no
- * half-written artifact is ever seen.
+ * Collects the artifacts into `dir`: the packages (with their .prov) and the files of `schemasDir`, each
+ * written through a hidden temporary file and renamed, so no half-written artifact is ever seen.
  *
  * @returns `dir`
  */
@@ -63,7 +66,7 @@ export async function collectArtifacts(
   dir: string,
   prepared: PackagedChart[],
   report: PublishReport,
-  chartsDir: string,
+  schemasDir: string,
 ): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const names: string[] = [];
@@ -78,7 +81,7 @@ export async function collectArtifacts(
       names.push(basename(p.tgz) + suffix);
     }
   }
-  const schemas = defaultSchemasDir(chartsDir, await findRepoRoot(chartsDir, chartsDir));
+  const schemas = schemasDir;
   try {
     for await (const e of Deno.readDir(schemas)) {
       if (!e.isFile && !e.isSymlink) continue;

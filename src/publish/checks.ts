@@ -9,7 +9,7 @@ import type { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError, formatPosition } from "../runtime/errors.ts";
 import { copyTree, pathExists } from "../runtime/fs.ts";
-import { type ChartInfo, defaultSchemasDir, findRepoRoot } from "../chart/charts.ts";
+import type { ChartInfo } from "../chart/charts.ts";
 import { readSubCharts } from "../chart/subcharts.ts";
 import { checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
@@ -26,6 +26,8 @@ export interface Step {
   helm: Helm;
   options: PublishOptions;
   scratch: string;
+  /** The repository's schemas/ folder (links to each chart's schema and service schemas). */
+  schemasDir: string;
   display: (p: string) => string;
   limit: ReturnType<typeof pLimit>;
 }
@@ -131,10 +133,7 @@ export async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<s
     }
   }
   if (withSchemas.length === 0) return [];
-  const schemasDir = defaultSchemasDir(
-    step.options.chartsDir,
-    await findRepoRoot(step.options.chartsDir, step.ctx.cwd),
-  );
+  const schemasDir = step.schemasDir;
   const plan = await planSchemas({
     cwd: step.ctx.cwd,
     chartsDir: step.options.chartsDir,

@@ -8,7 +8,7 @@ import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { displayPath } from "../runtime/fs.ts";
-import { findCharts } from "../chart/charts.ts";
+import { findCharts, schemasDirOf } from "../chart/charts.ts";
 import { checkArtifactsDir, collectArtifacts } from "./artifacts.ts";
 import {
   gitRefusals,
@@ -73,7 +73,8 @@ export async function publishCharts(
       });
     }
   }
-  if (options.artifacts) await checkArtifactsDir(options.artifacts, options.chartsDir, display);
+  const schemasDir = await schemasDirOf(options.chartsDir, ctx.cwd);
+  if (options.artifacts) await checkArtifactsDir(options.artifacts, options.chartsDir, schemasDir, display);
   const excluded = options.exclude.map(globToRegExp);
   const charts = (await findCharts(options.chartsDir, display)).filter((c) =>
     !excluded.some((re) => re.test(c.name) || re.test(basename(c.dir)))
@@ -98,7 +99,7 @@ export async function publishCharts(
     : undefined;
   const hash = await git.shortHead();
   const limit = pLimit(options.concurrency);
-  const step = { ctx, helm, options, scratch, display, limit };
+  const step = { ctx, helm, options, scratch, schemasDir, display, limit };
   const [gitProblems, staged] = await Promise.all([
     gitRefusals(git, options, hash),
     stageCharts(step, charts, release, hash),
@@ -280,7 +281,7 @@ export async function publishCharts(
   }
   if (options.artifacts && !options.stopRequested?.()) {
     try {
-      report.artifacts = await collectArtifacts(options.artifacts, prepared, report, options.chartsDir);
+      report.artifacts = await collectArtifacts(options.artifacts, prepared, report, schemasDir);
     } catch (error) {
       report.artifactsError = `cannot write artifacts to ${display(options.artifacts)}: ${
         (error as Error).message

@@ -9,7 +9,7 @@ import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } fr
 import { uriProblem } from "./schema_check.ts";
 import { chartHolding } from "../chart/charts.ts";
 import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
-import { parseYamlSource, readYamlFile } from "../chart/yaml_source.ts";
+import { parseYamlSource, readYamlFile, type YamlSource } from "../chart/yaml_source.ts";
 
 /** The file name helm-values-schema-json reads, which we read too. */
 export const CONFIG_FILE = ".schema.yaml";
@@ -124,27 +124,21 @@ export interface LoadConfigOptions {
   warn: (message: string) => void;
   /** Unknown keys are errors, as helm-values-schema-json's `--strict`. */
   strict?: boolean;
+  /**
+   * The config files read so far in this run, by path: a repo-root file shared by every chart is read,
+   * checked and warned about once, not once per chart.
+   */
+  read?: Map<string, Promise<CheckedConfigFile>>;
 }
 
-/**
- * Reads one config file: validates it (every problem at `file:line:column`) and applies its keys to the
- * defaults. Relative paths in it stay as written; `baseDir` says what they are relative to.
- *
- * @param baseDir the folder the file's paths are relative to (absolute)
- * @param compatible read it exactly as helm-values-schema-json does (descriptions from comments only with
- *   `useHelmDocs: true`), for its own configurations: `--config`, a repo-root file naming one chart's files
- * @throws FastcsError (exit code 5) listing every problem of the file, or for an unknown key with `strict`
- */
+/** A config file's YAML with positions and its keys, read and checked. */
+export interface CheckedConfigFile {
+  source: YamlSource;
+  raw: Record<string, unknown>;
+}
 
-// The configuration schema is compiled once per process (compiling costs more than validating a file).
-let configValidator: ReturnType<typeof compileSchema> | undefined;
-
-export async function readConfigFile(
-  path: string,
-  baseDir: string,
-  options: LoadConfigOptions,
-  compatible = false,
-) {
+/** Reads and validates a config file; unknown keys are warned about here, once per read. */
+async function checkConfigFile(path: string, options: LoadConfigOptions): Promise<CheckedConfigFile> {
   const { display } = options;
   const text = await readIfExists(path, display);
   if (text === undefined) {
@@ -154,8 +148,6 @@ export async function readConfigFile(
       hint: "Name an existing file with --config (paths are relative to the working directory).",
     });
   }
-  const config = defaultConfig();
-  config.baseDir = baseDir;
   const source = parseYamlSource(display(path), text);
   const raw = (source.doc.toJS() ?? {}) as Record<string, unknown>;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
@@ -180,6 +172,33 @@ export async function readConfigFile(
     });
   }
   for (const line of formatProblems(unknown)) options.warn(`${line} (ignored)`);
+  return { source, raw };
+}
+
+// The configuration schema is compiled once per process (compiling costs more than validating a file).
+let configValidator: ReturnType<typeof compileSchema> | undefined;
+
+/**
+ * Reads one config file: validates it (every problem at `file:line:column`) and applies its keys to the
+ * defaults. Relative paths in it stay as written; `baseDir` says what they are relative to.
+ *
+ * @param baseDir the folder the file's paths are relative to (absolute)
+ * @param compatible read it exactly as helm-values-schema-json does (descriptions from comments only with
+ *   `useHelmDocs: true`), for its own configurations: `--config`, a repo-root file naming one chart's files
+ * @throws FastcsError (exit code 5) listing every problem of the file, or for an unknown key with `strict`
+ */
+export async function readConfigFile(
+  path: string,
+  baseDir: string,
+  options: LoadConfigOptions,
+  compatible = false,
+) {
+  const { display } = options;
+  const checked = options.read?.get(path) ?? checkConfigFile(path, options);
+  options.read?.set(path, checked);
+  const { source, raw } = await checked;
+  const config = defaultConfig();
+  config.baseDir = baseDir;
   config.file = path;
   if (compatible) config.descriptions = "none";
   const values = (raw.values ?? raw.input) as string[] | undefined;
@@ -251,8 +270,7 @@ export async function loadConfig(
   if (await pathExists(local)) return await readConfigFile(local, chartDir, options);
   const shared = join(repoRoot, CONFIG_FILE);
   if (chartDir === repoRoot || !(await pathExists(shared))) return { ...defaultConfig(), baseDir: chartDir };
-  const quiet = { ...options, warn: () => {} };
-  const fromRoot = await readConfigFile(shared, repoRoot, quiet);
+  const fromRoot = await readConfigFile(shared, repoRoot, options);
   const rootRelative = fromRoot.values.length > 0 && fromRoot.values.every((v) => v.includes("/")) &&
     (await Promise.all(fromRoot.values.map((v) => pathExists(resolve(repoRoot, v))))).every(Boolean);
   if (!rootRelative) return await readConfigFile(shared, chartDir, options);

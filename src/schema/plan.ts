@@ -91,13 +91,8 @@ async function readExisting(path: string): Promise<JsonSchema | undefined> {
  */
 export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
   const { display } = options;
-  // The same warning from a shared config file is said once, not once per chart.
-  const said = new Set<string>();
-  const warn = (m: string) => {
-    if (!said.has(m)) options.warn(m);
-    said.add(m);
-  };
-  const loading = { display, warn, strict: options.strict };
+  // A repo-root config file shared by every chart is read (and its warnings said) once.
+  const loading = { display, warn: options.warn, strict: options.strict, read: new Map() };
   let fixed: SchemaConfig | undefined;
   let chartsDir = options.chartsDir;
   let charts: ChartInfo[];
@@ -150,7 +145,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
         const missing = error instanceof FastcsError && error.code === "io.missing";
         if (missing && !config.file && options.overrides.values === undefined) {
           // A chart without values (CRDs only, a library chart) has nothing to describe.
-          warn(`chart ${chart.name}: no ${display(path)}, so no values schema (skipped)`);
+          options.warn(`chart ${chart.name}: no ${display(path)}, so no values schema (skipped)`);
           break;
         }
         if (!missing) throw error;

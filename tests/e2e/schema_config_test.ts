@@ -192,3 +192,27 @@ Deno.test("flags read paths from the working directory; a root config names one 
   await Deno.stat(join(root, "charts/app/app.schema.json"));
   await assert.rejects(Deno.stat(join(root, "charts/other/values.schema.json")), Deno.errors.NotFound);
 });
+
+Deno.test("a repo-root .schema.yaml shared by several charts is warned about once, not once per chart", async () => {
+  const root = await repo({
+    ".schema.yaml": "draft: 7\nsomeFutureKey: 1\n",
+    "charts/a/Chart.yaml": CHART.replace("NAME", "a"),
+    "charts/a/values.yaml": "a: 1\n",
+    "charts/b/Chart.yaml": CHART.replace("NAME", "b"),
+    "charts/b/values.yaml": "b: 1\n",
+    "charts/c/Chart.yaml": CHART.replace("NAME", "c"),
+    "charts/c/values.yaml": "c: 1\n",
+  });
+  const r = await cli(["schema", "--no-schemas"], { cwd: root });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.match(/unknown key "someFutureKey"/g)?.length, 1, r.stderr);
+  for (const chart of ["a", "b", "c"]) {
+    const schema = JSON.parse(await Deno.readTextFile(join(root, `charts/${chart}/values.schema.json`)));
+    assert.equal(
+      schema.$schema,
+      "http://json-schema.org/draft-07/schema#",
+      `the shared draft applies to ${chart}`,
+    );
+  }
+  await Deno.remove(root, { recursive: true });
+});
