@@ -219,14 +219,31 @@ export async function runValidation(
     }
     return v;
   };
+  // A file under several jobs (a chart's values.yaml, the shared services/values.yaml) is read and parsed
+  // once, and a chart's sub-charts (archives among them) are read once: sources are never changed by use.
+  const sources = new Map<string, Promise<YamlSource>>();
+  const sourceOf = (path: string) => {
+    let source = sources.get(path);
+    if (!source) {
+      source = readYamlFile(path, display).then((text) => parseYamlSource(display(path), text));
+      sources.set(path, source);
+    }
+    return source;
+  };
+  const subChartsByChart = new Map<string, Promise<SubChart[]>>();
+  const subChartsOf = (chartDir: string) => {
+    let subCharts = subChartsByChart.get(chartDir);
+    if (!subCharts) {
+      subCharts = readSubCharts(chartDir, display);
+      subChartsByChart.set(chartDir, subCharts);
+    }
+    return subCharts;
+  };
   const results: ValidationResult[] = [];
   for (const job of jobs) {
-    const layers = [];
-    for (const path of job.layers) {
-      layers.push(parseYamlSource(display(path), await readYamlFile(path, display)));
-    }
+    const layers = await Promise.all(job.layers.map(sourceOf));
     const problems: ValuesProblem[] = [];
-    const subCharts = job.chartDir ? await readSubCharts(job.chartDir, display) : [];
+    const subCharts = job.chartDir ? await subChartsOf(job.chartDir) : [];
     // A chart without a schema of its own: Helm checks only its sub-charts' (when they have one).
     const skipOwn = job.chartDefault && !(await pathExists(job.schema)) && subCharts.some((s) => s.schema);
     if (!skipOwn) {
