@@ -28,7 +28,6 @@ export interface Step {
   scratch: string;
   /** The repository's schemas/ folder (links to each chart's schema and service schemas). */
   schemasDir: string;
-  display: (p: string) => string;
   limit: ReturnType<typeof pLimit>;
 }
 
@@ -63,7 +62,8 @@ export async function stageCharts(
   release: string | undefined,
   hash: string,
 ): Promise<VersionedChart[]> {
-  const { helm, options, scratch, display } = step;
+  const { helm, options, scratch } = step;
+  const display = step.ctx.display;
   await Deno.mkdir(join(scratch, "charts"), { recursive: true });
   return await Promise.all(charts.map((chart) =>
     step.limit(async () => {
@@ -142,12 +142,12 @@ export async function schemaRefusals(step: Step, charts: ChartInfo[]): Promise<s
     overrides: {},
     only: withSchemas,
     warn: () => {},
-    display: step.display,
+    display: step.ctx.display,
     fetchRef: () => Promise.reject(new Error("offline")),
   });
   const stale = await checkPlan(plan);
   if (stale.length === 0) return [];
-  const list = stale.map((s) => `${step.display(s.path)}: ${s.reason}`).join("; ");
+  const list = stale.map((s) => `${step.ctx.display(s.path)}: ${s.reason}`).join("; ");
   return [
     `schemas are out of date (${list}); run helm fastcs schema and commit, or pass --skip-schema-check`,
   ];
@@ -192,7 +192,8 @@ export async function imageRefusals(step: Step, staged: VersionedChart[]): Promi
  * judged on its values files instead, with a warning.
  */
 async function imagePolicy(step: Step, chart: ChartInfo, dir: string, appVersion: string): Promise<string[]> {
-  const { helm, options, display } = step;
+  const { helm, options } = step;
+  const display = step.ctx.display;
   const inValues = await valuesImageProblems(chart, appVersion, display);
   const sets: { label: string; files: string[] }[] = [{ label: "default values", files: [] }];
   try {

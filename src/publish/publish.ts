@@ -7,7 +7,6 @@ import { finalHelmError, type Helm } from "../adapters/helm.ts";
 import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { displayPath } from "../runtime/fs.ts";
 import { findCharts, schemasDirOf } from "../chart/charts.ts";
 import { checkArtifactsDir, collectArtifacts } from "./artifacts.ts";
 import {
@@ -54,7 +53,7 @@ export async function publishCharts(
   options: PublishOptions,
   scratch: string,
 ): Promise<PublishReport> {
-  const display = (p: string) => displayPath(ctx.cwd, p);
+  const display = ctx.display;
   if (options.targets.length === 0 && !options.artifacts && !options.dryRun) {
     throw new FastcsError("no target: nothing would be published", {
       code: "publish.no-target",
@@ -99,7 +98,7 @@ export async function publishCharts(
     : undefined;
   const hash = await git.shortHead();
   const limit = pLimit(options.concurrency);
-  const step = { ctx, helm, options, scratch, schemasDir, display, limit };
+  const step = { ctx, helm, options, scratch, schemasDir, limit };
   const [gitProblems, staged] = await Promise.all([
     gitRefusals(git, options, hash),
     stageCharts(step, charts, release, hash),
