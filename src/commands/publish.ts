@@ -9,7 +9,7 @@ import { resolveChartsDir } from "../chart/charts.ts";
 import type { PublishReport } from "../publish/model.ts";
 import { publishCharts } from "../publish/publish.ts";
 import { parseOciBase, type Target } from "../publish/targets.ts";
-import type { PrereleasePolicy } from "../publish/version.ts";
+import { parseAppVersionPolicy, type PrereleasePolicy } from "../publish/version.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -70,10 +70,11 @@ export function registerPublish(program: Command, ctx: Context) {
       "version of untagged builds instead of <Chart.yaml version>-<short hash>",
     )
     .option(
-      "--app-version <value>",
-      "appVersion to set (default: the tag's version; the short hash for untagged builds)",
+      "--app-version <policy>",
+      "appVersion: auto (the tag's version, the short hash for untagged builds), tag, hash, keep (Chart.yaml's), or a literal value",
+      "auto",
     )
-    .option("--keep-app-version", "keep each Chart.yaml's appVersion")
+    .option("--keep-app-version", "the same as --app-version keep")
     .option("--branch <name>", "release branch HEAD must be on", "main")
     .option("--allow-dirty", "publish from a working tree with uncommitted changes")
     .option("--allow-any-branch", "publish from a HEAD that is not on the release branch")
@@ -197,8 +198,7 @@ export function registerPublish(program: Command, ctx: Context) {
           githubRef: ctx.env.githubRef,
           prerelease: opts.prerelease as PrereleasePolicy,
           devVersion: opts.devVersion,
-          appVersion: opts.appVersion,
-          keepAppVersion: opts.keepAppVersion ?? false,
+          appVersion: parseAppVersionPolicy(opts.appVersion, opts.keepAppVersion),
           branch: opts.branch,
           allowDirty: opts.allowDirty ?? false,
           allowAnyBranch: opts.allowAnyBranch ?? false,

@@ -17,7 +17,7 @@ import { parseYamlSource } from "../chart/yaml_source.ts";
 import { findImageProblems } from "./images.ts";
 import { renderedImageProblems } from "./rendered_images.ts";
 import type { PublishOptions, VersionedChart } from "./model.ts";
-import { devVersion } from "./version.ts";
+import { appVersionFor, devVersion } from "./version.ts";
 import { lastLine } from "../runtime/runner.ts";
 
 /** What every step of a publish works with. */
@@ -70,8 +70,12 @@ export async function stageCharts(
       const problems: string[] = [];
       const version = release ?? options.devVersion ??
         devVersion(chart.version ?? "", hash, display(join(chart.dir, "Chart.yaml")));
-      const appVersion = options.appVersion ??
-        (options.keepAppVersion ? await ownAppVersion(chart) ?? version : release ?? hash);
+      const appVersion = appVersionFor(options.appVersion, {
+        version,
+        tagged: release !== undefined,
+        hash,
+        own: options.appVersion === "keep" ? await ownAppVersion(chart) : undefined,
+      });
       // A copy of the chart with its release version and appVersion (templates often default an image's tag
       // to .Chart.AppVersion), where helm dependency build may write: never the working tree.
       const dir = join(scratch, "charts", basename(chart.dir));

@@ -4,7 +4,7 @@
 import type { SignOptions } from "../adapters/helm.ts";
 import type { ChartInfo } from "../chart/charts.ts";
 import type { Target } from "./targets.ts";
-import type { PrereleasePolicy } from "./version.ts";
+import type { AppVersionPolicy, PrereleasePolicy } from "./version.ts";
 
 /** Options of `publishCharts` (the command line, parsed). */
 export interface PublishOptions {
@@ -19,9 +19,8 @@ export interface PublishOptions {
   prerelease: PrereleasePolicy;
   /** A fixed version for untagged builds instead of `<version>-<hash>`. */
   devVersion?: string;
-  /** appVersion override; default: the release version when tagged, the short hash when not. */
-  appVersion?: string;
-  keepAppVersion: boolean;
+  /** How each chart's appVersion is set (`--app-version`). */
+  appVersion: AppVersionPolicy;
   branch: string;
   allowDirty: boolean;
   allowAnyBranch: boolean;

@@ -124,3 +124,47 @@ export function devVersion(base: string, hash: string, chartYaml: string): strin
 export function ociTag(version: string): string {
   return version.replace(/\+/g, "_");
 }
+
+/**
+ * How a publish sets each chart's appVersion (`--app-version`):
+ * - `auto` (default): the release version for a tagged release (FastCS's CI: `--app-version` = the tag),
+ *   the short commit hash for an untagged build (FMA's CI, seed 003: appVersion = hash);
+ * - `tag`: the chart's release version, tagged or not (`0.1.0-d1a7c8f` for a dev build);
+ * - `hash`: the short commit hash, tagged or not;
+ * - `keep`: the chart's own Chart.yaml appVersion (what `helm package` does; diracx keeps its own), else the
+ *   release version when it has none;
+ * - any other text: that literal appVersion for every chart.
+ */
+export type AppVersionPolicy = "auto" | "tag" | "hash" | "keep" | { value: string };
+
+/** Reads `--app-version`'s argument: one of the policy names, else a literal value. */
+export function parseAppVersionPolicy(text: string | undefined, keepFlag = false): AppVersionPolicy {
+  if (keepFlag) return "keep";
+  if (text === undefined) return "auto";
+  return text === "auto" || text === "tag" || text === "hash" || text === "keep" ? text : { value: text };
+}
+
+/**
+ * The appVersion a chart gets under `policy`.
+ *
+ * @param version the chart's release version (the tag's, or the dev version)
+ * @param tagged true for a tagged release
+ * @param hash the short commit hash
+ * @param own the chart's own Chart.yaml appVersion, if it has one
+ */
+export function appVersionFor(
+  policy: AppVersionPolicy,
+  o: { version: string; tagged: boolean; hash: string; own?: string },
+): string {
+  if (typeof policy === "object") return policy.value;
+  switch (policy) {
+    case "auto":
+      return o.tagged ? o.version : o.hash;
+    case "tag":
+      return o.version;
+    case "hash":
+      return o.hash;
+    case "keep":
+      return o.own ?? o.version;
+  }
+}

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { devVersion, findReleaseTag, ociTag, parseReleaseTag } from "./version.ts";
+import {
+  appVersionFor,
+  devVersion,
+  findReleaseTag,
+  ociTag,
+  parseAppVersionPolicy,
+  parseReleaseTag,
+} from "./version.ts";
 
 Deno.test("release tags: strict SemVer 2.0.0 with an optional v and refs/tags/", () => {
   assert.equal(parseReleaseTag("1.2.3", "any", "--tag"), "1.2.3");
@@ -58,5 +65,29 @@ Deno.test("tags that look like versions but are no release tags are reported; a 
   assert.throws(
     () => parseReleaseTag("diracx-1.1", "any", "--tag", "diracx-"),
     /not a SemVer 2\.0\.0 version/,
+  );
+});
+
+Deno.test("--app-version: auto follows FastCS (tag) and FMA (hash); tag, hash, keep and a literal value", () => {
+  const tagged = { version: "1.2.3", tagged: true, hash: "d1a7c8f", own: "0.9" };
+  const dev = { version: "0.1.0-d1a7c8f", tagged: false, hash: "d1a7c8f", own: "0.9" };
+  const cases: [string | undefined, string, string][] = [
+    [undefined, "1.2.3", "d1a7c8f"],
+    ["auto", "1.2.3", "d1a7c8f"],
+    ["tag", "1.2.3", "0.1.0-d1a7c8f"],
+    ["hash", "d1a7c8f", "d1a7c8f"],
+    ["keep", "0.9", "0.9"],
+    ["2024.1", "2024.1", "2024.1"],
+  ];
+  for (const [flag, whenTagged, whenDev] of cases) {
+    const policy = parseAppVersionPolicy(flag);
+    assert.equal(appVersionFor(policy, tagged), whenTagged, `${flag} tagged`);
+    assert.equal(appVersionFor(policy, dev), whenDev, `${flag} untagged`);
+  }
+  assert.equal(parseAppVersionPolicy(undefined, true), "keep", "--keep-app-version is --app-version keep");
+  assert.equal(
+    appVersionFor("keep", { ...dev, own: undefined }),
+    "0.1.0-d1a7c8f",
+    "no own appVersion: the version",
   );
 });

@@ -223,3 +223,27 @@ Deno.test("a lint failure in one of several charts names that chart, and nothing
     await registry.stop();
   }
 });
+
+Deno.test("--app-version: keep (Chart.yaml's), hash, a literal value, and the default for a dev build", async () => {
+  const env = await envFor("helm4");
+  const repo = await createTestRepo();
+  const hash = await repo.git("rev-parse", "--short", "HEAD");
+  const own = (await Deno.readTextFile(join(repo.dir, "charts/fastcs/Chart.yaml"))).match(
+    /^appVersion: *"?([^"\n]*)/m,
+  )
+    ?.[1];
+  assert.ok(own, "the test chart has an appVersion of its own");
+  const out = await Deno.makeTempDir({ prefix: "fastcs-appversion-" });
+  const planned = async (...args: string[]) => {
+    const r = await publish(repo, env, "--repo-dir", out, "--dry-run", "-o", "json", ...args);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).results[0].appVersion;
+  };
+  assert.equal(await planned(), hash);
+  assert.equal(await planned("--app-version", "keep"), own);
+  assert.equal(await planned("--keep-app-version"), own);
+  assert.equal(await planned("--app-version", "hash", "--tag", "2.0.0"), hash);
+  assert.equal(await planned("--app-version", "tag", "--tag", "2.0.0"), "2.0.0");
+  assert.equal(await planned("--app-version", "2024.1"), "2024.1");
+  await Deno.remove(out, { recursive: true });
+});
