@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { cli, copyRepo, REPO, run } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
 
@@ -49,16 +50,17 @@ Deno.test("usage errors exit 2 on stderr", async () => {
 });
 
 Deno.test("promote without a project file exits 5 naming the file it looked for", async () => {
-  const r = await cli(["promote", "staging", "prod"], { cwd: await Deno.makeTempDir() });
+  await using empty = await tempDir();
+  const r = await cli(["promote", "staging", "prod"], { cwd: empty.path });
   assert.equal(r.code, 5);
   assert.match(r.stderr, /no promotion project file fastcs\.yaml/);
   assert.equal(r.stdout, "");
 });
 
 Deno.test("promote history and rollback are subcommands; their options count before or after their name", async () => {
-  const dir = await Deno.makeTempDir();
+  await using dir = await tempDir();
   await Deno.writeTextFile(
-    join(dir, "envs.yaml"),
+    join(dir.path, "envs.yaml"),
     'environments:\n  staging: {namespace: s, release: "s-{service}"}\n  prod: {namespace: p, release: "p-{service}"}\n',
   );
   for (
@@ -69,14 +71,13 @@ Deno.test("promote history and rollback are subcommands; their options count bef
       ["promote", "--config", "envs.yaml", "--history", "nope"], // the old flag, kept as an alias
     ]
   ) {
-    const r = await cli(args, { cwd: dir });
+    const r = await cli(args, { cwd: dir.path });
     assert.equal(r.code, 5, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, /unknown environment "nope" \(envs\.yaml defines staging, prod\)/, args.join(" "));
   }
   const help = await cli(["promote", "--help"]);
   assert.match(help.stdout, /^ {2}history \[options\] <env>/m);
   assert.match(help.stdout, /^ {2}rollback \[options\] <env> \[releases\.\.\.\]/m);
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("schema regenerates the committed files byte for byte; --check passes on the repo", async () => {
@@ -170,8 +171,8 @@ Deno.test("bad input exits 5 with file:line:column, no stack trace, nothing writ
 });
 
 Deno.test("validate: a services repo's values against the service schema, all errors with positions", async () => {
-  const dir = await Deno.makeTempDir();
-  const good = join(dir, "good.yaml");
+  await using dir = await tempDir();
+  const good = join(dir.path, "good.yaml");
   await Deno.writeTextFile(
     good,
     "global:\n  domain: example.org\nfastcs:\n  image:\n    tag: 1.2.3\n  editable: true\n",
@@ -180,9 +181,9 @@ Deno.test("validate: a services repo's values against the service schema, all er
   const ok = await cli(["schema", "validate", good, "--schema", service]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /good\.yaml: valid/);
-  const bad = join(dir, "bad.yaml");
+  const bad = join(dir.path, "bad.yaml");
   await Deno.writeTextFile(bad, "fastcs:\n  editabel: true\n  autostart: no-thanks\nfastsc: {}\n");
-  const r = await cli(["schema", "validate", bad, "--schema", service], { cwd: dir });
+  const r = await cli(["schema", "validate", bad, "--schema", service], { cwd: dir.path });
   assert.equal(r.code, 4);
   const lines = r.stdout.trim().split("\n").map((l) => l.replace(/ \[schema .*\]$/, ""));
   assert.deepEqual(lines, [
@@ -191,7 +192,7 @@ Deno.test("validate: a services repo's values against the service schema, all er
     `bad.yaml:4:1: unknown key "fastsc" (the schema does not allow it here; check its spelling)`,
   ]);
   assert.match(r.stderr, /3 problem\(s\) in 1 of 1 file\(s\)/);
-  const j = await cli(["schema", "validate", bad, "--schema", service, "-o", "json"], { cwd: dir });
+  const j = await cli(["schema", "validate", bad, "--schema", service, "-o", "json"], { cwd: dir.path });
   const report = JSON.parse(j.stdout);
   assert.equal(report.valid, false);
   assert.deepEqual(report.files[0].problems[0].line, 2);

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { helmHomes, REPO, run, tool } from "../helpers.ts";
-import { startCluster } from "../support/cluster.ts";
+import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { tempDir } from "../support/files.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -16,19 +17,25 @@ function alive(pid: number): boolean {
 }
 
 Deno.test("the local control plane runs charts/fastcs under Helm 3 and Helm 4", async (t) => {
-  const work = await Deno.makeTempDir({ prefix: "fastcs-exec-" });
-  // A local TCP service standing in for a process listening inside the pod.
-  const service = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    () => new Response("from the pod"),
-  );
-  const cluster = await startCluster({ execWorkDir: work, forwards: { 5678: service.addr.port } });
-  try {
+  // The cluster is stopped at the end of this block; the last step checks what it left behind.
+  let stopped: TestCluster;
+  {
+    await using work = await tempDir("fastcs-exec-");
+    // A local TCP service standing in for a process listening inside the pod.
+    await using service = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response("from the pod"),
+    );
+    await using cluster = await startCluster({
+      execWorkDir: work.path,
+      forwards: { 5678: service.addr.port },
+    });
+    stopped = cluster;
     for (const [helm, ns] of [["helm3", "staging"], ["helm4", "prod"]] as const) {
-      const home = await Deno.makeTempDir();
+      await using home = await tempDir();
       const env = {
         KUBECONFIG: cluster.kubeconfig,
-        ...helmHomes(home),
+        ...helmHomes(home.path),
       };
       const h = (...args: string[]) => run(tool(helm), [...args, "--kube-context", ns], { env });
       const k = (...args: string[]) => cluster.kubectl("--context", ns, ...args);
@@ -68,7 +75,7 @@ Deno.test("the local control plane runs charts/fastcs under Helm 3 and Helm 4", 
           );
           assert.equal(exec.code, 0, exec.stderr);
           assert.equal(exec.stdout.trim(), "done");
-          assert.equal((await Deno.readTextFile(join(work, `marker-${helm}`))).trim(), helm);
+          assert.equal((await Deno.readTextFile(join(work.path, `marker-${helm}`))).trim(), helm);
           const pf = new Deno.Command(tool("kubectl"), {
             args: ["--kubeconfig", cluster.kubeconfig, "--context", ns, "port-forward", "pod/svc-0", ":5678"],
             stdout: "piped",
@@ -131,12 +138,9 @@ Deno.test("the local control plane runs charts/fastcs under Helm 3 and Helm 4", 
         assert.notEqual((await k("get", "statefulset", "svc")).code, 0);
       });
     }
-  } finally {
-    await cluster.stop();
-    await service.shutdown();
   }
   await t.step("teardown leaves no process and no file", () => {
-    assert.deepEqual(cluster.pids.filter(alive), []);
-    assert.throws(() => Deno.statSync(cluster.dir));
+    assert.deepEqual(stopped.pids.filter(alive), []);
+    assert.throws(() => Deno.statSync(stopped.dir));
   });
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO, run } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 
 const compile = (args: string[], env: Record<string, string> = {}) =>
   run(Deno.execPath(), ["run", "--allow-all", "--frozen", join(REPO, "scripts/compile.ts"), ...args], {
@@ -36,11 +37,11 @@ Deno.test("DENORT_BIN: a missing file and several targets are clear errors", asy
 });
 
 Deno.test("an archive holds bin/helm-fastcs and SHA256SUMS verifies it (stand-in runtime base)", async () => {
-  const out = await Deno.makeTempDir();
-  const r = await compile(["--only", "linux-amd64", "--out", out], { DENORT_BIN: Deno.execPath() });
+  await using out = await tempDir();
+  const r = await compile(["--only", "linux-amd64", "--out", out.path], { DENORT_BIN: Deno.execPath() });
   assert.equal(r.code, 0, r.stderr);
-  const listing = await run("tar", ["-tzf", join(out, "helm-fastcs-linux-amd64.tar.gz")]);
+  const listing = await run("tar", ["-tzf", join(out.path, "helm-fastcs-linux-amd64.tar.gz")]);
   assert.deepEqual(listing.stdout.trim().split("\n"), ["bin/", "bin/helm-fastcs"]);
-  const check = await run("sha256sum", ["-c", "SHA256SUMS"], { cwd: out });
+  const check = await run("sha256sum", ["-c", "SHA256SUMS"], { cwd: out.path });
   assert.equal(check.code, 0, check.stdout + check.stderr);
 });

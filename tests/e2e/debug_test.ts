@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { connectDap, type DapClient, probeDap } from "../../src/debug/dap.ts";
 import { cli, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { type TempDir, tempDir } from "../support/files.ts";
 import { waitFor } from "../support/wait.ts";
 
 const SAMPLE = join(REPO, "tests/testdata");
@@ -95,7 +96,7 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
   const attachPort = freePort();
   const editPort = freePort();
   const scriptPort = freePort();
-  const cluster = await startCluster({
+  await using cluster = await startCluster({
     execWorkDir: SAMPLE,
     execEnv: { PATH: `${pyBin}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
     forwards: {
@@ -107,221 +108,218 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
   });
   const helm = (...args: string[]) =>
     run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
-  try {
-    await t.step(
-      "launch mode (autostart: false): the program starts under debugpy and stops at the breakpoint",
-      async () => {
-        const install = await helm(
-          "install",
-          "svc",
-          join(REPO, "charts/fastcs"),
-          "--set",
-          "autostart=false",
-          "--set",
-          `debugPort=${launchPort}`,
-          "--set-json",
-          'command=["python","-m","sample_service"]',
-          "--set-json",
-          'args=["--from-values"]',
-          "--wait",
-        );
-        assert.equal(install.code, 0, install.stderr);
-        const plugin = startPlugin(cluster, ["svc", "-o", "json", "--timeout", "60"]);
-        const facts = await plugin.facts();
-        assert.equal(facts.mode, "launch");
-        assert.equal(facts.pod, "svc-0");
-        assert.deepEqual(facts.command.slice(-4), [
-          "--wait-for-client",
-          "-m",
-          "sample_service",
-          "--from-values",
-        ]);
-        // A dropped port-forward (kubectl ends it after one failed connection) is opened again on the
-        // same local port, and debugpy answers through the new one.
-        const first = await processes("port-forward pod/svc-0", cluster);
-        assert.match(first, /^\d+ [^\n]*$/, `one port-forward: ${first}`);
-        assert.doesNotMatch(plugin.stderr(), /opening it again/, "a warning before any drop once ready");
-        const pid = Number(first.split(/\s+/)[0]);
-        Deno.kill(pid, "SIGKILL");
-        let second = "";
-        await waitFor("a new port-forward", async () => {
-          second = await processes("port-forward pod/svc-0", cluster);
-          return second !== "" && !second.startsWith(`${pid} `);
-        }, { timeoutMs: 10_000, details: () => plugin.stderr() });
-        assert.match(second, new RegExp(`${facts.localPort}:${launchPort}`));
-        assert.match(plugin.stderr(), /port-forward to pod svc-0 ended; opening it again on port \d+/);
-        await waitFor(
-          "debugpy to answer through the new port-forward",
-          async () => (await probeDap(facts.localPort)) !== undefined,
-          { timeoutMs: 30_000, intervalMs: 200, details: () => plugin.stderr() },
-        );
-        const hit = await breakInTick(facts.localPort);
-        assert.equal(hit.path, SOURCE);
-        assert.equal(hit.line, 6);
-        hit.client.close();
-        plugin.child.kill("SIGINT");
-        const status = await plugin.child.status;
-        assert.equal(status.code, 130, plugin.stderr());
-        assert.equal(await processes(`debugpy --listen 127.0.0.1:${launchPort}`), "", "no debugpy left");
-        assert.equal(await processes(`port-forward pod/svc-0`, cluster), "", "no port-forward left");
-      },
-    );
+  await t.step(
+    "launch mode (autostart: false): the program starts under debugpy and stops at the breakpoint",
+    async () => {
+      const install = await helm(
+        "install",
+        "svc",
+        join(REPO, "charts/fastcs"),
+        "--set",
+        "autostart=false",
+        "--set",
+        `debugPort=${launchPort}`,
+        "--set-json",
+        'command=["python","-m","sample_service"]',
+        "--set-json",
+        'args=["--from-values"]',
+        "--wait",
+      );
+      assert.equal(install.code, 0, install.stderr);
+      const plugin = startPlugin(cluster, ["svc", "-o", "json", "--timeout", "60"]);
+      const facts = await plugin.facts();
+      assert.equal(facts.mode, "launch");
+      assert.equal(facts.pod, "svc-0");
+      assert.deepEqual(facts.command.slice(-4), [
+        "--wait-for-client",
+        "-m",
+        "sample_service",
+        "--from-values",
+      ]);
+      // A dropped port-forward (kubectl ends it after one failed connection) is opened again on the
+      // same local port, and debugpy answers through the new one.
+      const first = await processes("port-forward pod/svc-0", cluster);
+      assert.match(first, /^\d+ [^\n]*$/, `one port-forward: ${first}`);
+      assert.doesNotMatch(plugin.stderr(), /opening it again/, "a warning before any drop once ready");
+      const pid = Number(first.split(/\s+/)[0]);
+      Deno.kill(pid, "SIGKILL");
+      let second = "";
+      await waitFor("a new port-forward", async () => {
+        second = await processes("port-forward pod/svc-0", cluster);
+        return second !== "" && !second.startsWith(`${pid} `);
+      }, { timeoutMs: 10_000, details: () => plugin.stderr() });
+      assert.match(second, new RegExp(`${facts.localPort}:${launchPort}`));
+      assert.match(plugin.stderr(), /port-forward to pod svc-0 ended; opening it again on port \d+/);
+      await waitFor(
+        "debugpy to answer through the new port-forward",
+        async () => (await probeDap(facts.localPort)) !== undefined,
+        { timeoutMs: 30_000, intervalMs: 200, details: () => plugin.stderr() },
+      );
+      const hit = await breakInTick(facts.localPort);
+      assert.equal(hit.path, SOURCE);
+      assert.equal(hit.line, 6);
+      hit.client.close();
+      plugin.child.kill("SIGINT");
+      const status = await plugin.child.status;
+      assert.equal(status.code, 130, plugin.stderr());
+      assert.equal(await processes(`debugpy --listen 127.0.0.1:${launchPort}`), "", "no debugpy left");
+      assert.equal(await processes(`port-forward pod/svc-0`, cluster), "", "no port-forward left");
+    },
+  );
 
-    await t.step(
-      "launch mode with a console script: resolved to its entry point in the container",
-      async () => {
-        const install = await helm(
-          "install",
-          "script",
-          join(REPO, "charts/fastcs"),
-          "--set",
-          "autostart=false",
-          "--set",
-          `debugPort=${scriptPort}`,
-          "--set-json",
-          'command=["sample-service"]',
-          "--set-json",
-          'args=["--x"]',
-          "--wait",
-        );
-        assert.equal(install.code, 0, install.stderr);
-        const plugin = startPlugin(cluster, ["script", "-o", "json", "--timeout", "60"]);
-        const facts = await plugin.facts();
-        const code = facts.command[facts.command.indexOf("-c") + 1];
-        assert.match(code, /from sample_service\.__main__ import main as _entry/);
-        assert.equal(facts.command.at(-1), "--x");
-        const hit = await breakInTick(facts.localPort);
-        assert.equal(hit.line, 6);
-        hit.client.close();
-        plugin.child.kill("SIGINT");
-        assert.equal((await plugin.child.status).code, 130);
-        assert.equal(await processes(`debugpy --listen 127.0.0.1:${scriptPort}`), "");
-      },
-    );
+  await t.step(
+    "launch mode with a console script: resolved to its entry point in the container",
+    async () => {
+      const install = await helm(
+        "install",
+        "script",
+        join(REPO, "charts/fastcs"),
+        "--set",
+        "autostart=false",
+        "--set",
+        `debugPort=${scriptPort}`,
+        "--set-json",
+        'command=["sample-service"]',
+        "--set-json",
+        'args=["--x"]',
+        "--wait",
+      );
+      assert.equal(install.code, 0, install.stderr);
+      const plugin = startPlugin(cluster, ["script", "-o", "json", "--timeout", "60"]);
+      const facts = await plugin.facts();
+      const code = facts.command[facts.command.indexOf("-c") + 1];
+      assert.match(code, /from sample_service\.__main__ import main as _entry/);
+      assert.equal(facts.command.at(-1), "--x");
+      const hit = await breakInTick(facts.localPort);
+      assert.equal(hit.line, 6);
+      hit.client.close();
+      plugin.child.kill("SIGINT");
+      assert.equal((await plugin.child.status).code, 130);
+      assert.equal(await processes(`debugpy --listen 127.0.0.1:${scriptPort}`), "");
+    },
+  );
 
-    await t.step("attach mode (autostart: true): debugpy attaches to the running process", async () => {
-      const service = new Deno.Command(python, {
-        args: ["-m", "sample_service"],
-        cwd: SAMPLE,
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      try {
-        const install = await helm(
-          "install",
-          "svc2",
-          join(REPO, "charts/fastcs"),
-          "--set",
-          `debugPort=${attachPort}`,
-          "--wait",
-        );
-        assert.equal(install.code, 0, install.stderr);
-        const plugin = startPlugin(cluster, [
-          "svc2",
-          "--pid",
-          String(service.pid),
-          "-o",
-          "json",
-          "--timeout",
-          "60",
-        ]);
-        const facts = await plugin.facts();
-        assert.equal(facts.mode, "attach");
-        const hit = await breakInTick(facts.localPort);
-        assert.equal(hit.line, 6);
-        await hit.client.request("disconnect", { terminateDebuggee: false });
-        hit.client.close();
-        plugin.child.kill("SIGINT");
-        assert.equal((await plugin.child.status).code, 130);
-        assert.equal(await processes(`port-forward pod/svc2-0`, cluster), "", "no port-forward left");
-      } finally {
-        service.kill("SIGKILL");
-        await service.status;
-      }
-    });
+  await t.step("attach mode (autostart: true): debugpy attaches to the running process", async () => {
+    const service = new Deno.Command(python, {
+      args: ["-m", "sample_service"],
+      cwd: SAMPLE,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const install = await helm(
+        "install",
+        "svc2",
+        join(REPO, "charts/fastcs"),
+        "--set",
+        `debugPort=${attachPort}`,
+        "--wait",
+      );
+      assert.equal(install.code, 0, install.stderr);
+      const plugin = startPlugin(cluster, [
+        "svc2",
+        "--pid",
+        String(service.pid),
+        "-o",
+        "json",
+        "--timeout",
+        "60",
+      ]);
+      const facts = await plugin.facts();
+      assert.equal(facts.mode, "attach");
+      const hit = await breakInTick(facts.localPort);
+      assert.equal(hit.line, 6);
+      await hit.client.request("disconnect", { terminateDebuggee: false });
+      hit.client.close();
+      plugin.child.kill("SIGINT");
+      assert.equal((await plugin.child.status).code, 130);
+      assert.equal(await processes(`port-forward pod/svc2-0`, cluster), "", "no port-forward left");
+    } finally {
+      service.kill("SIGKILL");
+      await service.status;
+    }
+  });
 
-    await t.step(
-      "editable: the PVC is mounted with pv-mounter and cleaned on exit; a pod never Ready times out",
-      async () => {
-        // A stand-in for pv-mounter, which needs sshfs, FUSE and an sshd image that cannot run here: it
-        // records how it is called, so the exact invocation is checked.
-        const fake = await Deno.makeTempDir();
-        const calls = join(fake, "calls.log");
-        await Deno.writeTextFile(join(fake, "pv-mounter"), `#!/bin/sh\necho "$@" >> ${calls}\n`);
-        await Deno.chmod(join(fake, "pv-mounter"), 0o755);
-        const install = await helm(
-          "install",
-          "edit",
-          join(REPO, "charts/fastcs"),
-          "--set",
-          "editable=true",
-          "--set",
-          "autostart=false",
-          "--set",
-          `debugPort=${editPort}`,
-          "--set-json",
-          'command=["python","-m","sample_service"]',
-          "--wait",
-        );
-        assert.equal(install.code, 0, install.stderr);
-        const plugin = startPlugin(
-          cluster,
-          ["edit", "-o", "json", "--no-editor", "--timeout", "60"],
-          `${fake}:`,
-        );
-        const facts = await plugin.facts();
-        assert.equal((facts as unknown as { editable: boolean }).editable, true);
-        const mounted = (await Deno.readTextFile(calls)).trim().split(" ");
-        assert.deepEqual(mounted.slice(0, 3), ["mount", "staging", "edit-develop"]);
-        plugin.child.kill("SIGINT");
-        assert.equal((await plugin.child.status).code, 130);
-        const lines = (await Deno.readTextFile(calls)).trim().split("\n");
-        assert.deepEqual(lines[1].split(" "), ["clean", "staging", "edit-develop", mounted[3]]);
-        assert.equal(await processes(`debugpy --listen 127.0.0.1:${editPort}`), "");
+  await t.step(
+    "editable: the PVC is mounted with pv-mounter and cleaned on exit; a pod never Ready times out",
+    async () => {
+      // A stand-in for pv-mounter, which needs sshfs, FUSE and an sshd image that cannot run here: it
+      // records how it is called, so the exact invocation is checked.
+      await using fake = await tempDir();
+      const calls = join(fake.path, "calls.log");
+      await Deno.writeTextFile(join(fake.path, "pv-mounter"), `#!/bin/sh\necho "$@" >> ${calls}\n`);
+      await Deno.chmod(join(fake.path, "pv-mounter"), 0o755);
+      const install = await helm(
+        "install",
+        "edit",
+        join(REPO, "charts/fastcs"),
+        "--set",
+        "editable=true",
+        "--set",
+        "autostart=false",
+        "--set",
+        `debugPort=${editPort}`,
+        "--set-json",
+        'command=["python","-m","sample_service"]',
+        "--wait",
+      );
+      assert.equal(install.code, 0, install.stderr);
+      const plugin = startPlugin(
+        cluster,
+        ["edit", "-o", "json", "--no-editor", "--timeout", "60"],
+        `${fake.path}:`,
+      );
+      const facts = await plugin.facts();
+      assert.equal((facts as unknown as { editable: boolean }).editable, true);
+      const mounted = (await Deno.readTextFile(calls)).trim().split(" ");
+      assert.deepEqual(mounted.slice(0, 3), ["mount", "staging", "edit-develop"]);
+      plugin.child.kill("SIGINT");
+      assert.equal((await plugin.child.status).code, 130);
+      const lines = (await Deno.readTextFile(calls)).trim().split("\n");
+      assert.deepEqual(lines[1].split(" "), ["clean", "staging", "edit-develop", mounted[3]]);
+      assert.equal(await processes(`debugpy --listen 127.0.0.1:${editPort}`), "");
 
-        const unready = await helm(
-          "install",
-          "stuck",
-          join(REPO, "charts/fastcs"),
-          "--set",
-          "autostart=false",
-          "--set-json",
-          'podAnnotations={"fastcs.test/unready":"yes"}',
-        );
-        assert.equal(unready.code, 0, unready.stderr);
-        const r = await cli(["debug", "stuck", "--timeout", "3"], {
-          env: {
-            HELM_BIN: tool("helm4"),
-            HELM_KUBECONTEXT: "staging",
-            HELM_NAMESPACE: "staging",
-            KUBECONFIG: cluster.kubeconfig,
-            PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
-          },
-        });
-        assert.equal(r.code, 6);
-        assert.match(r.stderr, /waiting for pod stuck-0 to be Ready/);
-        assert.match(r.stderr, /pod stuck-0 of release stuck did not become Ready within 3 s/);
-      },
-    );
-  } finally {
-    await cluster.stop();
-  }
+      const unready = await helm(
+        "install",
+        "stuck",
+        join(REPO, "charts/fastcs"),
+        "--set",
+        "autostart=false",
+        "--set-json",
+        'podAnnotations={"fastcs.test/unready":"yes"}',
+      );
+      assert.equal(unready.code, 0, unready.stderr);
+      const r = await cli(["debug", "stuck", "--timeout", "3"], {
+        env: {
+          HELM_BIN: tool("helm4"),
+          HELM_KUBECONTEXT: "staging",
+          HELM_NAMESPACE: "staging",
+          KUBECONFIG: cluster.kubeconfig,
+          PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
+        },
+      });
+      assert.equal(r.code, 6);
+      assert.match(r.stderr, /waiting for pod stuck-0 to be Ready/);
+      assert.match(r.stderr, /pod stuck-0 of release stuck did not become Ready within 3 s/);
+    },
+  );
 });
 
 /** A folder whose `python` is a Python without debugpy (`-S`: no site-packages), like an image without it. */
-async function pythonWithoutDebugpy(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-nodebugpy-" });
+async function pythonWithoutDebugpy(): Promise<TempDir> {
+  const dir = await tempDir("fastcs-nodebugpy-");
   const python3 = (await run("sh", ["-c", "command -v python3"])).stdout.trim();
   assert.ok(python3, "python3 is needed (scripts/setup.sh installs it)");
-  await Deno.writeTextFile(join(dir, "python"), `#!/bin/sh\nexec "${python3}" -S "$@"\n`);
-  await Deno.chmod(join(dir, "python"), 0o755);
+  await Deno.writeTextFile(join(dir.path, "python"), `#!/bin/sh\nexec "${python3}" -S "$@"\n`);
+  await Deno.chmod(join(dir.path, "python"), 0o755);
   return dir;
 }
 
 Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart values; dry run starts nothing; an image without debugpy", async () => {
-  const cluster = await startCluster({
+  await using noDebugpy = await pythonWithoutDebugpy();
+  await using cluster = await startCluster({
     execWorkDir: SAMPLE,
-    execEnv: { PATH: `${await pythonWithoutDebugpy()}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
+    execEnv: { PATH: `${noDebugpy.path}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
   });
   const env = {
     HELM_BIN: tool("helm4"),
@@ -333,83 +331,79 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
   const debug = (...args: string[]) => cli(["debug", ...args], { env });
   const helm = (...args: string[]) =>
     run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
-  try {
-    const missing = await debug("nope");
-    assert.equal(missing.code, 5);
-    assert.match(missing.stderr, /release nope not found in namespace staging \(kube context staging\)/);
+  const missing = await debug("nope");
+  assert.equal(missing.code, 5);
+  assert.match(missing.stderr, /release nope not found in namespace staging \(kube context staging\)/);
 
-    const other = await Deno.makeTempDir();
-    await Deno.mkdir(join(other, "templates"));
-    await Deno.writeTextFile(join(other, "Chart.yaml"), "apiVersion: v2\nname: other\nversion: 0.1.0\n");
-    await Deno.writeTextFile(join(other, "values.yaml"), "replicas: 1\n");
-    await Deno.writeTextFile(
-      join(other, "templates/cm.yaml"),
-      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
-    );
-    assert.equal((await helm("install", "other", other)).code, 0);
-    const notFastcs = await debug("other");
-    assert.equal(notFastcs.code, 5);
-    assert.match(notFastcs.stderr, /release other in namespace staging .* is not a fastcs release/);
+  await using other = await tempDir();
+  await Deno.mkdir(join(other.path, "templates"));
+  await Deno.writeTextFile(join(other.path, "Chart.yaml"), "apiVersion: v2\nname: other\nversion: 0.1.0\n");
+  await Deno.writeTextFile(join(other.path, "values.yaml"), "replicas: 1\n");
+  await Deno.writeTextFile(
+    join(other.path, "templates/cm.yaml"),
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+  );
+  assert.equal((await helm("install", "other", other.path)).code, 0);
+  const notFastcs = await debug("other");
+  assert.equal(notFastcs.code, 5);
+  assert.match(notFastcs.stderr, /release other in namespace staging .* is not a fastcs release/);
 
-    // A services umbrella chart with fastcs as a sub-chart under the alias "ioc".
-    const umbrella = await Deno.makeTempDir();
-    await Deno.mkdir(join(umbrella, "charts"));
-    await run("cp", ["-a", join(REPO, "charts/fastcs"), join(umbrella, "charts/fastcs")]);
-    await Deno.writeTextFile(
-      join(umbrella, "Chart.yaml"),
-      "apiVersion: v2\nname: p47\nversion: 0.1.0\ndependencies:\n  - name: fastcs\n    version: 0.1.0\n    alias: ioc\n",
-    );
-    await Deno.writeTextFile(
-      join(umbrella, "values.yaml"),
-      "ioc:\n  autostart: false\n  command: [fastcs-example]\n  args: [ioc, P47]\n",
-    );
-    const installed = await helm("install", "p47", umbrella, "--wait");
-    assert.equal(installed.code, 0, installed.stderr);
-    const dry = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
-    assert.equal(dry.code, 5, "the console script cannot be resolved in the simulated container");
-    assert.match(
-      dry.stderr,
-      /fastcs-example is not a Python console script in container fastcs of pod p47-0/,
-    );
-    await helm(
-      "upgrade",
-      "p47",
-      umbrella,
-      "--reuse-values",
-      "--set-json",
-      'ioc.command=["python","-m","sample_service"]',
-      "--wait",
-    );
-    const planned = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
-    assert.equal(planned.code, 0, planned.stderr);
-    const facts = JSON.parse(planned.stdout);
-    assert.deepEqual([facts.pod, facts.mode], ["p47-0", "launch"]);
-    assert.match(
-      facts.commands[0].join(" "),
-      /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
-    );
-    assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
-    assert.equal(await processes("port-forward pod/p47-0", cluster), "");
+  // A services umbrella chart with fastcs as a sub-chart under the alias "ioc".
+  await using umbrella = await tempDir();
+  await Deno.mkdir(join(umbrella.path, "charts"));
+  await run("cp", ["-a", join(REPO, "charts/fastcs"), join(umbrella.path, "charts/fastcs")]);
+  await Deno.writeTextFile(
+    join(umbrella.path, "Chart.yaml"),
+    "apiVersion: v2\nname: p47\nversion: 0.1.0\ndependencies:\n  - name: fastcs\n    version: 0.1.0\n    alias: ioc\n",
+  );
+  await Deno.writeTextFile(
+    join(umbrella.path, "values.yaml"),
+    "ioc:\n  autostart: false\n  command: [fastcs-example]\n  args: [ioc, P47]\n",
+  );
+  const installed = await helm("install", "p47", umbrella.path, "--wait");
+  assert.equal(installed.code, 0, installed.stderr);
+  const dry = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
+  assert.equal(dry.code, 5, "the console script cannot be resolved in the simulated container");
+  assert.match(
+    dry.stderr,
+    /fastcs-example is not a Python console script in container fastcs of pod p47-0/,
+  );
+  await helm(
+    "upgrade",
+    "p47",
+    umbrella.path,
+    "--reuse-values",
+    "--set-json",
+    'ioc.command=["python","-m","sample_service"]',
+    "--wait",
+  );
+  const planned = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
+  assert.equal(planned.code, 0, planned.stderr);
+  const facts = JSON.parse(planned.stdout);
+  assert.deepEqual([facts.pod, facts.mode], ["p47-0", "launch"]);
+  assert.match(
+    facts.commands[0].join(" "),
+    /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
+  );
+  assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
+  assert.equal(await processes("port-forward pod/p47-0", cluster), "");
 
-    // The image has no debugpy: launch mode reports the program's end and the output saying why.
-    const launch = await debug("p47", "--timeout", "20");
-    assert.equal(launch.code, 6, launch.stderr);
-    assert.match(launch.stderr, /No module named debugpy/);
-    assert.match(
-      launch.stderr,
-      /the program under debugpy in pod p47-0 ended \(exit code 1\) before a debugger could attach\nhint: Its output is above: a missing module, python or debugpy\?/,
-    );
-    assert.equal(await processes("port-forward pod/p47-0", cluster), "");
-    // Attach mode (autostart: true) names the PID, container and pod, and says to install debugpy.
-    await helm("upgrade", "p47", umbrella, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
-    const attach = await debug("p47", "--timeout", "20");
-    assert.equal(attach.code, 6, attach.stderr);
-    assert.match(
-      attach.stderr,
-      /cannot attach debugpy to PID 1 in container fastcs of pod p47-0: .*No module named debugpy\nhint: Install debugpy in the image/,
-    );
-    assert.equal(await processes("port-forward pod/p47-0", cluster), "");
-  } finally {
-    await cluster.stop();
-  }
+  // The image has no debugpy: launch mode reports the program's end and the output saying why.
+  const launch = await debug("p47", "--timeout", "20");
+  assert.equal(launch.code, 6, launch.stderr);
+  assert.match(launch.stderr, /No module named debugpy/);
+  assert.match(
+    launch.stderr,
+    /the program under debugpy in pod p47-0 ended \(exit code 1\) before a debugger could attach\nhint: Its output is above: a missing module, python or debugpy\?/,
+  );
+  assert.equal(await processes("port-forward pod/p47-0", cluster), "");
+  // Attach mode (autostart: true) names the PID, container and pod, and says to install debugpy.
+  await helm("upgrade", "p47", umbrella.path, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
+  const attach = await debug("p47", "--timeout", "20");
+  assert.equal(attach.code, 6, attach.stderr);
+  assert.match(
+    attach.stderr,
+    /cannot attach debugpy to PID 1 in container fastcs of pod p47-0: .*No module named debugpy\nhint: Install debugpy in the image/,
+  );
+  assert.equal(await processes("port-forward pod/p47-0", cluster), "");
 });

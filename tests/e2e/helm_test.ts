@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copyRepo, helmEnv, REPO, run, tool } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
 // One dependency cache for every install of this run, so that each install does not fetch again.
@@ -12,8 +13,9 @@ for (const name of ["helm3", "helm4"] as const) {
   Deno.test(`${name}: install from a checkout, then helm fastcs schema works end to end`, async (t) => {
     const helm = tool(name);
     const repo = await copyRepo();
+    await using home = await tempDir();
     const env = {
-      ...helmEnv(await Deno.makeTempDir()),
+      ...helmEnv(home.path),
       HELM_FASTCS_DENO: tool("deno"),
       HELM_FASTCS_DENO_DIR: sharedDenoDir,
     };
@@ -100,7 +102,8 @@ for (const name of ["helm3", "helm4"] as const) {
 
   Deno.test(`${name}: an install that cannot produce a working command fails, saying why`, async () => {
     const repo = await copyRepo();
-    const env = { ...helmEnv(await Deno.makeTempDir()), HELM_FASTCS_DENO: "/nonexistent/deno" };
+    await using home = await tempDir();
+    const env = { ...helmEnv(home.path), HELM_FASTCS_DENO: "/nonexistent/deno" };
     const r = await run(tool(name), ["plugin", "install", repo], { env });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /HELM_FASTCS_DENO=\/nonexistent\/deno is not an executable file/);

@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, run, tool } from "../helpers.ts";
-import { tempRepo } from "../support/files.ts";
+import { type TempDir, tempRepo } from "../support/files.ts";
 
-async function chart(values: Uint8Array | string): Promise<string> {
+async function chart(values: Uint8Array | string): Promise<TempDir> {
   const root = await tempRepo({
     "charts/c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n",
     "charts/c/templates/cm.yaml": "kind: ConfigMap\ndata: {{ toJson .Values | quote }}\n",
   }, "fastcs-hostile-");
-  const path = join(root, "charts/c/values.yaml");
+  const path = join(root.path, "charts/c/values.yaml");
   if (typeof values === "string") await Deno.writeTextFile(path, values);
   else await Deno.writeFile(path, values);
   return root;
@@ -48,19 +48,19 @@ const REFUSED: [string, Uint8Array | string, RegExp][] = [
 
 for (const [name, values, message] of REFUSED) {
   Deno.test(`refused like Helm refuses it: ${name}`, async () => {
-    const root = await chart(values);
+    await using root = await chart(values);
     const started = performance.now();
-    const r = await cli(["schema"], { cwd: root });
+    const r = await cli(["schema"], { cwd: root.path });
     assert.ok(performance.now() - started < 30_000, "answered at once, not after expanding anything");
     assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /please report|\n\s+at /);
-    await assert.rejects(Deno.stat(join(root, "charts/c/values.schema.json")), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(join(root.path, "charts/c/values.schema.json")), Deno.errors.NotFound);
     const v = await cli(["schema", "validate", "charts/c/values.yaml", "--schema", "/dev/null"], {
-      cwd: root,
+      cwd: root.path,
     });
     assert.equal(v.code, 5, `validate reads values the same way: ${v.stderr}`);
-    const helm = await run(tool("helm4"), ["template", "x", join(root, "charts/c")]);
+    const helm = await run(tool("helm4"), ["template", "x", join(root.path, "charts/c")]);
     assert.notEqual(helm.code, 0, `Helm refuses ${name} too`);
   });
 }
@@ -68,23 +68,24 @@ for (const [name, values, message] of REFUSED) {
 Deno.test("nesting too deep to read is said plainly (exit 5)", async () => {
   let deep = "";
   for (let i = 0; i < 3000; i++) deep += " ".repeat(i) + "k:\n";
-  const r = await cli(["schema"], { cwd: await chart(deep + " ".repeat(3000) + "v\n") });
+  await using root = await chart(deep + " ".repeat(3000) + "v\n");
+  const r = await cli(["schema"], { cwd: root.path });
   assert.equal(r.code, 5, r.stderr);
   assert.match(r.stderr, /the YAML nests too deeply/);
   assert.doesNotMatch(r.stderr, /malformed|please report/);
 });
 
 Deno.test("YAML 1.1 scalars as Helm reads them (!!float 1, !!binary, 10:30, .); helm lint passes", async () => {
-  const root = await chart(
+  await using root = await chart(
     'a: !!float 1\nb: !!binary aGVsbG8=\nc: !!str 1\nd: !!int "7"\n' +
       // go-yaml v2 has no sexagesimal numbers and needs a digit in a float: these are strings for Helm.
       "schedule: 10:30\ndot: .\nbig: 1_000\nexp: 1.5e3\nmode: 0o17\n" +
       // A merge of an inline mapping, a trailing document marker (both as Helm reads them).
       "<<: {merged: 1}\n---\n",
   );
-  const r = await cli(["schema"], { cwd: root });
+  const r = await cli(["schema"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
-  const schema = JSON.parse(await Deno.readTextFile(join(root, "charts/c/values.schema.json")));
+  const schema = JSON.parse(await Deno.readTextFile(join(root.path, "charts/c/values.schema.json")));
   assert.deepEqual(
     Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, (v as { type: string }).type])),
     {
@@ -101,7 +102,7 @@ Deno.test("YAML 1.1 scalars as Helm reads them (!!float 1, !!binary, 10:30, .); 
     },
   );
   for (const helm of ["helm3", "helm4"] as const) {
-    const lint = await run(tool(helm), ["lint", join(root, "charts/c")]);
+    const lint = await run(tool(helm), ["lint", join(root.path, "charts/c")]);
     assert.equal(lint.code, 0, `${helm}: ${lint.stdout}${lint.stderr}`);
   }
 });

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, k8sSchemasDir, run, tool } from "../helpers.ts";
-import { tempRepo } from "../support/files.ts";
+import { type TempDir, tempRepo } from "../support/files.ts";
 
-function chart(config: string): Promise<string> {
+function chart(config: string): Promise<TempDir> {
   return tempRepo({
     "charts/c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n",
     "charts/c/templates/cm.yaml": "kind: ConfigMap\ndata: {v: {{ toJson .Values | quote }}}\n",
@@ -28,10 +28,10 @@ function chart(config: string): Promise<string> {
 const CONFIG = `bundle: true\nk8sSchemaVersion: v1.33.1\nk8sSchemaDir: ${k8sSchemasDir()}\n`;
 
 Deno.test("$k8s/ bundled from a local folder: small, offline, enforced by Helm 3 and 4", async () => {
-  const root = await chart(CONFIG);
-  const r = await cli(["schema"], { cwd: root });
+  await using root = await chart(CONFIG);
+  const r = await cli(["schema"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
-  const file = join(root, "charts/c/values.schema.json");
+  const file = join(root.path, "charts/c/values.schema.json");
   const text = await Deno.readTextFile(file);
   const definitions = await Deno.stat(join(k8sSchemasDir(), "v1.33.0-local/_definitions.json"));
   assert.ok(text.length < 60_000, `${text.length} bytes: only the reached definitions are embedded`);
@@ -41,7 +41,7 @@ Deno.test("$k8s/ bundled from a local folder: small, offline, enforced by Helm 3
   assert.ok(kept.includes("io.k8s.api.core.v1.NodeAffinity"), kept.join(", "));
   assert.ok("toleration-v1" in schema.$defs, "a $k8s/ reference inside a bundled local file is bundled too");
   assert.ok(!kept.includes("io.k8s.api.apps.v1.Deployment"), "unreached definitions are pruned");
-  const chartDir = join(root, "charts/c");
+  const chartDir = join(root.path, "charts/c");
   for (const helm of ["helm3", "helm4"] as const) {
     const ok = await run(tool(helm), ["template", "r", chartDir, "--set", "resources.limits.cpu=1"]);
     assert.equal(ok.code, 0, `${helm}: ${ok.stderr}`);
@@ -52,21 +52,23 @@ Deno.test("$k8s/ bundled from a local folder: small, offline, enforced by Helm 3
     }
   }
   // The service schema validates offline too.
-  await Deno.writeTextFile(join(root, "svc.yaml"), "c:\n  affinity:\n    nodeAffinity: 5\n");
+  await Deno.writeTextFile(join(root.path, "svc.yaml"), "c:\n  affinity:\n    nodeAffinity: 5\n");
   const v = await cli(["schema", "validate", "svc.yaml", "--schema", "schemas/c-service.schema.json"], {
-    cwd: root,
+    cwd: root.path,
   });
   assert.equal(v.code, 4, v.stdout + v.stderr);
   assert.match(v.stdout, /svc\.yaml:3:19: c\.affinity\.nodeAffinity: must be of type object/);
   // --check is stable (no network, nothing changes).
-  assert.equal((await cli(["schema", "--check"], { cwd: root })).code, 0);
+  assert.equal((await cli(["schema", "--check"], { cwd: root.path })).code, 0);
 });
 
 Deno.test("$k8s/: a version the folder does not hold, or no version, is named as the cause (exit 5)", async () => {
-  const missing = await cli(["schema"], { cwd: await chart(CONFIG.replace("v1.33.1", "v1.99.0")) });
+  await using unknown = await chart(CONFIG.replace("v1.33.1", "v1.99.0"));
+  const missing = await cli(["schema"], { cwd: unknown.path });
   assert.equal(missing.code, 5, missing.stderr);
   assert.match(missing.stderr, /\$k8s\/affinity-v1\.json: no schema for Kubernetes v1\.99\.0 in /);
-  const none = await cli(["schema"], { cwd: await chart(`bundle: true\n`) });
+  await using unversioned = await chart(`bundle: true\n`);
+  const none = await cli(["schema"], { cwd: unversioned.path });
   assert.equal(none.code, 5, none.stderr);
   assert.match(none.stderr, /values\.yaml:1:24: \$ref: "\$k8s\/" needs a Kubernetes schema version/);
 });

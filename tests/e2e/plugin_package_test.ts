@@ -4,10 +4,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { helmHomes, REPO, run, tool, toolsBin } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 
-async function keys(): Promise<{ dir: string; secring: string; pubring: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-plugin-keys-" });
-  const env = { GNUPGHOME: join(dir, "home") };
+/** A signing key in a keyring folder of its own, removed when disposed. */
+async function keys(): Promise<{ dir: string; secring: string; pubring: string } & AsyncDisposable> {
+  const dir = await tempDir("fastcs-plugin-keys-");
+  const env = { GNUPGHOME: join(dir.path, "home") };
   await Deno.mkdir(env.GNUPGHOME, { mode: 0o700 });
   const gen = await run("gpg", [
     "--batch",
@@ -20,8 +22,8 @@ async function keys(): Promise<{ dir: string; secring: string; pubring: string }
     "never",
   ], { env });
   assert.equal(gen.code, 0, gen.stderr);
-  const secring = join(dir, "secring.gpg");
-  const pubring = join(dir, "pubring.gpg");
+  const secring = join(dir.path, "secring.gpg");
+  const pubring = join(dir.path, "pubring.gpg");
   await Deno.writeFile(
     secring,
     (await new Deno.Command("gpg", { args: ["--batch", "--export-secret-keys"], env, stdout: "piped" })
@@ -31,11 +33,11 @@ async function keys(): Promise<{ dir: string; secring: string; pubring: string }
     pubring,
     (await new Deno.Command("gpg", { args: ["--batch", "--export"], env, stdout: "piped" }).output()).stdout,
   );
-  return { dir, secring, pubring };
+  return { dir: dir.path, secring, pubring, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
 }
 
 Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and refuses a tampered one", async () => {
-  const k = await keys();
+  await using k = await keys();
   const out = join(k.dir, "dist");
   const env = { PATH: `${toolsBin()}:${Deno.env.get("PATH")}` };
   const built = await run(
@@ -56,17 +58,17 @@ Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and ref
   assert.match(windowsHook.stdout, /^\$DefaultReleaseUrl = "https:\/\/example\.org\/releases\/download"$/m);
 
   // A stand-in release archive for the install hook.
-  const stage = await Deno.makeTempDir();
-  await Deno.mkdir(join(stage, "bin"));
-  await Deno.writeTextFile(join(stage, "bin/helm-fastcs"), `#!/bin/sh\necho "${version} (stand-in)"\n`);
-  await Deno.chmod(join(stage, "bin/helm-fastcs"), 0o755);
-  const archive = join(stage, "helm-fastcs-linux-amd64.tar.gz");
-  await run("tar", ["-czf", archive, "-C", stage, "bin"]);
+  await using stage = await tempDir();
+  await Deno.mkdir(join(stage.path, "bin"));
+  await Deno.writeTextFile(join(stage.path, "bin/helm-fastcs"), `#!/bin/sh\necho "${version} (stand-in)"\n`);
+  await Deno.chmod(join(stage.path, "bin/helm-fastcs"), 0o755);
+  const archive = join(stage.path, "helm-fastcs-linux-amd64.tar.gz");
+  await run("tar", ["-czf", archive, "-C", stage.path, "bin"]);
 
-  const home = await Deno.makeTempDir();
+  await using home = await tempDir();
   const helmEnv = {
-    ...helmHomes(home),
-    HOME: home,
+    ...helmHomes(home.path),
+    HOME: home.path,
     HELM_FASTCS_ARCHIVE: archive,
     PATH: "/usr/bin:/bin",
   };
@@ -83,7 +85,7 @@ Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and ref
     "-c",
     `cd ${tampered} && tar -xzf ${tarball} && echo '# changed' >> fastcs/install-binary.sh && tar -czf fastcs-${version}.tgz fastcs && cp ${tarball}.prov .`,
   ]);
-  const home2 = await Deno.makeTempDir();
+  await using home2 = await tempDir();
   const refused = await run(tool("helm4"), [
     "plugin",
     "install",
@@ -93,7 +95,7 @@ Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and ref
   ], {
     env: {
       ...helmEnv,
-      ...helmHomes(home2),
+      ...helmHomes(home2.path),
     },
   });
   assert.notEqual(refused.code, 0);

@@ -3,39 +3,32 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, run } from "../helpers.ts";
+import { type TempDir, tempRepo } from "../support/files.ts";
 
 const identity = ["-c", "user.email=test@example.org", "-c", "user.name=test"];
 
-async function servicesRepo(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-services-" });
-  const write = async (path: string, text: string) => {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), text);
-  };
-  await write(
-    "fastcs.yaml",
-    "environments:\n  staging: {path: environments/staging}\n  prod: {path: environments/prod}\n",
-  );
+async function servicesRepo(): Promise<TempDir> {
   const chart = (version: string) =>
     `apiVersion: v2\nname: ioc\nversion: 1.0.0\ndependencies:\n  # the generic chart\n  - name: fastcs\n    version: ${version} # pinned\n    repository: oci://ghcr.io/example/charts\n`;
-  await write("environments/staging/ioc/Chart.yaml", chart("1.1.0"));
-  await write(
-    "environments/staging/ioc/values.yaml",
-    "fastcs:\n  image:\n    tag: 2.1.0\n  editable: true # staging only\n",
-  );
-  await write("environments/prod/ioc/Chart.yaml", chart("1.0.0"));
-  await write(
-    "environments/prod/ioc/values.yaml",
-    "# prod values of the ioc\nfastcs:\n  image:\n    tag: 2.0.0 # the released image\n  hostNetwork: true\n",
-  );
-  await run("git", ["init", "-q", "-b", "main", dir]);
-  await run("git", [...identity, "-C", dir, "add", "-A"]);
-  await run("git", [...identity, "-C", dir, "commit", "-q", "-m", "initial"]);
-  return dir;
+  const repo = await tempRepo({
+    "fastcs.yaml":
+      "environments:\n  staging: {path: environments/staging}\n  prod: {path: environments/prod}\n",
+    "environments/staging/ioc/Chart.yaml": chart("1.1.0"),
+    "environments/staging/ioc/values.yaml":
+      "fastcs:\n  image:\n    tag: 2.1.0\n  editable: true # staging only\n",
+    "environments/prod/ioc/Chart.yaml": chart("1.0.0"),
+    "environments/prod/ioc/values.yaml":
+      "# prod values of the ioc\nfastcs:\n  image:\n    tag: 2.0.0 # the released image\n  hostNetwork: true\n",
+  }, "fastcs-services-");
+  await run("git", ["-C", repo.path, "symbolic-ref", "HEAD", "refs/heads/main"]);
+  await run("git", [...identity, "-C", repo.path, "add", "-A"]);
+  await run("git", [...identity, "-C", repo.path, "commit", "-q", "-m", "initial"]);
+  return repo;
 }
 
 Deno.test("GitOps promotion rewrites versions and promoted keys only, keeps comments, diffs, commits", async () => {
-  const dir = await servicesRepo();
+  await using repo = await servicesRepo();
+  const dir = repo.path;
   const env = {
     GIT_AUTHOR_NAME: "test",
     GIT_AUTHOR_EMAIL: "t@example.org",

@@ -4,15 +4,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, cliAtTerminal, freePort, helmHomes, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { type TempDir, tempDir, writeTree } from "../support/files.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 import { waitFor } from "../support/wait.ts";
 
-async function project(registry: TestRegistry, keys: string[]): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-promote-" });
-  await Deno.mkdir(join(dir, "envs"));
-  await Deno.writeTextFile(
-    join(dir, "fastcs.yaml"),
-    [
+/** A project folder: fastcs.yaml with environments staging and prod, and their values files. */
+async function project(registry: TestRegistry, keys: string[]): Promise<TempDir> {
+  const dir = await tempDir("fastcs-promote-");
+  await writeTree(dir.path, {
+    "fastcs.yaml": [
       "environments:",
       "  staging: {kubeContext: staging, namespace: staging, release: 'staging-{service}', values: [envs/staging.yaml]}",
       "  prod: {kubeContext: prod, namespace: prod, release: 'prod-{service}', values: [envs/prod.yaml], protected: true}",
@@ -22,12 +22,9 @@ async function project(registry: TestRegistry, keys: string[]): Promise<string> 
       `  keys: ${JSON.stringify(keys)}`,
       "",
     ].join("\n"),
-  );
-  await Deno.writeTextFile(join(dir, "envs/staging.yaml"), "env: [{name: SITE, value: staging}]\n");
-  await Deno.writeTextFile(
-    join(dir, "envs/prod.yaml"),
-    "env: [{name: SITE, value: prod}]\npodLabels: {tier: prod}\n",
-  );
+    "envs/staging.yaml": "env: [{name: SITE, value: staging}]\n",
+    "envs/prod.yaml": "env: [{name: SITE, value: prod}]\npodLabels: {tier: prod}\n",
+  });
   return dir;
 }
 
@@ -42,16 +39,23 @@ function envFor(cluster: TestCluster, helm: "helm3" | "helm4", home: string) {
 }
 
 /** A cluster, a registry holding fastcs 1.0.0 (from `chart`), a project folder, and staging-ioc running
- * image 2.0.0. */
+ * image 2.0.0; all stopped and removed when disposed. */
 async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fastcs")) {
-  const cluster = await startCluster();
-  const registry = await startRegistry();
-  const env = envFor(cluster, helmName, await Deno.makeTempDir());
+  await using stack = new AsyncDisposableStack();
+  const cluster = stack.use(await startCluster());
+  const registry = stack.use(await startRegistry());
+  const home = stack.use(await tempDir("fastcs-helm-home-"));
+  const env = envFor(cluster, helmName, home.path);
   const helm = (...args: string[]) => run(tool(helmName), args, { env });
-  const pkg = await Deno.makeTempDir();
-  assert.equal((await helm("package", chart, "--version", "1.0.0", "-d", pkg)).code, 0);
-  assert.equal((await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code, 0);
-  const dir = await project(registry, ["image.tag", "podAnnotations"]);
+  {
+    await using pkg = await tempDir();
+    assert.equal((await helm("package", chart, "--version", "1.0.0", "-d", pkg.path)).code, 0);
+    assert.equal(
+      (await helm("push", join(pkg.path, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code,
+      0,
+    );
+  }
+  const dir = stack.use(await project(registry, ["image.tag", "podAnnotations"])).path;
   const staging = (...args: string[]) =>
     helm(
       "upgrade",
@@ -77,10 +81,6 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
       cwd: dir,
       env: { ...env, NO_COLOR: "1" },
     });
-  const tearDown = async () => {
-    await registry.stop();
-    await cluster.stop();
-  };
   /** Steps that only need "the upgrade timed out" wait 4 s instead of the project's 10 s (twice: the
    * upgrade, then the settling rollback). */
   const shortTimeout = async () => {
@@ -89,250 +89,125 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
     assert.match(text, /timeout: 10s/);
     await Deno.writeTextFile(file, text.replace("timeout: 10s", "timeout: 4s"));
   };
-  return { cluster, registry, env, helm, dir, staging, promote, promoteTyping, shortTimeout, tearDown };
+  const resources = stack.move();
+  return {
+    cluster,
+    registry,
+    env,
+    helm,
+    dir,
+    staging,
+    promote,
+    promoteTyping,
+    shortTimeout,
+    [Symbol.asyncDispose]: () => resources.disposeAsync(),
+  };
 }
 
 Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
-  const { cluster, registry, env, dir, helm, staging, promote, promoteTyping, shortTimeout, tearDown } =
-    await setUp("helm4");
-  try {
-    const prodValue = async (path: string) => {
-      const r = await helm(
-        "get",
-        "values",
-        "prod-ioc",
-        "--all",
-        "-o",
-        "json",
-        "--kube-context",
-        "prod",
-        "-n",
-        "prod",
-      );
-      return path.split(".").reduce(
-        (v: unknown, k) => (v as Record<string, unknown>)?.[k],
-        JSON.parse(r.stdout),
-      );
-    };
-
-    await t.step("without a terminal and without --yes it refuses and changes nothing", async () => {
-      const r = await promote("staging", "prod");
-      assert.equal(r.code, 8, r.stderr);
-      assert.match(r.stderr, /needs confirmation, and there is no terminal/);
-      assert.match(
-        r.stdout,
-        /staging\/staging-ioc \(revision 1, fastcs 1\.0\.0\) -> prod\/prod-ioc in namespace prod, kube context prod \(new release\)/,
-      );
-      assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
-    });
-
-    await t.step("--diff-only exits 10 when there are changes and shows them per resource", async () => {
-      const r = await promote("staging", "prod", "--diff-only");
-      assert.equal(r.code, 10, r.stderr);
-      assert.match(r.stdout, /1 added, 0 changed, 0 removed/);
-      assert.match(r.stdout, /\+\+\+ StatefulSet\/prod-ioc \(promoted\)/);
-      assert.match(r.stdout, /promoted keys: image\.tag/);
-    });
-
-    await t.step("at a terminal it asks; a protected environment wants its name typed, not yes", async () => {
-      const r = await promoteTyping("yes", "staging", "prod");
-      assert.equal(r.code, 8, r.screen);
-      assert.match(r.screen, /Promote 1 release\(s\) to prod \(protected\)\? Type "prod" to go on:/);
-      assert.match(r.screen, /not promoted/);
-      assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
-    });
-
-    await t.step(
-      "--yes promotes: same chart, promoted keys from staging, prod's own values, provenance",
-      async () => {
-        const r = await promote("staging", "prod", "--yes");
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /prod-ioc: promoted \(revision 1\)/);
-        assert.equal(await prodValue("image.tag"), "2.0.0");
-        assert.equal(await prodValue("podLabels.tier"), "prod");
-        assert.equal((await prodValue("env") as { value: string }[])[0].value, "prod");
-        const history = JSON.parse(
-          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-        );
-        assert.match(
-          history[0].description,
-          /^promoted from staging\/staging-ioc revision 1: fastcs 1\.0\.0 sha256:[0-9a-f]{64} by tester$/,
-        );
-        const again = await promote("staging", "prod", "--yes", "-o", "json");
-        assert.equal(again.code, 0, again.stderr);
-        assert.match(again.stderr, /no changes: prod already runs what staging runs/);
-        // Under -o json, stdout is exactly one JSON document.
-        assert.equal(JSON.parse(again.stdout)[0].diff.changes.length, 0);
-        assert.equal(
-          JSON.parse(
-            (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-          ).length,
-          1,
-        );
-      },
+  await using fixture = await setUp("helm4");
+  const { cluster, registry, env, dir, helm, staging, promote, promoteTyping, shortTimeout } = fixture;
+  const prodValue = async (path: string) => {
+    const r = await helm(
+      "get",
+      "values",
+      "prod-ioc",
+      "--all",
+      "-o",
+      "json",
+      "--kube-context",
+      "prod",
+      "-n",
+      "prod",
     );
+    return path.split(".").reduce(
+      (v: unknown, k) => (v as Record<string, unknown>)?.[k],
+      JSON.parse(r.stdout),
+    );
+  };
 
-    await t.step("a second promotion, history, and rollback to the previous promotion", async () => {
-      assert.equal((await staging("--set", "image.tag=2.1.0", "--wait")).code, 0);
-      const r = await promoteTyping("prod", "staging", "prod"); // confirmed at the terminal
-      assert.equal(r.code, 0, r.screen);
-      assert.match(r.screen, /prod-ioc: promoted \(revision 2\)/);
-      assert.equal(await prodValue("image.tag"), "2.1.0");
-      const history = await promote("history", "prod");
-      assert.equal(history.code, 0, history.stderr);
-      assert.equal(history.stdout.trim().split("\n").length, 2);
-      assert.match(history.stdout, /prod-ioc {2}revision 2 .*promoted from staging\/staging-ioc revision 2/);
-      assert.equal((await promote("--history", "prod")).stdout, history.stdout, "the old flag is an alias");
-      const records = JSON.parse((await promote("history", "prod", "-o", "json")).stdout);
-      assert.deepEqual(records.map((r: { release: string; revision: number }) => [r.release, r.revision]), [
-        ["prod-ioc", 1],
-        ["prod-ioc", 2],
-      ]);
-      const back = await promote("rollback", "prod", "-o", "json");
-      assert.equal(back.code, 0, back.stderr);
-      assert.deepEqual(JSON.parse(back.stdout), { rolledBack: [{ release: "prod-ioc", revision: 1 }] });
-      assert.equal(await prodValue("image.tag"), "2.0.0");
-    });
+  await t.step("without a terminal and without --yes it refuses and changes nothing", async () => {
+    const r = await promote("staging", "prod");
+    assert.equal(r.code, 8, r.stderr);
+    assert.match(r.stderr, /needs confirmation, and there is no terminal/);
+    assert.match(
+      r.stdout,
+      /staging\/staging-ioc \(revision 1, fastcs 1\.0\.0\) -> prod\/prod-ioc in namespace prod, kube context prod \(new release\)/,
+    );
+    assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
+  });
 
-    await t.step("a promotion whose pods never get Ready rolls back and leaves prod as it was", async () => {
-      await shortTimeout();
-      // Staging runs it without waiting (its pod is not Ready either), so it is deployed and promotable.
-      assert.equal(
-        (await staging(
-          "--set",
-          "image.tag=3.0.0",
-          "--set-json",
-          'podAnnotations={"fastcs.test/unready":"yes"}',
-        )).code,
-        0,
-      );
-      const before = JSON.parse(
-        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-      ).length;
+  await t.step("--diff-only exits 10 when there are changes and shows them per resource", async () => {
+    const r = await promote("staging", "prod", "--diff-only");
+    assert.equal(r.code, 10, r.stderr);
+    assert.match(r.stdout, /1 added, 0 changed, 0 removed/);
+    assert.match(r.stdout, /\+\+\+ StatefulSet\/prod-ioc \(promoted\)/);
+    assert.match(r.stdout, /promoted keys: image\.tag/);
+  });
+
+  await t.step("at a terminal it asks; a protected environment wants its name typed, not yes", async () => {
+    const r = await promoteTyping("yes", "staging", "prod");
+    assert.equal(r.code, 8, r.screen);
+    assert.match(r.screen, /Promote 1 release\(s\) to prod \(protected\)\? Type "prod" to go on:/);
+    assert.match(r.screen, /not promoted/);
+    assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
+  });
+
+  await t.step(
+    "--yes promotes: same chart, promoted keys from staging, prod's own values, provenance",
+    async () => {
       const r = await promote("staging", "prod", "--yes");
-      assert.equal(r.code, 11, r.stdout + r.stderr);
-      assert.match(r.stdout, /prod-ioc: rolled back/);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /prod-ioc: promoted \(revision 1\)/);
       assert.equal(await prodValue("image.tag"), "2.0.0");
-      const after = JSON.parse(
+      assert.equal(await prodValue("podLabels.tier"), "prod");
+      assert.equal((await prodValue("env") as { value: string }[])[0].value, "prod");
+      const history = JSON.parse(
         (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
       );
-      // The failed revision, Helm's rollback (which cannot replace the stuck pod), our settled rollback.
-      assert.equal(after.length, before + 3);
-      assert.equal(after[after.length - 1].status, "deployed");
-      assert.match(r.stderr, /deleting pod prod-ioc-0, which never got Ready/);
-      const ready = await run(tool("kubectl"), [
-        "--kubeconfig",
-        cluster.kubeconfig,
-        "--context",
-        "prod",
-        "wait",
-        "pod/prod-ioc-0",
-        "--for=condition=Ready",
-        "--timeout=30s",
-      ]);
-      assert.equal(ready.code, 0, ready.stderr);
-    });
-
-    await t.step(
-      "Ctrl+C during the upgrade waits for helm and its rollback, exits 130, prod deployed",
-      async () => {
-        // staging still runs the never-Ready 3.0.0, so the upgrade of prod waits until its timeout.
-        const before = JSON.parse(
+      assert.match(
+        history[0].description,
+        /^promoted from staging\/staging-ioc revision 1: fastcs 1\.0\.0 sha256:[0-9a-f]{64} by tester$/,
+      );
+      const again = await promote("staging", "prod", "--yes", "-o", "json");
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /no changes: prod already runs what staging runs/);
+      // Under -o json, stdout is exactly one JSON document.
+      assert.equal(JSON.parse(again.stdout)[0].diff.changes.length, 0);
+      assert.equal(
+        JSON.parse(
           (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-        );
-        const child = spawnCli(["promote", "staging", "prod", "--yes", "--plain-http"], { cwd: dir, env });
-        let stderr = "";
-        const stdout = new Response(child.stdout).text();
-        const reading = (async () => {
-          for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
-        })();
-        // Our own helm upgrade (a child of this promote: another run's tests may use the same names).
-        let helmPid = "";
-        await waitFor("promote's helm upgrade of prod-ioc", async () => {
-          const found = await run("pgrep", ["-P", String(child.pid), "-f", "upgrade --install prod-ioc"]);
-          helmPid = found.stdout.trim();
-          return helmPid !== "";
-        }, { timeoutMs: 60_000, details: () => stderr });
-        assert.match(helmPid, /^\d+$/, "one helm upgrade");
-        assert.match(stderr, /promoting staging-ioc \(staging\) to prod-ioc \(prod\)/);
-        child.kill("SIGINT");
-        const { code } = await child.status;
-        await reading;
-        await stdout;
-        assert.equal(code, 130, stderr);
-        assert.match(stderr, /waiting for helm to finish \(it rolls back on failure\)/);
-        const after = JSON.parse(
-          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-        );
-        assert.ok(after.length > before.length, "the upgrade ran");
-        assert.equal(after[after.length - 1].status, "deployed");
-        assert.equal(await prodValue("image.tag"), "2.0.0");
-        assert.equal(
-          await Deno.stat(`/proc/${helmPid}`).then(() => true, () => false),
-          false,
-          `helm (pid ${helmPid}) outlived the promotion`,
-        );
-      },
-    );
+        ).length,
+        1,
+      );
+    },
+  );
 
-    await t.step(
-      "bad input: unknown environment, unknown release, an unreachable target, a chart no longer in the registry",
-      async () => {
-        const unknown = await promote("staging", "production", "--yes");
-        assert.equal(unknown.code, 5);
-        assert.match(
-          unknown.stderr,
-          /unknown environment "production" \(fastcs\.yaml defines staging, prod\)/,
-        );
-        const missing = await promote("staging", "prod", "staging-nope", "--yes");
-        assert.equal(missing.code, 5);
-        assert.match(missing.stderr, /no release staging-nope in environment staging/);
+  await t.step("a second promotion, history, and rollback to the previous promotion", async () => {
+    assert.equal((await staging("--set", "image.tag=2.1.0", "--wait")).code, 0);
+    const r = await promoteTyping("prod", "staging", "prod"); // confirmed at the terminal
+    assert.equal(r.code, 0, r.screen);
+    assert.match(r.screen, /prod-ioc: promoted \(revision 2\)/);
+    assert.equal(await prodValue("image.tag"), "2.1.0");
+    const history = await promote("history", "prod");
+    assert.equal(history.code, 0, history.stderr);
+    assert.equal(history.stdout.trim().split("\n").length, 2);
+    assert.match(history.stdout, /prod-ioc {2}revision 2 .*promoted from staging\/staging-ioc revision 2/);
+    assert.equal((await promote("--history", "prod")).stdout, history.stdout, "the old flag is an alias");
+    const records = JSON.parse((await promote("history", "prod", "-o", "json")).stdout);
+    assert.deepEqual(records.map((r: { release: string; revision: number }) => [r.release, r.revision]), [
+      ["prod-ioc", 1],
+      ["prod-ioc", 2],
+    ]);
+    const back = await promote("rollback", "prod", "-o", "json");
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual(JSON.parse(back.stdout), { rolledBack: [{ release: "prod-ioc", revision: 1 }] });
+    assert.equal(await prodValue("image.tag"), "2.0.0");
+  });
 
-        // prod's kube context points at an API server that is not there (nothing listens on the port).
-        const kubeconfig = join(await Deno.makeTempDir(), "kubeconfig");
-        await Deno.writeTextFile(
-          kubeconfig,
-          (await Deno.readTextFile(cluster.kubeconfig))
-            .replace(
-              "- name: prod\n  context: {cluster: fastcs-test,",
-              "- name: prod\n  context: {cluster: gone,",
-            )
-            .replace(
-              "clusters:\n",
-              `clusters:\n- name: gone\n  cluster: {server: "https://127.0.0.1:${freePort()}"}\n`,
-            ),
-        );
-        const unreachable = await cli(["promote", "staging", "prod", "--yes", "--plain-http"], {
-          cwd: dir,
-          env: { ...env, KUBECONFIG: kubeconfig },
-        });
-        assert.equal(unreachable.code, 6, unreachable.stderr);
-        assert.match(
-          unreachable.stderr,
-          /helm (status|get manifest) prod-ioc in namespace prod \(kube context prod\) failed: .*cluster unreachable/,
-        );
-        assert.match(unreachable.stderr, /The API server of kube context prod does not answer/);
-        assert.doesNotMatch(unreachable.stderr, /\n\s+at /); // no stack trace
-        await Deno.remove(
-          join(registry.storage, "docker/registry/v2/repositories/charts/fastcs/_manifests/tags/1.0.0"),
-          { recursive: true },
-        );
-        const gone = await promote("staging", "prod", "--yes", "--force");
-        assert.equal(gone.code, 9);
-        assert.match(gone.stderr, /chart fastcs 1\.0\.0 is not in oci:\/\/127\.0\.0\.1:\d+\/charts any more/);
-      },
-    );
-  } finally {
-    await tearDown();
-  }
-});
-
-Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
-  const { helm, staging, promote, shortTimeout, tearDown } = await setUp("helm3");
-  try {
-    const first = await promote("staging", "prod", "--yes");
-    assert.equal(first.code, 0, first.stderr);
+  await t.step("a promotion whose pods never get Ready rolls back and leaves prod as it was", async () => {
     await shortTimeout();
+    // Staging runs it without waiting (its pod is not Ready either), so it is deployed and promotable.
     assert.equal(
       (await staging(
         "--set",
@@ -342,25 +217,157 @@ Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion b
       )).code,
       0,
     );
-    const failed = await promote("staging", "prod", "--yes");
-    assert.equal(failed.code, 11, failed.stdout + failed.stderr);
-    const values = JSON.parse(
-      (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-    );
-    assert.equal(values.image.tag, "2.0.0");
-    const history = JSON.parse(
+    const before = JSON.parse(
+      (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+    ).length;
+    const r = await promote("staging", "prod", "--yes");
+    assert.equal(r.code, 11, r.stdout + r.stderr);
+    assert.match(r.stdout, /prod-ioc: rolled back/);
+    assert.equal(await prodValue("image.tag"), "2.0.0");
+    const after = JSON.parse(
       (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
     );
-    assert.equal(history[history.length - 1].status, "deployed");
-  } finally {
-    await tearDown();
-  }
+    // The failed revision, Helm's rollback (which cannot replace the stuck pod), our settled rollback.
+    assert.equal(after.length, before + 3);
+    assert.equal(after[after.length - 1].status, "deployed");
+    assert.match(r.stderr, /deleting pod prod-ioc-0, which never got Ready/);
+    const ready = await run(tool("kubectl"), [
+      "--kubeconfig",
+      cluster.kubeconfig,
+      "--context",
+      "prod",
+      "wait",
+      "pod/prod-ioc-0",
+      "--for=condition=Ready",
+      "--timeout=30s",
+    ]);
+    assert.equal(ready.code, 0, ready.stderr);
+  });
+
+  await t.step(
+    "Ctrl+C during the upgrade waits for helm and its rollback, exits 130, prod deployed",
+    async () => {
+      // staging still runs the never-Ready 3.0.0, so the upgrade of prod waits until its timeout.
+      const before = JSON.parse(
+        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+      );
+      const child = spawnCli(["promote", "staging", "prod", "--yes", "--plain-http"], { cwd: dir, env });
+      let stderr = "";
+      const stdout = new Response(child.stdout).text();
+      const reading = (async () => {
+        for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+      })();
+      // Our own helm upgrade (a child of this promote: another run's tests may use the same names).
+      let helmPid = "";
+      await waitFor("promote's helm upgrade of prod-ioc", async () => {
+        const found = await run("pgrep", ["-P", String(child.pid), "-f", "upgrade --install prod-ioc"]);
+        helmPid = found.stdout.trim();
+        return helmPid !== "";
+      }, { timeoutMs: 60_000, details: () => stderr });
+      assert.match(helmPid, /^\d+$/, "one helm upgrade");
+      assert.match(stderr, /promoting staging-ioc \(staging\) to prod-ioc \(prod\)/);
+      child.kill("SIGINT");
+      const { code } = await child.status;
+      await reading;
+      await stdout;
+      assert.equal(code, 130, stderr);
+      assert.match(stderr, /waiting for helm to finish \(it rolls back on failure\)/);
+      const after = JSON.parse(
+        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+      );
+      assert.ok(after.length > before.length, "the upgrade ran");
+      assert.equal(after[after.length - 1].status, "deployed");
+      assert.equal(await prodValue("image.tag"), "2.0.0");
+      assert.equal(
+        await Deno.stat(`/proc/${helmPid}`).then(() => true, () => false),
+        false,
+        `helm (pid ${helmPid}) outlived the promotion`,
+      );
+    },
+  );
+
+  await t.step(
+    "bad input: unknown environment, unknown release, an unreachable target, a chart no longer in the registry",
+    async () => {
+      const unknown = await promote("staging", "production", "--yes");
+      assert.equal(unknown.code, 5);
+      assert.match(
+        unknown.stderr,
+        /unknown environment "production" \(fastcs\.yaml defines staging, prod\)/,
+      );
+      const missing = await promote("staging", "prod", "staging-nope", "--yes");
+      assert.equal(missing.code, 5);
+      assert.match(missing.stderr, /no release staging-nope in environment staging/);
+
+      // prod's kube context points at an API server that is not there (nothing listens on the port).
+      await using unreachableKube = await tempDir();
+      const kubeconfig = join(unreachableKube.path, "kubeconfig");
+      await Deno.writeTextFile(
+        kubeconfig,
+        (await Deno.readTextFile(cluster.kubeconfig))
+          .replace(
+            "- name: prod\n  context: {cluster: fastcs-test,",
+            "- name: prod\n  context: {cluster: gone,",
+          )
+          .replace(
+            "clusters:\n",
+            `clusters:\n- name: gone\n  cluster: {server: "https://127.0.0.1:${freePort()}"}\n`,
+          ),
+      );
+      const unreachable = await cli(["promote", "staging", "prod", "--yes", "--plain-http"], {
+        cwd: dir,
+        env: { ...env, KUBECONFIG: kubeconfig },
+      });
+      assert.equal(unreachable.code, 6, unreachable.stderr);
+      assert.match(
+        unreachable.stderr,
+        /helm (status|get manifest) prod-ioc in namespace prod \(kube context prod\) failed: .*cluster unreachable/,
+      );
+      assert.match(unreachable.stderr, /The API server of kube context prod does not answer/);
+      assert.doesNotMatch(unreachable.stderr, /\n\s+at /); // no stack trace
+      await Deno.remove(
+        join(registry.storage, "docker/registry/v2/repositories/charts/fastcs/_manifests/tags/1.0.0"),
+        { recursive: true },
+      );
+      const gone = await promote("staging", "prod", "--yes", "--force");
+      assert.equal(gone.code, 9);
+      assert.match(gone.stderr, /chart fastcs 1\.0\.0 is not in oci:\/\/127\.0\.0\.1:\d+\/charts any more/);
+    },
+  );
+});
+
+Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
+  await using fixture = await setUp("helm3");
+  const { helm, staging, promote, shortTimeout } = fixture;
+  const first = await promote("staging", "prod", "--yes");
+  assert.equal(first.code, 0, first.stderr);
+  await shortTimeout();
+  assert.equal(
+    (await staging(
+      "--set",
+      "image.tag=3.0.0",
+      "--set-json",
+      'podAnnotations={"fastcs.test/unready":"yes"}',
+    )).code,
+    0,
+  );
+  const failed = await promote("staging", "prod", "--yes");
+  assert.equal(failed.code, 11, failed.stdout + failed.stderr);
+  const values = JSON.parse(
+    (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+  );
+  assert.equal(values.image.tag, "2.0.0");
+  const history = JSON.parse(
+    (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+  );
+  assert.equal(history[history.length - 1].status, "deployed");
 });
 
 Deno.test("helm test: a failing test after the upgrade rolls prod back; a source whose last test failed is refused", async () => {
   // The fastcs chart plus a `helm test` hook pod (a fixture: the chart itself ships no tests). The hook
   // pod fails when the release has podAnnotations.fail-tests.
-  const chart = join(await Deno.makeTempDir(), "fastcs");
+  await using copy = await tempDir();
+  const chart = join(copy.path, "fastcs");
   assert.equal((await run("cp", ["-a", join(REPO, "charts/fastcs"), chart])).code, 0);
   await Deno.mkdir(join(chart, "templates/tests"));
   await Deno.writeTextFile(
@@ -383,39 +390,36 @@ Deno.test("helm test: a failing test after the upgrade rolls prod back; a source
       "",
     ].join("\n"),
   );
-  const { helm, staging, promote, tearDown } = await setUp("helm4", chart);
-  try {
-    const prodTag = async () =>
-      JSON.parse(
-        (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
-          .stdout,
-      ).image.tag;
+  await using fixture = await setUp("helm4", chart);
+  const { helm, staging, promote } = fixture;
+  const prodTag = async () =>
+    JSON.parse(
+      (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
+        .stdout,
+    ).image.tag;
 
-    assert.equal((await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code, 0);
-    const first = await promote("staging", "prod", "--yes");
-    assert.equal(first.code, 0, first.stdout + first.stderr);
-    assert.equal(await prodTag(), "2.0.0");
+  assert.equal((await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code, 0);
+  const first = await promote("staging", "prod", "--yes");
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.equal(await prodTag(), "2.0.0");
 
-    // Staging runs a revision whose tests fail in prod's run of them after the upgrade.
-    assert.equal(
-      (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
-        .code,
-      0,
-    );
-    const failed = await promote("staging", "prod", "--yes");
-    assert.equal(failed.code, 11, failed.stdout + failed.stderr);
-    assert.match(failed.stdout, /prod-ioc: rolled back \(revision 1\): helm test failed/);
-    assert.equal(await prodTag(), "2.0.0");
+  // Staging runs a revision whose tests fail in prod's run of them after the upgrade.
+  assert.equal(
+    (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
+      .code,
+    0,
+  );
+  const failed = await promote("staging", "prod", "--yes");
+  assert.equal(failed.code, 11, failed.stdout + failed.stderr);
+  assert.match(failed.stdout, /prod-ioc: rolled back \(revision 1\): helm test failed/);
+  assert.equal(await prodTag(), "2.0.0");
 
-    // The source's own last test failed: refused unless --force.
-    assert.notEqual(
-      (await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code,
-      0,
-    );
-    const refused = await promote("staging", "prod", "--yes");
-    assert.equal(refused.code, 8);
-    assert.match(refused.stderr, /staging-ioc in staging: its last helm test failed \(staging-ioc-check\)/);
-  } finally {
-    await tearDown();
-  }
+  // The source's own last test failed: refused unless --force.
+  assert.notEqual(
+    (await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code,
+    0,
+  );
+  const refused = await promote("staging", "prod", "--yes");
+  assert.equal(refused.code, 8);
+  assert.match(refused.stderr, /staging-ioc in staging: its last helm test failed \(staging-ioc-check\)/);
 });

@@ -3,111 +3,104 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI_ARGS, run, spawnCli } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
 
 Deno.test("credentials: refused without them (saying which were tried), used from the environment, never shown", async () => {
-  const registry = await startRegistry({ auth: true });
-  try {
-    const env = await envFor("helm4");
-    const repo = await createTestRepo();
-    const anonymous = await publish(repo, env, "--oci", registry.base, "--plain-http", "--retries", "0");
-    assert.equal(anonymous.code, 9, anonymous.stderr);
-    assert.match(anonymous.stderr, /refused the credentials tried: the registry config .*registry\.json/);
-    const withLogin = await publish(
-      repo,
-      { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
-      "--oci",
-      registry.base,
-      "--plain-http",
-      "--registry-username",
-      registry.username!,
-    );
-    assert.equal(withLogin.code, 0, withLogin.stderr);
-    assert.match(withLogin.stdout, /pushed/);
-    // The login was for this run only: Helm's registry config holds no credential afterwards.
-    const config = await Deno.readTextFile(env.HELM_REGISTRY_CONFIG).catch(() => "");
-    assert.ok(!config.includes(btoa(`${registry.username}:${registry.password}`)), config);
-    // Under HELM_DEBUG=1 (Helm then logs the normal 401 challenge), a new version still publishes.
-    await repo.git("tag", "v7.0.0");
-    const debug = await publish(
-      repo,
-      { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
-      "--oci",
-      registry.base,
-      "--plain-http",
-      "--registry-username",
-      registry.username!,
-    );
-    assert.equal(debug.code, 0, debug.stderr);
-    assert.match(debug.stdout, /7\.0\.0 .* pushed/);
-    assert.ok(!(debug.stdout + debug.stderr).includes(registry.password!), "not even in debug output");
-    await repo.git("tag", "-d", "v7.0.0");
-    assert.ok(!(withLogin.stdout + withLogin.stderr + anonymous.stderr).includes(registry.password!));
-    // The password on stdin: a wrong one fails the login before anything is checked or pushed.
-    const viaStdin = async (password: string) => {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          ...CLI_ARGS,
-          "publish",
-          "--oci",
-          registry.base,
-          "--plain-http",
-          "--registry-username",
-          registry.username!,
-          "--password-stdin",
-          "--dev-version",
-          `9.9.${password.length}`,
-        ],
-        cwd: repo.dir,
-        env,
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(password + "\n"));
-      await writer.close();
-      const out = await child.output();
-      return {
-        code: out.code,
-        text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
-      };
+  await using registry = await startRegistry({ auth: true });
+  const env = await envFor("helm4");
+  await using repo = await createTestRepo();
+  const anonymous = await publish(repo, env, "--oci", registry.base, "--plain-http", "--retries", "0");
+  assert.equal(anonymous.code, 9, anonymous.stderr);
+  assert.match(anonymous.stderr, /refused the credentials tried: the registry config .*registry\.json/);
+  const withLogin = await publish(
+    repo,
+    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--registry-username",
+    registry.username!,
+  );
+  assert.equal(withLogin.code, 0, withLogin.stderr);
+  assert.match(withLogin.stdout, /pushed/);
+  // The login was for this run only: Helm's registry config holds no credential afterwards.
+  const config = await Deno.readTextFile(env.HELM_REGISTRY_CONFIG).catch(() => "");
+  assert.ok(!config.includes(btoa(`${registry.username}:${registry.password}`)), config);
+  // Under HELM_DEBUG=1 (Helm then logs the normal 401 challenge), a new version still publishes.
+  await repo.git("tag", "v7.0.0");
+  const debug = await publish(
+    repo,
+    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--registry-username",
+    registry.username!,
+  );
+  assert.equal(debug.code, 0, debug.stderr);
+  assert.match(debug.stdout, /7\.0\.0 .* pushed/);
+  assert.ok(!(debug.stdout + debug.stderr).includes(registry.password!), "not even in debug output");
+  await repo.git("tag", "-d", "v7.0.0");
+  assert.ok(!(withLogin.stdout + withLogin.stderr + anonymous.stderr).includes(registry.password!));
+  // The password on stdin: a wrong one fails the login before anything is checked or pushed.
+  const viaStdin = async (password: string) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...CLI_ARGS,
+        "publish",
+        "--oci",
+        registry.base,
+        "--plain-http",
+        "--registry-username",
+        registry.username!,
+        "--password-stdin",
+        "--dev-version",
+        `9.9.${password.length}`,
+      ],
+      cwd: repo.dir,
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(password + "\n"));
+    await writer.close();
+    const out = await child.output();
+    return {
+      code: out.code,
+      text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
     };
-    const wrong = await viaStdin("not-the-password");
-    assert.equal(wrong.code, 9);
-    assert.match(wrong.text, /helm registry login 127\.0\.0\.1:\d+ as ci failed/);
-    assert.ok(!wrong.text.includes("not-the-password"));
-    const right = await viaStdin(registry.password!);
-    assert.equal(right.code, 0, right.text);
-    assert.match(right.text, /pushed/);
-  } finally {
-    await registry.stop();
-  }
+  };
+  const wrong = await viaStdin("not-the-password");
+  assert.equal(wrong.code, 9);
+  assert.match(wrong.text, /helm registry login 127\.0\.0\.1:\d+ as ci failed/);
+  assert.ok(!wrong.text.includes("not-the-password"));
+  const right = await viaStdin(registry.password!);
+  assert.equal(right.code, 0, right.text);
+  assert.match(right.text, /pushed/);
 });
 
 Deno.test("TLS with a self-signed certificate: trusted with --ca-file, refused without", async () => {
-  const registry = await startRegistry({ tls: true });
-  try {
-    const env = await envFor("helm4");
-    const repo = await createTestRepo();
-    const untrusted = await publish(repo, env, "--oci", registry.base, "--retries", "0");
-    assert.equal(untrusted.code, 9);
-    assert.match(untrusted.stderr, /x509|certificate/);
-    const trusted = await publish(repo, env, "--oci", registry.base, "--ca-file", registry.caFile!);
-    assert.equal(trusted.code, 0, trusted.stderr);
-    assert.deepEqual((await registry.tags("charts/fastcs")).length, 1);
-  } finally {
-    await registry.stop();
-  }
+  await using registry = await startRegistry({ tls: true });
+  const env = await envFor("helm4");
+  await using repo = await createTestRepo();
+  const untrusted = await publish(repo, env, "--oci", registry.base, "--retries", "0");
+  assert.equal(untrusted.code, 9);
+  assert.match(untrusted.stderr, /x509|certificate/);
+  const trusted = await publish(repo, env, "--oci", registry.base, "--ca-file", registry.caFile!);
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.deepEqual((await registry.tags("charts/fastcs")).length, 1);
 });
 
 Deno.test("an unreachable registry fails after bounded retries, nothing pushed", async () => {
-  const registry = await startRegistry();
+  await using registry = await startRegistry();
   await registry.stop();
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   const r = await publish(repo, env, "--oci", registry.base, "--plain-http", "--retries", "1");
   assert.equal(r.code, 9);
   assert.match(r.stderr, /registry unreachable, retrying \(1\/1\)/);
@@ -119,140 +112,132 @@ Deno.test("an unreachable registry fails after bounded retries, nothing pushed",
 });
 
 Deno.test("a registry that dies mid-run: truthful summary, then a rerun completes without duplicates", async () => {
-  const registry = await startRegistry();
-  try {
-    const env = await envFor("helm4");
-    const repo = await createTestRepo(3);
-    await repo.git("tag", "3.0.0");
-    const child = spawnCli([
-      "publish",
-      "--oci",
-      registry.base,
-      "--plain-http",
-      "--concurrency",
-      "1",
-      "--retries",
-      "0",
-      "-o",
-      "json",
-    ], { cwd: repo.dir, env });
-    // Kill the registry as soon as the first chart has landed (bounded generously: a loaded machine
-    // packages and lints slowly, and stopping before any push would test something else).
-    let landed = false;
-    for (const deadline = Date.now() + 180_000; !landed && Date.now() < deadline;) {
-      landed = (await Promise.all(["extra-1", "extra-2", "extra-3", "fastcs"].map((c) =>
-        registry.tags(`charts/${c}`)
-      ))).flat().length > 0;
-      if (!landed) {
-        await new Promise((r) =>
-          setTimeout(r, 25)
-        );
-      }
+  await using registry = await startRegistry();
+  const env = await envFor("helm4");
+  await using repo = await createTestRepo(3);
+  await repo.git("tag", "3.0.0");
+  const child = spawnCli([
+    "publish",
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--concurrency",
+    "1",
+    "--retries",
+    "0",
+    "-o",
+    "json",
+  ], { cwd: repo.dir, env });
+  // Kill the registry as soon as the first chart has landed (bounded generously: a loaded machine
+  // packages and lints slowly, and stopping before any push would test something else).
+  let landed = false;
+  for (const deadline = Date.now() + 180_000; !landed && Date.now() < deadline;) {
+    landed = (await Promise.all(["extra-1", "extra-2", "extra-3", "fastcs"].map((c) =>
+      registry.tags(`charts/${c}`)
+    ))).flat().length > 0;
+    if (!landed) {
+      await new Promise((r) =>
+        setTimeout(r, 25)
+      );
     }
-    assert.ok(landed, "no chart reached the registry within 180 s");
-    await registry.stop();
-    const out = await child.output();
-    const report = JSON.parse(new TextDecoder().decode(out.stdout));
-    assert.equal(out.code, 9);
-    const statuses = report.results.map((r: { status: string }) => r.status);
-    assert.ok(statuses.includes("pushed") && statuses.includes("failed"), statuses.join(","));
-    const pushedFirst = report.results.filter((r: { status: string }) => r.status === "pushed").map((
-      r: { chart: string },
-    ) => r.chart);
+  }
+  assert.ok(landed, "no chart reached the registry within 180 s");
+  await registry.stop();
+  const out = await child.output();
+  const report = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(out.code, 9);
+  const statuses = report.results.map((r: { status: string }) => r.status);
+  assert.ok(statuses.includes("pushed") && statuses.includes("failed"), statuses.join(","));
+  const pushedFirst = report.results.filter((r: { status: string }) => r.status === "pushed").map((
+    r: { chart: string },
+  ) => r.chart);
 
-    await registry.start();
-    const rerun = await publish(repo, env, "--oci", registry.base, "--plain-http", "-o", "json");
-    assert.equal(rerun.code, 0, rerun.stderr);
-    for (const r of JSON.parse(rerun.stdout).results) {
-      assert.equal(r.status, pushedFirst.includes(r.chart) ? "already published" : "pushed", r.chart);
-    }
-    for (const c of ["extra-1", "extra-2", "extra-3", "fastcs"]) {
-      assert.deepEqual(await registry.tags(`charts/${c}`), ["3.0.0"]);
-    }
-  } finally {
-    await registry.stop();
+  await registry.start();
+  const rerun = await publish(repo, env, "--oci", registry.base, "--plain-http", "-o", "json");
+  assert.equal(rerun.code, 0, rerun.stderr);
+  for (const r of JSON.parse(rerun.stdout).results) {
+    assert.equal(r.status, pushedFirst.includes(r.chart) ? "already published" : "pushed", r.chart);
+  }
+  for (const c of ["extra-1", "extra-2", "extra-3", "fastcs"]) {
+    assert.deepEqual(await registry.tags(`charts/${c}`), ["3.0.0"]);
   }
 });
 
 Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts and pulled from the registry", async () => {
-  const registry = await startRegistry();
-  try {
-    const env = await envFor("helm4");
-    const keys = await Deno.makeTempDir({ prefix: "fastcs-gpg-" });
-    const gpgEnv = { GNUPGHOME: join(keys, "home") };
-    await Deno.mkdir(gpgEnv.GNUPGHOME, { mode: 0o700 });
-    const gen = await run("gpg", [
-      "--batch",
-      "--passphrase",
-      "",
-      "--quick-gen-key",
-      "Chart Signer <signer@example.org>",
-      "rsa2048",
-      "sign",
-      "never",
-    ], { env: gpgEnv });
-    assert.equal(gen.code, 0, gen.stderr);
-    // Helm reads the legacy keyring format.
-    const sec = await new Deno.Command("gpg", {
-      args: ["--batch", "--export-secret-keys"],
-      env: gpgEnv,
-      stdout: "piped",
-    }).output();
-    await Deno.writeFile(join(keys, "secring.gpg"), sec.stdout);
-    const pub = await new Deno.Command("gpg", { args: ["--batch", "--export"], env: gpgEnv, stdout: "piped" })
-      .output();
-    await Deno.writeFile(join(keys, "pubring.gpg"), pub.stdout);
+  await using registry = await startRegistry();
+  const env = await envFor("helm4");
+  await using keys = await tempDir("fastcs-gpg-");
+  const gpgEnv = { GNUPGHOME: join(keys.path, "home") };
+  await Deno.mkdir(gpgEnv.GNUPGHOME, { mode: 0o700 });
+  const gen = await run("gpg", [
+    "--batch",
+    "--passphrase",
+    "",
+    "--quick-gen-key",
+    "Chart Signer <signer@example.org>",
+    "rsa2048",
+    "sign",
+    "never",
+  ], { env: gpgEnv });
+  assert.equal(gen.code, 0, gen.stderr);
+  // Helm reads the legacy keyring format.
+  const sec = await new Deno.Command("gpg", {
+    args: ["--batch", "--export-secret-keys"],
+    env: gpgEnv,
+    stdout: "piped",
+  }).output();
+  await Deno.writeFile(join(keys.path, "secring.gpg"), sec.stdout);
+  const pub = await new Deno.Command("gpg", { args: ["--batch", "--export"], env: gpgEnv, stdout: "piped" })
+    .output();
+  await Deno.writeFile(join(keys.path, "pubring.gpg"), pub.stdout);
 
-    const repo = await createTestRepo();
-    await repo.git("tag", "4.0.0");
-    const out = join(keys, "dist");
-    const r = await publish(
-      repo,
-      env,
-      "--oci",
-      registry.base,
-      "--plain-http",
-      "--artifacts",
-      out,
-      "--sign",
-      "--key",
-      "Chart Signer",
-      "--keyring",
-      join(keys, "secring.gpg"),
-    );
-    assert.equal(r.code, 0, r.stderr);
-    assert.ok((await Array.fromAsync(Deno.readDir(out))).some((e) => e.name === "fastcs-4.0.0.tgz.prov"));
-    const verify = await run(env.HELM_BIN, [
-      "verify",
-      join(out, "fastcs-4.0.0.tgz"),
-      "--keyring",
-      join(keys, "pubring.gpg"),
-    ], { env });
-    assert.equal(verify.code, 0, verify.stderr);
-    const pullDir = await Deno.makeTempDir();
-    const pulled = await run(env.HELM_BIN, [
-      "pull",
-      `${registry.base}/fastcs`,
-      "--version",
-      "4.0.0",
-      "--plain-http",
-      "--verify",
-      "--keyring",
-      join(keys, "pubring.gpg"),
-      "-d",
-      pullDir,
-    ], { env });
-    assert.equal(pulled.code, 0, pulled.stderr);
-  } finally {
-    await registry.stop();
-  }
+  await using repo = await createTestRepo();
+  await repo.git("tag", "4.0.0");
+  const out = join(keys.path, "dist");
+  const r = await publish(
+    repo,
+    env,
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--artifacts",
+    out,
+    "--sign",
+    "--key",
+    "Chart Signer",
+    "--keyring",
+    join(keys.path, "secring.gpg"),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok((await Array.fromAsync(Deno.readDir(out))).some((e) => e.name === "fastcs-4.0.0.tgz.prov"));
+  const verify = await run(env.HELM_BIN, [
+    "verify",
+    join(out, "fastcs-4.0.0.tgz"),
+    "--keyring",
+    join(keys.path, "pubring.gpg"),
+  ], { env });
+  assert.equal(verify.code, 0, verify.stderr);
+  await using pullDir = await tempDir();
+  const pulled = await run(env.HELM_BIN, [
+    "pull",
+    `${registry.base}/fastcs`,
+    "--version",
+    "4.0.0",
+    "--plain-http",
+    "--verify",
+    "--keyring",
+    join(keys.path, "pubring.gpg"),
+    "-d",
+    pullDir.path,
+  ], { env });
+  assert.equal(pulled.code, 0, pulled.stderr);
 });
 
 Deno.test("two publishes of one version with different content at once: never both 'pushed', the loser says conflict (exit 8)", async () => {
   await using registry = await startRegistry();
   const env = await envFor("helm4");
-  const a = await createTestRepo();
-  const b = await createTestRepo();
+  await using a = await createTestRepo();
+  await using b = await createTestRepo();
   await b.write("charts/fastcs/templates/other.yaml", "# other content\n");
   await b.commit("other content");
   for (const version of ["5.0.0", "5.0.1", "5.0.2"]) {
@@ -281,7 +266,7 @@ Deno.test("two publishes of one version with different content at once: never bo
 Deno.test("charts that depend on each other are pushed in dependency order (a parent never before its child)", async () => {
   await using registry = await startRegistry();
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   const chart = (name: string, deps = "") => `apiVersion: v2\nname: ${name}\nversion: 1.0.0\n${deps}`;
   await repo.write("charts/zbase/Chart.yaml", chart("zbase"));
   await repo.write(

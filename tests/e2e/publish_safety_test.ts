@@ -5,18 +5,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, run, spawnCli } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish } from "../support/publish.ts";
 
 Deno.test("publish: bad destinations are refused first, typed (exit 5 or 6), nothing pushed", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   const site = join(repo.dir, "..", "site-file");
   await Deno.writeTextFile(site, "not a folder\n");
   const file = await publish(repo, env, "--repo-dir", site);
   assert.equal(file.code, 5, file.stderr);
   assert.match(file.stderr, /--repo-dir .*site-file is a file, not a chart repository folder/);
-  const good = await Deno.makeTempDir({ prefix: "fastcs-site-" });
+  await using good = await tempDir("fastcs-site-");
   const cases: [string[], number, RegExp][] = [
     [["--artifacts", site], 5, /--artifacts .*site-file is a file, not a folder/],
     [["--artifacts", "charts/fastcs/dist"], 5, /inside the charts or the schemas folder/],
@@ -25,49 +26,49 @@ Deno.test("publish: bad destinations are refused first, typed (exit 5 or 6), not
     [["--artifacts", "/proc/fastcs-artifacts"], 6, /cannot write artifacts to \/proc\/fastcs-artifacts/],
   ];
   for (const [args, code, message] of cases) {
-    const r = await publish(repo, env, "--repo-dir", good, ...args);
+    const r = await publish(repo, env, "--repo-dir", good.path, ...args);
     assert.equal(r.code, code, r.stderr);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /please report/);
-    assert.deepEqual([...Deno.readDirSync(good)], [], "nothing was published");
+    assert.deepEqual([...Deno.readDirSync(good.path)], [], "nothing was published");
   }
 });
 
 Deno.test("publish --repo-dir: a damaged package is named (exit 8); an unindexed one is indexed on rerun", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   await repo.git("tag", "v1.0.0");
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  await Deno.writeTextFile(join(site, "fastcs-1.0.0.tgz"), "not a gzip file");
-  const damaged = await publish(repo, env, "--repo-dir", site);
+  await using site = await tempDir("fastcs-site-");
+  await Deno.writeTextFile(join(site.path, "fastcs-1.0.0.tgz"), "not a gzip file");
+  const damaged = await publish(repo, env, "--repo-dir", site.path);
   assert.equal(damaged.code, 8, damaged.stderr);
   assert.match(
     damaged.stderr,
     /fastcs-1\.0\.0\.tgz in the chart repository folder is not a readable chart package/,
   );
   assert.match(damaged.stderr, /^hint: Nothing was pushed/m);
-  await Deno.remove(join(site, "fastcs-1.0.0.tgz"));
+  await Deno.remove(join(site.path, "fastcs-1.0.0.tgz"));
   // A run that died after copying the package and before writing index.yaml.
-  const first = await publish(repo, env, "--repo-dir", site);
+  const first = await publish(repo, env, "--repo-dir", site.path);
   assert.equal(first.code, 0, first.stderr);
-  await Deno.remove(join(site, "index.yaml"));
-  const rerun = await publish(repo, env, "--repo-dir", site);
+  await Deno.remove(join(site.path, "index.yaml"));
+  const rerun = await publish(repo, env, "--repo-dir", site.path);
   assert.equal(rerun.code, 0, rerun.stderr);
   assert.match(rerun.stdout, /fastcs +1\.0\.0 .* pushed/);
-  assert.match(await Deno.readTextFile(join(site, "index.yaml")), /version: 1\.0\.0/);
-  const third = await publish(repo, env, "--repo-dir", site);
+  assert.match(await Deno.readTextFile(join(site.path, "index.yaml")), /version: 1\.0\.0/);
+  const third = await publish(repo, env, "--repo-dir", site.path);
   assert.match(third.stdout, /already published/);
 });
 
 Deno.test("publish: Ctrl+C during the pushes ends with the summary, exit 130, no scratch folder left", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo(30);
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  const tmp = await Deno.makeTempDir({ prefix: "fastcs-tmp-" });
-  const watcher = Deno.watchFs(site);
-  const child = spawnCli(["publish", "--repo-dir", site, "--concurrency", "1"], {
+  await using repo = await createTestRepo(30);
+  await using site = await tempDir("fastcs-site-");
+  await using tmp = await tempDir("fastcs-tmp-");
+  const watcher = Deno.watchFs(site.path);
+  const child = spawnCli(["publish", "--repo-dir", site.path, "--concurrency", "1"], {
     cwd: repo.dir,
-    env: { ...env, TMPDIR: tmp },
+    env: { ...env, TMPDIR: tmp.path },
   });
   const stdout = new Response(child.stdout).text();
   const stderr = new Response(child.stderr).text();
@@ -82,31 +83,31 @@ Deno.test("publish: Ctrl+C during the pushes ends with the summary, exit 130, no
   assert.match(await stdout, /pushed/);
   assert.match(await stdout, /interrupted before it was pushed/);
   assert.match(await stderr, /interrupted: the summary above says what was pushed/);
-  assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "the scratch folder is removed");
-  const leftovers = (await run("find", [site, "-name", "*.tmp"])).stdout.trim();
+  assert.deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), [], "the scratch folder is removed");
+  const leftovers = (await run("find", [site.path, "-name", "*.tmp"])).stdout.trim();
   assert.equal(leftovers, "");
 });
 
 Deno.test("publish: a tag on HEAD that is no SemVer release is said, not silently ignored; --tag-prefix accepts it", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   await repo.git("tag", "diracx-1.1.6");
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  const dev = await publish(repo, env, "--repo-dir", site, "--dry-run");
+  await using site = await tempDir("fastcs-site-");
+  const dev = await publish(repo, env, "--repo-dir", site.path, "--dry-run");
   assert.equal(dev.code, 0, dev.stderr);
   assert.match(
     dev.stderr,
     /HEAD carries diracx-1\.1\.6, which is no SemVer release tag: publishing an untagged \(dev\) build/,
   );
   assert.match(dev.stdout, /fastcs +0\.1\.0-/);
-  const tagged = await publish(repo, env, "--repo-dir", site, "--tag-prefix", "diracx-");
+  const tagged = await publish(repo, env, "--repo-dir", site.path, "--tag-prefix", "diracx-");
   assert.equal(tagged.code, 0, tagged.stderr);
   assert.match(tagged.stdout, /fastcs +1\.1\.6 .* pushed/);
 });
 
 Deno.test("publish: the image policy judges what the chart renders (defaults, ci/*.yaml, --image-values)", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   const pod = (name: string, image: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers: [{name: c, image: "${image}"}]\n---\n`;
   const files: Record<string, string> = {
@@ -129,8 +130,8 @@ Deno.test("publish: the image policy judges what the chart renders (defaults, ci
   };
   for (const [path, text] of Object.entries(files)) await repo.write(path, text);
   await repo.commit("imgs");
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  const ok = await publish(repo, env, "--repo-dir", site, "--dry-run", "--skip-schema-check");
+  await using site = await tempDir("fastcs-site-");
+  const ok = await publish(repo, env, "--repo-dir", site.path, "--dry-run", "--skip-schema-check");
   assert.equal(ok.code, 0, ok.stderr); // nothing latest; the sub-chart's tag is found in its own values
   // A global tag that a template uses, a capitalised key, and a ci/ file: each is found in what renders.
   await repo.write("charts/imgs/ci/latest-values.yaml", "Image: ghcr.io/o/cap:latest\n");
@@ -144,7 +145,7 @@ Deno.test("publish: the image policy judges what the chart renders (defaults, ci
     repo,
     env,
     "--repo-dir",
-    site,
+    site.path,
     "--skip-schema-check",
     "--image-values",
     join(repo.dir, "..", "extra-values.yaml"),
@@ -163,12 +164,12 @@ Deno.test("publish: the image policy judges what the chart renders (defaults, ci
     /extra-values\.yaml\): Pod\/side container c: image ghcr\.io\/o\/side:latest uses :latest/,
   );
   assert.doesNotMatch(refused.stderr, /own:/, "the appVersion the release gets is what templates see");
-  assert.deepEqual([...Deno.readDirSync(site)], [], "nothing was published");
+  assert.deepEqual([...Deno.readDirSync(site.path)], [], "nothing was published");
 });
 
 Deno.test("publish: vendored dependencies are used when they match Chart.lock; --skip-dependency-build always", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   await repo.write(
     "charts/app/Chart.yaml",
     "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: lib\n    version: 1.0.0\n    repository: https://charts.invalid\n",
@@ -180,8 +181,8 @@ Deno.test("publish: vendored dependencies are used when they match Chart.lock; -
     'dependencies:\n- name: lib\n  repository: https://charts.invalid\n  version: 1.0.0\ndigest: sha256:0\ngenerated: "2026-11-21T00:00:00Z"\n',
   );
   await repo.commit("vendored lib");
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  const args = ["--repo-dir", site, "--dry-run", "--skip-schema-check"];
+  await using site = await tempDir("fastcs-site-");
+  const args = ["--repo-dir", site.path, "--dry-run", "--skip-schema-check"];
   const matching = await publish(repo, env, ...args);
   assert.equal(matching.code, 0, matching.stderr); // no network needed: charts.invalid is never asked
   await repo.write(
@@ -201,7 +202,7 @@ Deno.test("publish: vendored dependencies are used when they match Chart.lock; -
 
 Deno.test("publish: a rerun after helm dependency build is 'already published' (Chart.lock's time is no content)", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   await repo.write("charts/alpha/Chart.yaml", "apiVersion: v2\nname: alpha\nversion: 1.0.0\n");
   await repo.write(
     "charts/alpha/templates/cm.yaml",
@@ -214,18 +215,18 @@ Deno.test("publish: a rerun after helm dependency build is 'already published' (
   await repo.write("charts/beta/templates/cm.yaml", "kind: ConfigMap\napiVersion: v1\nmetadata: {name: b}\n");
   await repo.commit("beta depends on alpha by file://");
   await repo.git("tag", "v6.0.0");
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  const first = await publish(repo, env, "--repo-dir", site, "--skip-schema-check");
+  await using site = await tempDir("fastcs-site-");
+  const first = await publish(repo, env, "--repo-dir", site.path, "--skip-schema-check");
   assert.equal(first.code, 0, first.stderr);
   await new Promise((r) => setTimeout(r, 1100)); // a later second: Chart.lock's generated: differs
-  const again = await publish(repo, env, "--repo-dir", site, "--skip-schema-check");
+  const again = await publish(repo, env, "--repo-dir", site.path, "--skip-schema-check");
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /beta +6\.0\.0 .* already published/);
 });
 
 Deno.test("publish: a chart that needs values is still checked with its ci/ files; Helm's real error is quoted", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   await repo.write("charts/needy/Chart.yaml", "apiVersion: v2\nname: needy\nversion: 1.0.0\n");
   await repo.write("charts/needy/values.yaml", "image:\n  tag: '1.0'\n");
   await repo.write(
@@ -234,8 +235,16 @@ Deno.test("publish: a chart that needs values is still checked with its ci/ file
   );
   await repo.write("charts/needy/ci/latest-values.yaml", "image: {repo: nginx, tag: latest}\n");
   await repo.commit("a chart that needs values");
-  const site = await Deno.makeTempDir({ prefix: "fastcs-site-" });
-  const r = await publish(repo, env, "--repo-dir", site, "--dry-run", "--skip-schema-check", "--skip-lint");
+  await using site = await tempDir("fastcs-site-");
+  const r = await publish(
+    repo,
+    env,
+    "--repo-dir",
+    site.path,
+    "--dry-run",
+    "--skip-schema-check",
+    "--skip-lint",
+  );
   assert.equal(r.code, 8, r.stderr);
   assert.match(
     r.stderr,
@@ -249,7 +258,7 @@ Deno.test("publish: a chart that needs values is still checked with its ci/ file
 
 Deno.test("publish: Ctrl+C while an unreachable registry is retried stops the retries and exits 130", async () => {
   const env = await envFor("helm4");
-  const repo = await createTestRepo();
+  await using repo = await createTestRepo();
   const port = freePort(); // nothing listens there
   const child = spawnCli(
     [

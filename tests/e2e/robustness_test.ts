@@ -7,6 +7,7 @@ import { compileSchema, validateSource } from "../../src/chart/validate.ts";
 import { gen } from "../../src/schema/test_support.ts";
 import { parseYamlSource } from "../../src/chart/yaml_source.ts";
 import { cli, run, tool } from "../helpers.ts";
+import { tempDir } from "../support/files.ts";
 import { awkwardValues } from "../support/values_corpus.ts";
 
 async function selfValid(text: string, noAdditionalProperties: boolean) {
@@ -54,8 +55,8 @@ Deno.test("odd inputs give a located error or a schema, never a crash", async ()
 });
 
 Deno.test("a 6,000-line values file: the schema from helm fastcs schema passes helm lint under Helm 3 and 4", async () => {
-  const dir = await Deno.makeTempDir();
-  const chart = join(dir, "charts", "big");
+  await using dir = await tempDir();
+  const chart = join(dir.path, "charts", "big");
   await Deno.mkdir(join(chart, "templates"), { recursive: true });
   await Deno.writeTextFile(join(chart, "Chart.yaml"), "apiVersion: v2\nname: big\nversion: 1.0.0\n");
   await Deno.writeTextFile(join(chart, ".schema.yaml"), "noAdditionalProperties: true\n");
@@ -66,7 +67,7 @@ Deno.test("a 6,000-line values file: the schema from helm fastcs schema passes h
     join(chart, "templates", "cm.yaml"),
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n",
   );
-  const r = await cli(["schema"], { cwd: dir });
+  const r = await cli(["schema"], { cwd: dir.path });
   assert.equal(r.code, 0, r.stderr);
   for (const helm of ["helm3", "helm4"] as const) {
     const lint = await run(tool(helm), ["lint", chart]);

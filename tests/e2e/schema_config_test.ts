@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli } from "../helpers.ts";
-import { tempRepo } from "../support/files.ts";
+import { tempDir, tempRepo } from "../support/files.ts";
 
 const repo = (files: Record<string, string>) => tempRepo(files, "fastcs-dropin-");
 
 const CHART = "apiVersion: v2\nname: NAME\nversion: 1.0.0\n";
 
 Deno.test("--config: an epics-containers style config runs unchanged (paths from the working directory)", async () => {
-  const root = await repo({
+  await using root = await repo({
     ".schema.config.yaml": [
       "values: [Charts/ioc-instance/values.yaml]",
       "output: Charts/ioc-instance/ioc-instance.schema.json",
@@ -27,44 +27,44 @@ Deno.test("--config: an epics-containers style config runs unchanged (paths from
     "Charts/other/Chart.yaml": CHART.replace("NAME", "other"),
     "Charts/other/values.yaml": "a: 1\n",
   });
-  const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root });
+  const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /\.schema\.config\.yaml:6:1: unknown key "someFutureKey".*\(ignored\)/);
   const schema = JSON.parse(
-    await Deno.readTextFile(join(root, "Charts/ioc-instance/ioc-instance.schema.json")),
+    await Deno.readTextFile(join(root.path, "Charts/ioc-instance/ioc-instance.schema.json")),
   );
   assert.equal(schema.$schema, "http://json-schema.org/draft-07/schema#");
   assert.deepEqual(schema.properties.image, { type: "string" });
   // Only the configured chart: nothing else was written.
   for (const f of ["Charts/ioc-instance/values.schema.json", "Charts/other/values.schema.json"]) {
-    await assert.rejects(Deno.stat(join(root, f)), Deno.errors.NotFound, f);
+    await assert.rejects(Deno.stat(join(root.path, f)), Deno.errors.NotFound, f);
   }
   const strict = await cli(["schema", "--config", ".schema.config.yaml", "--strict", "--check"], {
-    cwd: root,
+    cwd: root.path,
   });
   assert.equal(strict.code, 5);
   const check = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas", "--check"], {
-    cwd: root,
+    cwd: root.path,
   });
   assert.equal(check.code, 0, check.stderr);
 });
 
 Deno.test("a chart without values.yaml (CRDs, a library) is skipped with a note", async () => {
-  const root = await repo({
+  await using root = await repo({
     "charts/crds/Chart.yaml": CHART.replace("NAME", "crds"),
     "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
     "charts/app/values.yaml": "a: 1\n",
   });
-  const r = await cli(["schema"], { cwd: root });
+  const r = await cli(["schema"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /chart crds: no charts\/crds\/values\.yaml, so no values schema \(skipped\)/);
-  await Deno.stat(join(root, "charts/app/values.schema.json"));
-  await assert.rejects(Deno.stat(join(root, "schemas/crds-service.schema.json")), Deno.errors.NotFound);
+  await Deno.stat(join(root.path, "charts/app/values.schema.json"));
+  await assert.rejects(Deno.stat(join(root.path, "schemas/crds-service.schema.json")), Deno.errors.NotFound);
 });
 
 Deno.test("writes stay inside the repository and never replace an input (exit 5, nothing written)", async () => {
-  const outside = await Deno.makeTempDir({ prefix: "fastcs-outside-" });
-  const victim = join(outside, "victim-values.schema.json");
+  await using outside = await tempDir("fastcs-outside-");
+  const victim = join(outside.path, "victim-values.schema.json");
   await Deno.writeTextFile(victim, "precious\n");
   const files = {
     "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
@@ -99,42 +99,42 @@ Deno.test("writes stay inside the repository and never replace an input (exit 5,
     ],
     [
       {},
-      ["--schemas-dir", outside],
+      ["--schemas-dir", outside.path],
       /refusing to write .*app-values\.schema\.json: it is outside the repository/,
     ],
   ];
   for (const [extra, args, message] of cases) {
-    const root = await repo({ ...files, ...extra });
+    await using root = await repo({ ...files, ...extra });
     const before = new Map<string, string>();
     for (const f of Object.keys({ ...files, ...extra })) {
-      before.set(f, await Deno.readTextFile(join(root, f)));
+      before.set(f, await Deno.readTextFile(join(root.path, f)));
     }
-    const r = await cli(["schema", ...args], { cwd: root });
+    const r = await cli(["schema", ...args], { cwd: root.path });
     assert.equal(r.code, 5, `${JSON.stringify(extra)}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /please report/);
-    for (const [f, text] of before) assert.equal(await Deno.readTextFile(join(root, f)), text, f);
+    for (const [f, text] of before) assert.equal(await Deno.readTextFile(join(root.path, f)), text, f);
     assert.equal(await Deno.readTextFile(victim), "precious\n");
-    assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["victim-values.schema.json"]);
+    assert.deepEqual([...Deno.readDirSync(outside.path)].map((e) => e.name), ["victim-values.schema.json"]);
   }
   // schemas/ as a link to a folder outside the repository: refused, and --check does not call it up to date.
-  const root = await repo(files);
-  await Deno.symlink(outside, join(root, "schemas"));
+  await using root = await repo(files);
+  await Deno.symlink(outside.path, join(root.path, "schemas"));
   for (const args of [[], ["--check"]]) {
-    const r = await cli(["schema", ...args], { cwd: root });
+    const r = await cli(["schema", ...args], { cwd: root.path });
     assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, /outside the repository/);
   }
-  assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["victim-values.schema.json"]);
+  assert.deepEqual([...Deno.readDirSync(outside.path)].map((e) => e.name), ["victim-values.schema.json"]);
   // --charts-dir . (a chart at the repo root): schemas/ goes into the repo, not its parent.
-  const flat = await repo({ "Chart.yaml": CHART.replace("NAME", "flat"), "values.yaml": "a: 1\n" });
-  const f = await cli(["schema", "--charts-dir", "."], { cwd: flat });
+  await using flat = await repo({ "Chart.yaml": CHART.replace("NAME", "flat"), "values.yaml": "a: 1\n" });
+  const f = await cli(["schema", "--charts-dir", "."], { cwd: flat.path });
   assert.equal(f.code, 0, f.stderr);
-  await Deno.stat(join(flat, "schemas/flat-service.schema.json"));
+  await Deno.stat(join(flat.path, "schemas/flat-service.schema.json"));
 });
 
 Deno.test("a relative $ref resolves against the folder of the values file that holds it", async () => {
-  const root = await repo({
+  await using root = await repo({
     ".schema.config.yaml": [
       "values: [charts/app/values.yaml, shared/common.yaml]",
       "output: charts/app/values.schema.json",
@@ -151,16 +151,16 @@ Deno.test("a relative $ref resolves against the folder of the values file that h
       properties: { secretName: { type: "string" } },
     }),
   });
-  const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root });
+  const r = await cli(["schema", "--config", ".schema.config.yaml", "--no-schemas"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
-  const schema = JSON.parse(await Deno.readTextFile(join(root, "charts/app/values.schema.json")));
+  const schema = JSON.parse(await Deno.readTextFile(join(root.path, "charts/app/values.schema.json")));
   assert.deepEqual(Object.keys(schema.$defs).sort(), ["port", "tls"]);
   assert.deepEqual(schema.$defs.tls.properties, { secretName: { type: "string" } });
   assert.match(schema.$defs.tls.$comment, /shared\/defs\/tls\.json/);
 });
 
 Deno.test("flags read paths from the working directory; a root config names one chart and only that one", async () => {
-  const root = await repo({
+  await using root = await repo({
     "charts/app/Chart.yaml": CHART.replace("NAME", "app"),
     "charts/app/values.yaml": "a: 1\n",
     "charts/app/extra.yaml": "b: x\n",
@@ -170,31 +170,31 @@ Deno.test("flags read paths from the working directory; a root config names one 
   const absolute = await cli([
     "schema",
     "--charts-dir",
-    join(root, "charts"),
+    join(root.path, "charts"),
     "--no-schemas",
     "--chart",
     "app",
     "--values",
     "charts/app/values.yaml",
     "charts/app/extra.yaml",
-  ], { cwd: root });
+  ], { cwd: root.path });
   assert.equal(absolute.code, 0, absolute.stderr);
-  const schema = JSON.parse(await Deno.readTextFile(join(root, "charts/app/values.schema.json")));
+  const schema = JSON.parse(await Deno.readTextFile(join(root.path, "charts/app/values.schema.json")));
   assert.deepEqual(Object.keys(schema.properties), ["a", "b"]);
-  await Deno.remove(join(root, "charts/app/values.schema.json"));
+  await Deno.remove(join(root.path, "charts/app/values.schema.json"));
   // A helm-values-schema-json .schema.yaml at the root describes the chart of its files, and only it.
   await Deno.writeTextFile(
-    join(root, ".schema.yaml"),
+    join(root.path, ".schema.yaml"),
     "values: [charts/app/values.yaml]\noutput: charts/app/app.schema.json\n",
   );
-  const r = await cli(["schema", "--no-schemas"], { cwd: root });
+  const r = await cli(["schema", "--no-schemas"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
-  await Deno.stat(join(root, "charts/app/app.schema.json"));
-  await assert.rejects(Deno.stat(join(root, "charts/other/values.schema.json")), Deno.errors.NotFound);
+  await Deno.stat(join(root.path, "charts/app/app.schema.json"));
+  await assert.rejects(Deno.stat(join(root.path, "charts/other/values.schema.json")), Deno.errors.NotFound);
 });
 
 Deno.test("a repo-root .schema.yaml shared by several charts is warned about once, not once per chart", async () => {
-  const root = await repo({
+  await using root = await repo({
     ".schema.yaml": "draft: 7\nsomeFutureKey: 1\n",
     "charts/a/Chart.yaml": CHART.replace("NAME", "a"),
     "charts/a/values.yaml": "a: 1\n",
@@ -203,16 +203,15 @@ Deno.test("a repo-root .schema.yaml shared by several charts is warned about onc
     "charts/c/Chart.yaml": CHART.replace("NAME", "c"),
     "charts/c/values.yaml": "c: 1\n",
   });
-  const r = await cli(["schema", "--no-schemas"], { cwd: root });
+  const r = await cli(["schema", "--no-schemas"], { cwd: root.path });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.match(/unknown key "someFutureKey"/g)?.length, 1, r.stderr);
   for (const chart of ["a", "b", "c"]) {
-    const schema = JSON.parse(await Deno.readTextFile(join(root, `charts/${chart}/values.schema.json`)));
+    const schema = JSON.parse(await Deno.readTextFile(join(root.path, `charts/${chart}/values.schema.json`)));
     assert.equal(
       schema.$schema,
       "http://json-schema.org/draft-07/schema#",
       `the shared draft applies to ${chart}`,
     );
   }
-  await Deno.remove(root, { recursive: true });
 });

@@ -131,9 +131,9 @@ const CASES: Case[] = [
 
 for (const c of CASES) {
   Deno.test(`typed error: ${c.name} (exit ${c.code})`, async () => {
-    const root = await tempRepo(c.files, "fastcs-typed-");
-    for (const f of c.folders ?? []) await Deno.mkdir(join(root, f), { recursive: true });
-    const r = await cli(c.args, { cwd: root });
+    await using root = await tempRepo(c.files, "fastcs-typed-");
+    for (const f of c.folders ?? []) await Deno.mkdir(join(root.path, f), { recursive: true });
+    const r = await cli(c.args, { cwd: root.path });
     assert.equal(r.code, c.code, r.stderr);
     assert.match(r.stderr, c.message);
     assert.match(r.stderr, /^hint: /m);

@@ -15,15 +15,15 @@ const CHART = {
 };
 
 Deno.test("validate coalesces like Helm: chart defaults, -f files in order, null deletes a key", async () => {
-  const root = await tree({
+  await using root = await tree({
     ...CHART,
     "charts/app/ci/unset.yaml": "image:\n  tag: null\nextra: {any: thing}\n",
     "a.yaml": "port: 8080\n",
     "b.yaml": "port: http\nimage:\n  tga: x\n",
   });
-  assert.equal((await cli(["schema"], { cwd: root })).code, 0);
+  assert.equal((await cli(["schema"], { cwd: root.path })).code, 0);
   // Helm deletes image.tag for this file: no "must be string" error, as before.
-  const unset = await cli(["schema", "validate", "charts/app/ci/unset.yaml"], { cwd: root });
+  const unset = await cli(["schema", "validate", "charts/app/ci/unset.yaml"], { cwd: root.path });
   assert.equal(unset.code, 0, unset.stdout + unset.stderr);
   assert.match(
     unset.stdout,
@@ -32,7 +32,7 @@ Deno.test("validate coalesces like Helm: chart defaults, -f files in order, null
   // -f a.yaml -f b.yaml: b wins for port; each error is located in the file that gave the value.
   const r = await cli(
     ["schema", "validate", "--schema", "charts/app/values.schema.json", "-f", "a.yaml", "-f", "b.yaml"],
-    { cwd: root },
+    { cwd: root.path },
   );
   assert.equal(r.code, 4, r.stdout + r.stderr);
   const lines = r.stdout.trim().split("\n").map((l) => l.replace(/ \[schema .*\]$/, ""));
@@ -43,7 +43,7 @@ Deno.test("validate coalesces like Helm: chart defaults, -f files in order, null
 });
 
 Deno.test("validate a services repo: shared services/values.yaml merged in, schema from the modeline", async () => {
-  const root = await tree({
+  await using root = await tree({
     ...CHART,
     "services/values.yaml": "global:\n  domain: example.org\napp:\n  port: 81\n",
     "services/p47/values.yaml":
@@ -51,9 +51,9 @@ Deno.test("validate a services repo: shared services/values.yaml merged in, sche
     "services/bad/values.yaml":
       "# yaml-language-server: $schema=../../schemas/app-service.schema.json\napp:\n  prot: 1\n",
   });
-  assert.equal((await cli(["schema"], { cwd: root })).code, 0);
+  assert.equal((await cli(["schema"], { cwd: root.path })).code, 0);
   const r = await cli(["schema", "validate", "services/p47/values.yaml", "services/bad/values.yaml"], {
-    cwd: root,
+    cwd: root.path,
   });
   assert.equal(r.code, 4, r.stdout + r.stderr);
   assert.match(
@@ -62,36 +62,36 @@ Deno.test("validate a services repo: shared services/values.yaml merged in, sche
   );
   assert.match(r.stdout, /services\/bad\/values\.yaml:3:3: app: unknown key "prot"/);
   // The shared values are validated too: a typo there is found, at its own line.
-  await Deno.writeTextFile(join(root, "services/values.yaml"), "app:\n  portt: 81\n");
-  const s = await cli(["schema", "validate", "services/p47/values.yaml"], { cwd: root });
+  await Deno.writeTextFile(join(root.path, "services/values.yaml"), "app:\n  portt: 81\n");
+  const s = await cli(["schema", "validate", "services/p47/values.yaml"], { cwd: root.path });
   assert.equal(s.code, 4);
   assert.match(s.stdout, /^services\/values\.yaml:2:3: app: unknown key "portt"/m);
   // --shared names the file explicitly; a file with no schema at all is a usage error.
-  await Deno.writeTextFile(join(root, "loose.yaml"), "a: 1\n");
-  const none = await cli(["schema", "validate", "loose.yaml"], { cwd: root });
+  await Deno.writeTextFile(join(root.path, "loose.yaml"), "a: 1\n");
+  const none = await cli(["schema", "validate", "loose.yaml"], { cwd: root.path });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /loose\.yaml is not inside a chart and names no schema/);
 });
 
 Deno.test("validate --schema https://…: fetched once into HELM_CACHE_HOME, then works offline", async () => {
-  const root = await tree({ "v.yaml": "replicas: two\n" });
-  const cache = join(root, ".cache-home");
+  await using root = await tree({ "v.yaml": "replicas: two\n" });
+  const cache = join(root.path, ".cache-home");
   const port = freePort();
   const schema = JSON.stringify({ type: "object", properties: { replicas: { type: "integer" } } });
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, () => new Response(schema));
   const url = `http://127.0.0.1:${port}/app.schema.json`;
   const env = { HELM_CACHE_HOME: cache };
-  const first = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+  const first = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root.path, env });
   await server.shutdown();
   assert.equal(first.code, 4, first.stderr);
   assert.match(first.stdout, /v\.yaml:1:11: replicas: must be of type integer/);
-  const offline = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+  const offline = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root.path, env });
   assert.equal(offline.code, 4, offline.stderr);
   assert.match(offline.stdout, /replicas: must be of type integer/);
 });
 
 Deno.test("validate: a schema that is null or a $ref cycle is exit 5, not a crash", async () => {
-  const root = await tree({
+  await using root = await tree({
     "v.yaml": "a: 1\n",
     "null.json": "null\n",
     "cycle.json": JSON.stringify({
@@ -105,7 +105,7 @@ Deno.test("validate: a schema that is null or a $ref cycle is exit 5, not a cras
       /cycle of \$refs/,
     ]] as const
   ) {
-    const r = await cli(["schema", "validate", "v.yaml", "--schema", schema], { cwd: root });
+    const r = await cli(["schema", "validate", "v.yaml", "--schema", schema], { cwd: root.path });
     assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /please report|Maximum call stack/);
@@ -113,7 +113,7 @@ Deno.test("validate: a schema that is null or a $ref cycle is exit 5, not a cras
 });
 
 Deno.test("validate follows Helm on sub-chart tags and on a parent without a schema of its own", async () => {
-  const root = await tree({
+  await using root = await tree({
     "charts/app/Chart.yaml":
       "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: sub, version: 0.1.0, tags: [t2], alias: a1}\n",
     "charts/app/values.yaml": "a1:\n  port: 1\n",
@@ -126,38 +126,38 @@ Deno.test("validate follows Helm on sub-chart tags and on a parent without a sch
     "off.yaml": "a1: {port: x}\ntags: {t2: false}\n",
     "on.yaml": "a1: {port: x}\ntags: {t2: true}\n",
   });
-  const chart = join(root, "charts/app");
+  const chart = join(root.path, "charts/app");
   for (const [file, valid] of [["off.yaml", true], ["on.yaml", false]] as const) {
     const ours = await cli(["schema", "validate", "-f", file, "--schema", "charts/app/values.schema.json"], {
-      cwd: root,
+      cwd: root.path,
     });
-    const helm = await run(tool("helm4"), ["template", "x", chart, "-f", join(root, file)]);
+    const helm = await run(tool("helm4"), ["template", "x", chart, "-f", join(root.path, file)]);
     assert.equal(helm.code === 0, valid, `${file}: ${helm.stderr}`);
     // The parent has no values.schema.json: a named --schema that does not exist is still an error...
     assert.equal(ours.code, 5, ours.stderr);
   }
   // ...but by default (the chart's own schema) only the sub-chart is checked, as Helm does.
   for (const [file, valid] of [["off.yaml", true], ["on.yaml", false]] as const) {
-    await Deno.copyFile(join(root, file), join(chart, "ci.yaml"));
-    const ours = await cli(["schema", "validate", "charts/app/ci.yaml"], { cwd: root });
+    await Deno.copyFile(join(root.path, file), join(chart, "ci.yaml"));
+    const ours = await cli(["schema", "validate", "charts/app/ci.yaml"], { cwd: root.path });
     assert.equal(ours.code, valid ? 0 : 4, ours.stdout + ours.stderr);
     if (!valid) assert.match(ours.stdout, /charts\/app\/ci\.yaml:1:12: a1\.port: must be of type integer/);
   }
 });
 
 Deno.test("validate --schema https://…: a document that does not parse is not cached", async () => {
-  const root = await tree({ "v.yaml": "a: 1\n" });
-  const env = { HELM_CACHE_HOME: join(root, ".cache") };
+  await using root = await tree({ "v.yaml": "a: 1\n" });
+  const env = { HELM_CACHE_HOME: join(root.path, ".cache") };
   let body = "not json";
   const port = freePort();
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, () => new Response(body));
   try {
     const url = `http://127.0.0.1:${port}/s.json`;
-    const bad = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+    const bad = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root.path, env });
     assert.equal(bad.code, 5, bad.stderr);
     assert.match(bad.stderr, /Check that the URL serves a JSON Schema/);
     body = JSON.stringify({ type: "object" });
-    const good = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root, env });
+    const good = await cli(["schema", "validate", "v.yaml", "--schema", url], { cwd: root.path, env });
     assert.equal(good.code, 0, good.stderr);
   } finally {
     await server.shutdown();

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { freePort, run, toolsBin } from "../helpers.ts";
 import { waitFor } from "./wait.ts";
 
-/** A running test cluster. */
-export interface TestCluster {
+/** A running test cluster: `await using cluster = await startCluster()` stops it at the end of the scope. */
+export interface TestCluster extends AsyncDisposable {
   kubeconfig: string;
   /** `kubectl` with this cluster's kubeconfig. */
   kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -52,6 +52,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       kubeconfig: existing,
       kubectl: (...args) => run(kubectlBin, ["--kubeconfig", existing, ...args]),
       stop: async () => {},
+      [Symbol.asyncDispose]: async () => {},
       pids: [],
       dir: "",
     };
@@ -346,7 +347,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         (await kubectl("get", "serviceaccount", "default", "-n", "prod")).code === 0,
       { timeoutMs: 30_000, details: logTail("kube-controller-manager") },
     );
-    return { kubeconfig, kubectl, stop, pids: children.map((c) => c.pid), dir };
+    return { kubeconfig, kubectl, stop, [Symbol.asyncDispose]: stop, pids: children.map((c) => c.pid), dir };
   } catch (error) {
     await stop();
     throw error;

@@ -6,6 +6,7 @@
 import { basename, join } from "node:path";
 import { pLimit } from "../../src/deps/concurrency.ts";
 import { cli, REPO, run, tool } from "../helpers.ts";
+import { tempDir } from "./files.ts";
 
 /** Where the corpus is: `FASTCS_CORPUS`, else `../shared/corpus` beside the checkout. */
 export function corpusDir(): string {
@@ -74,81 +75,77 @@ function helmArgs(chartDir: string, file: string): string[] {
  */
 export async function checkCorpus(): Promise<CorpusChart[]> {
   const root = corpusDir();
-  const work = await Deno.makeTempDir({ prefix: "fastcs-corpus-" });
+  await using work = await tempDir("fastcs-corpus-");
   const limit = pLimit(2);
   const results: CorpusChart[] = [];
-  try {
-    for await (const repoEntry of Deno.readDir(root)) {
-      const chartsRoot = join(root, repoEntry.name, "charts");
-      if (!repoEntry.isDirectory || !(await Deno.stat(chartsRoot).catch(() => null))) continue;
-      // One throw-away repository per corpus repository: chart names repeat across repositories.
-      const repo = join(work, repoEntry.name);
-      await Deno.mkdir(join(repo, "charts"), { recursive: true });
-      await run("git", ["init", "-q", repo]);
-      const charts: CorpusChart[] = [];
-      for await (const c of Deno.readDir(chartsRoot)) {
-        const source = join(chartsRoot, c.name);
-        if (!c.isDirectory || !(await isFile(join(source, "Chart.yaml")))) continue;
-        const chart: CorpusChart = {
-          id: `${repoEntry.name}/${c.name}`,
-          files: await valuesFiles(source),
-          helm: {},
-          lintBroken: {},
-          generated: { code: -1, stderr: "" },
-        };
-        charts.push(chart);
-        const remote = await remoteDependencies(source);
-        if (remote.length > 0) {
-          chart.skipped = `dependencies from ${[...new Set(remote)].join(", ")} cannot be fetched offline`;
-          continue;
-        }
-        const dir = join(repo, "charts", c.name);
-        const cp = await run("cp", ["-a", source, dir]);
-        if (cp.code !== 0) throw new Error(`copying ${source} failed: ${cp.stderr}`);
-        // "Without our schema" means without any schema: the chart's own would be replaced anyway.
-        await Deno.remove(join(dir, "values.schema.json")).catch(() => {});
+  for await (const repoEntry of Deno.readDir(root)) {
+    const chartsRoot = join(root, repoEntry.name, "charts");
+    if (!repoEntry.isDirectory || !(await Deno.stat(chartsRoot).catch(() => null))) continue;
+    // One throw-away repository per corpus repository: chart names repeat across repositories.
+    const repo = join(work.path, repoEntry.name);
+    await Deno.mkdir(join(repo, "charts"), { recursive: true });
+    await run("git", ["init", "-q", repo]);
+    const charts: CorpusChart[] = [];
+    for await (const c of Deno.readDir(chartsRoot)) {
+      const source = join(chartsRoot, c.name);
+      if (!c.isDirectory || !(await isFile(join(source, "Chart.yaml")))) continue;
+      const chart: CorpusChart = {
+        id: `${repoEntry.name}/${c.name}`,
+        files: await valuesFiles(source),
+        helm: {},
+        lintBroken: {},
+        generated: { code: -1, stderr: "" },
+      };
+      charts.push(chart);
+      const remote = await remoteDependencies(source);
+      if (remote.length > 0) {
+        chart.skipped = `dependencies from ${[...new Set(remote)].join(", ")} cannot be fetched offline`;
+        continue;
       }
-      const active = charts.filter((c) => !c.skipped);
-      const dirOf = (c: CorpusChart) => join(repo, "charts", basename(c.id));
-      const lintBefore: Record<string, boolean> = {};
-      await Promise.all(active.flatMap((c) =>
-        HELMS.flatMap((h) => [
-          limit(async () => {
-            const r = await run(tool(h), ["lint", dirOf(c)]);
-            lintBefore[`${h} ${c.id}`] = r.code === 0;
-          }),
-          ...c.files.map((f) =>
-            limit(async () => {
-              const r = await run(tool(h), ["template", "x", ...helmArgs(dirOf(c), f)]);
-              c.helm[h] ??= { renderedWithout: [], failedWith: [] };
-              if (r.code === 0) c.helm[h].renderedWithout.push(f);
-            })
-          ),
-        ])
-      ));
-      if (active.length > 0) {
-        const g = await cli(["schema", "--charts-dir", "charts", "--no-schemas"], { cwd: repo });
-        for (const c of active) c.generated = { code: g.code, stderr: g.stderr };
-      }
-      await Promise.all(active.flatMap((c) =>
-        HELMS.flatMap((h) => [
-          limit(async () => {
-            if (!lintBefore[`${h} ${c.id}`]) return;
-            const r = await run(tool(h), ["lint", dirOf(c)]);
-            if (r.code !== 0) c.lintBroken[h] = (r.stdout + r.stderr).trim();
-          }),
-          ...(c.helm[h]?.renderedWithout ?? []).map((f) =>
-            limit(async () => {
-              const r = await run(tool(h), ["template", "x", ...helmArgs(dirOf(c), f)]);
-              if (r.code !== 0) c.helm[h].failedWith.push({ file: f, error: r.stderr.trim() });
-            })
-          ),
-        ])
-      ));
-      results.push(...charts);
+      const dir = join(repo, "charts", c.name);
+      const cp = await run("cp", ["-a", source, dir]);
+      if (cp.code !== 0) throw new Error(`copying ${source} failed: ${cp.stderr}`);
+      // "Without our schema" means without any schema: the chart's own would be replaced anyway.
+      await Deno.remove(join(dir, "values.schema.json")).catch(() => {});
     }
-  } finally {
-    await Deno.remove(work, { recursive: true });
+    const active = charts.filter((c) => !c.skipped);
+    const dirOf = (c: CorpusChart) => join(repo, "charts", basename(c.id));
+    const lintBefore: Record<string, boolean> = {};
+    await Promise.all(active.flatMap((c) =>
+      HELMS.flatMap((h) => [
+        limit(async () => {
+          const r = await run(tool(h), ["lint", dirOf(c)]);
+          lintBefore[`${h} ${c.id}`] = r.code === 0;
+        }),
+        ...c.files.map((f) =>
+          limit(async () => {
+            const r = await run(tool(h), ["template", "x", ...helmArgs(dirOf(c), f)]);
+            c.helm[h] ??= { renderedWithout: [], failedWith: [] };
+            if (r.code === 0) c.helm[h].renderedWithout.push(f);
+          })
+        ),
+      ])
+    ));
+    if (active.length > 0) {
+      const g = await cli(["schema", "--charts-dir", "charts", "--no-schemas"], { cwd: repo });
+      for (const c of active) c.generated = { code: g.code, stderr: g.stderr };
+    }
+    await Promise.all(active.flatMap((c) =>
+      HELMS.flatMap((h) => [
+        limit(async () => {
+          if (!lintBefore[`${h} ${c.id}`]) return;
+          const r = await run(tool(h), ["lint", dirOf(c)]);
+          if (r.code !== 0) c.lintBroken[h] = (r.stdout + r.stderr).trim();
+        }),
+        ...(c.helm[h]?.renderedWithout ?? []).map((f) =>
+          limit(async () => {
+            const r = await run(tool(h), ["template", "x", ...helmArgs(dirOf(c), f)]);
+            if (r.code !== 0) c.helm[h].failedWith.push({ file: f, error: r.stderr.trim() });
+          })
+        ),
+      ])
+    ));
+    results.push(...charts);
   }
   return results.sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -1,7 +1,27 @@
-// Throw-away repositories of files for the tests: a temporary folder with `git init` (so the plugin finds
-// its repository root there) and the given files written into it.
+// Throw-away folders and repositories of files for the tests: a temporary folder that removes itself at the
+// end of its `await using` scope, and the same with `git init` (so the plugin finds its repository root
+// there) and the given files written into it.
 import { join } from "node:path";
 import { run } from "../helpers.ts";
+
+/** A temporary folder, removed with all it holds when disposed: `await using dir = await tempDir()`. */
+export interface TempDir extends AsyncDisposable {
+  /** Absolute path of the folder. */
+  path: string;
+}
+
+/** A new empty temporary folder named `prefix…`. */
+export async function tempDir(prefix = "fastcs-test-"): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    },
+  };
+}
 
 /** Writes `files` (path relative to `root` -> text) under `root`, making folders as needed. */
 export async function writeTree(root: string, files: Record<string, string>): Promise<void> {
@@ -11,11 +31,14 @@ export async function writeTree(root: string, files: Record<string, string>): Pr
   }
 }
 
-/** A new git repository in a temporary folder holding `files`; returns its absolute path. */
-export async function tempRepo(files: Record<string, string> = {}, prefix = "fastcs-repo-"): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix });
-  const init = await run("git", ["init", "-q", root]);
+/** A new git repository in a temporary folder holding `files`. */
+export async function tempRepo(
+  files: Record<string, string> = {},
+  prefix = "fastcs-repo-",
+): Promise<TempDir> {
+  const dir = await tempDir(prefix);
+  const init = await run("git", ["init", "-q", dir.path]);
   if (init.code !== 0) throw new Error(`git init failed: ${init.stderr}`);
-  await writeTree(root, files);
-  return root;
+  await writeTree(dir.path, files);
+  return dir;
 }

@@ -1,9 +1,10 @@
 // Real git repositories for tests: a services-style repo with charts on branch main.
 import { join } from "node:path";
 import { REPO, run } from "../helpers.ts";
+import { tempDir } from "./files.ts";
 
-/** A throw-away git repository. */
-export interface TestRepo {
+/** A throw-away git repository: `await using repo = await createTestRepo()` removes it at the end of the scope. */
+export interface TestRepo extends AsyncDisposable {
   dir: string;
   git(...args: string[]): Promise<string>;
   /** Stages everything and commits. */
@@ -18,11 +19,13 @@ const identity = ["-c", "user.email=test@example.org", "-c", "user.name=test"];
  * charts named `extra-1`, `extra-2`, … (pinned image, no schema), committed once.
  */
 export async function createTestRepo(extra = 0): Promise<TestRepo> {
-  const dir = await Deno.makeTempDir({ prefix: "fastcs-git-" });
+  const folder = await tempDir("fastcs-git-");
+  const dir = folder.path;
   const r = await run("cp", ["-a", join(REPO, "charts"), join(REPO, "schemas"), dir]);
   if (r.code !== 0) throw new Error(r.stderr);
   const repo: TestRepo = {
     dir,
+    [Symbol.asyncDispose]: () => folder[Symbol.asyncDispose](),
     async git(...args) {
       const out = await run("git", [...identity, ...args], { cwd: dir });
       if (out.code !== 0) throw new Error(`git ${args.join(" ")}: ${out.stderr}`);

@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { freePort, run } from "../helpers.ts";
 import { waitFor } from "./wait.ts";
 
-/** A running registry. `stop()` kills it; `start()` brings it back on the same port and storage. */
+/**
+ * A running registry. `stop()` kills it; `start()` brings it back on the same port and storage;
+ * `await using registry = await startRegistry()` stops it and removes its folder at the end of the scope.
+ */
 export interface TestRegistry {
   /** `host:port` */
   host: string;
@@ -19,7 +22,7 @@ export interface TestRegistry {
   start(): Promise<void>;
   /** Tags the registry holds for a repository (via the storage folder). */
   tags(repository: string): Promise<string[]>;
-  /** `await using registry = await startRegistry()` stops it at the end of the scope. */
+  /** Stops it and removes its storage, configuration and certificates. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -102,8 +105,9 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
       await child.status;
       child = undefined;
     },
-    [Symbol.asyncDispose]() {
-      return this.stop();
+    async [Symbol.asyncDispose]() {
+      await this.stop();
+      await Deno.remove(dir, { recursive: true });
     },
     async tags(repository: string) {
       try {
