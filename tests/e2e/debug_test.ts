@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { connectDap, type DapClient, probeDap } from "../../src/debug/dap.ts";
 import { cli, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
-import { type TempDir, tempDir } from "../support/files.ts";
+import { servicesChart, type TempDir, tempDir } from "../support/files.ts";
 import { waitFor } from "../support/wait.ts";
 
 const SAMPLE = join(REPO, "tests/testdata");
@@ -348,19 +348,11 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
   assert.equal(notFastcs.code, 5);
   assert.match(notFastcs.stderr, /release other in namespace staging .* is not a fastcs release/);
 
-  // A services umbrella chart with fastcs as a sub-chart under the alias "ioc".
-  await using umbrella = await tempDir();
-  await Deno.mkdir(join(umbrella.path, "charts"));
-  await run("cp", ["-a", join(REPO, "charts/fastcs"), join(umbrella.path, "charts/fastcs")]);
-  await Deno.writeTextFile(
-    join(umbrella.path, "Chart.yaml"),
-    "apiVersion: v2\nname: p47\nversion: 0.1.0\ndependencies:\n  - name: fastcs\n    version: 0.1.0\n    alias: ioc\n",
-  );
-  await Deno.writeTextFile(
-    join(umbrella.path, "values.yaml"),
-    "ioc:\n  autostart: false\n  command: [fastcs-example]\n  args: [ioc, P47]\n",
-  );
-  const installed = await helm("install", "p47", umbrella.path, "--wait");
+  // A services umbrella chart with fastcs as a sub-chart under the alias "ioc" (the fixture chart p47).
+  await using services = await tempDir();
+  const umbrella = join(services.path, "p47");
+  await servicesChart(umbrella);
+  const installed = await helm("install", "p47", umbrella, "--wait");
   assert.equal(installed.code, 0, installed.stderr);
   const dry = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
   assert.equal(dry.code, 5, "the console script cannot be resolved in the simulated container");
@@ -371,7 +363,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
   await helm(
     "upgrade",
     "p47",
-    umbrella.path,
+    umbrella,
     "--reuse-values",
     "--set-json",
     'ioc.command=["python","-m","sample_service"]',
@@ -398,7 +390,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
   );
   assert.equal(await processes("port-forward pod/p47-0", cluster), "");
   // Attach mode (autostart: true) names the PID, container and pod, and says to install debugpy.
-  await helm("upgrade", "p47", umbrella.path, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
+  await helm("upgrade", "p47", umbrella, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
   const attach = await debug("p47", "--timeout", "20");
   assert.equal(attach.code, 6, attach.stderr);
   assert.match(

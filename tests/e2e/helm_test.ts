@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copyRepo, helmEnv, REPO, run, tool } from "../helpers.ts";
-import { tempDir } from "../support/files.ts";
+import { servicesChart, tempDir } from "../support/files.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
 // One dependency cache for every install of this run, so that each install does not fetch again.
@@ -81,20 +81,12 @@ for (const name of ["helm3", "helm4"] as const) {
     });
 
     await t.step("as a sub-chart of a services umbrella chart: global passes, a typo fails", async () => {
+      // The fixture chart p47: fastcs under the alias "ioc", a global of the services repository.
       const umbrella = join(repo, "services", "p47");
-      await Deno.mkdir(join(umbrella, "charts"), { recursive: true });
-      await run("cp", ["-a", join(repo, "charts/fastcs"), join(umbrella, "charts/fastcs")]);
-      await Deno.writeTextFile(
-        join(umbrella, "Chart.yaml"),
-        "apiVersion: v2\nname: p47\nversion: 0.1.0\ndependencies:\n  - name: fastcs\n    version: 0.1.0\n",
-      );
-      await Deno.writeTextFile(
-        join(umbrella, "values.yaml"),
-        "global:\n  site: p47\nfastcs:\n  editable: true\n",
-      );
-      const ok = await h(["template", "p47", umbrella]);
+      await servicesChart(umbrella, join(repo, "charts/fastcs"));
+      const ok = await h(["template", "p47", umbrella, "--set", "ioc.editable=true"]);
       assert.equal(ok.code, 0, ok.stderr);
-      const typo = await h(["template", "p47", umbrella, "--set", "fastcs.editabel=true"]);
+      const typo = await h(["template", "p47", umbrella, "--set", "ioc.editabel=true"]);
       assert.notEqual(typo.code, 0);
       assert.match(typo.stderr, /editabel/);
     });

@@ -1,99 +1,20 @@
 // A chart's generated schema must never break a parent that uses it as a sub-chart. Helm validates each
 // sub-chart's values (the parent's block under the sub-chart's name or alias, coalesced with the
 // sub-chart's defaults, plus the parent's `global` copied in) against the sub-chart's own schema. An
-// umbrella chart in the style of diracx (several sub-charts, one aliased, conditions, shared globals) is
-// rendered by the real Helm 3 and Helm 4 with schemas we generated, closed objects included; values
-// imported into the parent's root with import-values pass its closed schema.
+// umbrella chart in the style of diracx (several sub-charts, one aliased, conditions, shared globals; the
+// fixture chart tests/testdata/charts/umbrella) is rendered by the real Helm 3 and Helm 4 with schemas we
+// generated, closed objects included; values imported into the parent's root with import-values pass its
+// closed schema.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, run, tool } from "../helpers.ts";
-import { type TempDir, tempRepo } from "../support/files.ts";
+import { copyFixtureChart, type TempDir, tempRepo } from "../support/files.ts";
 
-const CONFIGMAP = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ .Release.Name }}-{{ .Chart.Name }}
-data:
-  values: {{ toJson .Values | quote }}
-`;
-
+/** The umbrella fixture chart in a new repository, with the schemas we generate for it and its sub-charts. */
 async function umbrella(): Promise<TempDir> {
-  const repo = await tempRepo({
-    // Closed objects everywhere, as a maintainer who wants typos caught would generate them.
-    ".schema.yaml": "noAdditionalProperties: true\n",
-    "umbrella/Chart.yaml": [
-      "apiVersion: v2",
-      "name: umbrella",
-      "version: 1.0.0",
-      "dependencies:",
-      "  - name: mysql",
-      "    version: 1.0.0",
-      "    condition: mysql.enabled",
-      // Values imported into the parent's root (import-values), in both forms.
-      "    import-values:",
-      "      - defaults",
-      "      - child: primary",
-      "        parent: imported",
-      "  - name: rabbitmq",
-      "    version: 1.0.0",
-      "    alias: mq",
-      "    condition: mq.enabled",
-      "  - name: opensearch",
-      "    version: 1.0.0",
-      "    condition: opensearch.enabled",
-      "",
-    ].join("\n"),
-    "umbrella/values.yaml": [
-      "global:",
-      "  imageRegistry: registry.example.org",
-      "  storageClass: fast",
-      "  images:",
-      "    pullPolicy: Always",
-      "mysql:",
-      "  enabled: true",
-      "  auth:",
-      "    rootPassword: secret",
-      "    existingSecret: mysql-secret",
-      "  primary:",
-      "    persistence:",
-      "      size: 8Gi",
-      "mq:",
-      "  enabled: true",
-      "  replicaCount: 3",
-      "  auth:",
-      "    username: diracx",
-      "opensearch:",
-      "  enabled: false",
-      "developer:",
-      "  enabled: true",
-      "",
-    ].join("\n"),
-    "umbrella/templates/cm.yaml": CONFIGMAP,
-    "umbrella/charts/mysql/Chart.yaml": "apiVersion: v2\nname: mysql\nversion: 1.0.0\n",
-    "umbrella/charts/mysql/values.yaml": [
-      "global:",
-      '  imageRegistry: ""',
-      '  storageClass: ""',
-      "auth:",
-      '  rootPassword: ""',
-      "  existingSecret:",
-      "primary:",
-      "  persistence:",
-      "    size: 1Gi",
-      "    storageClass: ~",
-      "exports:",
-      "  defaults:",
-      "    myint: 1",
-      "",
-    ].join("\n"),
-    "umbrella/charts/mysql/templates/cm.yaml": CONFIGMAP,
-    "umbrella/charts/rabbitmq/Chart.yaml": "apiVersion: v2\nname: rabbitmq\nversion: 1.0.0\n",
-    "umbrella/charts/rabbitmq/values.yaml": 'replicaCount: 1\nauth:\n  username: user\n  password: ""\n',
-    "umbrella/charts/rabbitmq/templates/cm.yaml": CONFIGMAP,
-    "umbrella/charts/opensearch/Chart.yaml": "apiVersion: v2\nname: opensearch\nversion: 1.0.0\n",
-    "umbrella/charts/opensearch/values.yaml": "replicas: 1\n",
-    "umbrella/charts/opensearch/templates/cm.yaml": CONFIGMAP,
-  }, "fastcs-umbrella-");
+  // Closed objects everywhere, as a maintainer who wants typos caught would generate them.
+  const repo = await tempRepo({ ".schema.yaml": "noAdditionalProperties: true\n" }, "fastcs-umbrella-");
+  await copyFixtureChart("umbrella", join(repo.path, "umbrella"));
   for (const dir of ["umbrella/charts", "umbrella"]) {
     const g = await cli(["schema", "--charts-dir", dir, "--no-schemas"], { cwd: repo.path });
     assert.equal(g.code, 0, g.stderr);
