@@ -6,87 +6,38 @@
 // 3 s to start, as real ones do at least (image pull, interpreter start).
 // Run after scripts/setup.sh and scripts/setup-kube.sh: deno run -A scripts/bench_promote.ts
 import { join } from "node:path";
-import { cli, REPO, run, tool, toolsBin } from "../tests/helpers.ts";
-import { startCluster } from "../tests/support/cluster.ts";
-import { startRegistry } from "../tests/support/registry.ts";
+import { cli } from "../tests/helpers.ts";
+import { tempDir } from "../tests/support/files.ts";
+import { clusterWithChart } from "../tests/support/promote.ts";
 
 const runs = 3;
 
 async function measure(podStartMs: number): Promise<{ bare: number[]; ours: number[] }> {
-  const cluster = await startCluster({ podStartMs });
-  const registry = await startRegistry();
+  await using bed = await clusterWithChart("helm4", { podStartMs });
+  const { registry, env } = bed;
   const bare: number[] = [];
   const ours: number[] = [];
-  try {
-    const home = await Deno.makeTempDir();
-    const env = {
-      HELM_BIN: tool("helm4"),
-      KUBECONFIG: cluster.kubeconfig,
-      HELM_DATA_HOME: join(home, "d"),
-      HELM_CONFIG_HOME: join(home, "c"),
-      HELM_CACHE_HOME: join(home, "k"),
-      PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
-    };
-    const helm = async (...args: string[]) => {
-      const r = await run(tool("helm4"), args, { env });
-      if (r.code !== 0) throw new Error(`helm ${args.join(" ")}: ${r.stderr}`);
-      return r;
-    };
-    const pkg = await Deno.makeTempDir();
-    await helm("package", join(REPO, "charts/fastcs"), "--version", "1.0.0", "-d", pkg);
-    await helm("push", join(pkg, "fastcs-1.0.0.tgz"), registry.base, "--plain-http");
-    const dir = await Deno.makeTempDir();
-    await Deno.writeTextFile(
-      join(dir, "fastcs.yaml"),
-      `environments:\n  staging: {kubeContext: staging, namespace: staging}\n  prod: {kubeContext: prod, namespace: prod}\npromote:\n  chartRepository: ${registry.base}\n`,
-    );
-    const chart = `${registry.base}/fastcs`;
-    for (let i = 0; i < runs; i++) {
-      const tag = `2.${i}.0`;
-      await helm(
-        "upgrade",
-        "--install",
-        "ioc",
-        chart,
-        "--version",
-        "1.0.0",
-        "--plain-http",
-        "--kube-context",
-        "staging",
-        "-n",
-        "staging",
-        "--set",
-        `image.tag=${tag}`,
-        "--wait",
-      );
-      // The bare way: the same change straight into prod (a release of its own, so both start from the same state).
-      let t = performance.now();
-      await helm(
-        "upgrade",
-        "--install",
-        "bare",
-        chart,
-        "--version",
-        "1.0.0",
-        "--plain-http",
-        "--kube-context",
-        "prod",
-        "-n",
-        "prod",
-        "--set",
-        `image.tag=${tag}`,
-        "--wait",
-        "--rollback-on-failure",
-      );
-      bare.push(performance.now() - t);
-      t = performance.now();
-      const r = await cli(["promote", "staging", "prod", "--yes", "--plain-http"], { cwd: dir, env });
-      ours.push(performance.now() - t);
-      if (r.code !== 0) throw new Error(`promote: ${r.stderr}`);
-    }
-  } finally {
-    await registry.stop();
-    await cluster.stop();
+  /** `helm upgrade --install RELEASE` of the pushed chart with image `tag`, waiting for its pods. */
+  const install = async (release: string, context: "staging" | "prod", tag: string, ...args: string[]) => {
+    const r = await bed.install(release, context, "--set", `image.tag=${tag}`, "--wait", ...args);
+    if (r.code !== 0) throw new Error(`helm upgrade --install ${release}: ${r.stderr}`);
+  };
+  await using dir = await tempDir();
+  await Deno.writeTextFile(
+    join(dir.path, "fastcs.yaml"),
+    `environments:\n  staging: {kubeContext: staging, namespace: staging}\n  prod: {kubeContext: prod, namespace: prod}\npromote:\n  chartRepository: ${registry.base}\n`,
+  );
+  for (let i = 0; i < runs; i++) {
+    const tag = `2.${i}.0`;
+    await install("ioc", "staging", tag);
+    // The bare way: the same change straight into prod (a release of its own, so both start from the same state).
+    let t = performance.now();
+    await install("bare", "prod", tag, "--rollback-on-failure");
+    bare.push(performance.now() - t);
+    t = performance.now();
+    const r = await cli(["promote", "staging", "prod", "--yes", "--plain-http"], { cwd: dir.path, env });
+    ours.push(performance.now() - t);
+    if (r.code !== 0) throw new Error(`promote: ${r.stderr}`);
   }
   return { bare, ours };
 }

@@ -4,25 +4,20 @@
 // `helm push` loop over the same charts. Target: our wall time at most half of the loop's.
 // Run after scripts/setup.sh: deno run -A scripts/bench_publish.ts
 import { join } from "node:path";
-import { cli, run, tool, toolsBin } from "../tests/helpers.ts";
+import { cli, run, tool } from "../tests/helpers.ts";
+import { tempDir } from "../tests/support/files.ts";
 import { createTestRepo } from "../tests/support/git_repo.ts";
+import { envFor } from "../tests/support/publish.ts";
 import { startRegistry } from "../tests/support/registry.ts";
 
 const charts = 20;
-const registry = await startRegistry();
-try {
-  const repo = await createTestRepo(charts);
+{
+  await using registry = await startRegistry();
+  await using repo = await createTestRepo(charts);
   await Deno.remove(join(repo.dir, "charts/fastcs"), { recursive: true });
   await Deno.remove(join(repo.dir, "schemas"), { recursive: true });
   await repo.commit("only the benchmark charts");
-  const home = await Deno.makeTempDir();
-  const env = {
-    HELM_BIN: tool("helm4"),
-    HELM_DATA_HOME: join(home, "d"),
-    HELM_CONFIG_HOME: join(home, "c"),
-    HELM_CACHE_HOME: join(home, "k"),
-    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
-  };
+  const env = await envFor("helm4");
 
   const t0 = performance.now();
   const ours = await cli([
@@ -36,7 +31,7 @@ try {
   const oursMs = performance.now() - t0;
   if (ours.code !== 0) throw new Error(`publish failed: ${ours.stderr}`);
 
-  const out = await Deno.makeTempDir();
+  await using out = await tempDir();
   const t1 = performance.now();
   for (let i = 1; i <= charts; i++) {
     const p = await run(tool("helm4"), [
@@ -47,12 +42,12 @@ try {
       "--app-version",
       "1.0.0",
       "-d",
-      out,
+      out.path,
     ], { env });
     if (p.code !== 0) throw new Error(p.stderr);
     const r = await run(tool("helm4"), [
       "push",
-      join(out, `extra-${i}-1.0.0.tgz`),
+      join(out.path, `extra-${i}-1.0.0.tgz`),
       `oci://${registry.host}/loop`,
       "--plain-http",
     ], { env });
@@ -90,6 +85,4 @@ try {
     } | ${(rerunMs / loopMs).toFixed(2).padEnd(7)} |`,
   );
   console.log(`\ntarget: publish at most 0.50 of the loop; ${navigator.hardwareConcurrency} cores`);
-} finally {
-  await registry.stop();
 }

@@ -9,7 +9,8 @@ import { generateSchema } from "../src/schema/generate.ts";
 import { defaultConfig } from "../src/schema/config.ts";
 import { parseYamlSource } from "../src/chart/yaml_source.ts";
 import { awkwardValues } from "../tests/support/values_corpus.ts";
-import { copyRepo, helmEnv, REPO, run, tool } from "../tests/helpers.ts";
+import { copyRepo, REPO, run, sourceInstallEnv, tool } from "../tests/helpers.ts";
+import { tempDir } from "../tests/support/files.ts";
 
 interface Row {
   case: string;
@@ -71,11 +72,9 @@ const fastcs = await Deno.readTextFile(join(REPO, "charts/fastcs/values.yaml"));
 rows.push(inProcess(`generate, charts/fastcs (${fastcs.split("\n").length} lines)`, fastcs, 50, "-"));
 
 const repo = await copyRepo();
-const env = {
-  ...helmEnv(await Deno.makeTempDir()),
-  HELM_FASTCS_DENO: tool("deno"),
-  HELM_FASTCS_DENO_DIR: await Deno.makeTempDir(),
-};
+await using home = await tempDir();
+await using denoDir = await tempDir();
+const env = sourceInstallEnv(home.path, denoDir.path);
 const install = await run(tool("helm4"), ["plugin", "install", repo], { env });
 if (install.code !== 0) throw new Error(`plugin install failed: ${install.stderr}`);
 rows.push(

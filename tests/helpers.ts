@@ -118,6 +118,12 @@ export function helmEnv(home: string): Record<string, string> {
   return { ...helmHomes(home), PATH: `${toolsBin()}:${Deno.env.get("PATH")}` };
 }
 
+/** Environment for `helm plugin install` of a checkout in source mode: {@link helmEnv}, the tools' Deno and
+ * `denoDir` as the plugin's dependency cache. */
+export function sourceInstallEnv(home: string, denoDir: string): Record<string, string> {
+  return { ...helmEnv(home), HELM_FASTCS_DENO: tool("deno"), HELM_FASTCS_DENO_DIR: denoDir };
+}
+
 /**
  * Runs `helm fastcs ARGS` at a terminal: util-linux `script` gives it a pseudo-terminal, `input` is typed
  * into it (and kept open until the command ends). Returns the exit code and what the terminal showed

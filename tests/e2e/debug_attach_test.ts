@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { attachFailure } from "../../src/debug/attach_failure.ts";
-import { pathWithout, run, toolsBin } from "../helpers.ts";
+import { pathWithout, run } from "../helpers.ts";
+import { PY_BIN } from "../support/debug.ts";
 
-const python = join(toolsBin(), "..", "py-bin", "python"); // the tool cache's, with debugpy
+const python = join(PY_BIN, "python"); // the tool cache's, with debugpy
 const isRoot = Deno.uid() === 0;
 
 /** `python -m debugpy --listen … --pid PID` (through `prefix`), its stdout and stderr together. */

@@ -4,48 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectDap, type DapClient, probeDap } from "../../src/debug/dap.ts";
-import { cli, freePort, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
+import { cli, freePort, REPO, run, tool } from "../helpers.ts";
 import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { debugEnv, PY_BIN, SAMPLE, startPlugin } from "../support/debug.ts";
 import { servicesChart, type TempDir, tempDir } from "../support/files.ts";
 import { waitFor } from "../support/wait.ts";
 
-const SAMPLE = join(REPO, "tests/testdata");
 const SOURCE = join(SAMPLE, "sample_service/__main__.py");
-// scripts/setup.sh keeps a folder whose only entry is `python`: the tool cache's python with debugpy.
-const pyBin = join(toolsBin(), "..", "py-bin");
-const python = join(pyBin, "python");
-
-/** The plugin run as Helm runs it, in the background, with Helm's variables. */
-function startPlugin(cluster: TestCluster, args: string[], pathPrefix = "") {
-  const child = spawnCli(["debug", ...args], {
-    env: {
-      HELM_BIN: tool("helm4"),
-      HELM_KUBECONTEXT: "staging",
-      HELM_NAMESPACE: "staging",
-      KUBECONFIG: cluster.kubeconfig,
-      PATH: `${pathPrefix}${toolsBin()}:${Deno.env.get("PATH")}`,
-    },
-  });
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let stderr = "";
-  (async () => {
-    for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) stderr += t;
-  })();
-  return {
-    child,
-    stderr: () => stderr,
-    /** The session facts (-o json: one indented JSON document) once the plugin says debugpy is ready. */
-    async facts(): Promise<{ localPort: number; pod: string; mode: string; command: string[] }> {
-      let text = "";
-      while (!text.includes("\n}\n")) {
-        const { value, done } = await stdout.read();
-        if (done) throw new Error(`the plugin ended before it was ready:\n${stderr}`);
-        text += value;
-      }
-      return JSON.parse(text.slice(0, text.indexOf("\n}\n") + 2));
-    },
-  };
-}
+const python = join(PY_BIN, "python");
 
 async function connectWithRetry(port: number): Promise<DapClient> {
   for (let i = 0;; i++) {
@@ -98,7 +64,7 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
   const scriptPort = freePort();
   await using cluster = await startCluster({
     execWorkDir: SAMPLE,
-    execEnv: { PATH: `${pyBin}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
+    execEnv: { PATH: `${PY_BIN}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
     forwards: {
       [launchPort]: launchPort,
       [attachPort]: attachPort,
@@ -289,15 +255,7 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         'podAnnotations={"fastcs.test/unready":"yes"}',
       );
       assert.equal(unready.code, 0, unready.stderr);
-      const r = await cli(["debug", "stuck", "--timeout", "3"], {
-        env: {
-          HELM_BIN: tool("helm4"),
-          HELM_KUBECONTEXT: "staging",
-          HELM_NAMESPACE: "staging",
-          KUBECONFIG: cluster.kubeconfig,
-          PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
-        },
-      });
+      const r = await cli(["debug", "stuck", "--timeout", "3"], { env: debugEnv(cluster) });
       assert.equal(r.code, 6);
       assert.match(r.stderr, /waiting for pod stuck-0 to be Ready/);
       assert.match(r.stderr, /pod stuck-0 of release stuck did not become Ready within 3 s/);
@@ -321,14 +279,7 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
     execWorkDir: SAMPLE,
     execEnv: { PATH: `${noDebugpy.path}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
   });
-  const env = {
-    HELM_BIN: tool("helm4"),
-    HELM_KUBECONTEXT: "staging",
-    HELM_NAMESPACE: "staging",
-    KUBECONFIG: cluster.kubeconfig,
-    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
-  };
-  const debug = (...args: string[]) => cli(["debug", ...args], { env });
+  const debug = (...args: string[]) => cli(["debug", ...args], { env: debugEnv(cluster) });
   const helm = (...args: string[]) =>
     run(tool("helm4"), [...args, "--kube-context", "staging"], { env: { KUBECONFIG: cluster.kubeconfig } });
   const missing = await debug("nope");

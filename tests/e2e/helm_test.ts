@@ -2,7 +2,7 @@
 // run through `helm fastcs`, and the generated schema enforced by Helm itself.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { copyRepo, helmEnv, REPO, run, tool } from "../helpers.ts";
+import { copyRepo, helmEnv, REPO, run, sourceInstallEnv, tool } from "../helpers.ts";
 import { servicesChart, tempDir } from "../support/files.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
@@ -14,11 +14,7 @@ for (const name of ["helm3", "helm4"] as const) {
     const helm = tool(name);
     const repo = await copyRepo();
     await using home = await tempDir();
-    const env = {
-      ...helmEnv(home.path),
-      HELM_FASTCS_DENO: tool("deno"),
-      HELM_FASTCS_DENO_DIR: sharedDenoDir,
-    };
+    const env = sourceInstallEnv(home.path, sharedDenoDir);
     const h = (args: string[], cwd = repo) => run(helm, args, { cwd, env });
 
     await t.step("helm plugin install <checkout> produces a working command", async () => {

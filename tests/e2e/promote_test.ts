@@ -2,10 +2,10 @@
 // registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, cliAtTerminal, freePort, helmHomes, REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
-import { startCluster, type TestCluster } from "../support/cluster.ts";
+import { cli, cliAtTerminal, freePort, REPO, run, spawnCli, tool } from "../helpers.ts";
 import { type TempDir, tempDir, writeTree } from "../support/files.ts";
-import { startRegistry, type TestRegistry } from "../support/registry.ts";
+import { clusterWithChart } from "../support/promote.ts";
+import type { TestRegistry } from "../support/registry.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** A project folder: fastcs.yaml with environments staging and prod, and their values files. */
@@ -28,51 +28,17 @@ async function project(registry: TestRegistry, keys: string[]): Promise<TempDir>
   return dir;
 }
 
-function envFor(cluster: TestCluster, helm: "helm3" | "helm4", home: string) {
-  return {
-    HELM_BIN: tool(helm),
-    KUBECONFIG: cluster.kubeconfig,
-    ...helmHomes(home),
-    USER: "tester",
-    PATH: `${toolsBin()}:${Deno.env.get("PATH")}`,
-  };
-}
-
 /** A cluster, a registry holding fastcs 1.0.0 (from `chart`), a project folder, and staging-ioc running
  * image 2.0.0; all stopped and removed when disposed. */
-async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fastcs")) {
+async function setUp(helmName: "helm3" | "helm4", chart?: string) {
   await using stack = new AsyncDisposableStack();
-  const cluster = stack.use(await startCluster());
-  const registry = stack.use(await startRegistry());
-  const home = stack.use(await tempDir("fastcs-helm-home-"));
-  const env = envFor(cluster, helmName, home.path);
-  const helm = (...args: string[]) => run(tool(helmName), args, { env });
-  {
-    await using pkg = await tempDir();
-    assert.equal((await helm("package", chart, "--version", "1.0.0", "-d", pkg.path)).code, 0);
-    assert.equal(
-      (await helm("push", join(pkg.path, "fastcs-1.0.0.tgz"), registry.base, "--plain-http")).code,
-      0,
-    );
-  }
+  const { cluster, registry, env, helm, install } = stack.use(await clusterWithChart(helmName, { chart }));
   const dir = stack.use(await project(registry, ["image.tag", "podAnnotations"])).path;
   const staging = (...args: string[]) =>
-    helm(
-      "upgrade",
-      "--install",
-      "staging-ioc",
-      `${registry.base}/fastcs`,
-      "--version",
-      "1.0.0",
-      "--plain-http",
-      "--kube-context",
-      "staging",
-      "-n",
-      "staging",
-      "-f",
-      join(dir, "envs/staging.yaml"),
-      ...args,
-    );
+    install("staging-ioc", "staging", "-f", join(dir, "envs/staging.yaml"), ...args);
+  /** Staging upgraded, without waiting, to image 3.0.0 whose pod never gets Ready (deployed, so promotable). */
+  const stagingNeverReady = () =>
+    staging("--set", "image.tag=3.0.0", "--set-json", 'podAnnotations={"fastcs.test/unready":"yes"}');
   assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
   const promote = (...args: string[]) => cli(["promote", "--plain-http", ...args], { cwd: dir, env });
   /** promote at a terminal, typing `answer` at its confirmation prompt. */
@@ -97,6 +63,7 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
     helm,
     dir,
     staging,
+    stagingNeverReady,
     promote,
     promoteTyping,
     shortTimeout,
@@ -106,7 +73,18 @@ async function setUp(helmName: "helm3" | "helm4", chart = join(REPO, "charts/fas
 
 Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, history, rollback, failure", async (t) => {
   await using fixture = await setUp("helm4");
-  const { cluster, registry, env, dir, helm, staging, promote, promoteTyping, shortTimeout } = fixture;
+  const {
+    cluster,
+    registry,
+    env,
+    dir,
+    helm,
+    staging,
+    stagingNeverReady,
+    promote,
+    promoteTyping,
+    shortTimeout,
+  } = fixture;
   const prodValue = async (path: string) => {
     const r = await helm(
       "get",
@@ -207,16 +185,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
 
   await t.step("a promotion whose pods never get Ready rolls back and leaves prod as it was", async () => {
     await shortTimeout();
-    // Staging runs it without waiting (its pod is not Ready either), so it is deployed and promotable.
-    assert.equal(
-      (await staging(
-        "--set",
-        "image.tag=3.0.0",
-        "--set-json",
-        'podAnnotations={"fastcs.test/unready":"yes"}',
-      )).code,
-      0,
-    );
+    assert.equal((await stagingNeverReady()).code, 0);
     const before = JSON.parse(
       (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
     ).length;
@@ -338,19 +307,11 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
 
 Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
   await using fixture = await setUp("helm3");
-  const { helm, staging, promote, shortTimeout } = fixture;
+  const { helm, stagingNeverReady, promote, shortTimeout } = fixture;
   const first = await promote("staging", "prod", "--yes");
   assert.equal(first.code, 0, first.stderr);
   await shortTimeout();
-  assert.equal(
-    (await staging(
-      "--set",
-      "image.tag=3.0.0",
-      "--set-json",
-      'podAnnotations={"fastcs.test/unready":"yes"}',
-    )).code,
-    0,
-  );
+  assert.equal((await stagingNeverReady()).code, 0);
   const failed = await promote("staging", "prod", "--yes");
   assert.equal(failed.code, 11, failed.stdout + failed.stderr);
   const values = JSON.parse(
