@@ -5,39 +5,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { helmHomes, REPO, run, tool, toolsBin } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
-
-/** A signing key in a keyring folder of its own, removed when disposed. */
-async function keys(): Promise<{ dir: string; secring: string; pubring: string } & AsyncDisposable> {
-  const dir = await tempDir("fastcs-plugin-keys-");
-  const env = { GNUPGHOME: join(dir.path, "home") };
-  await Deno.mkdir(env.GNUPGHOME, { mode: 0o700 });
-  const gen = await run("gpg", [
-    "--batch",
-    "--passphrase",
-    "",
-    "--quick-gen-key",
-    "Plugin Signer <plugins@example.org>",
-    "rsa2048",
-    "sign",
-    "never",
-  ], { env });
-  assert.equal(gen.code, 0, gen.stderr);
-  const secring = join(dir.path, "secring.gpg");
-  const pubring = join(dir.path, "pubring.gpg");
-  await Deno.writeFile(
-    secring,
-    (await new Deno.Command("gpg", { args: ["--batch", "--export-secret-keys"], env, stdout: "piped" })
-      .output()).stdout,
-  );
-  await Deno.writeFile(
-    pubring,
-    (await new Deno.Command("gpg", { args: ["--batch", "--export"], env, stdout: "piped" }).output()).stdout,
-  );
-  return { dir: dir.path, secring, pubring, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
-}
+import { signingKey } from "../support/signing.ts";
 
 Deno.test("Helm 4 installs the signed plugin tarball after verifying it, and refuses a tampered one", async () => {
-  await using k = await keys();
+  await using k = await signingKey("Plugin Signer <plugins@example.org>", "fastcs-plugin-keys-");
   const out = join(k.dir, "dist");
   const env = { PATH: `${toolsBin()}:${Deno.env.get("PATH")}` };
   const built = await run(

@@ -7,6 +7,7 @@ import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
+import { signingKey } from "../support/signing.ts";
 
 Deno.test("credentials: refused without them (saying which were tried), used from the environment, never shown", async () => {
   await using registry = await startRegistry({ auth: true });
@@ -166,34 +167,11 @@ Deno.test("a registry that dies mid-run: truthful summary, then a rerun complete
 Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts and pulled from the registry", async () => {
   await using registry = await startRegistry();
   const env = await envFor("helm4");
-  await using keys = await tempDir("fastcs-gpg-");
-  const gpgEnv = { GNUPGHOME: join(keys.path, "home") };
-  await Deno.mkdir(gpgEnv.GNUPGHOME, { mode: 0o700 });
-  const gen = await run("gpg", [
-    "--batch",
-    "--passphrase",
-    "",
-    "--quick-gen-key",
-    "Chart Signer <signer@example.org>",
-    "rsa2048",
-    "sign",
-    "never",
-  ], { env: gpgEnv });
-  assert.equal(gen.code, 0, gen.stderr);
-  // Helm reads the legacy keyring format.
-  const sec = await new Deno.Command("gpg", {
-    args: ["--batch", "--export-secret-keys"],
-    env: gpgEnv,
-    stdout: "piped",
-  }).output();
-  await Deno.writeFile(join(keys.path, "secring.gpg"), sec.stdout);
-  const pub = await new Deno.Command("gpg", { args: ["--batch", "--export"], env: gpgEnv, stdout: "piped" })
-    .output();
-  await Deno.writeFile(join(keys.path, "pubring.gpg"), pub.stdout);
+  await using key = await signingKey("Chart Signer <signer@example.org>");
 
   await using repo = await createTestRepo();
   await repo.git("tag", "4.0.0");
-  const out = join(keys.path, "dist");
+  const out = join(key.dir, "dist");
   const r = await publish(
     repo,
     env,
@@ -206,7 +184,7 @@ Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts 
     "--key",
     "Chart Signer",
     "--keyring",
-    join(keys.path, "secring.gpg"),
+    key.secring,
   );
   assert.equal(r.code, 0, r.stderr);
   assert.ok((await Array.fromAsync(Deno.readDir(out))).some((e) => e.name === "fastcs-4.0.0.tgz.prov"));
@@ -214,7 +192,7 @@ Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts 
     "verify",
     join(out, "fastcs-4.0.0.tgz"),
     "--keyring",
-    join(keys.path, "pubring.gpg"),
+    key.pubring,
   ], { env });
   assert.equal(verify.code, 0, verify.stderr);
   await using pullDir = await tempDir();
@@ -226,7 +204,7 @@ Deno.test("signing: packages carry a .prov that helm verifies, in the artifacts 
     "--plain-http",
     "--verify",
     "--keyring",
-    join(keys.path, "pubring.gpg"),
+    key.pubring,
     "-d",
     pullDir.path,
   ], { env });
