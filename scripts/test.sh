@@ -4,6 +4,7 @@
 # actionlint on the GitHub workflows) and every test (unit, CLI, real Helm 3 and 4, a real OCI registry,
 # a real Kubernetes API server with simulated nodes). Extra arguments go to `deno test` (e.g.
 # scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N passed, N failed" line.
+# `deno task test` runs this script, with the same arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(scripts/setup.sh)
