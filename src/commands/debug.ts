@@ -25,7 +25,11 @@ export function registerDebug(program: Command, ctx: Context) {
     .option("--port <port>", "local port for the debug adapter (default: a free one)", (v) => Number(v))
     .option("--pid <pid>", "process to attach to when autostart is true", (v) => Number(v), 1)
     .option("--timeout <seconds>", "how long to wait for the pod and for debugpy", (v) => Number(v), 120)
-    .option("--container <name>", "the container of the program", "fastcs")
+    .option(
+      "--container <name>",
+      "the container of the program (default: the pod's default-container annotation, its only container, else fastcs)",
+    )
+    .option("--pod <name>", "the pod, when the release has several (default: the first Ready one)")
     .option("--values-key <key>", "key of the fastcs values when the release has several fastcs sub-charts")
     .option(
       "--local-root <dir>",
@@ -64,6 +68,7 @@ export function registerDebug(program: Command, ctx: Context) {
         localRoot: resolve(ctx.cwd, opts.localRoot ?? "."),
         remoteRoot: opts.remoteRoot,
         container: opts.container,
+        pod: opts.pod,
       };
       const plan = await prepareDebug(ctx, adapters.releaseHelm(target), kubectl, options);
       if (opts.dryRun) {

@@ -7,6 +7,7 @@ import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { attachFailure } from "./attach_failure.ts";
 import { probeDap } from "./dap.ts";
+import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
 import { attachConfiguration } from "./launch_json.ts";
 import { supervisedForward } from "./port_forward.ts";
 import { type FastcsValues, findFastcsValues, type LaunchTarget, launchTarget } from "./values.ts";
@@ -26,7 +27,10 @@ export interface DebugOptions {
   localRoot: string;
   /** Folder of the source in the container (default /workspaces/<project> when editable, else /). */
   remoteRoot?: string;
-  container: string;
+  /** The container (--container); default: the pod's annotated default, its only one, else `fastcs`. */
+  container?: string;
+  /** The pod (--pod); default: the first Ready pod of the release. */
+  pod?: string;
 }
 
 /** What a debug session is, as `-o json` prints it. */
@@ -97,7 +101,7 @@ export async function prepareDebug(
     );
   }
   const values = found;
-  const pod = await readyPod(ctx, kubectl, o, values, where);
+  const { pod, container } = await readyPod(ctx, kubectl, o, values, where);
   const mode = values.autostart ? "attach" : "launch";
   const debugpy = [
     "python",
@@ -118,7 +122,7 @@ export async function prepareDebug(
           "Set command in the release's values, e.g. command: [python, -m, my_service] (or the console script's name).",
       });
     }
-    command = [...debugpy, "--wait-for-client", ...await programArgs(kubectl, pod, o, program)];
+    command = [...debugpy, "--wait-for-client", ...await programArgs(kubectl, pod, container, program)];
   } else command = [...debugpy, "--pid", String(o.pid)];
   const remoteRoot = o.remoteRoot ??
     (values.editable ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}` : "/");
@@ -127,7 +131,7 @@ export async function prepareDebug(
     namespace: target.namespace,
     kubeContext: target.context,
     pod,
-    container: o.container,
+    container,
     mode,
     remotePort: values.debugPort,
     command,
@@ -141,17 +145,21 @@ export async function prepareDebug(
     `pod/${pod}`,
     `${o.localPort ?? ""}:${values.debugPort}`,
   ];
-  const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", o.container, "--", ...command];
+  const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...command];
   return { facts, values, commands: mode === "launch" ? [exec, forward] : [forward, exec] };
 }
 
+/**
+ * Waits for the pod to debug (--pod, else the first Ready one) among the release's pods and chooses its
+ * container; says which when there was a choice.
+ */
 async function readyPod(
   ctx: Context,
   kubectl: Kubectl,
   o: DebugOptions,
   values: FastcsValues,
   where: string,
-): Promise<string> {
+): Promise<{ pod: string; container: string }> {
   const selector = `app.kubernetes.io/instance=${o.release},app.kubernetes.io/name=${values.nameLabel}`;
   const deadline = Date.now() + o.timeoutMs;
   let told = false;
@@ -169,38 +177,27 @@ async function readyPod(
         },
       );
     }
-    type Pod = {
-      metadata: { name: string; deletionTimestamp?: string };
-      spec: { containers: { name: string }[] };
-      status?: { conditions?: { type: string; status: string }[] };
-    };
-    const pods = ((data?.items ?? []) as Pod[]).filter((p) => !p.metadata.deletionTimestamp).sort((a, b) =>
-      a.metadata.name.localeCompare(b.metadata.name)
-    );
-    const ready = pods.find((p) =>
-      p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
-    );
-    const pod = ready ?? pods[0];
-    if (pod && !pod.spec.containers.some((c) => c.name === o.container)) {
-      throw new FastcsError(
-        `pod ${pod.metadata.name} of release ${o.release} has no container ${o.container}`,
-        {
-          code: "debug.container",
-          exitCode: ExitCode.input,
-          hint: `Its containers: ${
-            pod.spec.containers.map((c) => c.name).join(", ")
-          }; choose with --container.`,
-        },
-      );
+    const pods = (data?.items ?? []) as PodListing[];
+    const pod = choosePod(pods, o.pod, o.release);
+    const container = pod ? chooseContainer(pod, o.container, o.release) : undefined;
+    if (pod && container && podReady(pod)) {
+      const live = pods.filter((p) => !p.metadata.deletionTimestamp);
+      if (live.length > 1 && o.pod === undefined) {
+        ctx.log.info(
+          `pod ${pod.metadata.name}: the first Ready of ${live.length} pods of release ${o.release} (--pod to choose)`,
+        );
+      }
+      return { pod: pod.metadata.name, container };
     }
-    if (ready) return ready.metadata.name;
     if (Date.now() > deadline) {
       throw new FastcsError(
         pod
           ? `pod ${pod.metadata.name} of release ${o.release} did not become Ready within ${
             o.timeoutMs / 1000
           } s`
-          : `no pod with labels ${selector} in ${where} within ${o.timeoutMs / 1000} s`,
+          : `no pod with labels ${selector}${o.pod ? ` named ${o.pod}` : ""} in ${where} within ${
+            o.timeoutMs / 1000
+          } s`,
         {
           code: "debug.pod",
           exitCode: ExitCode.environment,
@@ -225,7 +222,7 @@ async function readyPod(
 async function programArgs(
   kubectl: Kubectl,
   pod: string,
-  o: DebugOptions,
+  container: string,
   program: LaunchTarget,
 ): Promise<string[]> {
   if (program.kind === "module") return ["-m", program.module, ...program.args];
@@ -234,13 +231,13 @@ async function programArgs(
   // needs the entry point, read from the container's installed distributions (not guessed from the name).
   const find =
     "import importlib.metadata as m, sys; e = [x for x in m.entry_points(group='console_scripts') if x.name == sys.argv[1]]; print(e[0].value if e else '')";
-  const r = await kubectl.run(["exec", pod, "-c", o.container, "--", "python", "-c", find, program.script]);
+  const r = await kubectl.run(["exec", pod, "-c", container, "--", "python", "-c", find, program.script]);
   const entry = r.stdout.trim();
   if (r.code !== 0 || !/^[\w.]+:[\w.]+$/.test(entry)) {
     throw new FastcsError(
       r.code !== 0
-        ? `cannot run python in container ${o.container} of pod ${pod}: ${r.stderr.trim()}`
-        : `${program.script} is not a Python console script in container ${o.container} of pod ${pod}`,
+        ? `cannot run python in container ${container} of pod ${pod}: ${r.stderr.trim()}`
+        : `${program.script} is not a Python console script in container ${container} of pod ${pod}`,
       {
         code: "debug.program",
         exitCode: r.code !== 0 ? ExitCode.environment : ExitCode.input,
