@@ -6,20 +6,22 @@ import { fileURLToPath } from "node:url";
 /** Absolute path of the repository checkout under test. */
 export const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
-/** The folder scripts/setup.sh fills: deno, helm3, helm4, kubectl. */
+/** The folder scripts/setup.sh fills: deno, helm3, helm4, kubectl (and scripts/setup-s3.sh: versitygw). */
 export function toolsBin(): string {
   const root = Deno.env.get("HELM_FASTCS_TOOLS") ??
     join(Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME")!, ".cache"), "helm-fastcs", "tools");
   return join(root, "bin");
 }
 
-/** Path of a tool installed by scripts/setup.sh; throws with the fix when it is missing. */
-export function tool(name: "deno" | "helm3" | "helm4" | "kubectl"): string {
+/** Path of a tool installed by scripts/setup.sh (versitygw: scripts/setup-s3.sh); throws with the fix when
+ * it is missing. */
+export function tool(name: "deno" | "helm3" | "helm4" | "kubectl" | "versitygw"): string {
   const path = join(toolsBin(), name);
   try {
     Deno.statSync(path);
   } catch {
-    throw new Error(`${path} is missing: run scripts/setup.sh first (scripts/test.sh does)`);
+    const script = name === "versitygw" ? "scripts/setup-s3.sh" : "scripts/setup.sh";
+    throw new Error(`${path} is missing: run ${script} first (scripts/test.sh does)`);
   }
   return path;
 }

@@ -8,6 +8,7 @@ import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { resolveChartsDir } from "../chart/charts.ts";
 import type { PublishReport } from "../publish/model.ts";
 import { publishCharts } from "../publish/publish.ts";
+import { parseS3Url } from "../publish/s3_target.ts";
 import { parseOciBase, type Target } from "../publish/targets.ts";
 import { parseAppVersionPolicy, type PrereleasePolicy } from "../publish/version.ts";
 
@@ -41,7 +42,7 @@ export function registerPublish(program: Command, ctx: Context) {
   program
     .command("publish")
     .description(
-      "package every chart and push it to OCI registries and/or chart repository folders, never overwriting a published version",
+      "package every chart and push it to OCI registries, chart repository folders and/or S3 chart repositories, never overwriting a published version",
     )
     .option("--charts-dir <dir>", "folder holding the charts (default: charts/, else Charts/)")
     .option("--exclude <glob...>", "leave out charts whose name or folder matches")
@@ -51,6 +52,14 @@ export function registerPublish(program: Command, ctx: Context) {
       "add to these chart repository folders (index.yaml merged, old entries kept)",
     )
     .option("--repo-url <url>", "URL the repository folder is served at (written into index.yaml)")
+    .option(
+      "--s3 <url...>",
+      "add to these S3 chart repositories (helm-s3 layout: packages and index.yaml under s3://bucket/prefix)",
+    )
+    .option(
+      "--s3-endpoint <url>",
+      "an S3-compatible server instead of AWS, path-style (default: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL)",
+    )
     .option(
       "--tag <tag>",
       "release tag (default: GITHUB_REF refs/tags/..., else the tag on HEAD; none: a dev build)",
@@ -126,7 +135,19 @@ export function registerPublish(program: Command, ctx: Context) {
           dir: resolve(ctx.cwd, dir),
           url: opts.repoUrl,
         })),
+        ...(opts.s3 ?? []).map(parseS3Url),
       ];
+      const endpoint = opts.s3Endpoint ?? ctx.env.aws.endpointUrl;
+      const s3Used = targets.some((t) => t.kind === "s3");
+      if (s3Used && endpoint !== undefined && (!URL.canParse(endpoint) || !/^https?:\/\//i.test(endpoint))) {
+        throw new FastcsError(`S3 endpoint "${endpoint}" is not an http:// or https:// URL`, {
+          code: "publish.s3-endpoint",
+          exitCode: ExitCode.usage,
+          hint: `Give the server's address, e.g. --s3-endpoint https://minio.example.org:9000 (from ${
+            opts.s3Endpoint ? "--s3-endpoint" : "AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL"
+          }).`,
+        });
+      }
       const username = opts.registryUsername ?? ctx.env.registryUsername;
       let login: { username: string; password: string } | undefined;
       if (username) {
@@ -210,6 +231,7 @@ export function registerPublish(program: Command, ctx: Context) {
           force: opts.force ?? false,
           dryRun: opts.dryRun ?? false,
           targets,
+          s3: { endpoint, aws: ctx.env.aws, home: ctx.env.home },
           artifacts: opts.artifacts ? resolve(ctx.cwd, opts.artifacts) : undefined,
           sign: opts.sign
             ? { key: opts.key!, keyring: opts.keyring!, passphraseFile: opts.passphraseFile }

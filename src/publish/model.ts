@@ -3,6 +3,7 @@
 // orchestrator import them from here rather than from each other.
 import type { SignOptions } from "../adapters/helm.ts";
 import type { ChartInfo } from "../chart/charts.ts";
+import type { S3Settings } from "./s3_target.ts";
 import type { Target } from "./targets.ts";
 import type { AppVersionPolicy, PrereleasePolicy } from "./version.ts";
 
@@ -35,6 +36,8 @@ export interface PublishOptions {
   force: boolean;
   dryRun: boolean;
   targets: Target[];
+  /** How S3 targets are reached (endpoint, credentials and region from the AWS variables and files). */
+  s3?: S3Settings;
   /** Folder for release artifacts (.tgz, schemas, SHA256SUMS, manifest). */
   artifacts?: string;
   sign?: SignOptions;

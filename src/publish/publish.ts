@@ -19,9 +19,11 @@ import {
 } from "./checks.ts";
 import type { PackagedChart, PublishOptions, PublishReport, PublishResult, VersionedChart } from "./model.ts";
 import { chartContentDigest, fileSha256 } from "../chart/content_digest.ts";
+import { type S3Connections, s3Connections } from "./s3_target.ts";
 import {
   existingAt,
   ociHost,
+  PushConflict,
   pushTo,
   readBack,
   RegistryError,
@@ -45,7 +47,7 @@ function globToRegExp(glob: string): RegExp {
  * @returns the report; its results say per chart and target what happened
  * @throws FastcsError before anything is pushed: exit code 5 (bad tag, version, chart), 8 (a policy
  *   refused: dirty tree, branch, image tag, lint, stale schemas, version taken by other content), 9 (a
- *   registry could not be asked).
+ *   registry or S3 could not be asked).
  */
 export async function publishCharts(
   ctx: Context,
@@ -58,7 +60,8 @@ export async function publishCharts(
     throw new FastcsError("no target: nothing would be published", {
       code: "publish.no-target",
       exitCode: ExitCode.usage,
-      hint: "Give --oci oci://host/path and/or --repo-dir DIR (or --artifacts DIR to only package).",
+      hint:
+        "Give --oci oci://host/path, --repo-dir DIR and/or --s3 s3://bucket/prefix (or --artifacts DIR to only package).",
     });
   }
   // Every destination is checked before anything is built or pushed.
@@ -124,14 +127,26 @@ export async function publishCharts(
       hint: "Each problem names its override flag; fix the cause rather than overriding where you can.",
     });
   }
-  const interrupted = () =>
-    new FastcsError("interrupted: nothing was pushed", {
-      code: "interrupted",
-      exitCode: ExitCode.interrupted,
-    });
   if (options.stopRequested?.()) throw interrupted();
   if (options.login) await login(helm, options.targets, options.login);
 
+  // S3 repositories are opened (the AWS SDK loaded) only when a target asks for one.
+  const s3 = s3Connections(options.s3 ?? { aws: {} }, helm, scratch, options.attempts, ctx.log);
+  try {
+    return await pushEverything(step, s3, { tag: found?.tag, source: found?.source, hash }, prepared);
+  } finally {
+    await s3.close();
+  }
+}
+
+/** Steps 4 to 7 of {@link publishCharts}: ask the targets, push, read back, index, collect artifacts. */
+async function pushEverything(
+  { ctx, helm, options, scratch, limit, schemasDir }: Step,
+  s3: S3Connections,
+  version: PublishReport["version"],
+  prepared: PackagedChart[],
+): Promise<PublishReport> {
+  const display = ctx.display;
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
   const policy: RetryPolicy = {
     attempts: options.attempts,
@@ -150,7 +165,16 @@ export async function publishCharts(
       let existing: Awaited<ReturnType<typeof existingAt>>;
       let unchecked: string | undefined;
       try {
-        existing = await existingAt(helm, target, p.chart.name, p.version, p.contentDigest, scratch, policy);
+        existing = await existingAt(
+          helm,
+          target,
+          p.chart.name,
+          p.version,
+          p.contentDigest,
+          scratch,
+          policy,
+          s3,
+        );
       } catch (error) {
         // A dry run shows the whole plan even offline, marking what could not be checked.
         if (!options.dryRun || !(error instanceof RegistryError)) throw error;
@@ -183,7 +207,7 @@ export async function publishCharts(
     });
   }
   const report: PublishReport = {
-    version: { tag: found?.tag, source: found?.source, hash },
+    version,
     dryRun: options.dryRun,
     results: jobs.map((j) => j.result),
   };
@@ -226,34 +250,40 @@ export async function publishCharts(
     }
     ctx.log.info(`pushing ${j.result.reference}`);
     try {
-      const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy);
+      const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy, s3);
       j.result.digest = pushed ?? `sha256:${await fileSha256(j.p.tgz)}`;
       j.result.status = "pushed";
     } catch (error) {
-      j.result.status = "failed";
+      j.result.status = error instanceof PushConflict ? "conflict" : "failed";
       j.result.error = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof RegistryError)) ctx.log.debug(String((error as Error).stack));
+      if (!(error instanceof FastcsError)) ctx.log.debug(String((error as Error).stack));
     }
   };
   await Promise.all(jobs.filter((j) => j.result.status !== "already published").map(pushOf));
   // 6. Read every pushed tag back once the pushes have settled: another publish of the same version (two
   // CI jobs at once) may have pushed between our check and our push, or just after it. A registry with
-  // immutable tags refuses the second push instead; without them, this is how a lost race is found.
-  const pushedOci = jobs.filter((j) => j.result.status === "pushed" && j.target.kind === "oci");
-  if (pushedOci.length > 0 && !options.stopRequested?.()) {
+  // immutable tags refuses the second push instead; without them, this is how a lost race is found. In S3
+  // the upload was conditional; the read-back still catches a server that ignored the condition.
+  const pushedRemote = jobs.filter((j) => j.result.status === "pushed" && j.target.kind !== "repo");
+  if (pushedRemote.length > 0 && !options.stopRequested?.()) {
     await new Promise((r) => setTimeout(r, options.settleMs ?? 250));
-    await Promise.all(pushedOci.map((j) =>
+    await Promise.all(pushedRemote.map((j) =>
       limit(async () => {
-        const other = await readBack(
-          helm,
-          j.target as Extract<Target, { kind: "oci" }>,
-          j.p.chart.name,
-          j.p.version,
-          j.result.digest,
-          j.p.contentDigest,
-          scratch,
-          policy,
-        ).catch(() => undefined); // an unreadable registry now is no proof of a race
+        const target = j.target;
+        const other = await (target.kind === "s3"
+          ? s3.of(target).then((repository) => repository.readBack(j.p.chart.name, j.p.version))
+          : readBack(
+            helm,
+            target as Extract<Target, { kind: "oci" }>,
+            j.p.chart.name,
+            j.p.version,
+            j.result.digest,
+            j.p.contentDigest,
+            scratch,
+            policy,
+          )).catch(() =>
+            undefined
+          ); // an unreadable registry now is no proof of a race
         if (other) {
           Object.assign(j.result, {
             status: "conflict",
@@ -264,12 +294,14 @@ export async function publishCharts(
       })
     ));
   }
+  // 7. Index what was pushed to repository folders and S3; a version another publish took is not indexed.
   for (const target of options.targets) {
-    if (target.kind !== "repo") continue;
+    if (target.kind === "oci") continue;
     const mine = jobs.filter((j) => j.target === target);
     if (!mine.some((j) => j.result.status === "pushed")) continue;
     try {
-      await updateRepoIndex(helm, target);
+      if (target.kind === "s3") await (await s3.of(target)).updateIndex();
+      else await updateRepoIndex(helm, target);
     } catch (error) {
       for (const j of mine) {
         if (j.result.status === "pushed") {
@@ -288,6 +320,14 @@ export async function publishCharts(
     }
   }
   return report;
+}
+
+/** Ctrl+C before the first push. */
+function interrupted(): FastcsError {
+  return new FastcsError("interrupted: nothing was pushed", {
+    code: "interrupted",
+    exitCode: ExitCode.interrupted,
+  });
 }
 
 /** Packages every chart in one helm process: the staged copies already hold their version and appVersion. */

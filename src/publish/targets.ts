@@ -1,6 +1,7 @@
-// Where charts are published: OCI registries (`oci://host/path`) and classic chart repositories (a folder
-// holding index.yaml and the .tgz files, served as is by any static web server). For each, whether a
-// version is already there and with which content, and how to put it there.
+// Where charts are published: OCI registries (`oci://host/path`), classic chart repositories (a folder
+// holding index.yaml and the .tgz files, served as is by any static web server) and S3 chart repositories
+// (the same layout under an `s3://bucket/prefix`, s3_target.ts). For each, whether a version is already
+// there and with which content, and how to put it there.
 import { basename, join } from "node:path";
 import {
   classifyRegistryFailure,
@@ -14,6 +15,7 @@ import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
 import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
+import type { S3Connections, S3Target } from "./s3_target.ts";
 
 /** A publish destination. */
 export type Target =
@@ -22,7 +24,8 @@ export type Target =
     kind: "repo"; /** absolute folder */
     dir: string; /** URL the folder is served at (index.yaml urls) */
     url?: string;
-  };
+  }
+  | S3Target;
 
 /** What a destination holds for one chart version. */
 export type Existing =
@@ -55,9 +58,9 @@ export function ociHost(base: string): string {
 
 /** How a chart version is named at a target (for people and for `-o json`). */
 export function targetReference(target: Target, chart: string, version: string): string {
-  return target.kind === "oci"
-    ? `${target.base}/${chart}:${ociTag(version)}`
-    : join(target.dir, `${chart}-${version}.tgz`);
+  if (target.kind === "oci") return `${target.base}/${chart}:${ociTag(version)}`;
+  if (target.kind === "s3") return `${target.url}/${chart}-${version}.tgz`;
+  return join(target.dir, `${chart}-${version}.tgz`);
 }
 
 /** A failure talking to a registry, with its kind. */
@@ -67,6 +70,20 @@ export class RegistryError extends FastcsError {
       code: `publish.registry.${failure.replace(" ", "-")}`,
       exitCode: ExitCode.publishFailed,
       hint,
+    });
+  }
+}
+
+/**
+ * Found while pushing: another publish wrote other content under the same version after our check. Nothing
+ * of ours replaced it; the publication is reported as `conflict` (exit code 8).
+ */
+export class PushConflict extends FastcsError {
+  constructor(message: string) {
+    super(message, {
+      code: "publish.conflict",
+      exitCode: ExitCode.refused,
+      hint: "Bump the version; a published version is never overwritten on purpose.",
     });
   }
 }
@@ -123,8 +140,9 @@ function registryError(
 /**
  * What `target` holds for `chart` at `version`, compared with our package by content digest.
  *
+ * @param s3 the run's S3 repositories (for S3 targets)
  * @throws RegistryError (exit code 9) when the registry cannot be asked (unreachable after retries,
- *   credentials refused).
+ *   credentials refused, no such bucket); FastcsError (exit code 8) for a damaged package in a repository.
  */
 export async function existingAt(
   helm: Helm,
@@ -134,8 +152,10 @@ export async function existingAt(
   ours: string,
   scratch: string,
   policy: RetryPolicy,
+  s3: S3Connections,
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
+  if (target.kind === "s3") return await (await s3.of(target)).existing(chart, version, ours);
   // Most versions are new: one HEAD request answers that without starting helm. Anything unclear
   // (credentials needed, TLS options fetch cannot honour, no answer) goes the helm way below.
   if ((await headManifest(target, chart, version)).state === "absent") return { state: "absent" };
@@ -285,11 +305,14 @@ async function existingInRepo(
 }
 
 /**
- * Publishes one package to one target. For a repository folder the .tgz (and .prov) is copied; the
- * index is updated once for all charts by {@link updateRepoIndex}.
+ * Publishes one package to one target. For a repository folder the .tgz (and .prov) is copied, for S3
+ * uploaded; the index is updated once for all charts by {@link updateRepoIndex} (S3: the repository's
+ * `updateIndex`).
  *
- * @returns the manifest digest (OCI) or the file's sha256 (repository)
- * @throws RegistryError (exit code 9) when the push fails after retries.
+ * @returns the manifest digest (OCI), the sha256 of the uploaded or already present bytes (S3), or
+ *   undefined (repository folder: the caller takes the package's sha256)
+ * @throws RegistryError (exit code 9) when the push fails after retries; PushConflict (exit code 8) when
+ *   another publish wrote other content for the version in S3 after our check.
  */
 export async function pushTo(
   helm: Helm,
@@ -298,7 +321,9 @@ export async function pushTo(
   chart: string,
   version: string,
   policy: RetryPolicy,
+  s3: S3Connections,
 ): Promise<string | undefined> {
+  if (target.kind === "s3") return await (await s3.of(target)).push(chart, version, tgz);
   if (target.kind === "repo") {
     await Deno.mkdir(target.dir, { recursive: true });
     const dest = join(target.dir, `${chart}-${version}.tgz`);

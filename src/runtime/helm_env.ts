@@ -34,8 +34,31 @@ export interface HelmEnv {
   /** `HELM_FASTCS_REGISTRY_USERNAME` and `HELM_FASTCS_REGISTRY_PASSWORD`: a registry login for `publish`. */
   registryUsername?: string;
   registryPassword?: string;
+  /** The standard AWS variables, for `publish --s3` (see {@link AwsEnv}). */
+  aws: AwsEnv;
   /** True when `NO_COLOR` is set to any non-empty value (https://no-color.org). */
   noColor: boolean;
+}
+
+/**
+ * The standard AWS variables that `publish --s3` honours, named as the AWS CLI and SDKs document them
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/settings-reference.html). The secret ones are held here
+ * only to hand them to the S3 client: nothing prints, logs or writes this object.
+ */
+export interface AwsEnv {
+  /** `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: static credentials. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** `AWS_PROFILE`: the profile of the shared files (default `default`). */
+  profile?: string;
+  /** `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`) and `AWS_CONFIG_FILE` (`~/.aws/config`). */
+  sharedCredentialsFile?: string;
+  configFile?: string;
+  /** `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`: an S3-compatible server instead of AWS. */
+  endpointUrl?: string;
 }
 
 /** Reads {@link HelmEnv} from a plain variable map (e.g. `Deno.env.toObject()`). Never throws. */
@@ -63,6 +86,16 @@ export function readHelmEnv(vars: Record<string, string | undefined>): HelmEnv {
     githubRef: value("GITHUB_REF"),
     registryUsername: value("HELM_FASTCS_REGISTRY_USERNAME"),
     registryPassword: value("HELM_FASTCS_REGISTRY_PASSWORD"),
+    aws: {
+      accessKeyId: value("AWS_ACCESS_KEY_ID"),
+      secretAccessKey: value("AWS_SECRET_ACCESS_KEY"),
+      sessionToken: value("AWS_SESSION_TOKEN"),
+      profile: value("AWS_PROFILE"),
+      sharedCredentialsFile: value("AWS_SHARED_CREDENTIALS_FILE"),
+      configFile: value("AWS_CONFIG_FILE"),
+      region: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"),
+      endpointUrl: value("AWS_ENDPOINT_URL_S3") ?? value("AWS_ENDPOINT_URL"),
+    },
     noColor: value("NO_COLOR") !== undefined,
   };
 }

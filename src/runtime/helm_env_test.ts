@@ -42,3 +42,22 @@ Deno.test("HELM_DEBUG is on for true or 1 only; empty values count as unset", ()
   assert.equal(bare.noColor, false);
   assert.equal(bare.helmBin, "helm");
 });
+
+Deno.test("the AWS variables of publish --s3: the service-specific endpoint and AWS_REGION win", () => {
+  const aws = readHelmEnv({
+    AWS_ACCESS_KEY_ID: "AKID",
+    AWS_SECRET_ACCESS_KEY: "secret",
+    AWS_REGION: "eu-west-2",
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_ENDPOINT_URL: "http://all.example",
+    AWS_ENDPOINT_URL_S3: "http://s3.example",
+    AWS_PROFILE: "ci",
+  }).aws;
+  assert.deepEqual(
+    [aws.accessKeyId, aws.secretAccessKey, aws.region, aws.endpointUrl, aws.profile],
+    ["AKID", "secret", "eu-west-2", "http://s3.example", "ci"],
+  );
+  const fallback =
+    readHelmEnv({ AWS_DEFAULT_REGION: "us-east-1", AWS_ENDPOINT_URL: "http://all.example" }).aws;
+  assert.deepEqual([fallback.region, fallback.endpointUrl], ["us-east-1", "http://all.example"]);
+});

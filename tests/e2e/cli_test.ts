@@ -204,7 +204,7 @@ Deno.test("validate without files checks every chart's values against its own sc
   assert.match(r.stdout, /charts\/fastcs\/values\.yaml: valid/);
 });
 
-Deno.test("each command loads only what it uses: debug never evaluates the schema generator, Ajv, yaml or tar", async () => {
+Deno.test("each command loads only what it uses: debug never evaluates the schema generator, Ajv, yaml, tar or the AWS SDK", async () => {
   const graph = async (entry: string) => {
     const r = await run(Deno.execPath(), [
       "info",
@@ -218,9 +218,47 @@ Deno.test("each command loads only what it uses: debug never evaluates the schem
   };
   const debug = await graph("src/commands/debug.ts");
   assert.ok(debug.some((m) => m.endsWith("src/debug/session.ts")));
-  for (const heavy of ["/src/schema/", "ajv", "npm:/yaml", "tar-stream", "npm:/diff"]) {
+  for (const heavy of ["/src/schema/", "ajv", "npm:/yaml", "tar-stream", "npm:/diff", "@aws-sdk"]) {
     assert.ok(!debug.some((m) => m.includes(heavy)), `debug loads ${heavy}`);
   }
+  // The AWS SDK (about a hundred modules) only for publish --s3: schema never reaches it, publish only
+  // through the dynamic import of src/publish/s3_repository.ts.
+  assert.ok(
+    !(await graph("src/commands/schema.ts")).some((m) => m.includes("@aws-sdk")),
+    "schema loads @aws-sdk",
+  );
+  const info = await run(Deno.execPath(), [
+    "info",
+    "--json",
+    "--config",
+    join(REPO, "deno.json"),
+    join(REPO, "src/commands/publish.ts"),
+  ]);
+  type Dependency = { code?: { specifier: string }; isDynamic?: boolean };
+  const modules = new Map(
+    (JSON.parse(info.stdout).modules as { specifier: string; dependencies?: Dependency[] }[]).map((m) => [
+      m.specifier,
+      m,
+    ]),
+  );
+  const statics = new Set<string>();
+  const visit = (specifier: string) => {
+    if (statics.has(specifier)) return;
+    statics.add(specifier);
+    for (const d of modules.get(specifier)?.dependencies ?? []) {
+      if (d.code && !d.isDynamic) visit(d.code.specifier);
+    }
+  };
+  visit(`file://${join(REPO, "src/commands/publish.ts")}`);
+  assert.ok([...statics].some((m) => m.endsWith("src/publish/s3_target.ts")));
+  assert.ok(
+    ![...statics].some((m) => m.includes("@aws-sdk") || m.endsWith("s3_repository.ts")),
+    "publish loads the AWS SDK up front",
+  );
+  assert.ok(
+    [...modules.keys()].some((m) => m.includes("@aws-sdk/client-s3")),
+    "publish --s3 reaches the AWS SDK",
+  );
   // main.ts imports no command statically (only their shared wiring): each is imported when asked for.
   const mainText = await Deno.readTextFile(join(REPO, "src/main.ts"));
   assert.doesNotMatch(mainText, /^import .*commands\/(?!wiring\.ts)/m);
