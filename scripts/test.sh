@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The test command: installs the real tools (scripts/setup.sh, setup-kube.sh, setup-s3.sh and
-# setup-lint.sh, all idempotent), then runs format, lint and type checks (also ShellCheck on the shell
+# The test command: installs the real tools (scripts/setup.sh, setup-kube.sh, setup-s3.sh, setup-lint.sh
+# and setup-cosign.sh, all idempotent), then runs format, lint and type checks (also ShellCheck on the shell
 # scripts and actionlint on the GitHub workflows) and every test (unit, CLI, real Helm 3 and 4, a real OCI
-# registry, a real S3 server, a real Kubernetes API server with simulated nodes). Extra arguments go to
-# `deno test` (e.g. scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N passed, N failed"
-# line. `deno task test` runs this script, with the same arguments.
+# registry, a real S3 server, the real cosign, a real Kubernetes API server with simulated nodes). Extra
+# arguments go to `deno test` (e.g. scripts/test.sh tests/e2e/helm_test.ts). Ends with a plain "tests: N
+# passed, N failed" line. `deno task test` runs this script, with the same arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(scripts/setup.sh)
 scripts/setup-kube.sh >/dev/null   # the local Kubernetes control plane of the cluster tests
 scripts/setup-s3.sh >/dev/null     # versitygw, the S3 server of the S3 chart repository tests
 lint=$(scripts/setup-lint.sh)      # ShellCheck and actionlint
+scripts/setup-cosign.sh >/dev/null  # cosign v2 (signing tests), linked into the tool folder
 export PATH="$bin:$PATH" NO_COLOR=1 DENO_NO_UPDATE_CHECK=1
 
 deno_version=$(deno --version)   # read whole: `| head` would end deno with SIGPIPE, fatal under pipefail
