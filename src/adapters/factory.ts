@@ -1,6 +1,7 @@
 // The one place adapters are built from the context: every command gets helm, release-scoped helm,
-// kubectl, git and pv-mounter the same way, each bound to what it acts on (a kube target, a repository).
+// kubectl, git, pv-mounter and cosign the same way, each bound to what it acts on (a kube target, a repository).
 import type { Context } from "../runtime/context.ts";
+import { type Cosign, type CosignEnvironment, createCosign } from "./cosign.ts";
 import { createGit, type Git } from "./git.ts";
 import { createHelm, type Helm } from "./helm.ts";
 import { createReleaseHelm, type ReleaseHelm } from "./helm_release.ts";
@@ -19,6 +20,9 @@ export interface Adapters {
   git(repo: string): Git;
   /** pv-mounter at `bin` (the path a PATH lookup found) on `target`'s namespace. */
   pvMounter(bin: string, target: KubeTarget): PvMounter;
+  /** cosign (HELM_FASTCS_COSIGN, else on PATH) in the working directory, with a key's password and the
+   * registry credentials of `env`. */
+  cosign(env?: CosignEnvironment): Cosign;
 }
 
 /** Builds {@link Adapters} over the context's runner, Helm environment and working directory. */
@@ -32,5 +36,6 @@ export function adaptersOf(ctx: Context): Adapters {
     kubectl: (target) => createKubectl(ctx.run, ctx.start, target, ctx.cwd),
     git: (repo) => createGit(ctx.run, repo),
     pvMounter: (bin, target) => createPvMounter(ctx.run, bin, target, ctx.cwd),
+    cosign: (env) => createCosign(ctx.run, ctx.env.cosignBin, ctx.cwd, env),
   };
 }

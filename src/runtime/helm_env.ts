@@ -1,6 +1,7 @@
 // Helm's environment, read once. Helm strips its global flags (--namespace, --kube-context, --kubeconfig,
 // --debug, --registry-config) before it runs a plugin and passes them as environment variables instead
 // (https://helm.sh/docs/topics/plugins/#environment-variables).
+import { join } from "node:path";
 
 /** The Helm environment a plugin runs in. Paths are as Helm gave them; absent values are `undefined`. */
 export interface HelmEnv {
@@ -36,6 +37,12 @@ export interface HelmEnv {
   registryPassword?: string;
   /** The standard AWS variables, for `publish --s3` (see {@link AwsEnv}). */
   aws: AwsEnv;
+  /** `HELM_FASTCS_COSIGN`: the cosign executable for signing and verifying charts; `cosign` (looked up on
+   * PATH) when unset. */
+  cosignBin: string;
+  /** `COSIGN_PASSWORD` (cosign's own variable): the password of a cosign private key. Kept when set to the
+   * empty string, which is the password of a key generated without one. */
+  cosignPassword?: string;
   /** True when `NO_COLOR` is set to any non-empty value (https://no-color.org). */
   noColor: boolean;
 }
@@ -96,6 +103,17 @@ export function readHelmEnv(vars: Record<string, string | undefined>): HelmEnv {
       region: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION"),
       endpointUrl: value("AWS_ENDPOINT_URL_S3") ?? value("AWS_ENDPOINT_URL"),
     },
+    cosignBin: value("HELM_FASTCS_COSIGN") ?? "cosign",
+    cosignPassword: vars.COSIGN_PASSWORD,
     noColor: value("NO_COLOR") !== undefined,
   };
+}
+
+/**
+ * The registry config (OCI credentials) Helm uses: HELM_REGISTRY_CONFIG (Helm always sets it for plugins),
+ * else Helm's default `$HELM_CONFIG_HOME/registry/config.json` (`~/.config/helm/...`).
+ */
+export function helmRegistryConfig(env: HelmEnv): string {
+  return env.registryConfig ??
+    join(env.configHome ?? join(env.home ?? "", ".config", "helm"), "registry", "config.json");
 }

@@ -61,3 +61,11 @@ Deno.test("the AWS variables of publish --s3: the service-specific endpoint and 
     readHelmEnv({ AWS_DEFAULT_REGION: "us-east-1", AWS_ENDPOINT_URL: "http://all.example" }).aws;
   assert.deepEqual([fallback.region, fallback.endpointUrl], ["us-east-1", "http://all.example"]);
 });
+
+Deno.test("cosign: HELM_FASTCS_COSIGN names the executable (else cosign on PATH); an empty COSIGN_PASSWORD is a password", () => {
+  assert.equal(readHelmEnv({}).cosignBin, "cosign");
+  assert.equal(readHelmEnv({ HELM_FASTCS_COSIGN: "/opt/cosign" }).cosignBin, "/opt/cosign");
+  assert.equal(readHelmEnv({}).cosignPassword, undefined);
+  assert.equal(readHelmEnv({ COSIGN_PASSWORD: "" }).cosignPassword, "");
+  assert.equal(readHelmEnv({ COSIGN_PASSWORD: "s3cret" }).cosignPassword, "s3cret");
+});
