@@ -6,21 +6,26 @@ import { fileURLToPath } from "node:url";
 /** Absolute path of the repository checkout under test. */
 export const REPO = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
-/** The folder scripts/setup.sh fills: deno, helm3, helm4, kubectl (and scripts/setup-s3.sh: versitygw). */
+/** The folder scripts/setup.sh fills: deno, helm3, helm4, kubectl (and scripts/setup-s3.sh: versitygw,
+ * scripts/setup-cosign.sh: cosign). */
 export function toolsBin(): string {
   const root = Deno.env.get("HELM_FASTCS_TOOLS") ??
     join(Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME")!, ".cache"), "helm-fastcs", "tools");
   return join(root, "bin");
 }
 
-/** Path of a tool installed by scripts/setup.sh (versitygw: scripts/setup-s3.sh); throws with the fix when
- * it is missing. */
-export function tool(name: "deno" | "helm3" | "helm4" | "kubectl" | "versitygw"): string {
+/** Path of a tool installed by scripts/setup.sh (versitygw: scripts/setup-s3.sh, cosign:
+ * scripts/setup-cosign.sh); throws with the fix when it is missing. */
+export function tool(name: "deno" | "helm3" | "helm4" | "kubectl" | "versitygw" | "cosign"): string {
   const path = join(toolsBin(), name);
   try {
     Deno.statSync(path);
   } catch {
-    const script = name === "versitygw" ? "scripts/setup-s3.sh" : "scripts/setup.sh";
+    const script = name === "versitygw"
+      ? "scripts/setup-s3.sh"
+      : name === "cosign"
+      ? "scripts/setup-cosign.sh"
+      : "scripts/setup.sh";
     throw new Error(`${path} is missing: run ${script} first (scripts/test.sh does)`);
   }
   return path;

@@ -39,13 +39,14 @@ export interface Helm {
   ): Promise<RunResult & { paths: string[] }>;
   /** `helm push`; returns the manifest digest Helm reports. */
   push(tgz: string, ociBase: string, transport: RegistryTransport): Promise<RunResult & { digest?: string }>;
-  /** `helm pull oci://… --version` into `destination`; returns the path of the .tgz. */
+  /** `helm pull oci://… --version` into `destination`; returns the path of the .tgz and the manifest digest
+   * Helm reports (`Digest:`) for what it pulled. */
   pull(
     ociChart: string,
     version: string,
     destination: string,
     transport: RegistryTransport,
-  ): Promise<RunResult & { path?: string }>;
+  ): Promise<RunResult & { path?: string; digest?: string }>;
   /** `helm registry login HOST --username U --password-stdin` (the password never enters argv). */
   registryLogin(
     host: string,
@@ -178,6 +179,7 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
         ...transportFlags(t),
       ]);
       if (r.code !== 0) return r;
+      const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(r.stderr + r.stdout)?.[1];
       const name = ociChart.split("/").pop();
       const tag = version.replace(/\+/g, "_");
       const candidates = [`${name}-${version}.tgz`, `${name}-${tag}.tgz`];
@@ -185,10 +187,10 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
       // repository's last segment); several others: none is guessed.
       const packages: string[] = [];
       for await (const entry of Deno.readDir(destination)) {
-        if (candidates.includes(entry.name)) return { ...r, path: `${destination}/${entry.name}` };
+        if (candidates.includes(entry.name)) return { ...r, path: `${destination}/${entry.name}`, digest };
         if (entry.name.endsWith(".tgz")) packages.push(entry.name);
       }
-      return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined };
+      return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined, digest };
     },
     registryLogin: async (host, username, password, t) => {
       const args = ["registry", "login", host, "--username", username, "--password-stdin"];

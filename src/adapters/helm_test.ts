@@ -237,7 +237,7 @@ Deno.test("push: argv with the transport flags; the manifest digest from Helm 3'
   assert.equal((await helm.push("a.tgz", "oci://r/charts", {})).digest, undefined);
 });
 
-Deno.test("pull: argv with --version and --destination; the path of the pulled .tgz (a + in the version)", async () => {
+Deno.test("pull: argv with --version and --destination; the path of the pulled .tgz (a + in the version) and its manifest digest", async () => {
   const destination = await Deno.makeTempDir({ prefix: "fastcs-pull-" });
   try {
     const { runner, helm } = helmAt(4, [{
@@ -255,6 +255,7 @@ Deno.test("pull: argv with --version and --destination; the path of the pulled .
       insecureSkipTlsVerify: true,
     });
     assert.equal(r.path, `${destination}/other-1.2.3+build.5.tgz`);
+    assert.equal(r.digest, "sha256:b5b2cf556d3a2ea758464a9b5c6b5cafc66c4ce9c4a59329e9905b099419c9ff");
     assert.deepEqual(runner.argvs(), [[
       "helm",
       "pull",

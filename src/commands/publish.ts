@@ -1,12 +1,14 @@
 // `helm fastcs publish`: flags, help and output; the work is in src/publish/.
 import { join, resolve } from "node:path";
 import { createHelm } from "../adapters/helm.ts";
+import { keyReference } from "../adapters/cosign.ts";
 import { type Command, Option } from "../deps/cli.ts";
 import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { helmRegistryConfig } from "../runtime/helm_env.ts";
 import { resolveChartsDir } from "../chart/charts.ts";
-import type { PublishReport } from "../publish/model.ts";
+import type { CosignSigning, PublishReport } from "../publish/model.ts";
 import { publishCharts } from "../publish/publish.ts";
 import { parseS3Url } from "../publish/s3_target.ts";
 import { parseOciBase, type Target } from "../publish/targets.ts";
@@ -21,14 +23,32 @@ async function readStdin(): Promise<string> {
   );
 }
 
-/** Renders the summary table (stdout). */
+/** Reads a password file: its content without the final line break (as `echo pw > file` writes it). */
+async function readPasswordFile(
+  file: string,
+  flag: string,
+  display: (path: string) => string,
+): Promise<string> {
+  try {
+    return (await Deno.readTextFile(file)).replace(/\r?\n$/, "");
+  } catch (error) {
+    throw new FastcsError(`cannot read ${flag} ${display(file)}: ${(error as Error).message}`, {
+      code: "publish.password-file",
+      exitCode: ExitCode.input,
+      hint: "Name a readable file holding only the password.",
+    });
+  }
+}
+
+/** Renders the summary table (stdout). The status says how each chart was signed (--cosign-key). */
 export function renderReport(report: PublishReport, display: (path: string) => string): string[] {
   const rows = report.results.map((r) => [
     r.chart,
     r.version,
     display(r.reference),
     r.digest ? r.digest.slice(0, 19) : "-",
-    r.status + (r.error ? `: ${r.error}` : ""),
+    r.status + (r.error ? `: ${r.error}` : "") +
+    (r.signature ? `, ${r.signature}${r.signatureError ? `: ${r.signatureError}` : ""}` : ""),
   ]);
   const header = ["CHART", "VERSION", "REFERENCE", "DIGEST", "STATUS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 4 ? 0 : r[i].length))));
@@ -117,6 +137,20 @@ export function registerPublish(program: Command, ctx: Context) {
     .option("--key <name>", "signing key name")
     .option("--keyring <file>", "GnuPG secret keyring")
     .option("--passphrase-file <file>", "file holding the key's passphrase")
+    .option(
+      "--cosign-key <key>",
+      "sign each chart pushed to an OCI registry with cosign, by digest: a cosign private key file or KMS URI (password from COSIGN_PASSWORD or --cosign-password-file)",
+    )
+    .option(
+      "--cosign-password-file <file>",
+      "file holding the cosign key's password (instead of COSIGN_PASSWORD)",
+    )
+    .addOption(
+      new Option(
+        "--cosign-tlog <upload>",
+        "upload signatures to the transparency log (Rekor), as cosign does; false for private or offline registries",
+      ).choices(["true", "false"] as const).default("true" as const),
+    )
     .option("--concurrency <n>", "pushes at once", (v) => Number(v), 4)
     .option("--retries <n>", "retries for an unreachable registry", (v) => Number(v), 3)
     .addOption(outputOption())
@@ -168,6 +202,12 @@ export function registerPublish(program: Command, ctx: Context) {
           exitCode: ExitCode.usage,
         });
       }
+      if (opts.cosignPasswordFile && !opts.cosignKey) {
+        throw new FastcsError("--cosign-password-file is the password of --cosign-key, which is not given", {
+          code: "publish.cosign",
+          exitCode: ExitCode.usage,
+        });
+      }
       for (const [flag, n] of [["--concurrency", opts.concurrency], ["--retries", opts.retries]] as const) {
         if (!Number.isInteger(n) || n < (flag === "--retries" ? 0 : 1)) {
           throw new FastcsError(`${flag} takes a whole number`, { code: "usage", exitCode: ExitCode.usage });
@@ -200,15 +240,27 @@ export function registerPublish(program: Command, ctx: Context) {
         // A login for this run goes into a registry config of this run (a copy of Helm's, so other
         // registries' logins still work), removed with the scratch folder: no credential stays on disk.
         const env: Record<string, string> = {};
+        const own = helmRegistryConfig(ctx.env);
         if (login && !opts.keepLogin) {
-          env.HELM_REGISTRY_CONFIG = join(scratch, "registry-config.json");
-          const own = ctx.env.registryConfig ??
-            join(
-              ctx.env.configHome ?? join(ctx.env.home ?? "", ".config", "helm"),
-              "registry",
-              "config.json",
-            );
+          // Named config.json: cosign reads the same file as a docker config folder (DOCKER_CONFIG).
+          env.HELM_REGISTRY_CONFIG = join(scratch, "registry", "config.json");
+          await Deno.mkdir(join(scratch, "registry"), { mode: 0o700 });
           await Deno.copyFile(own, env.HELM_REGISTRY_CONFIG).catch(() => {});
+        }
+        let cosign: CosignSigning | undefined;
+        if (opts.cosignKey) {
+          const passwordFile = opts.cosignPasswordFile
+            ? resolve(ctx.cwd, opts.cosignPasswordFile)
+            : undefined;
+          cosign = {
+            key: keyReference(opts.cosignKey, ctx.cwd),
+            password: passwordFile
+              ? await readPasswordFile(passwordFile, "--cosign-password-file", ctx.display)
+              : ctx.env.cosignPassword,
+            passwordFile,
+            tlog: opts.cosignTlog === "true",
+            registryConfig: env.HELM_REGISTRY_CONFIG ?? own,
+          };
         }
         const helm = createHelm(ctx.run, ctx.env.helmBin, ctx.cwd, env);
         publishing = publishCharts(ctx, helm, {
@@ -236,6 +288,7 @@ export function registerPublish(program: Command, ctx: Context) {
           sign: opts.sign
             ? { key: opts.key!, keyring: opts.keyring!, passphraseFile: opts.passphraseFile }
             : undefined,
+          cosign,
           login,
           concurrency: opts.concurrency,
           attempts: opts.retries + 1,
@@ -260,6 +313,13 @@ export function registerPublish(program: Command, ctx: Context) {
             `${conflicts.length} version(s) were pushed by another publish at the same time with other content`,
           );
           code = ExitCode.refused;
+        }
+        const unsigned = report.results.filter((r) => r.signature === "not signed");
+        if (unsigned.length > 0) {
+          ctx.log.error(
+            `${unsigned.length} chart(s) published but not signed (see above); rerun to sign them (published ones are not pushed again)`,
+          );
+          if (conflicts.length === 0) code = ExitCode.publishFailed;
         }
         const failed = report.results.filter((r) => r.status === "failed");
         if (failed.length > 0) {

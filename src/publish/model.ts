@@ -41,6 +41,8 @@ export interface PublishOptions {
   /** Folder for release artifacts (.tgz, schemas, SHA256SUMS, manifest). */
   artifacts?: string;
   sign?: SignOptions;
+  /** `--cosign-key`: sign every chart at an OCI target with cosign, by manifest digest. */
+  cosign?: CosignSigning;
   /** `helm registry login` before anything else; the password comes from stdin or the environment. */
   login?: { username: string; password: string };
   concurrency: number;
@@ -50,6 +52,20 @@ export interface PublishOptions {
   stopRequested?: () => boolean;
   /** Milliseconds to wait after the pushes before reading the tags back (default 250). */
   settleMs?: number;
+}
+
+/** How `publish --cosign-key` signs (see src/publish/signing.ts). */
+export interface CosignSigning {
+  /** The private key: a file (absolute path) or a KMS URI cosign understands (`awskms://…`, `k8s://…`). */
+  key: string;
+  /** The key's password (from COSIGN_PASSWORD or `passwordFile`); undefined when neither gave one. */
+  password?: string;
+  /** The file the password was read from (`--cosign-password-file`), for messages. */
+  passwordFile?: string;
+  /** Upload to the transparency log, as cosign does by default (`--cosign-tlog=false`: no upload). */
+  tlog: boolean;
+  /** The registry config Helm uses in this run: cosign gets the same credentials (as DOCKER_CONFIG). */
+  registryConfig: string;
 }
 
 /** The status of one chart at one target. */
@@ -73,6 +89,13 @@ export interface PublishResult {
   contentDigest: string;
   status: PublishStatus;
   error?: string;
+  /**
+   * `--cosign-key`, OCI targets: the cosign signature of `digest`. `signed` by this run, `already signed`
+   * (a signature of this key was there), `would sign` (dry run), `not signed` (after the push; why in
+   * `signatureError`). Absent when nothing was to be signed (not pushed, or a repository folder or S3).
+   */
+  signature?: "signed" | "already signed" | "would sign" | "not signed";
+  signatureError?: string;
 }
 
 /** What a publish did. */

@@ -33,6 +33,8 @@ import {
   updateRepoIndex,
 } from "./targets.ts";
 import { findReleaseTag, parseReleaseTag } from "./version.ts";
+import { checkSigningKey, signPublished } from "./signing.ts";
+import { dockerConfigFor } from "../adapters/cosign.ts";
 import { lastLine } from "../runtime/runner.ts";
 
 function globToRegExp(glob: string): RegExp {
@@ -45,9 +47,10 @@ function globToRegExp(glob: string): RegExp {
  * Publishes every chart under `options.chartsDir` to every target.
  *
  * @returns the report; its results say per chart and target what happened
- * @throws FastcsError before anything is pushed: exit code 5 (bad tag, version, chart), 8 (a policy
- *   refused: dirty tree, branch, image tag, lint, stale schemas, version taken by other content), 9 (a
- *   registry or S3 could not be asked).
+ * @throws FastcsError before anything is pushed: exit code 2 (no target, --cosign-key without an OCI
+ *   target), 5 (bad tag, version, chart, unreadable cosign key), 6 (wrong or missing cosign key password,
+ *   cosign missing), 8 (a policy refused: dirty tree, branch, image tag, lint, stale schemas, version taken
+ *   by other content), 9 (a registry or S3 could not be asked).
  */
 export async function publishCharts(
   ctx: Context,
@@ -63,6 +66,17 @@ export async function publishCharts(
       hint:
         "Give --oci oci://host/path, --repo-dir DIR and/or --s3 s3://bucket/prefix (or --artifacts DIR to only package).",
     });
+  }
+  if (options.cosign && !options.targets.some((t) => t.kind === "oci")) {
+    throw new FastcsError(
+      "--cosign-key signs charts pushed to OCI registries, and no --oci target is given",
+      {
+        code: "publish.cosign-target",
+        exitCode: ExitCode.usage,
+        hint:
+          "Add --oci oci://host/path; repository folders and S3 repositories are signed with --sign (.prov files) instead.",
+      },
+    );
   }
   // Every destination is checked before anything is built or pushed.
   for (const target of options.targets) {
@@ -128,23 +142,40 @@ export async function publishCharts(
     });
   }
   if (options.stopRequested?.()) throw interrupted();
+  // The signing key and its password are proven before anything is pushed (a dry run too).
+  const publicKey = options.cosign
+    ? await checkSigningKey(
+      ctx,
+      adaptersOf(ctx).cosign({ password: options.cosign.password }),
+      options.cosign,
+      scratch,
+    )
+    : undefined;
   if (options.login) await login(helm, options.targets, options.login);
 
   // S3 repositories are opened (the AWS SDK loaded) only when a target asks for one.
   const s3 = s3Connections(options.s3 ?? { aws: {} }, helm, scratch, options.attempts, ctx.log);
   try {
-    return await pushEverything(step, s3, { tag: found?.tag, source: found?.source, hash }, prepared);
+    return await pushEverything(
+      step,
+      s3,
+      { tag: found?.tag, source: found?.source, hash },
+      prepared,
+      publicKey,
+    );
   } finally {
     await s3.close();
   }
 }
 
-/** Steps 4 to 7 of {@link publishCharts}: ask the targets, push, read back, index, collect artifacts. */
+/** Steps 4 to 8 of {@link publishCharts}: ask the targets, push, read back, sign, index, collect artifacts.
+ * `publicKey`: the --cosign-key's public key, proven before. */
 async function pushEverything(
   { ctx, helm, options, scratch, limit, schemasDir }: Step,
   s3: S3Connections,
   version: PublishReport["version"],
   prepared: PackagedChart[],
+  publicKey: string | undefined,
 ): Promise<PublishReport> {
   const display = ctx.display;
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
@@ -189,6 +220,7 @@ async function pushEverything(
         contentDigest: p.contentDigest,
         status: existing.state === "same" ? "already published" : options.dryRun ? "would push" : "skipped",
       };
+      if (existing.state === "same" && existing.digest) result.digest = existing.digest;
       if (unchecked) result.error = `not checked: ${unchecked}`;
       const conflict = existing.state === "different"
         ? `${result.reference}: version ${p.version} is already published with other content: ${existing.detail}`
@@ -211,7 +243,16 @@ async function pushEverything(
     dryRun: options.dryRun,
     results: jobs.map((j) => j.result),
   };
-  if (options.dryRun) return report;
+  // Credentials for cosign: Helm's registry config of this run, as it is after the login.
+  const cosign = async () =>
+    adaptersOf(ctx).cosign({
+      password: options.cosign!.password,
+      dockerConfig: await dockerConfigFor(options.cosign!.registryConfig, scratch),
+    });
+  if (options.dryRun) {
+    if (options.cosign) await signPublished(await cosign(), publicKey!, jobs, options.cosign, limit, true);
+    return report;
+  }
   if (options.stopRequested?.()) throw interrupted();
 
   // 5. Push, concurrently with a bound; every failure is recorded and the rest goes on. A chart that depends
@@ -251,7 +292,10 @@ async function pushEverything(
     ctx.log.info(`pushing ${j.result.reference}`);
     try {
       const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy, s3);
-      j.result.digest = pushed ?? `sha256:${await fileSha256(j.p.tgz)}`;
+      // A repository folder's or S3 package is named by its sha256; an OCI chart only by the manifest
+      // digest Helm reports (the package's sha256 is no digest a registry or cosign knows).
+      j.result.digest = pushed ??
+        (j.target.kind === "oci" ? undefined : `sha256:${await fileSha256(j.p.tgz)}`);
       j.result.status = "pushed";
     } catch (error) {
       j.result.status = error instanceof PushConflict ? "conflict" : "failed";
@@ -294,7 +338,19 @@ async function pushEverything(
       })
     ));
   }
-  // 7. Index what was pushed to repository folders and S3; a version another publish took is not indexed.
+  // 7. Sign what the OCI targets now hold for us, by the digest read back.
+  if (options.cosign) {
+    await signPublished(
+      await cosign(),
+      publicKey!,
+      jobs,
+      options.cosign,
+      limit,
+      false,
+      options.stopRequested,
+    );
+  }
+  // 8. Index what was pushed to repository folders and S3; a version another publish took is not indexed.
   for (const target of options.targets) {
     if (target.kind === "oci") continue;
     const mine = jobs.filter((j) => j.target === target);

@@ -30,6 +30,7 @@ export type Target =
 /** What a destination holds for one chart version. */
 export type Existing =
   | { state: "absent" }
+  /** `digest`: the manifest digest of what the tag holds, where the registry was asked for it. */
   | { state: "same"; digest?: string }
   | { state: "different"; detail: string };
 
@@ -186,7 +187,7 @@ async function pulledState(
   }
   const theirs = await chartContentDigest(pulled.path!);
   return theirs === ours
-    ? { state: "same" }
+    ? { state: "same", digest: pulled.digest }
     : { state: "different", detail: `the registry holds other content (${theirs}, ours ${ours})` };
 }
 
