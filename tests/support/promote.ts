@@ -1,9 +1,11 @@
 // Shared by the promote tests and the promote benchmark: a test cluster (kube contexts staging and prod) and
-// a registry that holds the fastcs chart as version 1.0.0, with a Helm of its own pointed at both.
+// a registry that holds the fastcs chart as version 1.0.0, with a Helm of its own pointed at both; for the
+// promote tests, a project folder declaring the two environments and staging-ioc deployed from that chart.
+import assert from "node:assert/strict";
 import { join } from "node:path";
-import { helmHomes, REPO, run, type RunResult, tool, toolsBin } from "../helpers.ts";
+import { cli, cliAtTerminal, helmHomes, REPO, run, type RunResult, tool, toolsBin } from "../helpers.ts";
 import { startCluster, type TestCluster } from "./cluster.ts";
-import { tempDir } from "./files.ts";
+import { type TempDir, tempDir, writeTree } from "./files.ts";
 import { startRegistry, type TestRegistry } from "./registry.ts";
 
 /** What {@link clusterWithChart} starts; disposing of it stops the registry and the cluster. */
@@ -65,4 +67,70 @@ export async function clusterWithChart(
     );
   const resources = stack.move();
   return { cluster, registry, env, helm, install, [Symbol.asyncDispose]: () => resources.disposeAsync() };
+}
+
+/** A project folder: fastcs.yaml with environments staging and prod, and their values files. */
+async function project(registry: TestRegistry, keys: string[]): Promise<TempDir> {
+  const dir = await tempDir("fastcs-promote-");
+  await writeTree(dir.path, {
+    "fastcs.yaml": [
+      "environments:",
+      "  staging: {kubeContext: staging, namespace: staging, release: 'staging-{service}', values: [envs/staging.yaml]}",
+      "  prod: {kubeContext: prod, namespace: prod, release: 'prod-{service}', values: [envs/prod.yaml], protected: true}",
+      "promote:",
+      `  chartRepository: ${registry.base}`,
+      "  timeout: 10s",
+      `  keys: ${JSON.stringify(keys)}`,
+      "",
+    ].join("\n"),
+    "envs/staging.yaml": "env: [{name: SITE, value: staging}]\n",
+    "envs/prod.yaml": "env: [{name: SITE, value: prod}]\npodLabels: {tier: prod}\n",
+  });
+  return dir;
+}
+
+/**
+ * {@link clusterWithChart} (fastcs 1.0.0 from `chart`), a project folder (environments staging and prod),
+ * and staging-ioc running image 2.0.0; `promote(...)` and `promoteTyping(answer, ...)` run helm fastcs
+ * promote there with --plain-http. All stopped and removed when disposed.
+ */
+export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string) {
+  await using stack = new AsyncDisposableStack();
+  const { cluster, registry, env, helm, install } = stack.use(await clusterWithChart(helmName, { chart }));
+  const dir = stack.use(await project(registry, ["image.tag", "podAnnotations"])).path;
+  const staging = (...args: string[]) =>
+    install("staging-ioc", "staging", "-f", join(dir, "envs/staging.yaml"), ...args);
+  /** Staging upgraded, without waiting, to image 3.0.0 whose pod never gets Ready (deployed, so promotable). */
+  const stagingNeverReady = () =>
+    staging("--set", "image.tag=3.0.0", "--set-json", 'podAnnotations={"fastcs.test/unready":"yes"}');
+  assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
+  const promote = (...args: string[]) => cli(["promote", "--plain-http", ...args], { cwd: dir, env });
+  /** promote at a terminal, typing `answer` at its confirmation prompt. */
+  const promoteTyping = (answer: string, ...args: string[]) =>
+    cliAtTerminal(["promote", ...args, "--plain-http"], `${answer}\n`, {
+      cwd: dir,
+      env: { ...env, NO_COLOR: "1" },
+    });
+  /** Steps that only need "the upgrade timed out" wait 4 s instead of the project's 10 s (twice: the
+   * upgrade, then the settling rollback). */
+  const shortTimeout = async () => {
+    const file = join(dir, "fastcs.yaml");
+    const text = await Deno.readTextFile(file);
+    assert.match(text, /timeout: 10s/);
+    await Deno.writeTextFile(file, text.replace("timeout: 10s", "timeout: 4s"));
+  };
+  const resources = stack.move();
+  return {
+    cluster,
+    registry,
+    env,
+    helm,
+    dir,
+    staging,
+    stagingNeverReady,
+    promote,
+    promoteTyping,
+    shortTimeout,
+    [Symbol.asyncDispose]: () => resources.disposeAsync(),
+  };
 }
