@@ -1,7 +1,7 @@
 // `helm fastcs promote` and its `history` and `rollback` subcommands: flags, the diff shown to people,
 // confirmation, output; the flows are in src/promote/flows.ts.
 import { resolve } from "node:path";
-import type { Command } from "../deps/cli.ts";
+import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { type Environment, environment, loadPromoteConfig, type PromoteConfig } from "../promote/config.ts";
@@ -13,8 +13,9 @@ import {
   rollbackEnvironment,
 } from "../promote/flows.ts";
 import type { FolderPlan } from "../promote/gitops.ts";
-import type { ReleasePlan } from "../promote/promote.ts";
+import type { ReleasePlan, SignatureCheck } from "../promote/promote.ts";
 import { action, outputOption } from "./wiring.ts";
+import { keyReference } from "../adapters/cosign.ts";
 
 type Output = "text" | "json";
 
@@ -27,6 +28,9 @@ function describePlan(p: ReleasePlan): string[] {
     } ` +
     `(${p.target.revision ? `revision ${p.target.revision}` : "new release"})`,
     `  chart ${p.contentDigest}; promoted keys: ${p.promotedKeys.join(", ") || "none"}`,
+    ...(p.verifiedWith
+      ? [`  signed: the cosign signature of ${p.digest} verifies with ${p.verifiedWith}`]
+      : []),
     `  ${count("added")} added, ${count("changed")} changed, ${
       count("removed")
     } removed, ${p.diff.unchanged} unchanged`,
@@ -54,6 +58,16 @@ export function registerPromote(program: Command, ctx: Context) {
     )
     .option("--show-secrets", "show Secret values in the diff (redacted by default)")
     .option("--plain-http", "pull charts from the registry over HTTP")
+    .option(
+      "--cosign-verify <key>",
+      "promote only charts whose pulled digest carries a cosign signature this public key verifies (a file or KMS URI)",
+    )
+    .addOption(
+      new Option(
+        "--cosign-tlog <check>",
+        "with --cosign-verify, require the transparency log's proof, as cosign does; false for charts signed with --cosign-tlog=false",
+      ).choices(["true", "false"] as const).default("true" as const),
+    )
     .option("--commit", "GitOps mode: commit the rewritten files with a message recording the promotion")
     .option("--history <env>", "the same as `promote history ENV` (kept for scripts)")
     .option("--rollback <env>", "the same as `promote rollback ENV [RELEASE...]` (kept for scripts)")
@@ -87,6 +101,17 @@ export function registerPromote(program: Command, ctx: Context) {
             { code: "promote.mode", exitCode: ExitCode.input },
           );
         }
+        if (opts.cosignVerify) {
+          throw new FastcsError(
+            "--cosign-verify checks the charts a cluster promotion pulls; GitOps folders pull none",
+            {
+              code: "usage",
+              exitCode: ExitCode.usage,
+              hint:
+                "Verify in the pipeline that deploys the folders (e.g. cosign verify on the chart digests).",
+            },
+          );
+        }
         return await promoteGitops(ctx, config, from, to, releases, {
           mode,
           commit: opts.commit ?? false,
@@ -100,6 +125,13 @@ export function registerPromote(program: Command, ctx: Context) {
         force: opts.force ?? false,
         showSecrets: opts.showSecrets ?? false,
         plainHttp: opts.plainHttp,
+        verify: opts.cosignVerify
+          ? {
+            publicKey: keyReference(opts.cosignVerify, ctx.cwd),
+            shown: opts.cosignVerify,
+            tlog: opts.cosignTlog === "true",
+          }
+          : undefined,
         output: opts.output,
       });
     }));
@@ -205,6 +237,7 @@ async function promoteCluster(
     force: boolean;
     showSecrets: boolean;
     plainHttp?: boolean;
+    verify?: SignatureCheck;
     output: Output;
   },
 ) {
@@ -214,6 +247,7 @@ async function promoteCluster(
     force: o.force,
     showSecrets: o.showSecrets,
     transport: { plainHttp: o.plainHttp },
+    verify: o.verify,
   }, {
     show: (plans) => {
       if (o.output === "json") return;

@@ -12,7 +12,15 @@ import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Environment, PromoteConfig } from "./config.ts";
 import { commitMessage, type FolderPlan, planGitops, writeGitops } from "./gitops.ts";
 import { promotionHistory, type PromotionRecord, rollbackPromotion } from "./history.ts";
-import { applyPromotion, planPromotion, type PromoteResult, type ReleasePlan } from "./promote.ts";
+import {
+  applyPromotion,
+  planPromotion,
+  type PromoteResult,
+  type ReleasePlan,
+  type SignatureCheck,
+} from "./promote.ts";
+import { dockerConfigFor } from "../adapters/cosign.ts";
+import { helmRegistryConfig } from "../runtime/helm_env.ts";
 
 /**
  * How far a promotion goes: `apply` changes the target after confirmation, `diff` and `dry-run` stop after
@@ -59,8 +67,11 @@ export interface ClusterPromotion {
  * `diff`/`dry-run` mode or when nothing changes, else asks and applies them one by one with rollback on
  * failure. Ctrl+C during the upgrades waits for Helm's own rollback to finish.
  *
- * @throws FastcsError from planning: exit 5 (unknown release, bad chart), 6 (helm, registry, cluster),
- *   7 (refused: source not deployed, failed test, a chart rendering differently; `force` overrides)
+ * With `verify`, a chart is promoted only when the digest pulled carries a cosign signature of its key.
+ *
+ * @throws FastcsError from planning: exit 5 (unknown release, bad chart, unreadable key), 6 (helm,
+ *   cluster, cosign), 8 (refused: source not deployed, failed test, a chart rendering differently, which
+ *   `force` overrides; a chart without a valid signature, which it does not), 9 (registry)
  */
 export async function promoteClusters(
   ctx: Context,
@@ -73,6 +84,7 @@ export async function promoteClusters(
     force: boolean;
     showSecrets: boolean;
     transport: RegistryTransport;
+    verify?: SignatureCheck;
   },
   steps: PromotionSteps<ReleasePlan>,
 ): Promise<ClusterPromotion> {
@@ -80,11 +92,21 @@ export async function promoteClusters(
   const targetHelm = adapters.releaseHelm(environmentTarget(ctx, to, true));
   const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-promote-" });
   try {
+    // cosign reads the registry credentials Helm pulls with.
+    const cosign = o.verify
+      ? adapters.cosign({ dockerConfig: await dockerConfigFor(helmRegistryConfig(ctx.env), scratch) })
+      : undefined;
     const plans = await planPromotion(
-      { ctx, helm: adapters.helm(), config, scratch },
+      { ctx, helm: adapters.helm(), cosign, config, scratch },
       { env: from, helm: adapters.releaseHelm(environmentTarget(ctx, from, false)) },
       { env: to, helm: targetHelm },
-      { releases: o.releases, force: o.force, showSecrets: o.showSecrets, transport: o.transport },
+      {
+        releases: o.releases,
+        force: o.force,
+        showSecrets: o.showSecrets,
+        transport: o.transport,
+        verify: o.verify,
+      },
     );
     steps.show(plans);
     const changed = plans.filter((p) => p.diff.changes.length > 0);

@@ -6,10 +6,11 @@ import { join } from "node:path";
 import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import type { Kubectl } from "../adapters/kube.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
+import { type Cosign, type CosignFailure, digestReference } from "../adapters/cosign.ts";
 import { classifyRegistryFailure } from "../adapters/helm.ts";
 import { stringifyYaml } from "../deps/yaml.ts";
 import type { Context } from "../runtime/context.ts";
-import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { ExitCode, type ExitCodeValue, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { diffManifests, type ManifestDiff } from "./diff.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
@@ -34,6 +35,10 @@ export interface ReleasePlan {
   /** The pulled chart package and its content digest. */
   chartFile: string;
   contentDigest: string;
+  /** The OCI manifest digest of the pulled chart, as Helm reported it. */
+  digest?: string;
+  /** `--cosign-verify`: the public key a cosign signature of `digest` verified with. */
+  verifiedWith?: string;
   /** Dotted keys promoted from the source, and their values file. */
   promotedKeys: string[];
   valuesFiles: string[];
@@ -50,11 +55,25 @@ export interface PlanOptions {
   force: boolean;
   showSecrets: boolean;
   transport: RegistryTransport;
+  /** `--cosign-verify`: promote only charts whose pulled digest carries a cosign signature of this key. */
+  verify?: SignatureCheck;
+}
+
+/** How a pulled chart's signature is checked (`promote --cosign-verify KEY [--cosign-tlog=false]`). */
+export interface SignatureCheck {
+  /** A cosign public key file (absolute) or KMS URI. */
+  publicKey: string;
+  /** Ask the transparency log for an inclusion proof, as cosign does (false: signed with no upload). */
+  tlog: boolean;
+  /** The key as the user named it, for messages. */
+  shown: string;
 }
 
 interface Step {
   ctx: Context;
   helm: Helm;
+  /** cosign, with Helm's registry credentials; needed with {@link PlanOptions.verify}. */
+  cosign?: Cosign;
   config: PromoteConfig;
   scratch: string;
 }
@@ -62,9 +81,11 @@ interface Step {
 /**
  * Plans the promotion of every chosen release of `source` to `target`. Changes nothing.
  *
- * @throws FastcsError exit 5 (no such release, chart source not configured), 8 (a source release not
- *   deployed, its last test failed, or the registry's chart renders differently from what runs), 9 (the
- *   chart version is not in the registry any more, or the registry cannot be reached)
+ * @throws FastcsError exit 5 (no such release, chart source not configured, unreadable public key), 6
+ *   (cosign missing, the transparency log unreachable), 8 (a source release not deployed, its last test
+ *   failed, or the registry's chart renders differently from what runs; with `verify`, a pulled digest
+ *   without a valid signature of the key, which `force` does not override), 9 (the chart version is not in
+ *   the registry any more, or the registry cannot be reached)
  */
 export async function planPromotion(
   step: Step,
@@ -104,6 +125,7 @@ export async function planPromotion(
   }
   const plans: ReleasePlan[] = [];
   const refusals: string[] = [];
+  const unsigned: string[] = [];
   for (const name of names) {
     const service = serviceOf(source.env, name);
     if (service === undefined) {
@@ -142,7 +164,11 @@ export async function planPromotion(
         });
       }
     }
-    const chartFile = await pullChart(step, meta.chart, meta.version, o.transport);
+    const { path: chartFile, digest } = await pullChart(step, meta.chart, meta.version, o.transport);
+    if (o.verify) {
+      const problem = await checkSignature(step, meta.chart, meta.version, digest, o.verify, o.transport);
+      if (problem) unsigned.push(problem);
+    }
     const sourceValues = join(step.scratch, `${name}-source-values.yaml`);
     await Deno.writeTextFile(sourceValues, helmYaml(allValues));
     const promoted = pickPromoted(userValues, config.keys);
@@ -201,11 +227,28 @@ export async function planPromotion(
       },
       chartFile,
       contentDigest: await chartContentDigest(chartFile),
+      digest,
+      verifiedWith: o.verify?.shown,
       promotedKeys: leafPaths(promoted),
       valuesFiles,
       diff: await diffManifests(current ?? "", stripHooks(next.stdout), o.showSecrets),
       hasTests: /helm\.sh\/hook"?:\s*"?test/.test(next.stdout),
     });
+  }
+  // An artifact nobody signed is not promoted, --force or not: without --cosign-verify nothing is asked.
+  if (unsigned.length > 0) {
+    throw new FastcsError(
+      `promotion from ${source.env.name} refused: ${unsigned.length} chart(s) carry no valid cosign signature of ${
+        o.verify!.shown
+      }`,
+      {
+        code: "promote.signature",
+        exitCode: ExitCode.refused,
+        details: unsigned,
+        hint:
+          "Promote only what the release process signed: publish it with helm fastcs publish --cosign-key (the matching private key), or check that --cosign-verify names the right public key. Nothing was changed.",
+      },
+    );
   }
   if (refusals.length > 0 && !o.force) {
     throw new FastcsError(`promotion from ${source.env.name} refused: what runs there is not verified`, {
@@ -237,7 +280,7 @@ async function pullChart(
   chart: string,
   version: string,
   transport: RegistryTransport,
-): Promise<string> {
+): Promise<{ path: string; digest?: string }> {
   const dir = await Deno.makeTempDir({ dir: step.scratch, prefix: "chart-" });
   const ref = `${step.config.chartRepository}/${chart}`;
   const r = await step.helm.pull(ref, version, dir, transport);
@@ -256,7 +299,58 @@ async function pullChart(
       },
     );
   }
-  return r.path;
+  return { path: r.path, digest: r.digest };
+}
+
+/**
+ * Verifies the cosign signature of the digest Helm pulled (the bytes that will be installed) with the
+ * public key of `check`.
+ *
+ * @returns undefined when a signature verifies, else why not (unsigned, signed with another key), naming
+ *   the chart, its digest and the key
+ * @throws FastcsError when the signature cannot be checked: exit 5 (the key cannot be read), 6 (cosign
+ *   missing, the transparency log unreachable), 9 (the registry cannot be reached or refused cosign)
+ */
+async function checkSignature(
+  step: Step,
+  chart: string,
+  version: string,
+  digest: string | undefined,
+  check: SignatureCheck,
+  transport: RegistryTransport,
+): Promise<string | undefined> {
+  const base = step.config.chartRepository!;
+  if (!digest) {
+    return `${chart} ${version} (${base}/${chart}): Helm reported no manifest digest for it, so no signature can be checked`;
+  }
+  const reference = digestReference(base, chart, digest);
+  const r = await step.cosign!.verify(reference, check.publicKey, { transport, tlog: check.tlog });
+  if (!r.failure) return undefined;
+  const what = `${chart} ${version} (${reference})`;
+  switch (r.failure) {
+    case "no signature":
+      return `${what}: not signed (no cosign signature at all)`;
+    case "bad signature":
+      return `${what}: signed, but by no signature that ${check.shown} verifies (${r.reason})`;
+  }
+  const hints: Partial<Record<CosignFailure, [ExitCodeValue, string]>> = {
+    "bad key": [ExitCode.input, "--cosign-verify takes a cosign public key (cosign.pub) or a KMS URI."],
+    "tlog unreachable": [
+      ExitCode.environment,
+      "The transparency log cannot be reached: for signatures made with --cosign-tlog=false (private or offline registries) verify with --cosign-tlog=false too.",
+    ],
+    unauthorized: [
+      ExitCode.publishFailed,
+      "cosign uses Helm's registry credentials (HELM_REGISTRY_CONFIG): log in with helm registry login.",
+    ],
+    unreachable: [ExitCode.publishFailed, "Check the registry address and --plain-http."],
+  };
+  const [exitCode, hint] = hints[r.failure] ?? [ExitCode.environment, "See cosign's message."];
+  throw new FastcsError(`cannot check the cosign signature of ${what} with ${check.shown}: ${r.reason}`, {
+    code: "promote.signature-check",
+    exitCode,
+    hint: `${hint} Nothing was changed.`,
+  });
 }
 
 /**
