@@ -230,6 +230,83 @@ Deno.test("publish --cosign-key: a signing that fails after the push says 'not s
   assert.equal((await cosignVerify(byDigest(registry, row.digest!), keys.pub)).code, 0);
 });
 
+Deno.test("publish --cosign-key on a registry that needs credentials: cosign signs with the login of the run", async () => {
+  await using registry = await startRegistry({ auth: true });
+  await using keys = await cosignKeyPair();
+  const env: Record<string, string> = {
+    ...(await envFor("helm4")),
+    ...(await cosignEnv()),
+    COSIGN_PASSWORD: keys.password,
+    HELM_FASTCS_REGISTRY_PASSWORD: registry.password!,
+  };
+  await using repo = await createTestRepo();
+  const r = await publish(
+    repo,
+    env,
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--registry-username",
+    registry.username!,
+    "--tag",
+    "1.0.0",
+    "--cosign-key",
+    keys.key,
+    "--cosign-tlog=false",
+    "-o",
+    "json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const row = fastcsRow(r.stdout);
+  assert.deepEqual([row.status, row.signature], ["pushed", "signed"]);
+  const login = { username: registry.username!, password: registry.password! };
+  const verified = await cosignVerify(byDigest(registry, row.digest!), keys.pub, login);
+  assert.equal(verified.code, 0, verified.stderr);
+  // Without credentials cosign is refused: the signature really sits behind the login.
+  assert.match((await cosignVerify(byDigest(registry, row.digest!), keys.pub)).stderr, /UNAUTHORIZED/);
+  assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+  // A login kept in Helm's own registry config (HELM_REGISTRY_CONFIG, here not named config.json) works too.
+  const helmLogin = new Deno.Command(env.HELM_BIN, {
+    args: [
+      "registry",
+      "login",
+      registry.host,
+      "--username",
+      login.username,
+      "--password-stdin",
+      "--plain-http",
+    ],
+    env,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const writer = helmLogin.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(login.password));
+  await writer.close();
+  assert.equal((await helmLogin.output()).code, 0);
+  const kept = await publish(
+    repo,
+    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: "" },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    "1.0.1",
+    "--cosign-key",
+    keys.key,
+    "--cosign-tlog=false",
+    "-o",
+    "json",
+  );
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(fastcsRow(kept.stdout).signature, "signed");
+  assert.equal(
+    (await cosignVerify(byDigest(registry, fastcsRow(kept.stdout).digest!), keys.pub, login)).code,
+    0,
+  );
+});
+
 Deno.test("publish --cosign-key with only a repository folder is a usage error", async () => {
   const env = await envFor("helm4");
   await using repo = await createTestRepo();

@@ -44,8 +44,26 @@ export async function cosignEnv(): Promise<Record<string, string>> {
   };
 }
 
-/** `cosign verify --key PUB` of `reference` (`host/path@sha256:…`) over plain HTTP, without the log. */
-export async function cosignVerify(reference: string, pub: string): Promise<RunResult> {
+/**
+ * `cosign verify --key PUB` of `reference` (`host/path@sha256:…`) over plain HTTP, without the log; with
+ * `login`, as that user of the registry (a docker config of its own).
+ */
+export async function cosignVerify(
+  reference: string,
+  pub: string,
+  login?: { username: string; password: string },
+): Promise<RunResult> {
+  const env = await cosignEnv();
+  await using folder = await tempDir("fastcs-docker-config-");
+  if (login) {
+    const dir = folder.path;
+    const auth = btoa(`${login.username}:${login.password}`);
+    await Deno.writeTextFile(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { [reference.split("/")[0]]: { auth } } }),
+    );
+    env.DOCKER_CONFIG = dir;
+  }
   return await run(tool("cosign"), [
     "verify",
     "--key",
@@ -53,7 +71,7 @@ export async function cosignVerify(reference: string, pub: string): Promise<RunR
     "--allow-http-registry",
     "--insecure-ignore-tlog=true",
     reference,
-  ], { env: await cosignEnv() });
+  ], { env });
 }
 
 /** `cosign sign --key KEY` of `reference` over plain HTTP, without the log (the test's own signing). */
