@@ -1,6 +1,6 @@
 // `helm fastcs publish`: flags, help and output; the work is in src/publish/.
 import { join, resolve } from "node:path";
-import { createHelm } from "../adapters/helm.ts";
+import { adaptersOf } from "../adapters/factory.ts";
 import { keyReference } from "../adapters/cosign.ts";
 import { type Command, Option } from "../deps/cli.ts";
 import { action, outputOption } from "./wiring.ts";
@@ -262,7 +262,7 @@ export function registerPublish(program: Command, ctx: Context) {
             registryConfig: env.HELM_REGISTRY_CONFIG ?? own,
           };
         }
-        const helm = createHelm(ctx.run, ctx.env.helmBin, ctx.cwd, env);
+        const helm = adaptersOf(ctx).helm(env);
         publishing = publishCharts(ctx, helm, {
           chartsDir,
           exclude: opts.exclude ?? [],

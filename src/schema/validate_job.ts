@@ -221,24 +221,10 @@ export async function runValidation(
   };
   // A file under several jobs (a chart's values.yaml, the shared services/values.yaml) is read and parsed
   // once, and a chart's sub-charts (archives among them) are read once: sources are never changed by use.
-  const sources = new Map<string, Promise<YamlSource>>();
-  const sourceOf = (path: string) => {
-    let source = sources.get(path);
-    if (!source) {
-      source = readYamlFile(path, display).then((text) => parseYamlSource(display(path), text));
-      sources.set(path, source);
-    }
-    return source;
-  };
-  const subChartsByChart = new Map<string, Promise<SubChart[]>>();
-  const subChartsOf = (chartDir: string) => {
-    let subCharts = subChartsByChart.get(chartDir);
-    if (!subCharts) {
-      subCharts = readSubCharts(chartDir, display);
-      subChartsByChart.set(chartDir, subCharts);
-    }
-    return subCharts;
-  };
+  const sourceOf = readOnce((path) =>
+    readYamlFile(path, display).then((text) => parseYamlSource(display(path), text))
+  );
+  const subChartsOf = readOnce((chartDir) => readSubCharts(chartDir, display));
   const results: ValidationResult[] = [];
   for (const job of jobs) {
     const layers = await Promise.all(job.layers.map(sourceOf));
@@ -305,4 +291,14 @@ async function validateSubCharts(
     );
   }
   return problems;
+}
+
+/** `read`, called once per key: later calls with the same key share the first call's promise. */
+function readOnce<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const started = new Map<string, Promise<T>>();
+  return (key) => {
+    let value = started.get(key);
+    if (!value) started.set(key, value = read(key));
+    return value;
+  };
 }
