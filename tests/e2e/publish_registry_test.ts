@@ -129,22 +129,21 @@ Deno.test("a registry that dies mid-run: truthful summary, then a rerun complete
     "-o",
     "json",
   ], { cwd: repo.dir, env });
-  // Kill the registry as soon as the first chart has landed (bounded generously: a loaded machine
-  // packages and lints slowly, and stopping before any push would test something else).
-  let landed = false;
-  for (const deadline = Date.now() + 180_000; !landed && Date.now() < deadline;) {
-    landed = (await Promise.all(["extra-1", "extra-2", "extra-3", "fastcs"].map((c) =>
-      registry.tags(`charts/${c}`)
-    ))).flat().length > 0;
-    if (!landed) {
-      await new Promise((r) =>
-        setTimeout(r, 25)
-      );
-    }
+  // Kill the registry once the first push has finished: with --concurrency 1, the second "pushing" line
+  // says so (a tag that has landed is not enough: helm push may still be waiting for the registry's
+  // answer, and killing the registry then fails that push too). Bounded generously for a loaded machine.
+  let stderr = "";
+  const reading = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+  })();
+  const pushing = () => stderr.match(/^pushing /gm)?.length ?? 0;
+  for (const deadline = Date.now() + 180_000; pushing() < 2 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 10));
   }
-  assert.ok(landed, "no chart reached the registry within 180 s");
+  assert.ok(pushing() >= 2, `the second push did not start within 180 s:\n${stderr}`);
   await registry.stop();
-  const out = await child.output();
+  const [stdout] = await Promise.all([new Response(child.stdout).text(), reading]);
+  const out = { ...(await child.status), stdout: new TextEncoder().encode(stdout) };
   const report = JSON.parse(new TextDecoder().decode(out.stdout));
   assert.equal(out.code, 9);
   const statuses = report.results.map((r: { status: string }) => r.status);

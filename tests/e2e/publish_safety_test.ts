@@ -127,6 +127,13 @@ Deno.test("publish: the image policy judges what the chart renders (defaults, ci
     "charts/imgs/charts/side/Chart.yaml": "apiVersion: v2\nname: side\nversion: 1.0.0\n",
     "charts/imgs/charts/side/values.yaml": "repository: busybox\ntag: '1.36'\n",
     "charts/imgs/charts/side/templates/pod.yaml": pod("side", "{{ .Values.repository }}:{{ .Values.tag }}"),
+    // All charts render with their defaults in one umbrella: another chart's globals must not reach this one.
+    "charts/plain/Chart.yaml": "apiVersion: v2\nname: plain\nversion: 1.0.0\n",
+    "charts/plain/values.yaml": "global: {}\n",
+    "charts/plain/templates/pod.yaml": pod(
+      "p",
+      'ghcr.io/o/plain:{{ .Values.global.imageTag | default "2.0" }}',
+    ),
   };
   for (const [path, text] of Object.entries(files)) await repo.write(path, text);
   await repo.commit("imgs");
@@ -164,6 +171,7 @@ Deno.test("publish: the image policy judges what the chart renders (defaults, ci
     /extra-values\.yaml\): Pod\/side container c: image ghcr\.io\/o\/side:latest uses :latest/,
   );
   assert.doesNotMatch(refused.stderr, /own:/, "the appVersion the release gets is what templates see");
+  assert.doesNotMatch(refused.stderr, /chart plain/, "a sibling chart's global.imageTag is not this chart's");
   assert.deepEqual([...Deno.readDirSync(site.path)], [], "nothing was published");
 });
 
