@@ -47,6 +47,16 @@ export interface Helm {
     destination: string,
     transport: RegistryTransport,
   ): Promise<RunResult & { path?: string; digest?: string }>;
+  /** `helm pull CHART --repo URL --version V` from a classic chart repository (its index.yaml over HTTP(S),
+   * no `helm repo add` needed) into `destination`; returns the path of the .tgz. TLS options as given;
+   * `plainHttp` means nothing here (the URL's scheme says it). */
+  pullFromRepo(
+    repoUrl: string,
+    chart: string,
+    version: string,
+    destination: string,
+    transport: RegistryTransport,
+  ): Promise<RunResult & { path?: string }>;
   /** `helm registry login HOST --username U --password-stdin` (the password never enters argv). */
   registryLogin(
     host: string,
@@ -191,6 +201,25 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
         if (entry.name.endsWith(".tgz")) packages.push(entry.name);
       }
       return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined, digest };
+    },
+    pullFromRepo: async (repoUrl, chart, version, destination, t) => {
+      const r = await helm([
+        "pull",
+        chart,
+        "--repo",
+        repoUrl,
+        "--version",
+        version,
+        "--destination",
+        destination,
+        ...transportFlags({ ...t, plainHttp: false }),
+      ]);
+      if (r.code !== 0) return r;
+      const packages = [];
+      for await (const entry of Deno.readDir(destination)) {
+        if (entry.name.endsWith(".tgz")) packages.push(entry.name);
+      }
+      return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined };
     },
     registryLogin: async (host, username, password, t) => {
       const args = ["registry", "login", host, "--username", username, "--password-stdin"];

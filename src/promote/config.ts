@@ -28,7 +28,8 @@ export interface PromoteConfig {
   environments: Map<string, Environment>;
   /** Promoted values keys: dotted paths where `*` matches one key (default: image tags). */
   keys: string[];
-  /** Where the charts come from in cluster mode: an OCI reference such as oci://ghcr.io/org/charts. */
+  /** Where the charts come from in cluster mode: an OCI reference such as oci://ghcr.io/org/charts, a chart
+   * repository's https:// address (its index.yaml), or an S3 chart repository s3://bucket/prefix. */
   chartRepository?: string;
   /** How long Helm waits for readiness, e.g. 5m0s. */
   timeout: string;
@@ -65,7 +66,7 @@ export const PROMOTE_SCHEMA: JsonSchema = {
       additionalProperties: false,
       properties: {
         keys: { type: "array", items: { type: "string", pattern: "^[^.]+(\\.[^.]+)*$" }, minItems: 1 },
-        chartRepository: { type: "string", pattern: "^oci://" },
+        chartRepository: { type: "string", pattern: "^(oci|https?|s3)://" },
         timeout: { type: "string", pattern: "^[0-9]+(ms|s|m|h)([0-9]+(ms|s|m|h))*$" },
       },
     },

@@ -21,6 +21,7 @@ import {
 } from "./promote.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
+import { type S3Connections, s3Connections } from "../publish/s3_target.ts";
 
 /**
  * How far a promotion goes: `apply` changes the target after confirmation, `diff` and `dry-run` stop after
@@ -91,13 +92,22 @@ export async function promoteClusters(
   const adapters = adaptersOf(ctx);
   const targetHelm = adapters.releaseHelm(environmentTarget(ctx, to, true));
   const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-promote-" });
+  let s3: S3Connections | undefined;
   try {
     // cosign reads the registry credentials Helm pulls with.
     const cosign = o.verify
       ? adapters.cosign({ dockerConfig: await dockerConfigFor(helmRegistryConfig(ctx.env), scratch) })
       : undefined;
+    const helm = adapters.helm();
+    s3 = s3Connections(
+      { endpoint: ctx.env.aws.endpointUrl, aws: ctx.env.aws, home: ctx.env.home },
+      helm,
+      scratch,
+      3,
+      ctx.log,
+    );
     const plans = await planPromotion(
-      { ctx, helm: adapters.helm(), cosign, config, scratch },
+      { ctx, helm, cosign, config, scratch, s3 },
       { env: from, helm: adapters.releaseHelm(environmentTarget(ctx, from, false)) },
       { env: to, helm: targetHelm },
       {
@@ -133,6 +143,7 @@ export async function promoteClusters(
       unregister();
     }
   } finally {
+    await s3?.close();
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
 }

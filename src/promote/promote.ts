@@ -7,7 +7,6 @@ import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import type { Kubectl } from "../adapters/kube.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
 import { type Cosign, type CosignFailure, digestReference } from "../adapters/cosign.ts";
-import { classifyRegistryFailure } from "../adapters/helm.ts";
 import { stringifyYaml } from "../deps/yaml.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, type ExitCodeValue, FastcsError } from "../runtime/errors.ts";
@@ -16,6 +15,8 @@ import { diffManifests, type ManifestDiff } from "./diff.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";
 import { lastLine } from "../runtime/runner.ts";
+import type { S3Connections } from "../publish/s3_target.ts";
+import { fetchChart, parseChartSource } from "./chart_source.ts";
 
 /** Prefix of the description of every revision a promotion made (`helm history` shows it). */
 export const PROMOTED_PREFIX = "promoted from ";
@@ -76,6 +77,8 @@ interface Step {
   cosign?: Cosign;
   config: PromoteConfig;
   scratch: string;
+  /** The run's S3 repositories (opened only for an `s3://` chart repository). */
+  s3: S3Connections;
 }
 
 /**
@@ -99,8 +102,20 @@ export async function planPromotion(
       code: "promote.chart-source",
       exitCode: ExitCode.input,
       hint:
-        "Add promote.chartRepository: oci://<registry>/<path> (where helm fastcs publish pushes) to the project file.",
+        "Add promote.chartRepository to the project file: where helm fastcs publish puts the charts (oci://<registry>/<path>, https://<host>/<path> or s3://<bucket>/<prefix>).",
     });
+  }
+  const chartSource = parseChartSource(config.chartRepository, step.ctx.display(config.file));
+  if (o.verify && chartSource.kind !== "oci") {
+    throw new FastcsError(
+      `--cosign-verify checks signatures in OCI registries, and the charts come from ${chartSource.reference}`,
+      {
+        code: "promote.cosign-source",
+        exitCode: ExitCode.usage,
+        hint:
+          "Charts in classic and S3 repositories are signed with .prov files (publish --sign); leave out --cosign-verify, or promote from an oci:// repository.",
+      },
+    );
   }
   const listed = await source.helm.list();
   const names = o.releases.length > 0
@@ -164,7 +179,15 @@ export async function planPromotion(
         });
       }
     }
-    const { path: chartFile, digest } = await pullChart(step, meta.chart, meta.version, o.transport);
+    const { path: chartFile, digest } = await fetchChart(
+      step.helm,
+      step.s3,
+      chartSource,
+      meta.chart,
+      meta.version,
+      await Deno.makeTempDir({ dir: step.scratch, prefix: "chart-" }),
+      o.transport,
+    );
     if (o.verify) {
       const problem = await checkSignature(step, meta.chart, meta.version, digest, o.verify, o.transport);
       if (problem) unsigned.push(problem);
@@ -273,33 +296,6 @@ function stripHooks(manifest: string): string {
 
 function where(env: Environment): string {
   return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
-}
-
-async function pullChart(
-  step: Step,
-  chart: string,
-  version: string,
-  transport: RegistryTransport,
-): Promise<{ path: string; digest?: string }> {
-  const dir = await Deno.makeTempDir({ dir: step.scratch, prefix: "chart-" });
-  const ref = `${step.config.chartRepository}/${chart}`;
-  const r = await step.helm.pull(ref, version, dir, transport);
-  if (r.code !== 0 || !r.path) {
-    const failure = classifyRegistryFailure(r.stderr);
-    throw new FastcsError(
-      failure === "not found"
-        ? `chart ${chart} ${version} is not in ${step.config.chartRepository} any more`
-        : `cannot pull ${ref}:${version}: ${lastLine(r.stderr)}`,
-      {
-        code: "promote.pull",
-        exitCode: ExitCode.publishFailed,
-        hint: failure === "not found"
-          ? "Promotion ships the verified artifact only: republish it (helm fastcs publish) or promote a newer release."
-          : "Check the registry address, credentials and --plain-http.",
-      },
-    );
-  }
-  return { path: r.path, digest: r.digest };
 }
 
 /**

@@ -422,6 +422,49 @@ export async function openS3Repository(target: S3Target, options: S3Options): Pr
       return undefined;
     },
 
+    async fetchPackage(chart, version, destination) {
+      index ??= readIndex();
+      const current = await index;
+      const entries = (parseDocument(current?.text ?? "").toJS() as {
+        entries?: Record<string, { version?: unknown; urls?: unknown[]; digest?: unknown }[]>;
+      } | null)?.entries;
+      const entry = entries?.[chart]?.find((e) => String(e.version) === version);
+      if (!entry) return undefined;
+      const refused = (message: string, hint: string) =>
+        new FastcsError(message, { code: "promote.s3-package", exitCode: ExitCode.refused, hint });
+      // helm-s3 and publish --s3 write relative URLs; helm-s3 can also write s3://bucket/prefix/name.
+      const url = String(entry.urls?.[0] ?? "");
+      const inside = `s3://${target.bucket}/${target.prefix ? `${target.prefix}/` : ""}`;
+      const name = url.startsWith(inside) ? url.slice(inside.length) : url;
+      if (name === "" || /^[a-z][a-z0-9+.-]*:/i.test(name) || name.split("/").includes("..")) {
+        throw refused(
+          `${where("index.yaml")} lists ${chart} ${version} at ${
+            url || "no URL"
+          }, which is not a package of this repository`,
+          "Promote from the repository that holds the package (promote.chartRepository).",
+        );
+      }
+      const object = await getObject(name);
+      if (!object) {
+        throw refused(
+          `${where("index.yaml")} lists ${chart} ${version}, but ${where(name)} is missing`,
+          "Republish that version (helm fastcs publish --s3) or promote a newer release.",
+        );
+      }
+      const sha256 = await sha256Hex(object.bytes);
+      if (entry.digest !== undefined && String(entry.digest) !== sha256) {
+        throw refused(
+          `${where(name)} is not the package ${where("index.yaml")} describes (sha256 ${sha256}, index ${
+            String(entry.digest)
+          }): it was replaced after publishing`,
+          "Promotion ships the verified artifact only: find out who replaced it; republish under a new version.",
+        );
+      }
+      const path = join(destination, `${chart}-${version}.tgz`);
+      await Deno.writeFile(path, object.bytes);
+      return { path, digest: `sha256:${sha256}` };
+    },
+
     async updateIndex() {
       if (mine.size === 0) return;
       const file = join(indexDir, "index.yaml");

@@ -78,6 +78,16 @@ export interface S3Repository {
   push(chart: string, version: string, tgz: string): Promise<string>;
   /** Undefined when the package is still what this run uploaded (or took over), else what it holds instead. */
   readBack(chart: string, version: string): Promise<string | undefined>;
+  /**
+   * Downloads the package index.yaml lists for `chart` at `version` into `destination` (a folder), checked
+   * against the index's sha256 `digest`: what `promote` installs from an S3 repository.
+   * @returns the file and its sha256 (`sha256:<hex>`), or undefined when the index lists no such version
+   * @throws FastcsError exit 8 when the package does not match its index entry or is missing, or its URL
+   *   points outside the repository; RegistryError (exit 9) when S3 cannot be asked
+   */
+  fetchPackage(chart: string, version: string, destination: string): Promise<
+    { path: string; digest: string } | undefined
+  >;
   /** Merges this run's packages into `index.yaml` (`helm repo index --merge`), guarded against concurrent
    * writers; nothing when this run uploaded nothing. */
   updateIndex(): Promise<void>;

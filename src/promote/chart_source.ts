@@ -1,0 +1,107 @@
+// Where `promote` fetches the chart a source release runs (the project file's `promote.chartRepository`):
+// an OCI registry (`oci://host/path`, where `helm fastcs publish --oci` pushes), a classic chart repository
+// (`https://host/path`: its index.yaml and packages over HTTP(S), as chart-releaser's gh-pages or
+// `publish --repo-dir` behind a web server serve them), or an S3 chart repository in the helm-s3 layout
+// (`s3://bucket/prefix`, as `publish --s3` and helm-s3 write it). Whatever the source, the package fetched
+// must then render what runs in the source environment (promote.ts checks that).
+import { classifyRegistryFailure, type Helm, type RegistryTransport } from "../adapters/helm.ts";
+import { fileSha256 } from "../chart/content_digest.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { lastLine } from "../runtime/runner.ts";
+import { parseS3Url, type S3Connections, type S3Target } from "../publish/s3_target.ts";
+
+/** A chart repository promote fetches from. `reference`: as the project file names it, without a trailing
+ * slash. */
+export type ChartSource =
+  | { kind: "oci"; reference: string }
+  | { kind: "http"; reference: string }
+  | { kind: "s3"; reference: string; target: S3Target };
+
+/**
+ * Reads `promote.chartRepository`.
+ *
+ * @throws FastcsError (exit code 5) for anything else than `oci://`, `http(s)://` or a valid `s3://bucket/prefix`
+ */
+export function parseChartSource(reference: string, file: string): ChartSource {
+  const ref = reference.trim().replace(/\/+$/, "");
+  const bad = (why: string) =>
+    new FastcsError(`promote.chartRepository "${reference}" in ${file} ${why}`, {
+      code: "promote.chart-source",
+      exitCode: ExitCode.input,
+      hint:
+        "Name where helm fastcs publish puts the charts: oci://<registry>/<path>, https://<host>/<path> (a chart repository's index.yaml) or s3://<bucket>/<prefix>.",
+    });
+  if (/^oci:\/\/[^/\s]+/.test(ref)) return { kind: "oci", reference: ref };
+  if (/^https?:\/\//i.test(ref)) {
+    if (!URL.canParse(ref)) throw bad("is not a valid URL");
+    return { kind: "http", reference: ref };
+  }
+  if (ref.startsWith("s3://")) {
+    try {
+      return { kind: "s3", reference: ref, target: parseS3Url(ref) };
+    } catch (error) {
+      throw bad(`is not an S3 chart repository: ${(error as Error).message}`);
+    }
+  }
+  throw bad("is not an oci://, http(s):// or s3:// address");
+}
+
+/** A fetched chart package. `digest`: the OCI manifest digest Helm reported, or for a classic or S3
+ * repository the package's sha256 (`sha256:<hex>`). */
+export interface FetchedChart {
+  path: string;
+  digest?: string;
+}
+
+/**
+ * Fetches `chart` at `version` from `source` into the folder `destination`: `helm pull` for OCI and HTTP(S)
+ * repositories (Helm's registry credentials, TLS options of `transport`), the S3 API for S3 (credentials
+ * from the AWS variables and shared files; the package checked against index.yaml's digest).
+ *
+ * @throws FastcsError exit 9 when the version is not there any more or the repository cannot be reached, 8
+ *   when an S3 package does not match its index entry
+ */
+export async function fetchChart(
+  helm: Helm,
+  s3: S3Connections,
+  source: ChartSource,
+  chart: string,
+  version: string,
+  destination: string,
+  transport: RegistryTransport,
+): Promise<FetchedChart> {
+  const gone = () =>
+    new FastcsError(`chart ${chart} ${version} is not in ${source.reference} any more`, {
+      code: "promote.pull",
+      exitCode: ExitCode.publishFailed,
+      hint:
+        "Promotion ships the verified artifact only: republish it (helm fastcs publish) or promote a newer release.",
+    });
+  if (source.kind === "s3") {
+    const fetched = await (await s3.of(source.target)).fetchPackage(chart, version, destination);
+    if (!fetched) throw gone();
+    return fetched;
+  }
+  const r = source.kind === "oci"
+    ? await helm.pull(`${source.reference}/${chart}`, version, destination, transport)
+    : await helm.pullFromRepo(source.reference, chart, version, destination, transport);
+  if (r.code === 0 && r.path) {
+    if (source.kind === "oci") return { path: r.path, digest: (r as { digest?: string }).digest };
+    return { path: r.path, digest: `sha256:${await fileSha256(r.path)}` };
+  }
+  // Helm says "not found" in both its OCI and its index.yaml wording ("chart "x" version "y" not found in
+  // https://… repository").
+  if (classifyRegistryFailure(r.stderr) === "not found" || /version ".*" not found/.test(r.stderr)) {
+    throw gone();
+  }
+  const ref = source.kind === "oci"
+    ? `${source.reference}/${chart}:${version}`
+    : `${chart} ${version} from ${source.reference}`;
+  throw new FastcsError(`cannot pull ${ref}: ${lastLine(r.stderr)}`, {
+    code: "promote.pull",
+    exitCode: ExitCode.publishFailed,
+    hint: source.kind === "oci"
+      ? "Check the registry address, credentials and --plain-http."
+      : "Check the repository's address (its index.yaml must be at <address>/index.yaml) and the TLS options.",
+  });
+}
