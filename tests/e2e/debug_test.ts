@@ -195,6 +195,12 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
       assert.equal((facts as unknown as { editable: boolean }).editable, true);
       const mounted = (await Deno.readTextFile(calls)).trim().split(" ");
       assert.deepEqual(mounted.slice(0, 3), ["mount", "staging", "edit-develop"]);
+      // With the PVC mounted, the source's local root is the mounted project folder, mapped onto /workspaces.
+      const { attachConfiguration } = facts as unknown as { attachConfiguration: { pathMappings: unknown } };
+      assert.deepEqual(attachConfiguration.pathMappings, [{
+        localRoot: join(mounted[3], "workspaces"),
+        remoteRoot: "/workspaces",
+      }]);
       plugin.child.kill("SIGINT");
       assert.equal((await plugin.child.status).code, 130);
       const lines = (await Deno.readTextFile(calls)).trim().split("\n");
