@@ -6,7 +6,7 @@ import type { Command } from "../deps/cli.ts";
 import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { mergeLaunchJson } from "../debug/launch_json.ts";
+import { mergeLaunchJson, withPathMapping } from "../debug/launch_json.ts";
 import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
 import { mountWorkspace } from "../debug/workspace.ts";
 
@@ -19,25 +19,38 @@ export function registerDebug(program: Command, ctx: Context) {
   program
     .command("debug")
     .description(
-      "debug a running fastcs release with debugpy: launch the program under it (autostart: false) or attach to it, forward the port, print a VS Code attach configuration",
+      "debug a Python program of a Helm release with debugpy: attach to its running process (or launch it, fastcs chart with autostart: false), forward the port, print a VS Code attach configuration",
     )
     .argument("<release>", "the release (in Helm's namespace and kube context: -n, --kube-context)")
     .option("--port <port>", "local port for the debug adapter (default: a free one)", (v) => Number(v))
-    .option("--pid <pid>", "process to attach to when autostart is true", (v) => Number(v), 1)
+    .option(
+      "--pid <pid>",
+      "the process to attach to (default: the only Python process in the container; several are listed)",
+      (v) => Number(v),
+    )
+    .option(
+      "--workload <kind/name>",
+      "the workload, when the release has several (StatefulSet/NAME, Deployment/NAME, DaemonSet/NAME, Job/NAME)",
+    )
+    .option(
+      "--remote-port <port>",
+      "port of the debug adapter in the pod (default: the fastcs chart's debugPort, else 5678)",
+      (v) => Number(v),
+    )
     .option("--timeout <seconds>", "how long to wait for the pod and for debugpy", (v) => Number(v), 120)
     .option(
       "--container <name>",
-      "the container of the program (default: the pod's default-container annotation, its only container, else fastcs)",
+      "the container of the program (default: the pod's default-container annotation, else its only container)",
     )
     .option("--pod <name>", "the pod, when the release has several (default: the first Ready one)")
     .option("--values-key <key>", "key of the fastcs values when the release has several fastcs sub-charts")
     .option(
       "--local-root <dir>",
-      "local folder of the source, for pathMappings (default: the working directory)",
+      "local folder of the source, for pathMappings (default: the mounted editable PVC's project folder, else the working directory)",
     )
     .option(
       "--remote-root <dir>",
-      "folder of the source in the container (default: /workspaces/<local folder name> when editable, else /)",
+      "folder of the source in the container (default: /workspaces/<local folder name> when editable, /workspaces with the PVC mounted, else the working folder of the process)",
     )
     .option(
       "--write-launch [file]",
@@ -50,7 +63,12 @@ export function registerDebug(program: Command, ctx: Context) {
     .helpOption("-h, --help", "show help")
     .action(action(async (release, opts) => {
       for (
-        const [flag, n] of [["--port", opts.port], ["--pid", opts.pid], ["--timeout", opts.timeout]] as const
+        const [flag, n] of [
+          ["--port", opts.port],
+          ["--remote-port", opts.remotePort],
+          ["--pid", opts.pid],
+          ["--timeout", opts.timeout],
+        ] as const
       ) {
         if (n !== undefined && (!Number.isInteger(n) || n < (flag === "--timeout" ? 1 : 0))) {
           throw new FastcsError(`${flag} takes a whole number`, { code: "usage", exitCode: ExitCode.usage });
@@ -62,7 +80,9 @@ export function registerDebug(program: Command, ctx: Context) {
       const options: DebugOptions = {
         release,
         valuesKey: opts.valuesKey,
+        workload: opts.workload,
         localPort: opts.port,
+        remotePort: opts.remotePort,
         pid: opts.pid,
         timeoutMs: opts.timeout * 1000,
         localRoot: resolve(ctx.cwd, opts.localRoot ?? "."),
@@ -90,7 +110,17 @@ export function registerDebug(program: Command, ctx: Context) {
         const { facts } = session;
         if (facts.editable && opts.mount) {
           const workspace = await mountWorkspace(ctx, adapters, target, release, { editor: opts.editor });
-          if (workspace) cleanups.push(workspace.unmount);
+          if (workspace) {
+            cleanups.push(workspace.unmount);
+            // The PVC's workspaces folder is what the container mounts over /workspaces: map one onto the other.
+            if (opts.localRoot === undefined && opts.remoteRoot === undefined) {
+              facts.attachConfiguration = withPathMapping(
+                facts.attachConfiguration,
+                workspace.projectRoot,
+                "/workspaces",
+              );
+            }
+          }
         }
         if (opts.writeLaunch) {
           const file = resolve(
@@ -105,7 +135,10 @@ export function registerDebug(program: Command, ctx: Context) {
           ctx.log.out(
             `debugpy is ready: release ${release} in ${
               describeTarget(target)
-            }, pod ${facts.pod}, container ${facts.container}, ${facts.mode} mode`,
+            }, ${facts.workload}, pod ${facts.pod}, ` +
+              `container ${facts.container}, ${facts.mode} mode${
+                facts.pid !== undefined ? ` (PID ${facts.pid})` : ""
+              }`,
           );
           ctx.log.out(
             `attach to 127.0.0.1:${facts.localPort} with this VS Code configuration (launch.json):`,

@@ -19,6 +19,15 @@ export function attachConfiguration(
   };
 }
 
+/** The configuration with its one path mapping replaced. */
+export function withPathMapping(
+  configuration: Record<string, unknown>,
+  localRoot: string,
+  remoteRoot: string,
+): Record<string, unknown> {
+  return { ...configuration, pathMappings: [{ localRoot, remoteRoot }] };
+}
+
 /**
  * Adds or replaces (by name) a configuration in a VS Code launch.json, keeping the others; comments
  * in the file are not kept. Creates the file when missing.

@@ -1,6 +1,6 @@
-// `helm fastcs debug` as functions: find the release's pod from the cluster, start debugpy in it
-// (launching the program, or attaching to a running process), forward its port, prove it answers DAP,
-// hand out an attach configuration, and take everything down again.
+// `helm fastcs debug` as functions: find the release's workload and pod from the cluster, inspect the
+// container, start debugpy in it (launching the program, or attaching to a running Python process),
+// forward its port, prove it answers DAP, hand out an attach configuration, and take everything down again.
 import { HelmCommandError, type ReleaseHelm, releaseNotFound } from "../adapters/helm_release.ts";
 import { describeTarget, type Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
@@ -10,26 +10,39 @@ import { probeDap } from "./dap.ts";
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
 import { attachConfiguration } from "./launch_json.ts";
 import { supervisedForward } from "./port_forward.ts";
-import { type FastcsValues, findFastcsValues, type LaunchTarget, launchTarget } from "./values.ts";
+import {
+  chooseProcess,
+  type ContainerReport,
+  INSPECT_SCRIPT,
+  missingForDebug,
+  type Place,
+} from "./processes.ts";
+import { type LaunchTarget, launchTarget, type Profile, releaseProfile } from "./values.ts";
+import { chooseWorkload, findWorkloads, type Workload, workloadName } from "./workloads.ts";
 
 /** Options of {@link prepareDebug} and {@link runDebug}. */
 export interface DebugOptions {
   release: string;
   /** Key of the fastcs values when several fastcs sub-charts share the release. */
   valuesKey?: string;
+  /** The workload (`KIND/NAME`) when the release has several. */
+  workload?: string;
   /** Local port for the forward (default: a free one). */
   localPort?: number;
-  /** Process to attach to when autostart is true (PID 1 unless the image starts the program under an init). */
-  pid: number;
+  /** The debug adapter's port in the pod (default: the fastcs chart's debugPort, else 5678). */
+  remotePort?: number;
+  /** Process to attach to (default: the only Python process of the container's tree). */
+  pid?: number;
   /** How long to wait for the pod to be Ready and for debugpy to answer, in milliseconds. */
   timeoutMs: number;
   /** Local folder of the source, for the attach configuration's `localRoot`. */
   localRoot: string;
-  /** Folder of the source in the container (default /workspaces/<project> when editable, else /). */
+  /** Folder of the source in the container (default: /workspaces/<project> when editable, else the
+   * working folder of the process: the attached one's, or the container's for a launch). */
   remoteRoot?: string;
   /** The container (--container); default: the pod's annotated default, its only one, else `fastcs`. */
   container?: string;
-  /** The pod (--pod); default: the first Ready pod of the release. */
+  /** The pod (--pod); default: the first Ready pod of the workload. */
   pod?: string;
 }
 
@@ -38,9 +51,15 @@ export interface DebugFacts {
   release: string;
   namespace: string;
   kubeContext?: string;
+  /** How the release is debugged: the fastcs chart's knobs, the ioc-instance chart's shape, or neither. */
+  profile: Profile["name"];
+  /** `KIND/NAME` of the workload whose pod is debugged. */
+  workload: string;
   pod: string;
   container: string;
   mode: "launch" | "attach";
+  /** The process attached to (attach mode). */
+  pid?: number;
   remotePort: number;
   localPort?: number;
   /** The command started in the container. */
@@ -52,18 +71,23 @@ export interface DebugFacts {
 /** Everything found before anything is started. */
 export interface DebugPlan {
   facts: DebugFacts;
-  values: FastcsValues;
+  profile: Profile;
   /** Commands a real run would start, for `--dry-run`. */
   commands: string[][];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** debugpy's default port, used when the chart has no debugPort. */
+const DEBUGPY_PORT = 5678;
+
 /**
- * Reads the release and its pod from the cluster and decides what to run. Starts nothing.
+ * Reads the release (values, manifest) and its pod from the cluster, inspects the container, and decides
+ * what to run: the release's workload and pod, launch or attach, the process, the path mappings. Starts
+ * nothing; what would stop the session (no python, debugpy, gdb or ptrace) is diagnosed here.
  *
- * @throws FastcsError exit 5 (release not found, not a fastcs release, no command to launch), 6 (pod
- *   never Ready, kubectl or helm failing, no python or debugpy in the container)
+ * @throws FastcsError exit 5 (release not found, workload or process to choose, no command to launch), 6
+ *   (pod never Ready, kubectl or helm failing, no python, debugpy or gdb in the container, ptrace refused)
  */
 export async function prepareDebug(
   ctx: Context,
@@ -74,10 +98,15 @@ export async function prepareDebug(
   const target = helm.target;
   const where = describeTarget(target);
   let all: Record<string, unknown>;
+  let manifest: string | undefined;
   try {
-    all = await helm.values(o.release, true);
+    [all, manifest] = await Promise.all([helm.values(o.release, true), helm.manifest(o.release)]);
   } catch (error) {
     if (!(error instanceof HelmCommandError) || !releaseNotFound(error.result)) throw error;
+    manifest = undefined;
+    all = {};
+  }
+  if (manifest === undefined) {
     throw new FastcsError(`release ${o.release} not found in ${where}`, {
       code: "debug.release",
       exitCode: ExitCode.input,
@@ -85,35 +114,46 @@ export async function prepareDebug(
         `helm list -n ${target.namespace} shows the releases there; pass -n or --kube-context to look elsewhere.`,
     });
   }
-  const found = findFastcsValues(all, o.valuesKey);
-  if ("candidates" in found) {
+  const profile = releaseProfile(all, o.release, o.valuesKey);
+  const fastcs = profile.name === "fastcs" ? profile.values : undefined;
+  const workload = chooseWorkload(findWorkloads(manifest), {
+    release: o.release,
+    asked: o.workload,
+    // The fastcs chart's pods carry its name label (the sub-chart's name or alias).
+    prefer: fastcs && ((w) => w.podLabels["app.kubernetes.io/name"] === fastcs.nameLabel),
+  });
+  if (workload.namespace !== undefined && workload.namespace !== target.namespace) {
     throw new FastcsError(
-      found.candidates.length === 0
-        ? `release ${o.release} in ${where} is not a fastcs release: its values have no autostart and debugCommand, at the top or under a sub-chart key`
-        : `release ${o.release} holds several fastcs sub-charts (${found.candidates.join(", ")})`,
-      {
-        code: "debug.not-fastcs",
-        exitCode: ExitCode.input,
-        hint: found.candidates.length
-          ? "Choose one with --values-key."
-          : "Debug a release of the fastcs chart.",
-      },
+      `${
+        workloadName(workload)
+      } of release ${o.release} is in namespace ${workload.namespace}, not ${target.namespace}`,
+      { code: "debug.workload-namespace", exitCode: ExitCode.input, hint: `Pass -n ${workload.namespace}.` },
     );
   }
-  const values = found;
-  const { pod, container } = await readyPod(ctx, kubectl, o, values, where);
-  const mode = values.autostart ? "attach" : "launch";
-  const debugpy = [
-    "python",
-    "-Xfrozen_modules=off",
-    "-m",
-    "debugpy",
-    "--listen",
-    `127.0.0.1:${values.debugPort}`,
-  ];
+  const { pod, container } = await readyPod(ctx, kubectl, o, workload, where);
+  const place = { pod, container };
+  const report = await inspectContainer(kubectl, place);
+  const mode = fastcs && !fastcs.autostart ? "launch" : "attach";
+  const remotePort = o.remotePort ?? fastcs?.debugPort ?? DEBUGPY_PORT;
+  // What is missing whatever the process, then (once it is known) what blocks tracing that one.
+  const missing = missingForDebug(report, { ...place, mode });
+  if (missing) throw missing;
+  const process = mode === "attach"
+    ? chooseProcess(report, {
+      ...place,
+      pid: o.pid,
+      childOf: profile.name === "ioc-instance" ? 1 : undefined,
+    })
+    : undefined;
+  const refused = process && missingForDebug(report, { ...place, mode, target: process });
+  if (refused) throw refused;
+  if (process && (o.pid === undefined)) {
+    ctx.log.info(`attaching to PID ${process.pid}: ${process.cmdline.join(" ")}`);
+  }
+  const debugpy = ["python", "-Xfrozen_modules=off", "-m", "debugpy", "--listen", `127.0.0.1:${remotePort}`];
   let command: string[];
   if (mode === "launch") {
-    const program = launchTarget(values.command, values.args);
+    const program = launchTarget(fastcs?.command ?? [], fastcs?.args ?? []);
     if (!program) {
       throw new FastcsError(`release ${o.release}: command is empty, so the program to launch is not known`, {
         code: "debug.no-command",
@@ -123,19 +163,25 @@ export async function prepareDebug(
       });
     }
     command = [...debugpy, "--wait-for-client", ...await programArgs(kubectl, pod, container, program)];
-  } else command = [...debugpy, "--pid", String(o.pid)];
+  } else command = [...debugpy, "--pid", String(process!.pid)];
+  const editable = fastcs?.editable ?? false;
   const remoteRoot = o.remoteRoot ??
-    (values.editable ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}` : "/");
+    (editable
+      ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}`
+      : (process ? process.cwd : report.self.cwd) ?? "/");
   const facts: DebugFacts = {
     release: o.release,
     namespace: target.namespace,
     kubeContext: target.context,
+    profile: profile.name,
+    workload: workloadName(workload),
     pod,
     container,
     mode,
-    remotePort: values.debugPort,
+    ...(process ? { pid: process.pid } : {}),
+    remotePort,
     command,
-    editable: values.editable,
+    editable,
     attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, remoteRoot),
   };
   const forward = [
@@ -143,31 +189,72 @@ export async function prepareDebug(
     ...kubectl.flags,
     "port-forward",
     `pod/${pod}`,
-    `${o.localPort ?? ""}:${values.debugPort}`,
+    `${o.localPort ?? ""}:${remotePort}`,
   ];
   const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...command];
-  return { facts, values, commands: mode === "launch" ? [exec, forward] : [forward, exec] };
+  return { facts, profile, commands: mode === "launch" ? [exec, forward] : [forward, exec] };
 }
 
 /**
- * Waits for the pod to debug (--pod, else the first Ready one) among the release's pods and chooses its
+ * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report.
+ *
+ * @throws FastcsError (exit code 6) when the container has no python on PATH, or the inspection fails
+ */
+async function inspectContainer(kubectl: Kubectl, place: Place): Promise<ContainerReport> {
+  const r = await kubectl.run([
+    "exec",
+    place.pod,
+    "-c",
+    place.container,
+    "--",
+    "python",
+    "-c",
+    INSPECT_SCRIPT,
+  ]);
+  const where = `container ${place.container} of pod ${place.pod}`;
+  if (r.code === 0) {
+    try {
+      return JSON.parse(r.stdout) as ContainerReport;
+    } catch { /* reported below */ }
+  }
+  const noPython = /executable file not found|no such file or directory|exit code 127/i.test(r.stderr);
+  throw new FastcsError(
+    noPython
+      ? `there is no python on PATH in ${where}`
+      : `cannot inspect the processes of ${where}: ${
+        (r.stderr.trim() || r.stdout.trim()).split("\n").at(-1)
+      }`,
+    {
+      code: noPython ? "debug.no-python" : "debug.inspect",
+      exitCode: ExitCode.environment,
+      hint: noPython
+        ? "debug needs the image's Python on PATH as python (put the virtual environment's bin folder on PATH, " +
+          "or link python to python3); is this the container of the program (--container)?"
+        : "The container needs Python 3.6+ and /proc; check kubectl exec into it works.",
+    },
+  );
+}
+
+/**
+ * Waits for the pod to debug (--pod, else the first Ready one) among the workload's pods and chooses its
  * container; says which when there was a choice.
  */
 async function readyPod(
   ctx: Context,
   kubectl: Kubectl,
   o: DebugOptions,
-  values: FastcsValues,
+  workload: Workload,
   where: string,
 ): Promise<{ pod: string; container: string }> {
-  const selector = `app.kubernetes.io/instance=${o.release},app.kubernetes.io/name=${values.nameLabel}`;
+  const selector = workload.selector;
+  const name = workloadName(workload);
   const deadline = Date.now() + o.timeoutMs;
   let told = false;
   while (true) {
     const { data, error } = await kubectl.getJson(["pods", "-l", selector]);
     if (error) {
       throw new FastcsError(
-        `cannot list the pods of release ${o.release} in ${where}: ${error.stderr.trim()}`,
+        `cannot list the pods of ${name} (release ${o.release}) in ${where}: ${error.stderr.trim()}`,
         {
           code: "debug.kubectl",
           exitCode: ExitCode.environment,
@@ -184,7 +271,7 @@ async function readyPod(
       const live = pods.filter((p) => !p.metadata.deletionTimestamp);
       if (live.length > 1 && o.pod === undefined) {
         ctx.log.info(
-          `pod ${pod.metadata.name}: the first Ready of ${live.length} pods of release ${o.release} (--pod to choose)`,
+          `pod ${pod.metadata.name}: the first Ready of ${live.length} pods of ${name} (--pod to choose)`,
         );
       }
       return { pod: pod.metadata.name, container };
@@ -195,7 +282,7 @@ async function readyPod(
           ? `pod ${pod.metadata.name} of release ${o.release} did not become Ready within ${
             o.timeoutMs / 1000
           } s`
-          : `no pod with labels ${selector}${o.pod ? ` named ${o.pod}` : ""} in ${where} within ${
+          : `no pod of ${name} (labels ${selector})${o.pod ? ` named ${o.pod}` : ""} in ${where} within ${
             o.timeoutMs / 1000
           } s`,
         {
@@ -203,7 +290,7 @@ async function readyPod(
           exitCode: ExitCode.environment,
           hint: pod
             ? `kubectl describe pod ${pod.metadata.name} -n ... shows why; --timeout waits longer.`
-            : "Is the release installed with pods running (helm status)?",
+            : "Is the release installed with pods running (helm status)? A Job's pods may be gone once it completed.",
         },
       );
     }
@@ -211,7 +298,7 @@ async function readyPod(
       ctx.log.info(
         pod
           ? `waiting for pod ${pod.metadata.name} to be Ready...`
-          : `waiting for a pod with labels ${selector}...`,
+          : `waiting for a pod of ${name} (labels ${selector})...`,
       );
       told = true;
     }

@@ -1,6 +1,7 @@
-// What `helm fastcs debug` needs from a release's computed values: whether it is a fastcs release
-// (directly, or with the fastcs chart as a sub-chart under its name or an alias), and the settings that
-// decide how to debug it.
+// What `helm fastcs debug` needs from a release's computed values: its profile (a release of the fastcs
+// chart, directly or as a sub-chart under its name or an alias; a release using epics-containers'
+// ioc-instance library chart; or any other release), and the settings that decide how to debug it.
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 /** The debugging-relevant values of one fastcs chart instance. */
 export interface FastcsValues {
@@ -54,6 +55,50 @@ export function findFastcsValues(
     // Helm renames an aliased sub-chart to its alias, and the chart's name label follows .Chart.Name.
     nameLabel: typeof v.nameOverride === "string" && v.nameOverride !== "" ? v.nameOverride : k || "fastcs",
   };
+}
+
+/** The key under which a release's values hold those of epics-containers' ioc-instance library chart. */
+export const IOC_INSTANCE_KEY = "ioc-instance";
+
+/**
+ * How a release is debugged, from the shape of its values:
+ * - `fastcs`: the (deprecated) fastcs chart, with its knobs (editable, autostart, debugCommand, debugPort);
+ * - `ioc-instance`: epics-containers' ioc-instance library chart (values under `ioc-instance:`): attach
+ *   only, and the program is a child of PID 1 (a wrapper such as stdio-socket);
+ * - `plain`: any other release: attach to a Python process found in the container.
+ */
+export type Profile =
+  | { name: "fastcs"; values: FastcsValues }
+  | { name: "ioc-instance"; key: string }
+  | { name: "plain" };
+
+/**
+ * The profile of a release from its computed values (`helm get values --all`); `valuesKey` chooses among
+ * several fastcs sub-charts.
+ *
+ * @throws FastcsError (exit code 5) when several fastcs sub-charts are found and `valuesKey` chooses none
+ *   of them
+ */
+export function releaseProfile(
+  values: Record<string, unknown>,
+  release: string,
+  valuesKey?: string,
+): Profile {
+  const found = findFastcsValues(values, valuesKey);
+  if (!("candidates" in found)) return { name: "fastcs", values: found };
+  if (found.candidates.length > 1 || (valuesKey !== undefined && found.candidates.length > 0)) {
+    throw new FastcsError(
+      `release ${release} holds several fastcs sub-charts (${found.candidates.join(", ")})${
+        valuesKey !== undefined ? `, none under --values-key ${valuesKey}` : ""
+      }`,
+      { code: "debug.values-key", exitCode: ExitCode.input, hint: "Choose one with --values-key." },
+    );
+  }
+  const ioc = values[IOC_INSTANCE_KEY];
+  if (ioc !== null && typeof ioc === "object" && !Array.isArray(ioc)) {
+    return { name: "ioc-instance", key: IOC_INSTANCE_KEY };
+  }
+  return { name: "plain" };
 }
 
 /** How to start the program under debugpy, from `command` and `args`. */

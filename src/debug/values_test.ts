@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { mergeLaunchJson } from "./launch_json.ts";
-import { findFastcsValues, launchTarget } from "./values.ts";
+import { findFastcsValues, launchTarget, releaseProfile } from "./values.ts";
 
 const fastcs = {
   autostart: false,
@@ -71,4 +71,18 @@ Deno.test("launch.json: the configuration is added or replaced by name, others k
   assert.equal(doc.version, "0.2.0");
   await Deno.writeTextFile(file, "{ not json");
   await assert.rejects(mergeLaunchJson(file, { name: "x" }), /is not valid JSON/);
+});
+
+Deno.test("the profile: fastcs values, ioc-instance values, or a plain release", () => {
+  assert.deepEqual(releaseProfile({ ioc: fastcs }, "p47").name, "fastcs");
+  assert.deepEqual(releaseProfile({ "ioc-instance": { image: "x" }, global: {} }, "bl01"), {
+    name: "ioc-instance",
+    key: "ioc-instance",
+  });
+  assert.deepEqual(releaseProfile({ replicaCount: 2, image: {} }, "web"), { name: "plain" });
+  assert.throws(
+    () => releaseProfile({ a: fastcs, b: fastcs }, "p47"),
+    /release p47 holds several fastcs sub-charts \(a, b\)/,
+  );
+  assert.throws(() => releaseProfile({ a: fastcs }, "p47", "c"), /none under --values-key c/);
 });

@@ -204,7 +204,7 @@ Deno.test("validate without files checks every chart's values against its own sc
   assert.match(r.stdout, /charts\/fastcs\/values\.yaml: valid/);
 });
 
-Deno.test("each command loads only what it uses: debug never evaluates the schema generator, Ajv, yaml, tar or the AWS SDK", async () => {
+Deno.test("each command loads only what it uses: debug never evaluates the schema generator, Ajv, tar or the AWS SDK", async () => {
   const graph = async (entry: string) => {
     const r = await run(Deno.execPath(), [
       "info",
@@ -218,7 +218,9 @@ Deno.test("each command loads only what it uses: debug never evaluates the schem
   };
   const debug = await graph("src/commands/debug.ts");
   assert.ok(debug.some((m) => m.endsWith("src/debug/session.ts")));
-  for (const heavy of ["/src/schema/", "ajv", "npm:/yaml", "tar-stream", "npm:/diff", "@aws-sdk"]) {
+  // yaml is allowed: debug reads the release manifest (YAML) to find its workloads (about 60 ms to load,
+  // measured 2026-11-21; the debug benchmark stays near 1.5 s of its 3 s).
+  for (const heavy of ["/src/schema/", "ajv", "tar-stream", "npm:/diff", "@aws-sdk"]) {
     assert.ok(!debug.some((m) => m.includes(heavy)), `debug loads ${heavy}`);
   }
   // The AWS SDK (about a hundred modules) only for publish --s3: schema never reaches it, publish only

@@ -3,59 +3,15 @@
 // VS Code: it attaches through the plugin's port-forward, sets a breakpoint and waits for `stopped`.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { connectDap, type DapClient, probeDap } from "../../src/debug/dap.ts";
+import { probeDap } from "../../src/debug/dap.ts";
 import { cli, freePort, REPO, run, tool } from "../helpers.ts";
-import { startCluster, type TestCluster } from "../support/cluster.ts";
-import { debugEnv, PY_BIN, SAMPLE, startPlugin } from "../support/debug.ts";
+import { startCluster } from "../support/cluster.ts";
+import { breakInTick, debugEnv, processes, PY_BIN, SAMPLE, startPlugin } from "../support/debug.ts";
 import { servicesChart, type TempDir, tempDir } from "../support/files.ts";
 import { waitFor } from "../support/wait.ts";
 
 const SOURCE = join(SAMPLE, "sample_service/__main__.py");
 const python = join(PY_BIN, "python");
-
-async function connectWithRetry(port: number): Promise<DapClient> {
-  for (let i = 0;; i++) {
-    try {
-      const c = await connectDap(port);
-      await c.request("initialize", {
-        clientID: "test",
-        adapterID: "debugpy",
-        linesStartAt1: true,
-        columnsStartAt1: true,
-        pathFormat: "path",
-      });
-      return c;
-    } catch (error) {
-      if (i > 20) throw error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
-/** Attaches like VS Code, sets a breakpoint in tick() and returns the frame where it stopped. */
-async function breakInTick(port: number): Promise<{ path: string; line: number; client: DapClient }> {
-  const client = await connectWithRetry(port);
-  const attached = client.request("attach", {
-    justMyCode: false,
-    pathMappings: [{ localRoot: SAMPLE, remoteRoot: SAMPLE }],
-  }, 20_000);
-  await client.event("initialized", 20_000);
-  const bp = await client.request("setBreakpoints", { source: { path: SOURCE }, breakpoints: [{ line: 6 }] });
-  assert.equal((bp.body!.breakpoints as { verified: boolean }[])[0].verified, true);
-  await client.request("configurationDone");
-  await attached;
-  const stopped = await client.event("stopped", 20_000);
-  const trace = await client.request("stackTrace", { threadId: stopped.body!.threadId });
-  const top = (trace.body!.stackFrames as { source: { path: string }; line: number }[])[0];
-  return { path: top.source.path, line: top.line, client };
-}
-
-/** Processes matching `pattern` (pgrep -af lines); with `cluster`, only kubectl processes pointed at it (another
- * test run on the machine uses the same pod names). */
-async function processes(pattern: string, cluster?: TestCluster): Promise<string> {
-  const lines = (await run("pgrep", ["-af", pattern])).stdout.trim().split("\n").filter((l) => l !== "");
-  return lines.filter((l) => !cluster || l.includes(`--kubeconfig ${cluster.kubeconfig} `)).join("\n");
-}
 
 Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the port-forward, and clean up", async (t) => {
   const launchPort = freePort();
@@ -239,6 +195,12 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
       assert.equal((facts as unknown as { editable: boolean }).editable, true);
       const mounted = (await Deno.readTextFile(calls)).trim().split(" ");
       assert.deepEqual(mounted.slice(0, 3), ["mount", "staging", "edit-develop"]);
+      // With the PVC mounted, the source's local root is the mounted project folder, mapped onto /workspaces.
+      const { attachConfiguration } = facts as unknown as { attachConfiguration: { pathMappings: unknown } };
+      assert.deepEqual(attachConfiguration.pathMappings, [{
+        localRoot: join(mounted[3], "workspaces"),
+        remoteRoot: "/workspaces",
+      }]);
       plugin.child.kill("SIGINT");
       assert.equal((await plugin.child.status).code, 130);
       const lines = (await Deno.readTextFile(calls)).trim().split("\n");
@@ -273,7 +235,7 @@ async function pythonWithoutDebugpy(): Promise<TempDir> {
   return dir;
 }
 
-Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart values; dry run starts nothing; an image without debugpy", async () => {
+Deno.test("helm fastcs debug: errors name the release and namespace; no workload; an image without debugpy is diagnosed before anything starts", async () => {
   await using noDebugpy = await pythonWithoutDebugpy();
   await using cluster = await startCluster({
     execWorkDir: SAMPLE,
@@ -295,58 +257,39 @@ Deno.test("helm fastcs debug: errors name the release and namespace; sub-chart v
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
   );
   assert.equal((await helm("install", "other", other.path)).code, 0);
-  const notFastcs = await debug("other");
-  assert.equal(notFastcs.code, 5);
-  assert.match(notFastcs.stderr, /release other in namespace staging .* is not a fastcs release/);
+  const noWorkload = await debug("other");
+  assert.equal(noWorkload.code, 5);
+  assert.match(
+    noWorkload.stderr,
+    /release other has no StatefulSet, Deployment, DaemonSet, Job in its manifest, so no pod to debug/,
+  );
 
-  // A services umbrella chart with fastcs as a sub-chart under the alias "ioc" (the fixture chart p47).
+  // A services umbrella chart with fastcs as a sub-chart under the alias "ioc" (the fixture chart p47). The
+  // image has no debugpy: every mode says so before anything is started, the dry run too.
   await using services = await tempDir();
   const umbrella = join(services.path, "p47");
   await servicesChart(umbrella);
-  const installed = await helm("install", "p47", umbrella, "--wait");
-  assert.equal(installed.code, 0, installed.stderr);
-  const dry = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
-  assert.equal(dry.code, 5, "the console script cannot be resolved in the simulated container");
-  assert.match(
-    dry.stderr,
-    /fastcs-example is not a Python console script in container fastcs of pod p47-0/,
-  );
-  await helm(
-    "upgrade",
+  const installed = await helm(
+    "install",
     "p47",
     umbrella,
-    "--reuse-values",
     "--set-json",
     'ioc.command=["python","-m","sample_service"]',
     "--wait",
   );
-  const planned = await debug("p47", "--dry-run", "-o", "json", "--timeout", "20");
-  assert.equal(planned.code, 0, planned.stderr);
-  const facts = JSON.parse(planned.stdout);
-  assert.deepEqual([facts.pod, facts.mode], ["p47-0", "launch"]);
-  assert.match(
-    facts.commands[0].join(" "),
-    /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
-  );
-  assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
-  assert.equal(await processes("port-forward pod/p47-0", cluster), "");
-
-  // The image has no debugpy: launch mode reports the program's end and the output saying why.
-  const launch = await debug("p47", "--timeout", "20");
-  assert.equal(launch.code, 6, launch.stderr);
-  assert.match(launch.stderr, /No module named debugpy/);
-  assert.match(
-    launch.stderr,
-    /the program under debugpy in pod p47-0 ended \(exit code 1\) before a debugger could attach\nhint: Its output is above: a missing module, python or debugpy\?/,
-  );
-  assert.equal(await processes("port-forward pod/p47-0", cluster), "");
-  // Attach mode (autostart: true) names the PID, container and pod, and says to install debugpy.
+  assert.equal(installed.code, 0, installed.stderr);
+  const noDebugpyMessage =
+    /debugpy is not installed for \S+ in container fastcs of pod p47-0\nhint: Add debugpy to the image \(e\.g\. `RUN pip install debugpy`/;
+  for (const args of [["--dry-run"], []]) {
+    const launch = await debug("p47", ...args, "--timeout", "20");
+    assert.equal(launch.code, 6, launch.stderr);
+    assert.match(launch.stderr, noDebugpyMessage);
+    assert.doesNotMatch(launch.stderr, /Traceback/);
+  }
+  // Attach mode (autostart: true): said before the process search and before any attach.
   await helm("upgrade", "p47", umbrella, "--reuse-values", "--set", "ioc.autostart=true", "--wait");
   const attach = await debug("p47", "--timeout", "20");
   assert.equal(attach.code, 6, attach.stderr);
-  assert.match(
-    attach.stderr,
-    /cannot attach debugpy to PID 1 in container fastcs of pod p47-0: .*No module named debugpy\nhint: Install debugpy in the image/,
-  );
+  assert.match(attach.stderr, noDebugpyMessage);
   assert.equal(await processes("port-forward pod/p47-0", cluster), "");
 });

@@ -1,9 +1,13 @@
 // Shared by the debug tests and the debug benchmark: the sample Python service that simulated pods run
-// (tests/testdata), the python with debugpy that scripts/setup.sh keeps, and `helm fastcs debug` run in the
-// background as Helm runs it, against a test cluster.
+// (tests/testdata), the python with debugpy that scripts/setup.sh keeps, `helm fastcs debug` run in the
+// background as Helm runs it, against a test cluster, a DAP client that plays VS Code, and a simulated
+// container (a PID namespace) for the process search.
+import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, spawnCli, tool, toolsBin } from "../helpers.ts";
+import { connectDap, type DapClient } from "../../src/debug/dap.ts";
+import { REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import type { TestCluster } from "./cluster.ts";
+import { waitFor } from "./wait.ts";
 
 /** Folder of the sample service (`python -m sample_service`, console script `sample-service`). */
 export const SAMPLE = join(REPO, "tests/testdata");
@@ -42,6 +46,133 @@ export function startPlugin(cluster: TestCluster, args: string[], pathPrefix = "
         text += value;
       }
       return JSON.parse(text.slice(0, text.indexOf("\n}\n") + 2));
+    },
+  };
+}
+
+async function connectWithRetry(port: number): Promise<DapClient> {
+  for (let i = 0;; i++) {
+    try {
+      const c = await connectDap(port);
+      await c.request("initialize", {
+        clientID: "test",
+        adapterID: "debugpy",
+        linesStartAt1: true,
+        columnsStartAt1: true,
+        pathFormat: "path",
+      });
+      return c;
+    } catch (error) {
+      if (i > 20) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
+ * Attaches like VS Code with `pathMappings` (default: the sample service's folder on both sides), sets a
+ * breakpoint in tick() of `<localRoot>/sample_service/__main__.py` and returns the frame where it stopped.
+ */
+export async function breakInTick(
+  port: number,
+  mapping: { localRoot: string; remoteRoot: string } = { localRoot: SAMPLE, remoteRoot: SAMPLE },
+): Promise<{ path: string; line: number; client: DapClient }> {
+  const client = await connectWithRetry(port);
+  const attached = client.request("attach", { justMyCode: false, pathMappings: [mapping] }, 20_000);
+  await client.event("initialized", 20_000);
+  const source = join(mapping.localRoot, "sample_service/__main__.py");
+  const bp = await client.request("setBreakpoints", { source: { path: source }, breakpoints: [{ line: 6 }] });
+  assert.equal((bp.body!.breakpoints as { verified: boolean }[])[0].verified, true);
+  await client.request("configurationDone");
+  await attached;
+  const stopped = await client.event("stopped", 20_000);
+  const trace = await client.request("stackTrace", { threadId: stopped.body!.threadId });
+  const top = (trace.body!.stackFrames as { source: { path: string }; line: number }[])[0];
+  return { path: top.source.path, line: top.line, client };
+}
+
+/** Processes matching `pattern` (pgrep -af lines); with `cluster`, only kubectl processes pointed at it (another
+ * test run on the machine uses the same pod names). */
+export async function processes(pattern: string, cluster?: TestCluster): Promise<string> {
+  const lines = (await run("pgrep", ["-af", pattern])).stdout.trim().split("\n").filter((l) => l !== "");
+  return lines.filter((l) => !cluster || l.includes(`--kubeconfig ${cluster.kubeconfig} `)).join("\n");
+}
+
+/**
+ * A stand-in for a container's processes, for kwok's simulated pods. kwok has no container runtime: its
+ * `kubectl exec` runs the command on this host, where /proc shows every process of the machine (other
+ * test runs' pythons included), so a process search there would mean nothing. This starts `argv` as PID 1
+ * of a new PID namespace (`unshare --pid --mount-proc`, as a container runtime does) and makes the exec
+ * environment's `python` enter that namespace (`nsenter`): the plugin's /proc reads, debugpy's attach and
+ * gdb then see only these processes, with the container's PIDs. Limitation: there is one such namespace at
+ * a time, shared by every simulated pod (kwok cannot run a command per pod); the network is the host's.
+ */
+export interface SimulatedContainer extends AsyncDisposable {
+  /** The `python` for the cluster's exec PATH (put its folder first). */
+  binDir: string;
+  /** Starts `argv` (in `cwd`) as the PID 1 of a new namespace that exec'd pythons enter; one at a time. */
+  run(argv: string[], cwd: string): Promise<void>;
+  /** Ends the namespace's processes; exec'd pythons run on the host again. */
+  end(): Promise<void>;
+}
+
+/** Prepares a {@link SimulatedContainer} (needs root, or unprivileged user namespaces). */
+export async function simulatedContainer(): Promise<SimulatedContainer> {
+  const dir = await Deno.makeTempDir({ prefix: "fastcs-container-" });
+  const pidFile = join(dir, "pid1");
+  const root = Deno.uid() === 0;
+  const realPython = join(PY_BIN, "python");
+  await Deno.writeTextFile(
+    join(dir, "python"),
+    [
+      "#!/bin/sh",
+      `if [ -s ${pidFile} ]; then`,
+      `  exec nsenter -t "$(cat ${pidFile})" ${
+        root ? "" : "-U --preserve-credentials "
+      }-p -m --wd="$PWD" -- ${realPython} "$@"`,
+      "fi",
+      `exec ${realPython} "$@"`,
+      "",
+    ].join("\n"),
+  );
+  await Deno.chmod(join(dir, "python"), 0o755);
+  let current: Deno.ChildProcess | undefined;
+  const end = async () => {
+    await Deno.writeTextFile(pidFile, "");
+    if (!current) return;
+    current.kill("SIGKILL"); // --kill-child: the namespace's processes go with unshare
+    await current.status;
+    current = undefined;
+  };
+  return {
+    binDir: dir,
+    run: async (argv, cwd) => {
+      await end();
+      current = new Deno.Command("unshare", {
+        args: [
+          ...(root ? [] : ["--user", "--map-root-user"]),
+          "--pid",
+          "--fork",
+          "--mount-proc",
+          "--kill-child",
+          ...argv,
+        ],
+        cwd,
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      const unshare = current.pid;
+      let pid1 = "";
+      await waitFor("the simulated container's PID 1", async () => {
+        pid1 = (await run("pgrep", ["-P", String(unshare)])).stdout.trim();
+        return pid1 !== "";
+      }, { timeoutMs: 10_000 });
+      await Deno.writeTextFile(pidFile, pid1);
+    },
+    end,
+    [Symbol.asyncDispose]: async () => {
+      await end();
+      await Deno.remove(dir, { recursive: true });
     },
   };
 }
