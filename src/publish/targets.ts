@@ -15,6 +15,7 @@ import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
 import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 import type { S3Connections, S3Target } from "./s3_target.ts";
 
 /** A publish destination. */
@@ -157,9 +158,19 @@ export async function existingAt(
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
   if (target.kind === "s3") return await (await s3.of(target)).existing(chart, version, ours);
-  // Most versions are new: one HEAD request answers that without starting helm. Anything unclear
-  // (credentials needed, TLS options fetch cannot honour, no answer) goes the helm way below.
-  if ((await headManifest(target, chart, version)).state === "absent") return { state: "absent" };
+  // Most versions are new: one HEAD request answers that without starting helm, and a registry that answers
+  // anonymously hands out the chart itself. Anything unclear (credentials needed, TLS options fetch cannot
+  // honour, no answer) goes the helm way below.
+  const head = await headManifest(target, chart, version);
+  if (head.state === "absent") return { state: "absent" };
+  const theirs = head.state === "present" && head.digest
+    ? await anonymousContentDigest(target, chart, version, scratch)
+    : undefined;
+  if (theirs !== undefined) {
+    return theirs === ours
+      ? { state: "same", digest: head.digest }
+      : { state: "different", detail: `the registry holds other content (${theirs}, ours ${ours})` };
+  }
   return await pulledState(helm, target, chart, version, ours, scratch, policy);
 }
 
@@ -192,6 +203,44 @@ async function pulledState(
 }
 
 /**
+ * One anonymous request to an OCI registry's distribution API (`/v2/<repository>/<path>`) of `target`'s
+ * chart repository; undefined when fetch cannot honour the transport (TLS verification off) or gets no
+ * answer. The caller cancels or reads the body.
+ */
+async function registryRequest(
+  target: Extract<Target, { kind: "oci" }>,
+  chart: string,
+  path: string,
+  init: { method: "HEAD" | "GET"; accept?: string },
+): Promise<Response | undefined> {
+  if (target.transport.insecureSkipTlsVerify) return undefined;
+  const [host, ...repository] = target.base.slice("oci://".length).split("/");
+  const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
+    [...repository, chart].join("/")
+  }/${path}`;
+  let client: Deno.HttpClient | undefined;
+  try {
+    if (target.transport.caFile) {
+      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(target.transport.caFile)] });
+    }
+    const response = await fetch(url, {
+      method: init.method,
+      client,
+      signal: AbortSignal.timeout(30_000),
+      headers: init.accept ? { Accept: init.accept } : {},
+    });
+    // The client must outlive the body: it is closed once the body is read or cancelled.
+    if (!client) return response;
+    const body = await response.arrayBuffer();
+    return new Response(body, { status: response.status, headers: response.headers });
+  } catch {
+    return undefined;
+  } finally {
+    client?.close();
+  }
+}
+
+/**
  * Asks an OCI registry about a tag with the distribution API
  * (https://github.com/opencontainers/distribution-spec, "Checking if content exists"):
  * `HEAD /v2/<name>/manifests/<tag>` answers 404 for an absent tag, and names the manifest's digest in
@@ -203,31 +252,59 @@ async function headManifest(
   chart: string,
   version: string,
 ): Promise<{ state: "absent" | "present" | "unknown"; digest?: string }> {
-  if (target.transport.insecureSkipTlsVerify) return { state: "unknown" };
-  const [host, ...path] = target.base.slice("oci://".length).split("/");
-  const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
-    [...path, chart].join("/")
-  }/manifests/${ociTag(version)}`;
-  let client: Deno.HttpClient | undefined;
-  try {
-    if (target.transport.caFile) {
-      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(target.transport.caFile)] });
-    }
-    const response = await fetch(url, {
-      method: "HEAD",
-      client,
-      signal: AbortSignal.timeout(10_000),
-      headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
-    });
-    await response.body?.cancel();
-    if (response.status === 404) return { state: "absent" };
-    if (!response.ok) return { state: "unknown" };
-    return { state: "present", digest: response.headers.get("Docker-Content-Digest") ?? undefined };
-  } catch {
-    return { state: "unknown" };
-  } finally {
-    client?.close();
+  const response = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
+    method: "HEAD",
+    accept: OCI_MANIFEST,
+  });
+  await response?.body?.cancel();
+  if (!response) return { state: "unknown" };
+  if (response.status === 404) return { state: "absent" };
+  if (!response.ok) return { state: "unknown" };
+  return { state: "present", digest: response.headers.get("Docker-Content-Digest") ?? undefined };
+}
+
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+/** The media type of a chart's layer in Helm's OCI manifests (Helm's pkg/registry ChartLayerMediaType). */
+const CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+
+/**
+ * The content digest of the chart a tag holds, read without helm where the registry answers anonymously:
+ * the manifest, then its chart layer (checked against the layer's sha256). Undefined when the registry does
+ * not answer so (credentials needed, another manifest shape): the caller pulls with helm then.
+ */
+async function anonymousContentDigest(
+  target: Extract<Target, { kind: "oci" }>,
+  chart: string,
+  version: string,
+  scratch: string,
+): Promise<string | undefined> {
+  const manifest = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
+    method: "GET",
+    accept: OCI_MANIFEST,
+  });
+  if (!manifest?.ok) {
+    await manifest?.body?.cancel();
+    return undefined;
   }
+  let layer: { digest?: unknown } | undefined;
+  try {
+    const json = await manifest.json() as { layers?: { mediaType?: unknown; digest?: unknown }[] };
+    layer = json.layers?.find((l) => l.mediaType === CHART_LAYER);
+  } catch {
+    return undefined;
+  }
+  const digest = typeof layer?.digest === "string" ? layer.digest : "";
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return undefined;
+  const blob = await registryRequest(target, chart, `blobs/${digest}`, { method: "GET" });
+  if (!blob?.ok) {
+    await blob?.body?.cancel();
+    return undefined;
+  }
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  if (`sha256:${await sha256Hex(bytes)}` !== digest) return undefined;
+  const file = join(await Deno.makeTempDir({ dir: scratch, prefix: "blob-" }), `${chart}-${version}.tgz`);
+  await Deno.writeFile(file, bytes);
+  return await chartContentDigest(file);
 }
 
 /**
