@@ -7,46 +7,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { helmHomes, REPO, run, tool, toolsBin } from "../helpers.ts";
+import { helmHomes, REPO, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
-import { type SigningKey, signingKey } from "../support/signing.ts";
+import { signingKey } from "../support/signing.ts";
+import { packagePlugin, sha256, standInArchives } from "../support/plugin_packages.ts";
 
 const version = /^version: (.+)$/m.exec(await Deno.readTextFile(join(REPO, "plugin.yaml")))![1];
-
-async function sha256(path: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Release archives as scripts/compile.ts packs them (tar.gz, zip for windows) with a STAND-IN binary
- * each, and their SHA256SUMS, in `dir`. */
-async function standInArchives(dir: string, platforms: string[]) {
-  const sums: string[] = [];
-  for (const p of platforms) {
-    const windows = p.startsWith("windows-");
-    const exe = windows ? "bin/helm-fastcs.exe" : "bin/helm-fastcs";
-    await using stage = await tempDir();
-    await Deno.mkdir(join(stage.path, "bin"));
-    await Deno.writeTextFile(
-      join(stage.path, exe),
-      `#!/bin/sh\n[ "$1" = __complete ] && { echo "stand-in-value"; echo ":4"; exit 0; }\necho "${version} (stand-in for ${p})"\n`,
-    );
-    await Deno.chmod(join(stage.path, exe), 0o755);
-    const name = `helm-fastcs-${p}.${windows ? "zip" : "tar.gz"}`;
-    const packed = windows
-      ? await run("zip", ["-q", "-r", join(dir, name), "bin"], { cwd: stage.path })
-      : await run("tar", ["-czf", join(dir, name), "-C", stage.path, "bin"]);
-    assert.equal(packed.code, 0, packed.stderr);
-    sums.push(`${await sha256(join(dir, name))}  ${name}`);
-  }
-  await Deno.writeTextFile(join(dir, "SHA256SUMS"), sums.join("\n") + "\n");
-}
-
-function packagePlugin(k: SigningKey, out: string, env: Record<string, string> = {}) {
-  return run("bash", [join(REPO, "scripts/package-plugin.sh"), "Plugin Signer", k.secring, out], {
-    env: { PATH: `${toolsBin()}:${Deno.env.get("PATH")}`, HOME: k.dir, ...env },
-  });
-}
 
 /** A static server of `root` that records the paths asked for; disposing of it closes it. */
 function serve(root: string) {
