@@ -24,10 +24,10 @@ const COMMANDS = {
 export const VERSION: string = denoJson.version;
 
 /**
- * Runs the CLI with `argv` (the arguments after `helm fastcs`) and returns the exit code.
- * Never throws: every failure becomes a message on stderr and a documented exit code.
+ * The program with the subcommands `names` registered (every one by default), in the order help lists
+ * them; its output goes through `ctx.log`. Commander errors are thrown (exitOverride), never exited on.
  */
-export async function main(argv: string[], ctx: Context): Promise<number> {
+export async function buildProgram(ctx: Context, names: string[] = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command()
     .name("helm fastcs")
     .description("Chart schemas, releases, promotion and in-cluster debugging for Helm-based service repos.")
@@ -47,20 +47,35 @@ export async function main(argv: string[], ctx: Context): Promise<number> {
     "after",
     `\nExit codes: ${Object.entries(EXIT_CODE_SUMMARY).map(([code, text]) => `${code} ${text}`).join(", ")}.`,
   );
-  if (argv.length === 1 && argv[0] === "--version") {
-    ctx.log.out(VERSION); // what the install hook asks: answered without loading any command
-    return ExitCode.ok;
-  }
-  // Only the command asked for is loaded (with the libraries it uses): `helm fastcs debug` never evaluates
-  // the schema generator, Ajv or tar. Help and unknown commands load them all, to list them.
-  const asked = argv.find((a) => !a.startsWith("-"));
-  const names = asked !== undefined && asked in COMMANDS ? [asked] : Object.keys(COMMANDS);
   for (const name of names) {
     const register = await COMMANDS[name as keyof typeof COMMANDS]();
     register(program, ctx);
   }
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
+  return program;
+}
+
+/** The hidden subcommand plugin.complete runs for dynamic shell completion (see src/completion/). */
+export const COMPLETE_COMMAND = "__complete";
+
+/**
+ * Runs the CLI with `argv` (the arguments after `helm fastcs`) and returns the exit code.
+ * Never throws: every failure becomes a message on stderr and a documented exit code.
+ */
+export async function main(argv: string[], ctx: Context): Promise<number> {
+  if (argv.length === 1 && argv[0] === "--version") {
+    ctx.log.out(VERSION); // what the install hook asks: answered without loading any command
+    return ExitCode.ok;
+  }
+  if (argv[0] === COMPLETE_COMMAND) {
+    const { completeCommand } = await import("./commands/complete.ts");
+    return await completeCommand(() => buildProgram(ctx), argv.slice(1), ctx);
+  }
+  // Only the command asked for is loaded (with the libraries it uses): `helm fastcs debug` never evaluates
+  // the schema generator, Ajv or tar. Help and unknown commands load them all, to list them.
+  const asked = argv.find((a) => !a.startsWith("-"));
+  const program = await buildProgram(ctx, asked !== undefined && asked in COMMANDS ? [asked] : undefined);
 
   try {
     await program.parseAsync(argv, { from: "user" });

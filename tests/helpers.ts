@@ -95,6 +95,8 @@ export function freePort(): number {
 const PLUGIN_FILES = [
   "plugin.yaml",
   "install-binary.sh",
+  "completion.yaml",
+  "plugin.complete",
   "deno.json",
   "deno.lock",
   "src",

@@ -17,8 +17,12 @@ export interface HistoryEntry {
 /** Helm's release commands for one {@link KubeTarget}. */
 export interface ReleaseHelm {
   target: KubeTarget;
-  /** `helm list -a -o json`: name, revision, status, chart (`name-version`). */
-  list(): Promise<{ name: string; revision: string; status: string; chart: string; app_version: string }[]>;
+  /** `helm list -a -o json`: name, revision, status, chart (`name-version`). With `timeoutMs`, helm is killed
+   * after that many milliseconds (and this throws, as for any failure): for shell completion, which must
+   * not hang on an unreachable cluster. */
+  list(
+    timeoutMs?: number,
+  ): Promise<{ name: string; revision: string; status: string; chart: string; app_version: string }[]>;
   /** `helm status -o json`, or undefined when the release does not exist. */
   status(release: string): Promise<Record<string, unknown> | undefined>;
   /** `helm get metadata -o json`. */
@@ -64,16 +68,17 @@ export function createReleaseHelm(
     ...(target.context ? ["--kube-context", target.context] : []),
     ...(target.kubeconfig ? ["--kubeconfig", target.kubeconfig] : []),
   ];
-  const helm = (args: string[]) => run(bin, [...args, ...flags], { cwd });
-  const json = async <T>(args: string[]): Promise<T> => {
-    const r = await helm([...args, "-o", "json"]);
+  const helm = (args: string[], timeoutMs?: number) =>
+    run(bin, [...args, ...flags], { cwd, ...(timeoutMs ? { timeoutMs } : {}) });
+  const json = async <T>(args: string[], timeoutMs?: number): Promise<T> => {
+    const r = await helm([...args, "-o", "json"], timeoutMs);
     if (r.code !== 0) throw new HelmCommandError(args, r, target);
     return JSON.parse(r.stdout || "null") as T;
   };
   return {
     target,
     // Helm 4 lists releases in every status by default and has no --all; Helm 3 needs it.
-    list: async () => json(["list", ...(await helmMajor() >= 4 ? [] : ["--all"])]),
+    list: async (timeoutMs) => json(["list", ...(await helmMajor() >= 4 ? [] : ["--all"])], timeoutMs),
     status: async (release) => {
       const r = await helm(["status", release, "-o", "json"]);
       if (r.code !== 0) {

@@ -143,6 +143,9 @@ Deno.test("list: Helm 3 needs --all for every status, Helm 4 has no --all; the J
     assert.deepEqual(runner.argvs(), [
       ["helm", "list", ...(major === 3 ? ["--all"] : []), "-o", "json", ...STAGING_FLAGS],
     ]);
+    assert.equal(runner.calls[0].options.timeoutMs, undefined);
+    await helm.list(1500); // shell completion: helm is killed after 1.5 s
+    assert.equal(runner.calls[1].options.timeoutMs, 1500);
   }
 });
 
