@@ -46,8 +46,16 @@ export interface ReleaseHelm {
   ): Promise<RunResult>;
   test(release: string, timeout: string): Promise<RunResult>;
   rollback(release: string, revision: number, timeout: string): Promise<RunResult>;
-  /** `helm uninstall --wait --timeout`: the promotion's own timeout (e.g. `5m0s`), not Helm's default. */
-  uninstall(release: string, timeout: string): Promise<RunResult>;
+  /**
+   * `helm uninstall --wait --timeout`: the promotion's own timeout (e.g. `5m0s`), not Helm's default. With
+   * `keepHistory` the release's history stays (status `uninstalled`, `description` on its last revision):
+   * `helm history` still shows it, and `helm upgrade --install` of the name installs afresh.
+   */
+  uninstall(
+    release: string,
+    timeout: string,
+    o?: { keepHistory?: boolean; description?: string },
+  ): Promise<RunResult>;
 }
 
 /**
@@ -121,7 +129,16 @@ export function createReleaseHelm(
     test: (release, timeout) => helm(["test", release, "--timeout", timeout]),
     rollback: (release, revision, timeout) =>
       helm(["rollback", release, String(revision), "--wait", "--timeout", timeout]),
-    uninstall: (release, timeout) => helm(["uninstall", release, "--wait", "--timeout", timeout]),
+    uninstall: (release, timeout, o = {}) =>
+      helm([
+        "uninstall",
+        release,
+        "--wait",
+        "--timeout",
+        timeout,
+        ...(o.keepHistory ? ["--keep-history"] : []),
+        ...(o.description ? ["--description", o.description] : []),
+      ]),
   };
 }
 

@@ -59,6 +59,7 @@ Deno.test("every release command ends with the target's namespace, kube context 
   await helm.test("web", "5m");
   await helm.rollback("web", 3, "5m");
   await helm.uninstall("web", "90s");
+  await helm.uninstall("web", "90s", { keepHistory: true, description: "deleted after promotion" });
   assert.deepEqual(runner.argvs(), [
     [
       "helm",
@@ -74,8 +75,20 @@ Deno.test("every release command ends with the target's namespace, kube context 
     ["helm", "test", "web", "--timeout", "5m", ...STAGING_FLAGS],
     ["helm", "rollback", "web", "3", "--wait", "--timeout", "5m", ...STAGING_FLAGS],
     ["helm", "uninstall", "web", "--wait", "--timeout", "90s", ...STAGING_FLAGS],
+    [
+      "helm",
+      "uninstall",
+      "web",
+      "--wait",
+      "--timeout",
+      "90s",
+      "--keep-history",
+      "--description",
+      "deleted after promotion",
+      ...STAGING_FLAGS,
+    ],
   ]);
-  assert.deepEqual(runner.calls.map((c) => c.options), Array(4).fill({ cwd }));
+  assert.deepEqual(runner.calls.map((c) => c.options), Array(5).fill({ cwd }));
   assert.equal(helm.target, staging);
 });
 

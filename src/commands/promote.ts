@@ -14,10 +14,30 @@ import {
 } from "../promote/flows.ts";
 import type { FolderPlan } from "../promote/gitops.ts";
 import type { ReleasePlan, SignatureCheck } from "../promote/promote.ts";
+import { recoveryOf } from "../promote/stuck.ts";
 import { action, outputOption } from "./wiring.ts";
 import { keyReference } from "../adapters/cosign.ts";
+import { durationMs } from "../runtime/duration.ts";
 
 type Output = "text" | "json";
+
+/** `--test-*` and `--on-test-failure`, parsed. */
+type PromotionTests = Parameters<typeof promoteClusters>[4]["tests"];
+
+/** The milliseconds of a Go duration flag (Helm's format, e.g. 1m30s); exit 2 when it is not one. */
+function goDuration(flag: string, text: string): number {
+  const ms = durationMs(text);
+  if (ms === undefined) {
+    throw new FastcsError(
+      `${flag} takes a duration such as 30s, 2m or 1m30s (Helm's format), not "${text}"`,
+      {
+        code: "usage",
+        exitCode: ExitCode.usage,
+      },
+    );
+  }
+  return ms;
+}
 
 function describePlan(p: ReleasePlan): string[] {
   const count = (c: string) => p.diff.changes.filter((x) => x.change === c).length;
@@ -25,8 +45,10 @@ function describePlan(p: ReleasePlan): string[] {
     `${p.source.env}/${p.source.release} (revision ${p.source.revision}, ${p.source.chart} ${p.source.version}) -> ` +
     `${p.target.env}/${p.target.release} in namespace ${p.target.namespace}, kube context ${
       p.target.kubeContext ?? "current"
-    } ` +
-    `(${p.target.revision ? `revision ${p.target.revision}` : "new release"})`,
+    }: ` +
+    (p.action === "install"
+      ? `install (no release ${p.target.release} there yet)`
+      : `upgrade of revision ${p.target.revision}`),
     `  chart ${p.contentDigest}; promoted keys: ${p.promotedKeys.join(", ") || "none"}`,
     ...(p.verifiedWith
       ? [`  signed: the cosign signature of ${p.digest} verifies with ${p.verifiedWith}`]
@@ -55,6 +77,27 @@ export function registerPromote(program: Command, ctx: Context) {
     .option(
       "--force",
       "promote even when the source is not deployed, failed its last test, or its chart renders differently",
+    )
+    .option(
+      "--recover",
+      "recover target releases stuck in pending-install/-upgrade/-rollback by an interrupted helm (after confirmation): roll back to the last deployed revision, or uninstall when none was deployed; then promote",
+    )
+    .option(
+      "--test-retries <n>",
+      "run helm test again up to N times when it fails after the upgrade",
+      "0",
+    )
+    .option("--test-retry-delay <duration>", "wait between helm test runs (Go duration, e.g. 30s)", "10s")
+    .option("--test-timeout <duration>", "helm test's --timeout (default: the project's promote.timeout)")
+    .addOption(
+      new Option(
+        "--on-test-failure <policy>",
+        "when helm test still fails: roll back to the previous revision, or keep the new one and report (exit 11 either way)",
+      ).choices(["rollback", "keep"] as const).default("rollback" as const),
+    )
+    .option(
+      "--delete-source",
+      "after a successful promotion, delete the source releases (asks; history kept, recording where they went)",
     )
     .option("--show-secrets", "show Secret values in the diff (redacted by default)")
     .option("--plain-http", "pull charts from the registry over HTTP")
@@ -91,6 +134,18 @@ export function registerPromote(program: Command, ctx: Context) {
           }); helm fastcs promote history ENV lists what was promoted`,
         });
       }
+      const retries = Number(opts.testRetries);
+      if (!/^\d+$/.test(opts.testRetries) || retries > 100) {
+        throw new FastcsError(
+          `--test-retries takes a whole number from 0 to 100, not "${opts.testRetries}"`,
+          {
+            code: "usage",
+            exitCode: ExitCode.usage,
+          },
+        );
+      }
+      const retryDelayMs = goDuration("--test-retry-delay", opts.testRetryDelay);
+      if (opts.testTimeout !== undefined) goDuration("--test-timeout", opts.testTimeout);
       const from = environment(config, source, ctx.display);
       const to = environment(config, target, ctx.display);
       const mode: PromotionMode = opts.diffOnly ? "diff" : opts.dryRun ? "dry-run" : "apply";
@@ -124,6 +179,14 @@ export function registerPromote(program: Command, ctx: Context) {
         yes: opts.yes ?? false,
         force: opts.force ?? false,
         showSecrets: opts.showSecrets ?? false,
+        recover: opts.recover ?? false,
+        deleteSource: opts.deleteSource ?? false,
+        tests: {
+          retries,
+          retryDelayMs,
+          timeout: opts.testTimeout,
+          onFailure: opts.onTestFailure,
+        },
         plainHttp: opts.plainHttp,
         verify: opts.cosignVerify
           ? {
@@ -204,24 +267,32 @@ async function rollback(
   return ExitCode.ok;
 }
 
-/** Asks for confirmation on stderr (typed environment name for a protected one); false: declined. */
-async function confirmPromotion(ctx: Context, to: Environment, count: number, what: string, yes: boolean) {
+/**
+ * Asks for confirmation on stderr (typed environment name for a protected one); false: declined.
+ * `question` is the sentence before the environment, e.g. "Promote 2 release(s)"; `doing` names the act
+ * in messages ("promoting to").
+ */
+async function confirmIn(
+  ctx: Context,
+  env: Environment,
+  question: string,
+  yes: boolean,
+  doing = "promoting to",
+) {
   if (yes) return true;
   if (!ctx.interactive) {
-    throw new FastcsError(`promoting to ${to.name} needs confirmation, and there is no terminal to ask on`, {
+    throw new FastcsError(`${doing} ${env.name} needs confirmation, and there is no terminal to ask on`, {
       code: "promote.confirm",
       exitCode: ExitCode.refused,
       hint: "Pass --yes (after reviewing the diff, e.g. with --diff-only).",
     });
   }
-  const expected = to.protected ? to.name : "yes";
+  const expected = env.protected ? env.name : "yes";
   const answer = await ctx.confirm(
-    `Promote ${count} ${what} to ${to.name}${
-      to.protected ? " (protected)" : ""
-    }? Type "${expected}" to go on:`,
+    `${question} ${env.name}${env.protected ? " (protected)" : ""}? Type "${expected}" to go on:`,
   );
   if (answer?.trim() === expected) return true;
-  ctx.log.info("not promoted");
+  ctx.log.info(`not ${doing.split(" ")[0].replace(/ing$/, "ed")}`);
   return false;
 }
 
@@ -236,6 +307,9 @@ async function promoteCluster(
     yes: boolean;
     force: boolean;
     showSecrets: boolean;
+    recover: boolean;
+    deleteSource: boolean;
+    tests: PromotionTests;
     plainHttp?: boolean;
     verify?: SignatureCheck;
     output: Output;
@@ -246,6 +320,9 @@ async function promoteCluster(
     mode: o.mode,
     force: o.force,
     showSecrets: o.showSecrets,
+    recover: o.recover,
+    deleteSource: o.deleteSource,
+    tests: o.tests,
     transport: { plainHttp: o.plainHttp },
     verify: o.verify,
   }, {
@@ -253,24 +330,101 @@ async function promoteCluster(
       if (o.output === "json") return;
       for (const p of plans) {
         for (const line of describePlan(p)) ctx.log.out(line);
+        if (o.deleteSource) {
+          ctx.log.out(
+            `  then (--delete-source, asked once ${p.target.env} runs it): delete ${p.source.env}/${p.source.release}, its history kept`,
+          );
+        }
         for (const c of p.diff.changes) ctx.log.out(c.patch.trimEnd());
       }
     },
-    confirm: (changed) => confirmPromotion(ctx, to, changed.length, "release(s)", o.yes),
+    confirmDeletion: (promoted) =>
+      confirmIn(
+        ctx,
+        from,
+        `${to.name} runs them now: delete ${promoted.length} source release(s) (${
+          promoted.map((p) => p.source.release).join(", ")
+        }) from`,
+        o.yes,
+        "deleting releases in",
+      ),
+    confirm: (changed) => {
+      const installs = changed.filter((p) => p.action === "install").length;
+      return confirmIn(
+        ctx,
+        to,
+        `Promote ${changed.length} release(s)${
+          installs > 0 ? ` (${installs} of them a first install)` : ""
+        } to`,
+        o.yes,
+      );
+    },
+    confirmRecovery: (stuck) => {
+      if (o.output !== "json") {
+        for (const s of stuck) {
+          ctx.log.out(
+            `${to.name}/${s.release} is stuck: revision ${s.revision} is ${s.status} since ${s.updated}; --recover will ${
+              recoveryOf(s)
+            }`,
+          );
+        }
+      }
+      return confirmIn(
+        ctx,
+        to,
+        `Recover ${stuck.length} stuck release(s) (no helm may still be working on them) in`,
+        o.yes,
+        "recovering releases in",
+      );
+    },
   });
-  // Under -o json, stdout holds one JSON document: the plans alone when nothing was applied, else the
-  // plans and the results together.
+  if (o.output !== "json") {
+    for (const r of done.recovered) {
+      ctx.log.out(
+        `${r.release}: recovered from ${r.stuck.status} (revision ${r.stuck.revision}): ${
+          r.action === "rolled back" ? `rolled back to revision ${r.revision}` : "uninstalled"
+        }`,
+      );
+    }
+  }
+  // Under -o json, stdout holds one JSON document: the plans alone when nothing was applied or recovered,
+  // else the plans, the results and the recoveries together.
   const plans = done.plans.map((p) => ({ ...p, chartFile: undefined }));
-  if (o.output === "json") ctx.log.emit(done.results ? { plans, results: done.results } : plans);
+  if (o.output === "json") {
+    ctx.log.emit(
+      done.results || done.recovered.length > 0 || done.deletedSources.length > 0
+        ? {
+          plans,
+          results: done.results ?? [],
+          recovered: done.recovered,
+          deletedSources: done.deletedSources,
+        }
+        : plans,
+    );
+  }
+  if (o.output !== "json") {
+    for (const d of done.deletedSources) {
+      ctx.log.out(
+        d.deleted
+          ? `${d.release}: deleted from ${d.env} (helm history ${d.release} keeps "${d.description}")`
+          : `${d.release}: not deleted from ${d.env}: ${d.error}`,
+      );
+    }
+  }
+  const deletionFailed = done.deletedSources.some((d) => !d.deleted);
   const changed = done.plans.filter((p) => p.diff.changes.length > 0).length;
   switch (done.stage) {
     case "unchanged":
       ctx.log.info(`no changes: ${to.name} already runs what ${from.name} runs`);
-      return ExitCode.ok;
+      return deletionFailed ? ExitCode.environment : ExitCode.ok;
     case "diff":
       return ExitCode.changes;
     case "dry-run":
-      ctx.log.info(`dry run: ${changed} release(s) would be promoted to ${to.name}; nothing changed`);
+      ctx.log.info(
+        `dry run: ${changed} release(s) would be promoted to ${to.name}${
+          o.deleteSource ? ` and then deleted from ${from.name} (after a question)` : ""
+        }; nothing changed`,
+      );
       return ExitCode.ok;
     case "declined":
       return ExitCode.refused;
@@ -278,15 +432,22 @@ async function promoteCluster(
   const results = done.results ?? [];
   if (o.output !== "json") {
     for (const r of results) {
+      const tests = r.tests?.passed
+        ? `; helm test passed${r.tests.attempts > 1 ? ` on attempt ${r.tests.attempts}` : ""}`
+        : "";
       ctx.log.out(
-        `${r.release}: ${r.status}${r.revision ? ` (revision ${r.revision})` : ""}${
-          r.error ? `: ${r.error}` : ""
-        }`,
+        `${r.release}: ${r.status}${r.action === "install" && r.status === "promoted" ? ", installed" : ""}${
+          r.revision ? ` (revision ${r.revision})` : ""
+        }${tests}${r.error ? `: ${r.error}` : ""}`,
       );
     }
   }
-  return results.some((r) => r.status === "failed" || r.status === "rolled back")
+  return results.some((r) =>
+      r.status === "failed" || r.status === "rolled back" || r.status === "test failed"
+    )
     ? ExitCode.promoteFailed
+    : deletionFailed
+    ? ExitCode.environment
     : ExitCode.ok;
 }
 

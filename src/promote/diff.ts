@@ -47,11 +47,15 @@ export async function resources(manifest: string, showSecrets = false): Promise<
   return out;
 }
 
-/** Compares the current manifest of a release with the one a promotion would install. */
+/**
+ * Compares the current manifest of a release with the one a promotion would install. `labels` name the two
+ * sides in each patch's header (default `running` and `promoted`; `not installed` for a first install).
+ */
 export async function diffManifests(
   current: string,
   next: string,
   showSecrets = false,
+  labels: { before?: string; after?: string } = {},
 ): Promise<ManifestDiff> {
   const before = await resources(current, showSecrets);
   const after = await resources(next, showSecrets);
@@ -67,9 +71,17 @@ export async function diffManifests(
     changes.push({
       resource: key,
       change: a === undefined ? "added" : b === undefined ? "removed" : "changed",
-      patch: createTwoFilesPatch(`${key} (running)`, `${key} (promoted)`, a ?? "", b ?? "", "", "", {
-        context: 3,
-      }),
+      patch: createTwoFilesPatch(
+        `${key} (${labels.before ?? "running"})`,
+        `${key} (${labels.after ?? "promoted"})`,
+        a ?? "",
+        b ?? "",
+        "",
+        "",
+        {
+          context: 3,
+        },
+      ),
     });
   }
   return { changes, unchanged };

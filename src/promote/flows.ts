@@ -6,18 +6,23 @@ import { dirname } from "node:path";
 import { adaptersOf } from "../adapters/factory.ts";
 import type { RegistryTransport } from "../adapters/helm.ts";
 import type { ReleaseHelm } from "../adapters/helm_release.ts";
-import type { KubeTarget } from "../adapters/kube.ts";
+import { describeTarget, type KubeTarget } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import type { Environment, PromoteConfig } from "./config.ts";
+import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { commitMessage, type FolderPlan, planGitops, writeGitops } from "./gitops.ts";
 import { promotionHistory, type PromotionRecord, rollbackPromotion } from "./history.ts";
+import { findStuck, recoverStuck, type Recovery, stuckError, type StuckRelease } from "./stuck.ts";
 import {
   applyPromotion,
+  chooseReleases,
+  deleteSources,
   planPromotion,
   type PromoteResult,
   type ReleasePlan,
   type SignatureCheck,
+  type SourceDeletion,
+  type TestPolicy,
 } from "./promote.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
@@ -40,6 +45,14 @@ export interface PromotionSteps<P> {
   confirm(changed: P[]): Promise<boolean>;
 }
 
+/** The further moments of a promotion between clusters. */
+export interface ClusterSteps extends PromotionSteps<ReleasePlan> {
+  /** `--recover`: shows the stuck releases and what recovering does, and asks; false: nothing is changed. */
+  confirmRecovery(stuck: StuckRelease[]): Promise<boolean>;
+  /** `--delete-source`: asks whether to delete these promoted plans' source releases; false: kept. */
+  confirmDeletion(promoted: ReleasePlan[]): Promise<boolean>;
+}
+
 /**
  * The kube target of an environment's releases. Helm's -n and --kube-context (HELM_NAMESPACE,
  * HELM_KUBECONTEXT) override the environment acted on (the target, the record, a rollback), never the
@@ -60,6 +73,10 @@ export interface ClusterPromotion {
   stage: PromotionStage;
   plans: ReleasePlan[];
   results?: PromoteResult[];
+  /** `--recover`: the stuck target releases recovered before planning. */
+  recovered: Recovery[];
+  /** `--delete-source`: what happened to the source release of each promoted plan (empty: none deleted). */
+  deletedSources: SourceDeletion[];
 }
 
 /**
@@ -70,9 +87,13 @@ export interface ClusterPromotion {
  *
  * With `verify`, a chart is promoted only when the digest pulled carries a cosign signature of its key.
  *
+ * Target releases stuck in `pending-*` (an interrupted helm client) are found before planning: refused,
+ * or with `recover` (when applying) shown, confirmed and recovered (see src/promote/stuck.ts), then planned.
+ *
  * @throws FastcsError from planning: exit 5 (unknown release, bad chart, unreadable key), 6 (helm,
- *   cluster, cosign), 8 (refused: source not deployed, failed test, a chart rendering differently, which
- *   `force` overrides; a chart without a valid signature, which it does not), 9 (registry)
+ *   cluster, cosign, a recovery that failed), 8 (refused: source not deployed, failed test, a chart
+ *   rendering differently, which `force` overrides; a chart without a valid signature, which it does not;
+ *   stuck target releases without `recover`), 9 (registry)
  */
 export async function promoteClusters(
   ctx: Context,
@@ -86,11 +107,72 @@ export async function promoteClusters(
     showSecrets: boolean;
     transport: RegistryTransport;
     verify?: SignatureCheck;
+    /** Recover target releases stuck in `pending-*` (after confirmation) instead of refusing. */
+    recover: boolean;
+    /** `helm test` after each upgrade; its timeout defaults to the project's. */
+    tests: Omit<TestPolicy, "timeout"> & { timeout?: string };
+    /** After a successful promotion, delete the source releases (after confirmation, history kept). */
+    deleteSource: boolean;
   },
-  steps: PromotionSteps<ReleasePlan>,
+  steps: ClusterSteps,
 ): Promise<ClusterPromotion> {
   const adapters = adaptersOf(ctx);
   const targetHelm = adapters.releaseHelm(environmentTarget(ctx, to, true));
+  const sourceHelm = adapters.releaseHelm(environmentTarget(ctx, from, false));
+  const kubectl = adapters.kubectl(targetHelm.target);
+  // The target's releases are listed alongside the source's: a stuck one stops everything before a chart
+  // is pulled.
+  const [releases, targetListed] = await Promise.all([
+    chooseReleases({ env: from, helm: sourceHelm }, o.releases),
+    targetHelm.list(),
+  ]);
+  // Source release -> target release (a name that does not fit the pattern is refused by planning).
+  const pairs = releases.flatMap((r) => {
+    const service = serviceOf(from, r);
+    return service === undefined ? [] : [[r, releaseOf(to, service)] as const];
+  });
+  const targetNames = pairs.map(([, t]) => t);
+  if (o.deleteSource) {
+    const same = pairs.filter(([r, t]) =>
+      r === t && sourceHelm.target.namespace === targetHelm.target.namespace &&
+      sourceHelm.target.context === targetHelm.target.context
+    ).map(([r]) => r);
+    if (same.length > 0) {
+      throw new FastcsError(
+        `--delete-source would delete ${
+          same.join(", ")
+        }, the very release(s) promoted to: ${from.name} and ${to.name} are the same place (${
+          describeTarget(targetHelm.target)
+        })`,
+        {
+          code: "promote.delete-source",
+          exitCode: ExitCode.input,
+          hint:
+            "Check the environments' kube context, namespace and release pattern (and -n, --kube-context).",
+        },
+      );
+    }
+  }
+  const stuck = await findStuck(targetHelm, targetNames, targetListed);
+  let recovered: Recovery[] = [];
+  const deletedSources: SourceDeletion[] = [];
+  if (stuck.length > 0) {
+    if (!o.recover) throw stuckError(stuck, to, targetHelm, "no --recover");
+    if (o.mode !== "apply") throw stuckError(stuck, to, targetHelm, "not applying");
+    if (!await steps.confirmRecovery(stuck)) {
+      return { stage: "declined", plans: [], recovered, deletedSources };
+    }
+    recovered = await recoverStuck(ctx, targetHelm, kubectl, stuck, config.timeout);
+  }
+  // --delete-source, once the target runs what the source runs: the plans' results are in plan order.
+  const deleteDone = async (plans: ReleasePlan[], results: (PromoteResult | undefined)[]) => {
+    if (!o.deleteSource) return;
+    const ok = plans.filter((_, i) => !results[i] || ["promoted", "unchanged"].includes(results[i]!.status));
+    if (ok.length === 0 || !await steps.confirmDeletion(ok)) return;
+    deletedSources.push(
+      ...await deleteSources(ctx, sourceHelm, ok, ok.map((p) => results[plans.indexOf(p)]), config.timeout),
+    );
+  };
   const scratch = await Deno.makeTempDir({ prefix: "helm-fastcs-promote-" });
   let s3: S3Connections | undefined;
   try {
@@ -108,10 +190,10 @@ export async function promoteClusters(
     );
     const plans = await planPromotion(
       { ctx, helm, cosign, config, scratch, s3 },
-      { env: from, helm: adapters.releaseHelm(environmentTarget(ctx, from, false)) },
+      { env: from, helm: sourceHelm },
       { env: to, helm: targetHelm },
       {
-        releases: o.releases,
+        releases,
         force: o.force,
         showSecrets: o.showSecrets,
         transport: o.transport,
@@ -120,9 +202,12 @@ export async function promoteClusters(
     );
     steps.show(plans);
     const changed = plans.filter((p) => p.diff.changes.length > 0);
-    if (changed.length === 0) return { stage: "unchanged", plans };
-    if (o.mode !== "apply") return { stage: o.mode, plans };
-    if (!await steps.confirm(changed)) return { stage: "declined", plans };
+    if (changed.length === 0) {
+      if (o.mode === "apply") await deleteDone(plans, []);
+      return { stage: "unchanged", plans, recovered, deletedSources };
+    }
+    if (o.mode !== "apply") return { stage: o.mode, plans, recovered, deletedSources };
+    if (!await steps.confirm(changed)) return { stage: "declined", plans, recovered, deletedSources };
     // Helm's --atomic/--rollback-on-failure must finish: Ctrl+C waits for it rather than cutting it.
     let applying: Promise<unknown> = Promise.resolve();
     const unregister = ctx.onInterrupt(async () => {
@@ -130,15 +215,15 @@ export async function promoteClusters(
       await applying.catch(() => {});
     });
     try {
-      const running = applyPromotion(
-        ctx,
-        targetHelm,
-        adapters.kubectl(targetHelm.target),
-        plans,
-        config.timeout,
-      );
+      const running = applyPromotion(ctx, targetHelm, kubectl, plans, config.timeout, {
+        ...o.tests,
+        timeout: o.tests.timeout ?? config.timeout,
+      });
       applying = running;
-      return { stage: "applied", plans, results: await running };
+      const results = await running;
+      unregister();
+      await deleteDone(plans, results);
+      return { stage: "applied", plans, results, recovered, deletedSources };
     } finally {
       unregister();
     }

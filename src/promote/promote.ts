@@ -7,6 +7,7 @@ import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import type { Kubectl } from "../adapters/kube.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
 import { type Cosign, type CosignFailure, digestReference } from "../adapters/cosign.ts";
+import { finalHelmError } from "../adapters/helm.ts";
 import { stringifyYaml } from "../deps/yaml.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, type ExitCodeValue, FastcsError } from "../runtime/errors.ts";
@@ -33,6 +34,8 @@ export interface ReleasePlan {
     appVersion?: string;
   };
   target: { env: string; release: string; namespace: string; kubeContext?: string; revision?: number };
+  /** `install`: the target release does not exist yet (a first install); `upgrade`: it runs `target.revision`. */
+  action: "install" | "upgrade";
   /** The pulled chart package and its content digest. */
   chartFile: string;
   contentDigest: string;
@@ -50,7 +53,7 @@ export interface ReleasePlan {
 
 /** Options of {@link planPromotion}. */
 export interface PlanOptions {
-  /** Only these source releases (all of the source environment when empty). */
+  /** The source releases to promote, as {@link chooseReleases} found them. */
   releases: string[];
   /** Promote a source release that is not deployed or whose last test failed. */
   force: boolean;
@@ -82,9 +85,45 @@ interface Step {
 }
 
 /**
+ * The source releases a promotion acts on: those named (each must exist), or every release of the source
+ * environment whose name fits its release pattern and that is not `uninstalled` (a release deleted with
+ * its history kept, e.g. by `--delete-source`).
+ *
+ * @throws FastcsError exit 5 (a named release does not exist, or there is none at all), 6 (helm list failed)
+ */
+export async function chooseReleases(
+  source: { env: Environment; helm: ReleaseHelm },
+  requested: string[],
+): Promise<string[]> {
+  const listed = await source.helm.list();
+  const names = requested.length > 0 ? requested : listed
+    .filter((r) => r.status !== "uninstalled" && serviceOf(source.env, r.name) !== undefined)
+    .map((r) => r.name);
+  const missing = requested.filter((n) => !listed.some((r) => r.name === n));
+  if (missing.length > 0) {
+    throw new FastcsError(
+      `no release ${missing.join(", ")} in environment ${source.env.name} (${where(source.env)})`,
+      {
+        code: "promote.release",
+        exitCode: ExitCode.input,
+        hint: `Releases there: ${listed.map((r) => r.name).join(", ") || "none"}.`,
+      },
+    );
+  }
+  if (names.length === 0) {
+    throw new FastcsError(`environment ${source.env.name} (${where(source.env)}) has no release to promote`, {
+      code: "promote.release",
+      exitCode: ExitCode.input,
+    });
+  }
+  return names;
+}
+
+/**
  * Plans the promotion of every chosen release of `source` to `target`. Changes nothing.
  *
- * @throws FastcsError exit 5 (no such release, chart source not configured, unreadable public key), 6
+ * @throws FastcsError exit 5 (a release name that does not fit the pattern, chart source not configured,
+ *   unreadable public key), 6
  *   (cosign missing, the transparency log unreachable), 8 (a source release not deployed, its last test
  *   failed, or the registry's chart renders differently from what runs; with `verify`, a pulled digest
  *   without a valid signature of the key, which `force` does not override), 9 (the chart version is not in
@@ -117,27 +156,7 @@ export async function planPromotion(
       },
     );
   }
-  const listed = await source.helm.list();
-  const names = o.releases.length > 0
-    ? o.releases
-    : listed.map((r) => r.name).filter((n) => serviceOf(source.env, n) !== undefined);
-  const missing = o.releases.filter((n) => !listed.some((r) => r.name === n));
-  if (missing.length > 0) {
-    throw new FastcsError(
-      `no release ${missing.join(", ")} in environment ${source.env.name} (${where(source.env)})`,
-      {
-        code: "promote.release",
-        exitCode: ExitCode.input,
-        hint: `Releases there: ${listed.map((r) => r.name).join(", ") || "none"}.`,
-      },
-    );
-  }
-  if (names.length === 0) {
-    throw new FastcsError(`environment ${source.env.name} (${where(source.env)}) has no release to promote`, {
-      code: "promote.release",
-      exitCode: ExitCode.input,
-    });
-  }
+  const names = o.releases;
   const plans: ReleasePlan[] = [];
   const refusals: string[] = [];
   const unsigned: string[] = [];
@@ -248,13 +267,16 @@ export async function planPromotion(
         kubeContext: target.env.kubeContext,
         revision: targetStatus ? Number(targetStatus.version) : undefined,
       },
+      action: targetStatus ? "upgrade" : "install",
       chartFile,
       contentDigest: await chartContentDigest(chartFile),
       digest,
       verifiedWith: o.verify?.shown,
       promotedKeys: leafPaths(promoted),
       valuesFiles,
-      diff: await diffManifests(current ?? "", stripHooks(next.stdout), o.showSecrets),
+      diff: await diffManifests(current ?? "", stripHooks(next.stdout), o.showSecrets, {
+        before: targetStatus ? "running" : "not installed",
+      }),
       hasTests: /helm\.sh\/hook"?:\s*"?test/.test(next.stdout),
     });
   }
@@ -355,7 +377,7 @@ async function checkSignature(
  * pods so the restored template takes over, then roll back once more, waiting, so the release ends on a
  * deployed revision that runs what ran before.
  */
-async function settleRollback(
+export async function settleRollback(
   helm: ReleaseHelm,
   kubectl: Kubectl,
   release: string,
@@ -386,17 +408,82 @@ async function settleRollback(
   }
 }
 
+/**
+ * A first install that failed leaves nothing behind: Helm's `--atomic`/`--rollback-on-failure` uninstalls it,
+ * and when it did not (e.g. the uninstall itself failed), it is uninstalled here.
+ *
+ * @returns what happened, for the result's error text
+ */
+async function removeFailedInstall(helm: ReleaseHelm, release: string, timeout: string): Promise<string> {
+  if (!await helm.status(release)) return `the first install was removed (nothing of ${release} runs)`;
+  const r = await helm.uninstall(release, timeout);
+  return r.code === 0
+    ? `the failed first install was uninstalled (nothing of ${release} runs)`
+    : `the failed first install could not be uninstalled: ${lastLine(r.stderr)}`;
+}
+
 /** What applying one plan did. */
 export interface PromoteResult {
   release: string;
-  status: "promoted" | "unchanged" | "rolled back" | "failed";
+  /** A first install, or an upgrade of the running revision (as planned). */
+  action: "install" | "upgrade";
+  /**
+   * `failed`: a first install that failed (and was removed); an upgrade that fails is `rolled back`;
+   * `test failed`: its tests failed and `--on-test-failure keep` kept the new revision.
+   */
+  status: "promoted" | "unchanged" | "rolled back" | "failed" | "test failed";
   revision?: number;
+  /** `helm test` after the upgrade, when the chart has tests. */
+  tests?: TestRun;
   error?: string;
+}
+
+/** How `helm test` runs after an upgrade (`--test-retries`, `--test-retry-delay`, `--test-timeout`, `--on-test-failure`). */
+export interface TestPolicy {
+  /** Further runs after a failed one (0: one run only). */
+  retries: number;
+  /** Milliseconds between runs. */
+  retryDelayMs: number;
+  /** Helm's `--timeout` of each run, a Go duration (e.g. `5m0s`). */
+  timeout: string;
+  /** After the last failed run: back to the previous revision, or keep the new one and report. */
+  onFailure: "rollback" | "keep";
+}
+
+/** The outcome of `helm test` after a promotion. */
+export interface TestRun {
+  passed: boolean;
+  /** Runs made (1 + retries used). */
+  attempts: number;
+  /** Helm's message of the last failed run. */
+  error?: string;
+}
+
+/** Runs `helm test` until it passes or the retries are used up, waiting `retryDelayMs` between runs. */
+async function runTests(
+  ctx: Context,
+  helm: ReleaseHelm,
+  release: string,
+  policy: TestPolicy,
+): Promise<TestRun> {
+  for (let attempt = 1;; attempt++) {
+    const test = await helm.test(release, policy.timeout);
+    if (test.code === 0) return { passed: true, attempts: attempt };
+    const error = finalHelmError(test.stderr).split("\n")[0].trim() || lastLine(test.stderr);
+    if (attempt > policy.retries) return { passed: false, attempts: attempt, error };
+    ctx.log.info(
+      `helm test of ${release} failed (attempt ${attempt} of ${policy.retries + 1}): ${error}; retrying in ${
+        policy.retryDelayMs / 1000
+      }s`,
+    );
+    await new Promise((r) => setTimeout(r, policy.retryDelayMs));
+  }
 }
 
 /**
  * Applies plans one by one: `helm upgrade --install` with rollback on failure, then `helm test` when the
- * chart has tests (a failed test rolls back to the previous revision). Provenance goes into the
+ * chart has tests, as `tests` says (retries; after the last failure a rollback to the previous revision,
+ * or with `keep` the new revision stays and the result says `test failed`). Provenance goes into the
  * revision's description and labels.
  */
 export async function applyPromotion(
@@ -405,13 +492,19 @@ export async function applyPromotion(
   kubectl: Kubectl,
   plans: ReleasePlan[],
   timeout: string,
+  tests: TestPolicy,
 ): Promise<PromoteResult[]> {
   const results: PromoteResult[] = [];
   const who = (ctx.env.user ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_")
     .slice(0, 63);
   for (const plan of plans) {
     if (plan.diff.changes.length === 0) {
-      results.push({ release: plan.target.release, status: "unchanged", revision: plan.target.revision });
+      results.push({
+        release: plan.target.release,
+        action: plan.action,
+        status: "unchanged",
+        revision: plan.target.revision,
+      });
       continue;
     }
     const s = plan.source;
@@ -435,33 +528,110 @@ export async function applyPromotion(
       const error = lastLine(up.stderr);
       if (plan.target.revision) {
         await settleRollback(helm, kubectl, plan.target.release, plan.target.revision, timeout, ctx);
+        results.push({
+          release: plan.target.release,
+          action: plan.action,
+          status: "rolled back",
+          revision: plan.target.revision,
+          error,
+        });
+      } else {
+        results.push({
+          release: plan.target.release,
+          action: plan.action,
+          status: "failed",
+          error: `${error}; ${await removeFailedInstall(helm, plan.target.release, timeout)}`,
+        });
       }
-      results.push({
-        release: plan.target.release,
-        status: plan.target.revision ? "rolled back" : "failed",
-        revision: plan.target.revision,
-        error,
-      });
       continue;
     }
     const revision = Number(
       /^REVISION: (\d+)/m.exec(up.stdout)?.[1] ?? (await helm.metadata(plan.target.release)).revision,
     );
     if (plan.hasTests) {
-      const test = await helm.test(plan.target.release, timeout);
-      if (test.code !== 0) {
-        if (plan.target.revision) await helm.rollback(plan.target.release, plan.target.revision, timeout);
-        else await helm.uninstall(plan.target.release, timeout);
+      const run = await runTests(ctx, helm, plan.target.release, tests);
+      if (!run.passed) {
+        const error = `helm test failed after ${run.attempts} attempt(s): ${run.error}`;
+        if (tests.onFailure === "keep") {
+          results.push({
+            release: plan.target.release,
+            action: plan.action,
+            status: "test failed",
+            revision,
+            tests: run,
+            error: `${error}; revision ${revision} is kept (--on-test-failure keep)`,
+          });
+          continue;
+        }
+        if (plan.target.revision) {
+          const back = await helm.rollback(plan.target.release, plan.target.revision, timeout);
+          if (back.code !== 0) {
+            await settleRollback(helm, kubectl, plan.target.release, plan.target.revision, timeout, ctx);
+          }
+        } else await helm.uninstall(plan.target.release, timeout);
         results.push({
           release: plan.target.release,
+          action: plan.action,
           status: plan.target.revision ? "rolled back" : "failed",
           revision: plan.target.revision,
-          error: `helm test failed: ${lastLine(test.stderr)}`,
+          tests: run,
+          error: plan.target.revision ? error : `${error}; the first install was uninstalled`,
         });
         continue;
       }
+      results.push({
+        release: plan.target.release,
+        action: plan.action,
+        status: "promoted",
+        revision,
+        tests: run,
+      });
+      continue;
     }
-    results.push({ release: plan.target.release, status: "promoted", revision });
+    results.push({ release: plan.target.release, action: plan.action, status: "promoted", revision });
   }
   return results;
+}
+
+/** What `--delete-source` did to one source release after its promotion. */
+export interface SourceDeletion {
+  /** The source environment and release. */
+  env: string;
+  release: string;
+  deleted: boolean;
+  /** The description of its last revision, which its kept history shows (`helm history`). */
+  description?: string;
+  error?: string;
+}
+
+/**
+ * `--delete-source`: uninstalls the source release of each plan (all of them promoted, or already running
+ * in the target), keeping its history with a description that records where it went, so `helm history`
+ * in the source still tells. Goes on after a failure; each outcome is returned.
+ */
+export async function deleteSources(
+  ctx: Context,
+  helm: ReleaseHelm,
+  plans: ReleasePlan[],
+  results: (PromoteResult | undefined)[],
+  timeout: string,
+): Promise<SourceDeletion[]> {
+  const who = (ctx.env.user ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
+  const done: SourceDeletion[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const revision = results[i]?.revision ?? plan.target.revision;
+    const description =
+      `deleted after its promotion to ${plan.target.env}/${plan.target.release} revision ${revision} by ${who}`;
+    ctx.log.info(`deleting ${plan.source.release} from ${plan.source.env}...`);
+    const r = await helm.uninstall(plan.source.release, timeout, { keepHistory: true, description });
+    done.push(
+      r.code === 0 ? { env: plan.source.env, release: plan.source.release, deleted: true, description } : {
+        env: plan.source.env,
+        release: plan.source.release,
+        deleted: false,
+        error: finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr),
+      },
+    );
+  }
+  return done;
 }

@@ -29,7 +29,8 @@ export const ExitCode = {
   /** `promote --diff-only`: the promotion would change something (0 means it would not). */
   changes: 10,
   /** `promote` failed in the target (upgrade, readiness, test); the target is back at its previous
-   * revision. */
+   * revision (a failed first install is removed; `--on-test-failure keep` keeps a revision whose tests
+   * failed). */
   promoteFailed: 11,
   /** `debug`: the debugged program ended with a non-zero exit code (printed on stderr). */
   programFailed: 12,

@@ -20,6 +20,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     promote,
     promoteTyping,
     shortTimeout,
+    interrupted,
   } = fixture;
   const prodValue = async (path: string) => {
     const r = await helm(
@@ -46,7 +47,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     assert.match(r.stderr, /needs confirmation, and there is no terminal/);
     assert.match(
       r.stdout,
-      /staging\/staging-ioc \(revision 1, fastcs 1\.0\.0\) -> prod\/prod-ioc in namespace prod, kube context prod \(new release\)/,
+      /staging\/staging-ioc \(revision 1, fastcs 1\.0\.0\) -> prod\/prod-ioc in namespace prod, kube context prod: install \(no release prod-ioc there yet\)/,
     );
     assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
   });
@@ -56,13 +57,23 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     assert.equal(r.code, 10, r.stderr);
     assert.match(r.stdout, /1 added, 0 changed, 0 removed/);
     assert.match(r.stdout, /\+\+\+ StatefulSet\/prod-ioc \(promoted\)/);
+    // A first install: every resource is new, against nothing installed.
+    assert.match(r.stdout, /--- StatefulSet\/prod-ioc \(not installed\)/);
     assert.match(r.stdout, /promoted keys: image\.tag/);
+    const json = await promote("staging", "prod", "--diff-only", "-o", "json");
+    assert.equal(json.code, 10, json.stderr);
+    const [plan] = JSON.parse(json.stdout);
+    assert.equal(plan.action, "install");
+    assert.equal(plan.target.revision, undefined);
   });
 
   await t.step("at a terminal it asks; a protected environment wants its name typed, not yes", async () => {
     const r = await promoteTyping("yes", "staging", "prod");
     assert.equal(r.code, 8, r.screen);
-    assert.match(r.screen, /Promote 1 release\(s\) to prod \(protected\)\? Type "prod" to go on:/);
+    assert.match(
+      r.screen,
+      /Promote 1 release\(s\) \(1 of them a first install\) to prod \(protected\)\? Type "prod" to go on:/,
+    );
     assert.match(r.screen, /not promoted/);
     assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
   });
@@ -72,7 +83,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     async () => {
       const r = await promote("staging", "prod", "--yes");
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /prod-ioc: promoted \(revision 1\)/);
+      assert.match(r.stdout, /prod-ioc: promoted, installed \(revision 1\)/);
       assert.equal(await prodValue("image.tag"), "2.0.0");
       assert.equal(await prodValue("podLabels.tier"), "prod");
       assert.equal((await prodValue("env") as { value: string }[])[0].value, "prod");
@@ -101,6 +112,8 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     assert.equal((await staging("--set", "image.tag=2.1.0", "--wait")).code, 0);
     const r = await promoteTyping("prod", "staging", "prod"); // confirmed at the terminal
     assert.equal(r.code, 0, r.screen);
+    assert.match(r.screen, /kube context prod: upgrade of revision 1/);
+    assert.match(r.screen, /Promote 1 release\(s\) to prod \(protected\)\?/);
     assert.match(r.screen, /prod-ioc: promoted \(revision 2\)/);
     assert.equal(await prodValue("image.tag"), "2.1.0");
     const history = await promote("history", "prod");
@@ -192,6 +205,116 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
   );
 
   await t.step(
+    "a helm killed mid-upgrade leaves prod-ioc pending-upgrade: refused with an explanation; --recover rolls it back after confirmation",
+    async () => {
+      // staging runs a promotable revision again (it ran the never-Ready 3.0.0 since the steps above).
+      assert.equal((await staging("--set", "image.tag=2.0.0")).code, 0);
+      await cluster.kubectl("--context", "staging", "delete", "pod", "staging-ioc-0", "--wait=false");
+      assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
+      const history = async () =>
+        JSON.parse(
+          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
+        ) as { revision: number; status: string }[];
+      const deployed = (await history()).at(-1)!.revision;
+      assert.equal(await interrupted("prod-ioc", "prod", "--reuse-values"), "pending-upgrade");
+      const pending = (await history()).at(-1)!.revision;
+
+      const refused = await promote("staging", "prod", "--yes");
+      assert.equal(refused.code, 8, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /1 release\(s\) of prod \(namespace prod \(kube context prod\)\) are stuck in a pending status: a helm client was interrupted/,
+      );
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `prod-ioc: revision ${pending} is pending-upgrade since \\S+; --recover would roll it back to revision ${deployed}, its last deployed one \\(by hand: helm rollback prod-ioc ${deployed} -n prod --kube-context prod\\)`,
+        ),
+      );
+      assert.match(refused.stderr, /promote again with --recover/);
+      const dry = await promote("staging", "prod", "--dry-run", "--recover");
+      assert.equal(dry.code, 8, dry.stderr);
+      assert.match(dry.stderr, /--recover acts only when promoting/);
+
+      const declined = await promoteTyping("yes", "staging", "prod", "--recover");
+      assert.equal(declined.code, 8, declined.screen);
+      assert.match(declined.screen, /prod\/prod-ioc is stuck: revision \d+ is pending-upgrade since/);
+      assert.match(
+        declined.screen,
+        /Recover 1 stuck release\(s\) \(no helm may still be working on them\) in prod \(protected\)\? Type "prod"/,
+      );
+      assert.match(declined.screen, /not recovered/);
+      assert.equal((await history()).at(-1)!.status, "pending-upgrade");
+
+      const r = await promote("staging", "prod", "--recover", "--yes", "-o", "json");
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.deepEqual(out.recovered, [{
+        release: "prod-ioc",
+        stuck: { revision: pending, status: "pending-upgrade" },
+        action: "rolled back",
+        revision: deployed,
+      }]);
+      // prod runs what it ran before the interrupted upgrade, which is what staging runs: nothing to promote.
+      assert.match(r.stderr, /no changes: prod already runs what staging runs/);
+      assert.equal((await history()).at(-1)!.status, "deployed");
+      assert.equal(await prodValue("image.tag"), "2.0.0");
+    },
+  );
+
+  await t.step(
+    "--delete-source: asked after the promotion, deletes staging-ioc keeping a history that records it",
+    async () => {
+      const declined = await promoteTyping("no", "staging", "prod", "--delete-source");
+      assert.equal(declined.code, 0, declined.screen); // nothing to promote; deleting the source is declined
+      assert.match(
+        declined.screen,
+        /prod runs them now: delete 1 source release\(s\) \(staging-ioc\) from staging\? Type "yes" to go on:/,
+      );
+      assert.match(declined.screen, /not deleted/);
+      assert.equal(
+        (await helm("status", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code,
+        0,
+      );
+
+      assert.equal((await staging("--set", "image.tag=2.0.1", "--wait")).code, 0);
+      const dry = await promote("staging", "prod", "--delete-source", "--dry-run");
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(
+        dry.stdout,
+        /then \(--delete-source, asked once prod runs it\): delete staging\/staging-ioc/,
+      );
+      assert.match(dry.stderr, /would be promoted to prod and then deleted from staging/);
+
+      const r = await promote("staging", "prod", "--delete-source", "--yes", "-o", "json");
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      const revision = out.results[0].revision;
+      assert.equal(out.results[0].status, "promoted");
+      assert.deepEqual(out.deletedSources, [{
+        env: "staging",
+        release: "staging-ioc",
+        deleted: true,
+        description: `deleted after its promotion to prod/prod-ioc revision ${revision} by tester`,
+      }]);
+      assert.equal(await prodValue("image.tag"), "2.0.1");
+      const history = JSON.parse(
+        (await helm("history", "staging-ioc", "-o", "json", "--kube-context", "staging", "-n", "staging"))
+          .stdout,
+      );
+      assert.equal(history.at(-1).status, "uninstalled");
+      assert.equal(history.at(-1).description, out.deletedSources[0].description);
+      // Deleted with its history kept: not a release to promote any more.
+      const none = await promote("staging", "prod", "--yes");
+      assert.equal(none.code, 5, none.stderr);
+      assert.match(none.stderr, /environment staging \(.*\) has no release to promote/);
+      // Deployed again later, it is a release like any other (Helm installs over the kept history).
+      assert.equal((await staging("--set", "image.tag=2.0.1", "--wait")).code, 0);
+      assert.equal((await promote("staging", "prod", "--yes")).code, 0);
+    },
+  );
+
+  await t.step(
     "bad input: unknown environment, unknown release, an unreachable target, a chart no longer in the registry",
     async () => {
       const unknown = await promote("staging", "production", "--yes");
@@ -226,7 +349,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       assert.equal(unreachable.code, 6, unreachable.stderr);
       assert.match(
         unreachable.stderr,
-        /helm (status|get manifest) prod-ioc in namespace prod \(kube context prod\) failed: .*cluster unreachable/,
+        /helm (list|status prod-ioc|get manifest prod-ioc) in namespace prod \(kube context prod\) failed: .*cluster unreachable/,
       );
       assert.match(unreachable.stderr, /The API server of kube context prod does not answer/);
       assert.doesNotMatch(unreachable.stderr, /\n\s+at /); // no stack trace
@@ -241,11 +364,22 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
   );
 });
 
-Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion back", async () => {
+Deno.test("helm fastcs promote under Helm 3: --delete-source; --atomic rolls a failed promotion back; a stuck pending-install is uninstalled by --recover; a failed first install leaves nothing", async () => {
   await using fixture = await setUp("helm3");
-  const { helm, stagingNeverReady, promote, shortTimeout } = fixture;
-  const first = await promote("staging", "prod", "--yes");
+  const { helm, staging, stagingNeverReady, promote, shortTimeout, interrupted } = fixture;
+  const prodStatus = () => helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod");
+  const first = await promote("staging", "prod", "--yes", "--delete-source");
   assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /prod-ioc: promoted, installed \(revision 1\)/);
+  assert.match(
+    first.stdout,
+    /staging-ioc: deleted from staging \(helm history staging-ioc keeps "deleted after its promotion to prod\/prod-ioc revision 1 by tester"\)/,
+  );
+  // Helm 3 lists the deleted release (history kept) only with --all: it is no release to promote.
+  const none = await promote("staging", "prod", "--yes");
+  assert.equal(none.code, 5, none.stderr);
+  assert.match(none.stderr, /has no release to promote/);
+  assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
   await shortTimeout();
   assert.equal((await stagingNeverReady()).code, 0);
   const failed = await promote("staging", "prod", "--yes");
@@ -258,11 +392,34 @@ Deno.test("helm fastcs promote under Helm 3: --atomic rolls a failed promotion b
     (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
   );
   assert.equal(history[history.length - 1].status, "deployed");
+
+  // A first install killed mid-way: pending-install with no deployed revision.
+  assert.equal(
+    (await helm("uninstall", "prod-ioc", "--kube-context", "prod", "-n", "prod", "--wait")).code,
+    0,
+  );
+  assert.equal(await interrupted("prod-ioc", "prod"), "pending-install");
+  const refused = await promote("staging", "prod", "--yes");
+  assert.equal(refused.code, 8, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /prod-ioc: revision 1 is pending-install since \S+; --recover would uninstall it: no revision of it ever got deployed \(by hand: helm uninstall prod-ioc -n prod --kube-context prod\)/,
+  );
+  // Recovered (uninstalled), then a first install of staging's never-Ready revision: Helm's --atomic
+  // removes it again, and the summary says so.
+  const r = await promote("staging", "prod", "--yes", "--recover");
+  assert.equal(r.code, 11, r.stdout + r.stderr);
+  assert.match(r.stdout, /prod-ioc: recovered from pending-install \(revision 1\): uninstalled/);
+  assert.match(r.stdout, /kube context prod: install \(no release prod-ioc there yet\)/);
+  assert.match(r.stdout, /prod-ioc: failed: .*the first install was removed \(nothing of prod-ioc runs\)/);
+  assert.notEqual((await prodStatus()).code, 0, "no prod-ioc release after a failed first install");
 });
 
-Deno.test("helm test: a failing test after the upgrade rolls prod back; a source whose last test failed is refused", async () => {
+Deno.test("helm test: a failing test after the upgrade rolls prod back; retries, --test-timeout, --on-test-failure keep; a source whose last test failed is refused", async () => {
   // The fastcs chart plus a `helm test` hook pod (a fixture: the chart itself ships no tests). The hook
-  // pod fails when the release has podAnnotations.fail-tests.
+  // pod fails when the release has podAnnotations.fail-tests, runs without end with hang-tests (kwok stages
+  // in tests/support/kwok-stages.yaml), and runs as the service account podAnnotations.test-account (the
+  // API server refuses to create it while that account does not exist: a test that fails, then passes).
   await using copy = await tempDir();
   const chart = join(copy.path, "fastcs");
   assert.equal((await run("cp", ["-a", join(REPO, "charts/fastcs"), chart])).code, 0);
@@ -280,15 +437,21 @@ Deno.test("helm test: a failing test after the upgrade rolls prod back; a source
       '    {{- if hasKey .Values.podAnnotations "fail-tests" }}',
       '    fastcs.test/fail: "yes"',
       "    {{- end }}",
+      '    {{- if hasKey .Values.podAnnotations "hang-tests" }}',
+      '    fastcs.test/hang: "yes"',
+      "    {{- end }}",
       "spec:",
       "  restartPolicy: Never",
+      '  {{- with index .Values.podAnnotations "test-account" }}',
+      "  serviceAccountName: {{ . }}",
+      "  {{- end }}",
       "  containers:",
       "    - {name: check, image: busybox:1.36, command: [sh, -c, 'true']}",
       "",
     ].join("\n"),
   );
   await using fixture = await setUp("helm4", chart);
-  const { helm, staging, promote } = fixture;
+  const { cluster, env, dir, helm, staging, promote } = fixture;
   const prodTag = async () =>
     JSON.parse(
       (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
@@ -311,7 +474,98 @@ Deno.test("helm test: a failing test after the upgrade rolls prod back; a source
   assert.match(failed.stdout, /prod-ioc: rolled back \(revision 1\): helm test failed/);
   assert.equal(await prodTag(), "2.0.0");
 
+  // A test that fails once (its service account is missing), then passes: --test-retries runs it again.
+  assert.equal(
+    (await staging(
+      "--set",
+      "image.tag=2.2.0",
+      "--set-json",
+      'podAnnotations={"test-account":"checker"}',
+      "--wait",
+    ))
+      .code,
+    0,
+  );
+  const child = spawnCli(
+    [
+      "promote",
+      "staging",
+      "prod",
+      "--yes",
+      "--plain-http",
+      "--test-retries",
+      "2",
+      "--test-retry-delay",
+      "5s",
+    ],
+    { cwd: dir, env },
+  );
+  let stderr = "";
+  const stdout = new Response(child.stdout).text();
+  const reading = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+  })();
+  await waitFor("the first failed helm test", () => /retrying in 5s/.test(stderr), {
+    timeoutMs: 60_000,
+    details: () => stderr,
+  });
+  assert.match(
+    stderr,
+    /helm test of prod-ioc failed \(attempt 1 of 3\): .*serviceaccount "checker" not found.*; retrying in 5s/,
+  );
+  assert.equal((await cluster.kubectl("--context", "prod", "create", "serviceaccount", "checker")).code, 0);
+  const { code } = await child.status;
+  await reading;
+  const retried = await stdout;
+  assert.equal(code, 0, stderr);
+  assert.match(retried, /prod-ioc: promoted \(revision \d+\); helm test passed on attempt 2/);
+  assert.equal(await prodTag(), "2.2.0");
+
+  // --on-test-failure keep: the failing revision stays, reported, exit 11.
+  assert.equal(
+    (await staging(
+      "--set",
+      "image.tag=2.3.0",
+      "--set-json",
+      'podAnnotations={"test-account":"checker","fail-tests":"x"}',
+      "--wait",
+    )).code,
+    0,
+  );
+  const kept = await promote("staging", "prod", "--yes", "--on-test-failure", "keep", "-o", "json");
+  assert.equal(kept.code, 11, kept.stderr);
+  const [result] = JSON.parse(kept.stdout).results;
+  assert.equal(result.status, "test failed");
+  assert.deepEqual({ ...result.tests, error: undefined }, { passed: false, attempts: 1, error: undefined });
+  assert.match(
+    result.error,
+    /helm test failed after 1 attempt\(s\): .*; revision \d+ is kept \(--on-test-failure keep\)/,
+  );
+  assert.equal(await prodTag(), "2.3.0");
+
+  // --test-timeout: a test pod that never ends fails the run after that long, and prod goes back.
+  assert.equal(
+    (await staging("--set", "image.tag=2.4.0", "--set-json", 'podAnnotations={"hang-tests":"x"}', "--wait"))
+      .code,
+    0,
+  );
+  const hung = await promote("staging", "prod", "--yes", "--test-timeout", "2s");
+  assert.equal(hung.code, 11, hung.stdout + hung.stderr);
+  assert.match(
+    hung.stdout,
+    /prod-ioc: rolled back \(revision \d+\): helm test failed after 1 attempt\(s\): .*(timed out|deadline|not ready)/,
+  );
+  assert.equal(await prodTag(), "2.3.0");
+  const badFlag = await promote("staging", "prod", "--yes", "--test-retry-delay", "5");
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /--test-retry-delay takes a duration such as 30s/);
+
   // The source's own last test failed: refused unless --force.
+  assert.equal(
+    (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
+      .code,
+    0,
+  );
   assert.notEqual(
     (await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code,
     0,

@@ -7,6 +7,7 @@ import { cli, cliAtTerminal, helmHomes, REPO, run, type RunResult, tool, toolsBi
 import { startCluster, type TestCluster } from "./cluster.ts";
 import { type TempDir, tempDir, writeTree } from "./files.ts";
 import { startRegistry, type TestRegistry } from "./registry.ts";
+import { waitFor } from "./wait.ts";
 
 /** What {@link clusterWithChart} starts; disposing of it stops the registry and the cluster. */
 export interface ClusterWithChart extends AsyncDisposable {
@@ -69,6 +70,58 @@ export async function clusterWithChart(
   return { cluster, registry, env, helm, install, [Symbol.asyncDispose]: () => resources.disposeAsync() };
 }
 
+/**
+ * Leaves `release` stuck as an interrupted client does (helm/helm#7476): starts `helm upgrade --install
+ * --wait` of the pushed chart with a pod that never gets Ready, waits until Helm has written the new
+ * revision as `pending-install`/`pending-upgrade`, and kills helm with SIGKILL (no clean-up runs).
+ *
+ * @returns the pending status Helm left
+ */
+export async function interruptedUpgrade(
+  fixture: Pick<ClusterWithChart, "env" | "helm" | "registry">,
+  release: string,
+  context: "staging" | "prod",
+  ...args: string[]
+): Promise<string> {
+  const helm = new Deno.Command(fixture.env.HELM_BIN, {
+    args: [
+      "upgrade",
+      "--install",
+      release,
+      `${fixture.registry.base}/fastcs`,
+      "--version",
+      "1.0.0",
+      "--plain-http",
+      "--kube-context",
+      context,
+      "-n",
+      context,
+      "--set-json",
+      'podAnnotations={"fastcs.test/unready":"yes"}',
+      "--wait",
+      "--timeout",
+      "120s",
+      ...args,
+    ],
+    env: fixture.env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(helm.stderr).text();
+  let status = "";
+  const pending = waitFor(`helm writing ${release} as pending`, async () => {
+    const r = await fixture.helm("status", release, "-o", "json", "--kube-context", context, "-n", context);
+    status = r.code === 0 ? JSON.parse(r.stdout).info.status : "";
+    return status.startsWith("pending-");
+  }, { timeoutMs: 60_000 }).catch((error) => error as Error);
+  const waited = await pending;
+  helm.kill("SIGKILL");
+  await helm.status;
+  if (waited) throw new Error(`${waited.message}\nhelm's stderr:\n${await stderr}`);
+  return status;
+}
+
 /** A project folder: fastcs.yaml with environments staging and prod, and their values files. */
 async function project(registry: TestRegistry, keys: string[]): Promise<TempDir> {
   const dir = await tempDir("fastcs-promote-");
@@ -125,6 +178,9 @@ export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string
     registry,
     env,
     helm,
+    /** {@link interruptedUpgrade} on this fixture. */
+    interrupted: (release: string, context: "staging" | "prod", ...args: string[]) =>
+      interruptedUpgrade({ env, helm, registry }, release, context, ...args),
     dir,
     staging,
     stagingNeverReady,
