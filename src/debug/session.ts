@@ -7,7 +7,9 @@ import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { attachFailure } from "./attach_failure.ts";
 import { probeDap } from "./dap.ts";
+import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from "./liveness.ts";
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
+import { type ContainerProbes, type ProbeReport, probeReport } from "./probes.ts";
 import { attachConfiguration } from "./launch_json.ts";
 import { supervisedForward } from "./port_forward.ts";
 import {
@@ -44,6 +46,9 @@ export interface DebugOptions {
   container?: string;
   /** The pod (--pod); default: the first Ready pod of the workload. */
   pod?: string;
+  /** --lift-liveness-probe: `lifting` is called with the probe before the workload is patched (to record
+   * it, and to restore it when the session ends); with `dryRun` nothing is patched, the patch is planned. */
+  lift?: { dryRun: boolean; lifting(lifted: LiftedProbe): Promise<void> };
 }
 
 /** What a debug session is, as `-o json` prints it. */
@@ -65,6 +70,10 @@ export interface DebugFacts {
   /** The command started in the container. */
   command: string[];
   editable: boolean;
+  /** What the container's probes do to a program paused at a breakpoint. */
+  probes: ProbeReport;
+  /** The liveness probe lifted from the workload for the session (--lift-liveness-probe). */
+  liftedLivenessProbe?: LiftedProbe;
   attachConfiguration: Record<string, unknown>;
 }
 
@@ -130,8 +139,32 @@ export async function prepareDebug(
       { code: "debug.workload-namespace", exitCode: ExitCode.input, hint: `Pass -n ${workload.namespace}.` },
     );
   }
-  const { pod, container } = await readyPod(ctx, kubectl, o, workload, where);
+  let chosen = await readyPod(ctx, kubectl, o, workload, where);
+  const planned: string[][] = [];
+  let lifted: LiftedProbe | undefined;
+  if (o.lift) {
+    const toLift = chosen.spec.livenessProbe
+      ? await livenessToLift(kubectl, workload, chosen.container)
+      : undefined;
+    if (!toLift) ctx.log.info(`container ${chosen.container} has no liveness probe to lift`);
+    else if (o.lift.dryRun) planned.push(liftCommand(kubectl, toLift));
+    else {
+      await o.lift.lifting(toLift);
+      lifted = toLift;
+      ctx.log.info(
+        `liveness probe of container ${chosen.container} lifted from ${lifted.workload}: waiting for its new pods (a rollout)...`,
+      );
+      await liftLivenessProbe(kubectl, lifted);
+      // A StatefulSet's new pod keeps its name; other workloads' new pods have new names.
+      const asked = workload.kind === "StatefulSet" ? o.pod : undefined;
+      chosen = await readyPod(ctx, kubectl, { ...o, pod: asked }, workload, where, chosen.container);
+    }
+  }
+  const { pod, container, spec } = chosen;
   const place = { pod, container };
+  // Said up front: a paused program that fails its liveness probe is restarted, which ends the session.
+  const probes = probeReport(spec, lifted !== undefined);
+  ctx.log.info(probes.summary);
   const report = await inspectContainer(kubectl, place);
   const mode = fastcs && !fastcs.autostart ? "launch" : "attach";
   const remotePort = o.remotePort ?? fastcs?.debugPort ?? DEBUGPY_PORT;
@@ -182,6 +215,8 @@ export async function prepareDebug(
     remotePort,
     command,
     editable,
+    probes,
+    ...(lifted ? { liftedLivenessProbe: lifted } : {}),
     attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, remoteRoot),
   };
   const forward = [
@@ -192,7 +227,11 @@ export async function prepareDebug(
     `${o.localPort ?? ""}:${remotePort}`,
   ];
   const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...command];
-  return { facts, profile, commands: mode === "launch" ? [exec, forward] : [forward, exec] };
+  return {
+    facts,
+    profile,
+    commands: [...planned, ...(mode === "launch" ? [exec, forward] : [forward, exec])],
+  };
 }
 
 /**
@@ -237,7 +276,8 @@ async function inspectContainer(kubectl: Kubectl, place: Place): Promise<Contain
 
 /**
  * Waits for the pod to debug (--pod, else the first Ready one) among the workload's pods and chooses its
- * container; says which when there was a choice.
+ * container; says which when there was a choice. With `withoutLiveness` (a container's name), only pods
+ * whose container of that name has no liveness probe count (the new pods of a lifted probe's rollout).
  */
 async function readyPod(
   ctx: Context,
@@ -245,7 +285,8 @@ async function readyPod(
   o: DebugOptions,
   workload: Workload,
   where: string,
-): Promise<{ pod: string; container: string }> {
+  withoutLiveness?: string,
+): Promise<{ pod: string; container: string; spec: ContainerProbes }> {
   const selector = workload.selector;
   const name = workloadName(workload);
   const deadline = Date.now() + o.timeoutMs;
@@ -264,7 +305,9 @@ async function readyPod(
         },
       );
     }
-    const pods = (data?.items ?? []) as PodListing[];
+    const pods = ((data?.items ?? []) as PodListing[]).filter((p) =>
+      !p.spec.containers.some((c) => c.name === withoutLiveness && c.livenessProbe)
+    );
     const pod = choosePod(pods, o.pod, o.release);
     const container = pod ? chooseContainer(pod, o.container, o.release) : undefined;
     if (pod && container && podReady(pod)) {
@@ -274,7 +317,11 @@ async function readyPod(
           `pod ${pod.metadata.name}: the first Ready of ${live.length} pods of ${name} (--pod to choose)`,
         );
       }
-      return { pod: pod.metadata.name, container };
+      return {
+        pod: pod.metadata.name,
+        container,
+        spec: pod.spec.containers.find((c) => c.name === container) ?? {},
+      };
     }
     if (Date.now() > deadline) {
       throw new FastcsError(
@@ -298,7 +345,9 @@ async function readyPod(
       ctx.log.info(
         pod
           ? `waiting for pod ${pod.metadata.name} to be Ready...`
-          : `waiting for a pod of ${name} (labels ${selector})...`,
+          : `waiting for a pod of ${name} (labels ${selector})${
+            withoutLiveness ? " without the liveness probe" : ""
+          }...`,
       );
       told = true;
     }
