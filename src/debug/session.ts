@@ -6,6 +6,7 @@ import { describeTarget, type Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { attachFailure } from "./attach_failure.ts";
+import { END_IN_POD_SCRIPT } from "./clean.ts";
 import { probeDap } from "./dap.ts";
 import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from "./liveness.ts";
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
@@ -19,6 +20,7 @@ import {
   missingForDebug,
   type Place,
 } from "./processes.ts";
+import type { SessionRecord } from "./session_record.ts";
 import { type LaunchTarget, launchTarget, type Profile, releaseProfile } from "./values.ts";
 import { chooseWorkload, findWorkloads, type Workload, workloadName } from "./workloads.ts";
 
@@ -49,6 +51,8 @@ export interface DebugOptions {
   /** --lift-liveness-probe: `lifting` is called with the probe before the workload is patched (to record
    * it, and to restore it when the session ends); with `dryRun` nothing is patched, the patch is planned. */
   lift?: { dryRun: boolean; lifting(lifted: LiftedProbe): Promise<void> };
+  /** Told what the session starts, as it starts it (the session record). */
+  record?: (patch: Partial<SessionRecord>) => Promise<void>;
 }
 
 /** What a debug session is, as `-o json` prints it. */
@@ -421,8 +425,15 @@ export async function runDebug(
   };
   try {
     let ended: Promise<number> = new Promise(() => {});
+    const record = o.record ?? (() => Promise.resolve());
+    await record({ pod: facts.pod, container: facts.container, remotePort: facts.remotePort });
     if (facts.mode === "launch") {
-      const exec = kubectl.start(["exec", facts.pod, "-c", facts.container, "--", ...facts.command]);
+      const args = ["exec", facts.pod, "-c", facts.container, "--", ...facts.command];
+      const exec = kubectl.start(args);
+      await record({
+        exec: { pid: exec.pid, argv: kubectl.commandLine(args) },
+        debugpy: { argv: facts.command },
+      });
       stoppers.push(() => exec.stop());
       stoppers.push(() => killRemoteDebugpy(kubectl, facts));
       ended = exec.exited;
@@ -436,6 +447,7 @@ export async function runDebug(
       localPort: o.localPort,
       active: () => active,
       ready: () => ready,
+      started: (pid, argv, localPort) => record({ portForward: { pid, argv }, localPort }),
     });
     stoppers.push(forward.stop);
     facts.localPort = forward.port;
@@ -471,6 +483,26 @@ export async function runDebug(
       }
     }
     ready = true;
+    if (facts.mode === "launch") {
+      // The launched debugpy's PID in the pod, for the record (clean then ends exactly that process); in the
+      // background: it is not needed to attach.
+      kubectl.run([
+        "exec",
+        facts.pod,
+        "-c",
+        facts.container,
+        "--",
+        "python",
+        "-c",
+        END_IN_POD_SCRIPT,
+        JSON.stringify(facts.command),
+        "0",
+        "find",
+      ]).then(async (r) => {
+        const found = r.code === 0 ? JSON.parse(r.stdout.trim() || "[]") as number[] : [];
+        if (found.length === 1 && active) await record({ debugpy: { argv: facts.command, pid: found[0] } });
+      }).catch(() => {});
+    }
     facts.attachConfiguration = {
       ...facts.attachConfiguration,
       connect: { host: "127.0.0.1", port: forward.port },
