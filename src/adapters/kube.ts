@@ -29,6 +29,8 @@ export interface Kubectl {
   getJson(args: string[]): Promise<{ data?: Record<string, unknown>; error?: RunResult }>;
   /** Starts a long-running kubectl (exec, port-forward). */
   start(args: string[]): Started;
+  /** The command line `start(args)` runs (executable, global flags, args), as a session record keeps it. */
+  commandLine(args: string[]): string[];
 }
 
 /** Creates the wrapper; `bin` is kubectl on PATH unless given. */
@@ -54,5 +56,6 @@ export function createKubectl(
       return { data: JSON.parse(r.stdout) };
     },
     start: (args) => start(bin, [...flags, ...args], { cwd }),
+    commandLine: (args) => [bin, ...flags, ...args],
   };
 }

@@ -1,4 +1,5 @@
-// `helm fastcs debug RELEASE`: flags, output and the foreground wait; the work is in src/debug/.
+// `helm fastcs debug RELEASE` and its `list` and `clean` subcommands: flags, output, the foreground wait
+// and the session record's lifetime; the work is in src/debug/.
 import { resolve } from "node:path";
 import { adaptersOf } from "../adapters/factory.ts";
 import { describeTarget, kubeTarget } from "../adapters/kube.ts";
@@ -9,19 +10,23 @@ import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { mergeLaunchJson, withPathMapping } from "../debug/launch_json.ts";
 import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
 import { mountWorkspace } from "../debug/workspace.ts";
+import { restoreLivenessProbe } from "../debug/liveness.ts";
+import { openRecord, processIdentity, sessionsDir } from "../debug/session_record.ts";
+import { type CleanReport, cleanSession, type ListedSession, listSessions } from "../debug/clean.ts";
 
 function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(" ");
 }
 
-/** Registers `debug` on the program. */
+/** Registers `debug` with its `list` and `clean` subcommands on the program. */
 export function registerDebug(program: Command, ctx: Context) {
-  program
+  const debug = program
     .command("debug")
     .description(
       "debug a Python program of a Helm release with debugpy: attach to its running process (or launch it, fastcs chart with autostart: false), forward the port, print a VS Code attach configuration",
     )
-    .argument("<release>", "the release (in Helm's namespace and kube context: -n, --kube-context)")
+    .argument("[release]", "the release (in Helm's namespace and kube context: -n, --kube-context)")
+    .option("--release <name>", "the release, when it is named list or clean (which name the subcommands)")
     .option("--port <port>", "local port for the debug adapter (default: a free one)", (v) => Number(v))
     .option(
       "--pid <pid>",
@@ -56,12 +61,30 @@ export function registerDebug(program: Command, ctx: Context) {
       "--write-launch [file]",
       "add the attach configuration to a VS Code launch.json (default .vscode/launch.json)",
     )
+    .option(
+      "--lift-liveness-probe",
+      "take the container's liveness probe out of its workload for the session, so a paused program is not restarted (costs a rollout at the start and at the end)",
+    )
     .option("--no-mount", "do not mount the editable PVC with pv-mounter")
     .option("--no-editor", "do not open VS Code")
     .option("--dry-run", "find the release and its pod, then print the commands a real run would start")
     .addOption(outputOption())
     .helpOption("-h, --help", "show help")
-    .action(action(async (release, opts) => {
+    // Options after `list`/`clean` are theirs (their own -o), not debug's.
+    .enablePositionalOptions()
+    .action(action(async (positional, opts) => {
+      const release = opts.release ?? positional;
+      if (release === undefined || (opts.release !== undefined && positional !== undefined)) {
+        throw new FastcsError(
+          release === undefined ? "debug needs a release" : "give the release once: as argument or --release",
+          {
+            code: "usage",
+            exitCode: ExitCode.usage,
+            hint:
+              "helm fastcs debug RELEASE (--release NAME for a release named list or clean); helm fastcs debug list; helm fastcs debug clean [RELEASE]",
+          },
+        );
+      }
       for (
         const [flag, n] of [
           ["--port", opts.port],
@@ -77,6 +100,40 @@ export function registerDebug(program: Command, ctx: Context) {
       const target = kubeTarget(ctx.env);
       const adapters = adaptersOf(ctx);
       const kubectl = adapters.kubectl(target);
+      // The session's record under Helm's cache home: written as things start, removed once all is ended.
+      const self = await processIdentity(ctx.run, Deno.pid);
+      const record = openRecord(sessionsDir(ctx.env), {
+        release,
+        namespace: target.namespace,
+        ...(target.context ? { kubeContext: target.context } : {}),
+        ...(target.kubeconfig ? { kubeconfig: target.kubeconfig } : {}),
+        plugin: {
+          pid: Deno.pid,
+          argv: !self
+            ? []
+            : "argv" in self
+            ? self.argv
+            : "line" in self
+            ? self.line.split(" ")
+            : [self.image],
+        },
+      });
+      const cleanups: (() => Promise<void>)[] = [];
+      let failed = false;
+      const stopAll = async () => {
+        for (const c of cleanups.splice(0).reverse()) {
+          await c().catch((e) => {
+            failed = true;
+            ctx.log.error(String(e?.message ?? e));
+          });
+        }
+        if (!failed) await record.remove();
+        else ctx.log.info(`the session's record is kept: helm fastcs debug clean ${release} tries again`);
+      };
+      const unregister = ctx.onInterrupt(async () => {
+        ctx.log.info("stopping: port-forward, debugpy, mounts, lifted probe...");
+        await stopAll();
+      });
       const options: DebugOptions = {
         release,
         valuesKey: opts.valuesKey,
@@ -89,28 +146,41 @@ export function registerDebug(program: Command, ctx: Context) {
         remoteRoot: opts.remoteRoot,
         container: opts.container,
         pod: opts.pod,
+        lift: opts.liftLivenessProbe
+          ? {
+            dryRun: opts.dryRun ?? false,
+            lifting: async (lifted) => {
+              await record.update({ liftedLivenessProbe: lifted });
+              cleanups.push(async () => {
+                const done = await restoreLivenessProbe(kubectl, lifted);
+                ctx.log.info(
+                  done === "restored"
+                    ? `liveness probe of container ${lifted.container} restored in ${lifted.workload} (it rolls out new pods)`
+                    : done === "already"
+                    ? `${lifted.workload} has a liveness probe again (a helm upgrade?): left as it is`
+                    : `${lifted.workload} is gone: no liveness probe to restore`,
+                );
+              });
+            },
+          }
+          : undefined,
+        record: (patch) => record.update(patch),
       };
-      const plan = await prepareDebug(ctx, adapters.releaseHelm(target), kubectl, options);
-      if (opts.dryRun) {
-        if (opts.output === "json") {
-          ctx.log.emit({ ...plan.facts, commands: plan.commands });
-        } else for (const c of plan.commands) ctx.log.out(shellQuote(c));
-        return ExitCode.ok;
-      }
-      const session = await runDebug(ctx, kubectl, plan, options);
-      const cleanups: (() => Promise<void>)[] = [session.stop];
-      const stopAll = async () => {
-        for (const c of cleanups.reverse()) await c().catch((e) => ctx.log.error(String(e)));
-      };
-      const unregister = ctx.onInterrupt(async () => {
-        ctx.log.info("stopping: port-forward, debugpy, mounts...");
-        await stopAll();
-      });
       try {
+        const plan = await prepareDebug(ctx, adapters.releaseHelm(target), kubectl, options);
+        if (opts.dryRun) {
+          if (opts.output === "json") {
+            ctx.log.emit({ ...plan.facts, commands: plan.commands });
+          } else for (const c of plan.commands) ctx.log.out(shellQuote(c));
+          return ExitCode.ok;
+        }
+        const session = await runDebug(ctx, kubectl, plan, options);
+        cleanups.push(session.stop);
         const { facts } = session;
         if (facts.editable && opts.mount) {
           const workspace = await mountWorkspace(ctx, adapters, target, release, { editor: opts.editor });
           if (workspace) {
+            await record.update({ mount: { pvc: `${release}-develop`, dir: workspace.dir } });
             cleanups.push(workspace.unmount);
             // The PVC's workspaces folder is what the container mounts over /workspaces: map one onto the other.
             if (opts.localRoot === undefined && opts.remoteRoot === undefined) {
@@ -159,4 +229,81 @@ export function registerDebug(program: Command, ctx: Context) {
         await stopAll();
       }
     }));
+
+  debug
+    .command("list")
+    .description(
+      "list the recorded debug sessions: live ones, and stale ones (their plugin process is gone) with what they left",
+    )
+    .addOption(outputOption())
+    .helpOption("-h, --help", "show help")
+    .action(action(async (opts) => {
+      const sessions = await listSessions(ctx);
+      if (opts.output === "json") ctx.log.emit(sessions.map(sessionJson));
+      else {
+        if (sessions.length === 0) ctx.log.info("no debug sessions recorded");
+        for (const s of sessions) for (const line of describeSession(s)) ctx.log.out(line);
+      }
+      return ExitCode.ok;
+    }));
+
+  debug
+    .command("clean")
+    .description(
+      "end what stale debug sessions (all, or RELEASE's) left: local port-forwards, the launched debugpy in the pod, pv-mounter mounts, lifted liveness probes; never a live session's, never anything not recorded",
+    )
+    .argument("[release]", "only the sessions of this release")
+    .addOption(outputOption())
+    .helpOption("-h, --help", "show help")
+    .action(action(async (release, opts) => {
+      const sessions = await listSessions(ctx, release);
+      const adapters = adaptersOf(ctx);
+      const reports: CleanReport[] = [];
+      for (const s of sessions) {
+        if (s.state === "live") {
+          ctx.log.info(
+            `session ${s.record.id} is live (PID ${s.record.plugin.pid}): left alone; Ctrl+C in its terminal ends it`,
+          );
+          continue;
+        }
+        const report = await cleanSession(ctx, adapters, s.record);
+        reports.push(report);
+        if (opts.output !== "json") {
+          ctx.log.out(`${report.id}: ${report.removed ? "cleaned" : "not all cleaned (record kept)"}`);
+          for (const step of report.steps) {
+            ctx.log.out(`  ${step.what}: ${step.result}${step.detail ? ` (${step.detail})` : ""}`);
+          }
+        }
+      }
+      if (opts.output === "json") ctx.log.emit({ cleaned: reports });
+      else if (reports.length === 0) {
+        ctx.log.info(`no stale debug sessions${release ? ` of release ${release}` : ""}`);
+      }
+      return reports.every((r) => r.removed) ? ExitCode.ok : ExitCode.environment;
+    }));
+}
+
+/** A listed session as `debug list -o json` prints it: its state and its record. */
+function sessionJson(s: ListedSession) {
+  return { state: s.state, ...s.record };
+}
+
+/** Lines of `debug list` for one session. */
+function describeSession(s: ListedSession): string[] {
+  const r = s.record;
+  const held = [
+    r.portForward &&
+    `kubectl port-forward PID ${r.portForward.pid} (127.0.0.1:${r.localPort} -> ${r.remotePort})`,
+    r.exec && `kubectl exec PID ${r.exec.pid}`,
+    r.debugpy && `debugpy in the pod${r.debugpy.pid ? ` (PID ${r.debugpy.pid} there)` : ""}`,
+    r.mount && `PVC ${r.mount.pvc} mounted at ${r.mount.dir}`,
+    r.liftedLivenessProbe &&
+    `liveness probe of container ${r.liftedLivenessProbe.container} lifted from ${r.liftedLivenessProbe.workload}`,
+  ].filter((x): x is string => !!x);
+  return [
+    `${r.id}  ${s.state}  release ${r.release} in namespace ${r.namespace} (kube context ${
+      r.kubeContext ?? "current"
+    }), pod ${r.pod ?? "-"}, container ${r.container ?? "-"}, started ${r.startedAt} by PID ${r.plugin.pid}`,
+    ...held.map((h) => `  ${h}`),
+  ];
 }

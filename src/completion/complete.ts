@@ -53,6 +53,8 @@ type Kind = "charts" | "environments" | "releases";
 export const DYNAMIC_VALUES: Record<string, Kind> = {
   "schema generate --chart": "charts",
   "debug <release>": "releases",
+  "debug --release": "releases",
+  "debug clean <release>": "releases",
   "promote <source>": "environments",
   "promote <target>": "environments",
   "promote --history": "environments",

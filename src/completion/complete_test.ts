@@ -96,9 +96,11 @@ Deno.test("files and folders are left to the shell; option names to completion.y
   assert.deepEqual([port.values, port.directive, port.asked], [[], Directive.noFileComp, []]);
 });
 
-Deno.test("debug: release names for the release argument, and only there", async () => {
+Deno.test("debug: subcommands and release names for the release argument, and only there", async () => {
   const r = await values(["debug", ""]);
-  assert.deepEqual([r.values, r.asked], [["web"], ["releases"]]);
+  assert.deepEqual([r.values, r.asked], [["list", "clean", "web"], ["releases"]]);
+  assert.deepEqual((await values(["debug", "clean", ""])).values, ["web"]);
+  assert.deepEqual((await values(["debug", "--release", "w"])).values, ["web"]);
   assert.deepEqual((await values(["debug", "web", ""])).asked, []);
   assert.deepEqual((await values(["debug", "--pod", "p-0", "w"])).values, ["web"]);
 });
@@ -132,7 +134,9 @@ Deno.test("the output: value<TAB>description lines, then :directive; a source th
   };
   const failures: string[] = [];
   const none = await complete(program, ["debug", ""], failing, (kind, e) => failures.push(`${kind}: ${e}`));
-  assert.deepEqual([none.candidates, failures], [[], ["releases: Error: cluster unreachable"]]);
+  assert.deepEqual([none.candidates.map((c) => c.value), failures], [["list", "clean"], [
+    "releases: Error: cluster unreachable",
+  ]]);
   const noFile: CompletionSources = {
     ...sources().s,
     environments: () => Promise.reject(new Error("broken")),

@@ -1,11 +1,12 @@
 // Which pod and container of a release `debug` works in: a pure choice over what kubectl listed, so the rules
 // (asked for, annotated default, the only one, the fastcs chart's) are stated once and unit-tested.
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { ContainerProbes } from "./probes.ts";
 
 /** The parts of a pod (`kubectl get pods -o json`) the choice reads. */
 export interface PodListing {
   metadata: { name: string; deletionTimestamp?: string; annotations?: Record<string, string> };
-  spec: { containers: { name: string }[] };
+  spec: { containers: ({ name: string } & ContainerProbes)[] };
   status?: { conditions?: { type: string; status: string }[] };
 }
 

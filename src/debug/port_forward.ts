@@ -17,6 +17,9 @@ export interface ForwardOptions {
   active: () => boolean;
   /** True once debugpy answered: before that, the readiness probes themselves end kubectl's forward. */
   ready: () => boolean;
+  /** Told each kubectl port-forward started (the first, and each one opened again): its PID and command
+   * line, for the session record. */
+  started?: (pid: number, argv: string[], localPort: number) => Promise<void>;
 }
 
 /**
@@ -35,7 +38,8 @@ export async function supervisedForward(
   let current: Started | undefined;
   let port = o.localPort ?? 0;
   const open = async (): Promise<number> => {
-    const pf = kubectl.start(["port-forward", `pod/${pod}`, `${port || ""}:${remotePort}`]);
+    const args = ["port-forward", `pod/${pod}`, `${port || ""}:${remotePort}`];
+    const pf = kubectl.start(args);
     current = pf;
     const seen: string[] = [];
     // One iterator, read by hand: leaving a for-await loop would close the lines for the drain below.
@@ -44,6 +48,7 @@ export async function supervisedForward(
       const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(next.value.line);
       if (m) {
         const opened = Number(m[1]);
+        await o.started?.(pf.pid, kubectl.commandLine(args), opened);
         // Keep reading, or kubectl blocks on a full pipe; a dropped forward is opened again on the same port.
         (async () => {
           while (!(await lines.next()).done) { /* drain */ }

@@ -6,8 +6,11 @@ import { describeTarget, type Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { attachFailure } from "./attach_failure.ts";
+import { END_IN_POD_SCRIPT } from "./clean.ts";
 import { probeDap } from "./dap.ts";
+import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from "./liveness.ts";
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
+import { type ContainerProbes, type ProbeReport, probeReport } from "./probes.ts";
 import { attachConfiguration } from "./launch_json.ts";
 import { supervisedForward } from "./port_forward.ts";
 import {
@@ -17,6 +20,7 @@ import {
   missingForDebug,
   type Place,
 } from "./processes.ts";
+import type { SessionRecord } from "./session_record.ts";
 import { type LaunchTarget, launchTarget, type Profile, releaseProfile } from "./values.ts";
 import { chooseWorkload, findWorkloads, type Workload, workloadName } from "./workloads.ts";
 
@@ -44,6 +48,11 @@ export interface DebugOptions {
   container?: string;
   /** The pod (--pod); default: the first Ready pod of the workload. */
   pod?: string;
+  /** --lift-liveness-probe: `lifting` is called with the probe before the workload is patched (to record
+   * it, and to restore it when the session ends); with `dryRun` nothing is patched, the patch is planned. */
+  lift?: { dryRun: boolean; lifting(lifted: LiftedProbe): Promise<void> };
+  /** Told what the session starts, as it starts it (the session record). */
+  record?: (patch: Partial<SessionRecord>) => Promise<void>;
 }
 
 /** What a debug session is, as `-o json` prints it. */
@@ -65,6 +74,10 @@ export interface DebugFacts {
   /** The command started in the container. */
   command: string[];
   editable: boolean;
+  /** What the container's probes do to a program paused at a breakpoint. */
+  probes: ProbeReport;
+  /** The liveness probe lifted from the workload for the session (--lift-liveness-probe). */
+  liftedLivenessProbe?: LiftedProbe;
   attachConfiguration: Record<string, unknown>;
 }
 
@@ -130,8 +143,32 @@ export async function prepareDebug(
       { code: "debug.workload-namespace", exitCode: ExitCode.input, hint: `Pass -n ${workload.namespace}.` },
     );
   }
-  const { pod, container } = await readyPod(ctx, kubectl, o, workload, where);
+  let chosen = await readyPod(ctx, kubectl, o, workload, where);
+  const planned: string[][] = [];
+  let lifted: LiftedProbe | undefined;
+  if (o.lift) {
+    const toLift = chosen.spec.livenessProbe
+      ? await livenessToLift(kubectl, workload, chosen.container)
+      : undefined;
+    if (!toLift) ctx.log.info(`container ${chosen.container} has no liveness probe to lift`);
+    else if (o.lift.dryRun) planned.push(liftCommand(kubectl, toLift));
+    else {
+      await o.lift.lifting(toLift);
+      lifted = toLift;
+      ctx.log.info(
+        `liveness probe of container ${chosen.container} lifted from ${lifted.workload}: waiting for its new pods (a rollout)...`,
+      );
+      await liftLivenessProbe(kubectl, lifted);
+      // A StatefulSet's new pod keeps its name; other workloads' new pods have new names.
+      const asked = workload.kind === "StatefulSet" ? o.pod : undefined;
+      chosen = await readyPod(ctx, kubectl, { ...o, pod: asked }, workload, where, chosen.container);
+    }
+  }
+  const { pod, container, spec } = chosen;
   const place = { pod, container };
+  // Said up front: a paused program that fails its liveness probe is restarted, which ends the session.
+  const probes = probeReport(spec, lifted !== undefined);
+  ctx.log.info(probes.summary);
   const report = await inspectContainer(kubectl, place);
   const mode = fastcs && !fastcs.autostart ? "launch" : "attach";
   const remotePort = o.remotePort ?? fastcs?.debugPort ?? DEBUGPY_PORT;
@@ -182,6 +219,8 @@ export async function prepareDebug(
     remotePort,
     command,
     editable,
+    probes,
+    ...(lifted ? { liftedLivenessProbe: lifted } : {}),
     attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, remoteRoot),
   };
   const forward = [
@@ -192,7 +231,11 @@ export async function prepareDebug(
     `${o.localPort ?? ""}:${remotePort}`,
   ];
   const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...command];
-  return { facts, profile, commands: mode === "launch" ? [exec, forward] : [forward, exec] };
+  return {
+    facts,
+    profile,
+    commands: [...planned, ...(mode === "launch" ? [exec, forward] : [forward, exec])],
+  };
 }
 
 /**
@@ -237,7 +280,8 @@ async function inspectContainer(kubectl: Kubectl, place: Place): Promise<Contain
 
 /**
  * Waits for the pod to debug (--pod, else the first Ready one) among the workload's pods and chooses its
- * container; says which when there was a choice.
+ * container; says which when there was a choice. With `withoutLiveness` (a container's name), only pods
+ * whose container of that name has no liveness probe count (the new pods of a lifted probe's rollout).
  */
 async function readyPod(
   ctx: Context,
@@ -245,7 +289,8 @@ async function readyPod(
   o: DebugOptions,
   workload: Workload,
   where: string,
-): Promise<{ pod: string; container: string }> {
+  withoutLiveness?: string,
+): Promise<{ pod: string; container: string; spec: ContainerProbes }> {
   const selector = workload.selector;
   const name = workloadName(workload);
   const deadline = Date.now() + o.timeoutMs;
@@ -264,7 +309,9 @@ async function readyPod(
         },
       );
     }
-    const pods = (data?.items ?? []) as PodListing[];
+    const pods = ((data?.items ?? []) as PodListing[]).filter((p) =>
+      !p.spec.containers.some((c) => c.name === withoutLiveness && c.livenessProbe)
+    );
     const pod = choosePod(pods, o.pod, o.release);
     const container = pod ? chooseContainer(pod, o.container, o.release) : undefined;
     if (pod && container && podReady(pod)) {
@@ -274,7 +321,11 @@ async function readyPod(
           `pod ${pod.metadata.name}: the first Ready of ${live.length} pods of ${name} (--pod to choose)`,
         );
       }
-      return { pod: pod.metadata.name, container };
+      return {
+        pod: pod.metadata.name,
+        container,
+        spec: pod.spec.containers.find((c) => c.name === container) ?? {},
+      };
     }
     if (Date.now() > deadline) {
       throw new FastcsError(
@@ -298,7 +349,9 @@ async function readyPod(
       ctx.log.info(
         pod
           ? `waiting for pod ${pod.metadata.name} to be Ready...`
-          : `waiting for a pod of ${name} (labels ${selector})...`,
+          : `waiting for a pod of ${name} (labels ${selector})${
+            withoutLiveness ? " without the liveness probe" : ""
+          }...`,
       );
       told = true;
     }
@@ -372,8 +425,15 @@ export async function runDebug(
   };
   try {
     let ended: Promise<number> = new Promise(() => {});
+    const record = o.record ?? (() => Promise.resolve());
+    await record({ pod: facts.pod, container: facts.container, remotePort: facts.remotePort });
     if (facts.mode === "launch") {
-      const exec = kubectl.start(["exec", facts.pod, "-c", facts.container, "--", ...facts.command]);
+      const args = ["exec", facts.pod, "-c", facts.container, "--", ...facts.command];
+      const exec = kubectl.start(args);
+      await record({
+        exec: { pid: exec.pid, argv: kubectl.commandLine(args) },
+        debugpy: { argv: facts.command },
+      });
       stoppers.push(() => exec.stop());
       stoppers.push(() => killRemoteDebugpy(kubectl, facts));
       ended = exec.exited;
@@ -387,6 +447,7 @@ export async function runDebug(
       localPort: o.localPort,
       active: () => active,
       ready: () => ready,
+      started: (pid, argv, localPort) => record({ portForward: { pid, argv }, localPort }),
     });
     stoppers.push(forward.stop);
     facts.localPort = forward.port;
@@ -422,6 +483,26 @@ export async function runDebug(
       }
     }
     ready = true;
+    if (facts.mode === "launch") {
+      // The launched debugpy's PID in the pod, for the record (clean then ends exactly that process); in the
+      // background: it is not needed to attach.
+      kubectl.run([
+        "exec",
+        facts.pod,
+        "-c",
+        facts.container,
+        "--",
+        "python",
+        "-c",
+        END_IN_POD_SCRIPT,
+        JSON.stringify(facts.command),
+        "0",
+        "find",
+      ]).then(async (r) => {
+        const found = r.code === 0 ? JSON.parse(r.stdout.trim() || "[]") as number[] : [];
+        if (found.length === 1 && active) await record({ debugpy: { argv: facts.command, pid: found[0] } });
+      }).catch(() => {});
+    }
     facts.attachConfiguration = {
       ...facts.attachConfiguration,
       connect: { host: "127.0.0.1", port: forward.port },

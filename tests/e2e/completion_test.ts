@@ -103,17 +103,26 @@ Deno.test("helm __complete fastcs: static tree and dynamic values on Helm 3 and 
       `${name}: debug release names from the cluster, in Helm's kube context and namespace`,
       async () => {
         assert.deepEqual(await complete("--kube-context", "staging", "fastcs", "debug", ""), {
-          values: ["web"],
+          values: ["list", "clean", "web"],
           directive: ":4",
         });
-        assert.deepEqual((await complete("--kube-context", "prod", "fastcs", "debug", "")).values, []);
+        assert.deepEqual(
+          (await complete("--kube-context", "staging", "fastcs", "debug", "clean", "")).values,
+          [
+            "web",
+          ],
+        );
+        assert.deepEqual((await complete("--kube-context", "prod", "fastcs", "debug", "")).values, [
+          "list",
+          "clean",
+        ]);
         assert.deepEqual((await complete("--kube-context", "staging", "fastcs", "debug", "x")).values, []);
       },
     );
 
     await t.step(`${name}: what cannot be read offers nothing, quietly`, async () => {
       assert.deepEqual(await complete("--kube-context", "nosuch", "fastcs", "debug", ""), {
-        values: [],
+        values: ["list", "clean"],
         directive: ":4",
       });
       await Deno.writeTextFile(join(work.path, "broken.yaml"), "environments: [\n");

@@ -15,15 +15,25 @@ export const SAMPLE = join(REPO, "tests/testdata");
 /** The folder scripts/setup.sh keeps whose only entry is `python`: the tool cache's python with debugpy. */
 export const PY_BIN = join(toolsBin(), "..", "py-bin");
 
-/** The variables Helm gives the plugin for `cluster`'s kube context staging; `pathPrefix` goes first on PATH. */
+/** The variables Helm gives the plugin for `cluster`'s kube context staging; `pathPrefix` goes first on PATH.
+ * Helm's cache home (where debug sessions are recorded) is the cluster's own, not the user's. */
 export function debugEnv(cluster: TestCluster, pathPrefix = ""): Record<string, string> {
   return {
     HELM_BIN: tool("helm4"),
+    HELM_CACHE_HOME: sessionCacheHome(cluster),
     HELM_KUBECONTEXT: "staging",
     HELM_NAMESPACE: "staging",
     KUBECONFIG: cluster.kubeconfig,
     PATH: `${pathPrefix}${toolsBin()}:${Deno.env.get("PATH")}`,
   };
+}
+
+/** Helm's cache home of the debug tests on `cluster`: inside its folder (a shared one in the temporary
+ * folder for an existing cluster). */
+export function sessionCacheHome(cluster: TestCluster): string {
+  return cluster.dir
+    ? join(cluster.dir, "helm-cache")
+    : join(Deno.env.get("TMPDIR") ?? "/tmp", "fastcs-test-helm-cache");
 }
 
 /** `helm fastcs debug ARGS` run as Helm runs it ({@link debugEnv}), in the background. */
