@@ -243,3 +243,34 @@ export function checkLocalRefs(
     }
   }
 }
+
+/**
+ * A document that stands in for one a schema refers to but does not embed (a remote `$k8s/` or `https://`
+ * document when not bundling), so the schema can be compiled offline: every place the schema's `$ref`s
+ * point at inside `url` (`url#/definitions/X`) is an empty schema there, which accepts anything.
+ *
+ * @param url the document's absolute URL without fragment, as the validator asks for it
+ * @param baseUrl what relative `$ref`s resolve against
+ * @returns `{}` with a `{}` at every JSON pointer the schema uses into `url`
+ */
+export function standInDocument(schema: JsonSchema, url: string, baseUrl: string): JsonSchema {
+  const document: JsonSchema = {};
+  for (const { ref } of refsIn(schema, schema)) {
+    const hash = ref.indexOf("#");
+    if (hash < 0) continue;
+    let target: string;
+    try {
+      target = new URL(ref.slice(0, hash), baseUrl).href;
+    } catch {
+      continue;
+    }
+    const fragment = ref.slice(hash + 1);
+    if (target !== url || !fragment.startsWith("/")) continue;
+    let at = document;
+    for (const segment of decodePointer(fragment)) {
+      at[segment] ??= {};
+      at = at[segment] as JsonSchema;
+    }
+  }
+  return document;
+}
