@@ -4,7 +4,6 @@
 import { join } from "node:path";
 import { pathExists } from "../runtime/fs.ts";
 import { type ChartInfo, readChart } from "./charts.ts";
-import { packageFiles } from "./package_files.ts";
 import { parseYamlSource, readYamlFile } from "./yaml_source.ts";
 
 /** A sub-chart as a parent chart's validation sees it. */
@@ -27,6 +26,8 @@ export interface SubChart {
 
 async function archiveFiles(tgz: string): Promise<Map<string, string>> {
   const wanted = /^[^/]+\/(Chart\.yaml|values\.yaml|values\.schema\.json)$/;
+  // Loaded here only: tar-stream is a CommonJS library that costs every run of `schema` to load.
+  const { packageFiles } = await import("./package_files.ts");
   const files = await packageFiles(tgz, (path) => wanted.test(path));
   return new Map([...files].map(([path, bytes]) => [path, new TextDecoder().decode(bytes)]));
 }

@@ -1,7 +1,6 @@
 // Validation of values against a JSON Schema, with every error located at file:line:column of the
 // values file. Ajv does the validating (drafts 7, 2019-09 and 2020-12, chosen from `$schema`, 2020-12
 // when absent: the same rule Helm 3.18.5+ and Helm 4 follow).
-import { addFormats, Ajv2019, Ajv2020, AjvDraft7 } from "../deps/ajv.ts";
 import { isMap, isPair, isScalar, isSeq } from "../deps/yaml.ts";
 import type { ErrorObject, ValidateFunction } from "../deps/ajv.ts";
 import type { Pair, YamlNode } from "../deps/yaml.ts";
@@ -63,6 +62,8 @@ export async function compileSchema(
       return await loadRef(url);
     },
   };
+  // Ajv (CommonJS, a hundred modules) is loaded by the first compile, not by every command that imports this.
+  const { addFormats, Ajv2019, Ajv2020, AjvDraft7 } = await import("../deps/ajv.ts");
   const ajv = uri.includes("draft-07")
     ? new AjvDraft7(options)
     : uri.includes("2019-09")

@@ -1,6 +1,6 @@
 // Reading a YAML values file the way Helm reads it, keeping what a schema generator needs and Helm throws
 // away: every comment with its line and column, and the source position of every node.
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser } from "../deps/yaml.ts";
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, parseTokens } from "../deps/yaml.ts";
 import type { Document, YamlNode } from "../deps/yaml.ts";
 import { inputError, type SourcePosition } from "../runtime/errors.ts";
 import { goYamlTags, rejectUnprintable, tooDeep } from "./go_yaml.ts";
@@ -58,7 +58,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   // One pass of the parser serves both the document and the comment positions.
   let tokens;
   try {
-    tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+    tokens = parseTokens(text, lineCounter.addNewLine);
   } catch (error) {
     throw tooDeep(file, error);
   }
@@ -188,9 +188,9 @@ function rejectExcessiveAliasing(source: YamlSource) {
 // surrogate (an escape like "\ud800").
 function checkScalar(source: YamlSource, node: YamlNode, isKey: boolean) {
   const value = (node as { value: unknown }).value;
-  const at = source.position(node.range?.[0] ?? 0);
+  // Runs for every scalar of the file: the position is worked out only for a value refused.
   const refuse = (message: string, hint: string) => {
-    throw inputError(at, message, { code: "yaml.value", hint });
+    throw inputError(source.position(node.range?.[0] ?? 0), message, { code: "yaml.value", hint });
   };
   if (isKey && (value === null || value === undefined)) {
     refuse("a null key is not allowed", 'Helm refuses it too (unsupported map key): quote it, e.g. "null":');

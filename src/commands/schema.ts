@@ -12,7 +12,6 @@ import { applyPlan, checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
 import { createRefFetcher } from "../schema/ref_fetch.ts";
 import { formatProblems } from "../chart/validate.ts";
-import { planValidation, runValidation } from "../schema/validate_job.ts";
 
 function refCacheDir(ctx: Context): string {
   return join(ctx.env.cacheHome ?? join(ctx.env.home ?? ".", ".cache", "helm"), "fastcs", "refs");
@@ -151,6 +150,8 @@ export function registerSchema(program: Command, ctx: Context) {
     .action(action(async (files, opts) => {
       const display = ctx.display;
       const values = opts.values ?? [];
+      // Loaded by `schema validate` only: generating and checking schemas never need it.
+      const { planValidation, runValidation } = await import("../schema/validate_job.ts");
       const jobs = await planValidation({
         cwd: ctx.cwd,
         files,

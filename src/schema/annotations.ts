@@ -181,7 +181,19 @@ function splitTopLevel(text: string): { text: string; start: number }[] {
   return parts;
 }
 
+// Values read by parseYamlValue, by text: charts repeat a few annotations hundreds of times (loki's 1,068
+// annotations have 21 distinct texts), and each YAML parse costs more than copying its result.
+const parsedValues = new Map<string, unknown>();
+
 function parseYamlValue(text: string, keyword: string, position: SourcePosition): unknown {
+  if (parsedValues.has(text)) return structuredClone(parsedValues.get(text));
+  const value = readYamlValue(text, keyword, position);
+  if (parsedValues.size >= 10_000) parsedValues.clear();
+  parsedValues.set(text, value);
+  return structuredClone(value);
+}
+
+function readYamlValue(text: string, keyword: string, position: SourcePosition): unknown {
   // Flow YAML is a superset of JSON, so both `{"a": 1}` and `{a: 1}` work.
   const doc = parseDocument(text, { version: "1.2" });
   if (doc.errors.length > 0) {

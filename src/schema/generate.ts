@@ -127,12 +127,24 @@ function generate(sources: YamlSource[], options: GenerateOptions): JsonSchema {
     root = mergeOverride(root, schema);
   }
   const out = finishRoot(root, options);
-  // Without annotations (or schemaRoot keywords) the schema is inferred only, valid by construction; the
-  // metaschema check is for what people wrote.
-  const written = Object.values(options.schemaRoot).some((v) => v !== undefined && v !== null) ||
-    sources.some((s) => s.text.includes("@schema"));
-  if (written) checkSchemaDocument(out, options.draft, sources.map((s) => s.file).join(", "), refPositions);
+  if (writtenByPeople(sources, options)) {
+    checkSchemaDocument(out, options.draft, sources.map((s) => s.file).join(", "), refPositions);
+  }
   return out;
+}
+
+/**
+ * True when people wrote part of the schema: `# @schema` annotations in a values file, or `schemaRoot`
+ * keywords. Only then does {@link generateSchema} check values against the draft's metaschema, so only
+ * then must `loadSchemaChecks()` (schema_check.ts) have run. A schema inferred only is valid by construction (the fuzz
+ * and corpus tests compile every one they generate).
+ */
+export function writtenByPeople(
+  sources: YamlSource[],
+  options: Pick<GenerateOptions, "schemaRoot">,
+): boolean {
+  return Object.values(options.schemaRoot).some((v) => v !== undefined && v !== null) ||
+    sources.some((s) => s.text.includes("@schema"));
 }
 
 function finishRoot(root: JsonSchema, options: GenerateOptions): JsonSchema {

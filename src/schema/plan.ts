@@ -18,8 +18,8 @@ import {
 import { importedKeys, subChartKeys } from "../chart/subcharts.ts";
 import { type LinkMode, loadConfig, readConfigFile, type SchemaConfig } from "./config.ts";
 import type { Draft, JsonSchema } from "./drafts.ts";
-import { generateSchema } from "./generate.ts";
-import { checkSchemaDocument } from "./schema_check.ts";
+import { generateSchema, writtenByPeople } from "./generate.ts";
+import { checkLocalRefs, checkSchemaDocument, loadSchemaChecks, standInDocument } from "./schema_check.ts";
 import { serviceSchema } from "./service.ts";
 import { compileSchema, formatProblems, validateLayers } from "../chart/validate.ts";
 import { parseYamlSource, readYamlFile, type YamlSource } from "../chart/yaml_source.ts";
@@ -163,6 +163,9 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       const path = resolve(config.baseDir, v);
       return [display(path), dirname(path)];
     }));
+    // The metaschema checks are for what people wrote and for bundled documents; inferred-only runs skip them.
+    const written = writtenByPeople(sources, config);
+    if (written || config.bundle) await loadSchemaChecks();
     let schema = generateSchema(sources, {
       ...config,
       subCharts: await subChartKeys(chart),
@@ -218,7 +221,10 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
       const aliases = [...config.aliases];
       const service = serviceSchema(chart.name, schema, aliases, config.draft as Draft);
       const servicePath = join(dir, `${chart.name}-service.schema.json`);
-      checkSchemaDocument(service, config.draft, display(servicePath));
+      // Our wrapper around a values schema that is valid (checked above, or inferred only): its local $refs
+      // were rewritten, so those are checked again.
+      if (written || config.bundle) checkSchemaDocument(service, config.draft, display(servicePath));
+      else checkLocalRefs(service, display(servicePath));
       plan.files.push({
         path: servicePath,
         chart: chart.name,
@@ -251,7 +257,8 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
 /**
  * Helm validates the chart's own values on every install: a schema whose annotations reject them would
  * break every install. Inferred types always accept their defaults (the fuzz test checks that), so only a
- * chart with annotations is validated here; documents not embedded stand in as "anything".
+ * chart with annotations is validated here; documents not embedded stand in as "anything" (also at the
+ * pointers into them, `$k8s/_definitions.json#/definitions/...`).
  *
  * @throws FastcsError (exit code 5) listing each rejected value at its file:line:column
  */
@@ -262,7 +269,12 @@ async function refuseSchemaRejectingDefaults(
   where: string,
 ) {
   if (!sources.some((s) => /#.*@schema/.test(s.text))) return;
-  const validate = await compileSchema(schema, where, "file:///", () => Promise.resolve({}));
+  const validate = await compileSchema(
+    schema,
+    where,
+    "file:///",
+    (url) => Promise.resolve(standInDocument(schema, url, "file:///")),
+  );
   const problems = validateLayers(sources, validate);
   if (problems.length === 0) return;
   throw new FastcsError(`chart ${chart}: the generated schema rejects the chart's own values`, {

@@ -155,3 +155,29 @@ Deno.test("a checkout with CRLF line ends (core.autocrlf=true) is up to date, no
   await Deno.writeTextFile(join(root, "charts/a/values.schema.json"), "{}\r\n");
   assert.equal((await checkPlan(await plan(root))).length, 1);
 });
+
+Deno.test("an annotated chart with a $ref into a document it does not bundle is generated offline", async () => {
+  // The own-defaults check compiles the schema; the unbundled document stands in as "anything", also at
+  // the pointer into it (corpus: grafana-community's loki refers to $k8s/_definitions.json#/definitions/...).
+  const root = await repo({
+    "charts/a/Chart.yaml": "apiVersion: v2\nname: a\nversion: 0.1.0\n",
+    "charts/a/values.yaml": [
+      "# @schema $ref: $k8s/_definitions.json#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector",
+      "selector: {matchLabels: {app: x}}",
+      "port: 80 # @schema type: integer; minimum: 1",
+      "",
+    ].join("\n"),
+  });
+  const result = await plan(root, { overrides: { k8sSchemaVersion: "v1.33.1" } });
+  const schema = JSON.parse(result.files[0].content);
+  assert.match(schema.properties.selector.$ref, /v1\.33\.1\/_definitions\.json#\/definitions\/io\.k8s/);
+  // The check still runs: an annotation rejecting the chart's own value is refused.
+  await Deno.writeTextFile(
+    join(root, "charts/a/values.yaml"),
+    "# @schema $ref: $k8s/_definitions.json#/definitions/X\nselector: {}\nports: [80] # @schema item: string\n",
+  );
+  await assert.rejects(
+    plan(root, { overrides: { k8sSchemaVersion: "v1.33.1" } }),
+    (e: FastcsError) => /rejects the chart's own values/.test(e.message),
+  );
+});

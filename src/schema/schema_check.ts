@@ -2,7 +2,6 @@
 // the draft's metaschema and Helm's regular-expression dialect where it is written (so the error names the
 // annotation's file:line:column), and the finished document against the metaschema, with every local `$ref`
 // resolving and no `$ref` cycle. Helm fails every install of a chart whose schema does not compile.
-import { Ajv2019, Ajv2020, AjvDraft7 } from "../deps/ajv.ts";
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
 import { DATA_KEYWORDS, decodePointerSegment, type Draft, type JsonSchema } from "./drafts.ts";
 
@@ -11,9 +10,24 @@ type MetaValidator = { validateSchema(schema: unknown): boolean | Promise<unknow
 // One metaschema validator per draft for the whole process: building one costs more than checking a schema.
 const validators = new Map<Draft, MetaValidator>();
 
+// Ajv, once loaded by loadSchemaChecks(): a run whose schemas are inferred only never loads it.
+let ajv: typeof import("../deps/ajv.ts") | undefined;
+
+/**
+ * Loads the metaschema validator (Ajv) that {@link checkAnnotationValue} and {@link checkSchemaDocument}
+ * use. Call it before generating from values files with annotations, or before checking a bundled schema;
+ * loading it costs more than most runs of `schema` (a CommonJS library of a hundred modules), so runs
+ * that only infer do without.
+ */
+export async function loadSchemaChecks(): Promise<void> {
+  ajv ??= await import("../deps/ajv.ts");
+}
+
 function metaValidator(draft: Draft): MetaValidator {
   let v = validators.get(draft);
   if (!v) {
+    if (!ajv) throw new Error("internal: loadSchemaChecks() must run before schemas are checked");
+    const { Ajv2019, Ajv2020, AjvDraft7 } = ajv;
     const options = { strict: false, validateFormats: false, allErrors: false };
     v = draft === "7"
       ? new AjvDraft7(options)
@@ -242,4 +256,35 @@ export function checkLocalRefs(
       current = target(next, resource);
     }
   }
+}
+
+/**
+ * A document that stands in for one a schema refers to but does not embed (a remote `$k8s/` or `https://`
+ * document when not bundling), so the schema can be compiled offline: every place the schema's `$ref`s
+ * point at inside `url` (`url#/definitions/X`) is an empty schema there, which accepts anything.
+ *
+ * @param url the document's absolute URL without fragment, as the validator asks for it
+ * @param baseUrl what relative `$ref`s resolve against
+ * @returns `{}` with a `{}` at every JSON pointer the schema uses into `url`
+ */
+export function standInDocument(schema: JsonSchema, url: string, baseUrl: string): JsonSchema {
+  const document: JsonSchema = {};
+  for (const { ref } of refsIn(schema, schema)) {
+    const hash = ref.indexOf("#");
+    if (hash < 0) continue;
+    let target: string;
+    try {
+      target = new URL(ref.slice(0, hash), baseUrl).href;
+    } catch {
+      continue;
+    }
+    const fragment = ref.slice(hash + 1);
+    if (target !== url || !fragment.startsWith("/")) continue;
+    let at = document;
+    for (const segment of decodePointer(fragment)) {
+      at[segment] ??= {};
+      at = at[segment] as JsonSchema;
+    }
+  }
+  return document;
 }

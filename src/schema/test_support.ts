@@ -3,6 +3,9 @@ import { Ajv2020 } from "../deps/ajv.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type GenerateOptions, generateSchema } from "./generate.ts";
 import type { JsonSchema } from "./drafts.ts";
 import { parseYamlSource } from "../chart/yaml_source.ts";
+import { loadSchemaChecks } from "./schema_check.ts";
+
+await loadSchemaChecks(); // gen() checks annotated schemas against the metaschema
 
 /** Generates a schema from YAML texts (merged in order) with test defaults. */
 export function gen(
