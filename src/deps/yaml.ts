@@ -24,7 +24,13 @@ export type { Alias, Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from "ya
 function withPlainEnv<T>(parse: () => T): T {
   const env = Object.getOwnPropertyDescriptor(process, "env");
   if (!env?.configurable) return parse();
-  Object.defineProperty(process, "env", { ...env, value: {} });
+  // A data property in its place, whether Deno's is one or an accessor.
+  Object.defineProperty(process, "env", {
+    configurable: true,
+    enumerable: env.enumerable,
+    writable: true,
+    value: {},
+  });
   try {
     return parse();
   } finally {
