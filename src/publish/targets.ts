@@ -158,18 +158,16 @@ export async function existingAt(
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
   if (target.kind === "s3") return await (await s3.of(target)).existing(chart, version, ours);
-  // Most versions are new: one HEAD request answers that without starting helm, and a registry that answers
+  // Most versions are new: one request answers that without starting helm, and a registry that answers
   // anonymously hands out the chart itself. Anything unclear (credentials needed, TLS options fetch cannot
   // honour, no answer) goes the helm way below.
-  const head = await headManifest(target, chart, version);
-  if (head.state === "absent") return { state: "absent" };
-  const theirs = head.state === "present" && head.digest
-    ? await anonymousContentDigest(target, chart, version, scratch)
-    : undefined;
-  if (theirs !== undefined) {
-    return theirs === ours
-      ? { state: "same", digest: head.digest }
-      : { state: "different", detail: `the registry holds other content (${theirs}, ours ${ours})` };
+  const read = await anonymousChart(target, chart, version, scratch);
+  if (read.state === "absent") return { state: "absent" };
+  if (read.state === "read") {
+    return read.contentDigest === ours ? { state: "same", digest: read.digest } : {
+      state: "different",
+      detail: `the registry holds other content (${read.contentDigest}, ours ${ours})`,
+    };
   }
   return await pulledState(helm, target, chart, version, ours, scratch, policy);
 }
@@ -268,43 +266,47 @@ const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
 /**
- * The content digest of the chart a tag holds, read without helm where the registry answers anonymously:
- * the manifest, then its chart layer (checked against the layer's sha256). Undefined when the registry does
- * not answer so (credentials needed, another manifest shape): the caller pulls with helm then.
+ * The chart a tag holds, read without helm where the registry answers anonymously
+ * (https://github.com/opencontainers/distribution-spec): `GET /v2/<name>/manifests/<tag>` (404: no such tag;
+ * else the manifest, its digest in `Docker-Content-Digest`), then its chart layer, checked against the
+ * layer's sha256. "unknown" when the registry does not answer so (credentials needed, TLS options fetch
+ * cannot honour, another manifest shape): the caller pulls with helm then.
  */
-async function anonymousContentDigest(
+async function anonymousChart(
   target: Extract<Target, { kind: "oci" }>,
   chart: string,
   version: string,
   scratch: string,
-): Promise<string | undefined> {
+): Promise<{ state: "absent" | "unknown" } | { state: "read"; digest: string; contentDigest: string }> {
+  const unknown = { state: "unknown" } as const;
   const manifest = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
     method: "GET",
     accept: OCI_MANIFEST,
   });
-  if (!manifest?.ok) {
+  const digest = manifest?.headers.get("Docker-Content-Digest");
+  if (!manifest?.ok || !digest) {
     await manifest?.body?.cancel();
-    return undefined;
+    return manifest?.status === 404 ? { state: "absent" } : unknown;
   }
   let layer: { digest?: unknown } | undefined;
   try {
     const json = await manifest.json() as { layers?: { mediaType?: unknown; digest?: unknown }[] };
     layer = json.layers?.find((l) => l.mediaType === CHART_LAYER);
   } catch {
-    return undefined;
+    return unknown;
   }
-  const digest = typeof layer?.digest === "string" ? layer.digest : "";
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return undefined;
-  const blob = await registryRequest(target, chart, `blobs/${digest}`, { method: "GET" });
+  const layerDigest = typeof layer?.digest === "string" ? layer.digest : "";
+  if (!/^sha256:[0-9a-f]{64}$/.test(layerDigest)) return unknown;
+  const blob = await registryRequest(target, chart, `blobs/${layerDigest}`, { method: "GET" });
   if (!blob?.ok) {
     await blob?.body?.cancel();
-    return undefined;
+    return unknown;
   }
   const bytes = new Uint8Array(await blob.arrayBuffer());
-  if (`sha256:${await sha256Hex(bytes)}` !== digest) return undefined;
+  if (`sha256:${await sha256Hex(bytes)}` !== layerDigest) return unknown;
   const file = join(await Deno.makeTempDir({ dir: scratch, prefix: "blob-" }), `${chart}-${version}.tgz`);
   await Deno.writeFile(file, bytes);
-  return await chartContentDigest(file);
+  return { state: "read", digest, contentDigest: await chartContentDigest(file) };
 }
 
 /**
