@@ -12,9 +12,10 @@ import { applyPlan, checkPlan } from "../schema/apply.ts";
 import { planSchemas } from "../schema/plan.ts";
 import { createRefFetcher } from "../schema/ref_fetch.ts";
 import { formatProblems } from "../chart/validate.ts";
+import { pluginCacheDir } from "../runtime/helm_env.ts";
 
 function refCacheDir(ctx: Context): string {
-  return join(ctx.env.cacheHome ?? join(ctx.env.home ?? ".", ".cache", "helm"), "fastcs", "refs");
+  return join(pluginCacheDir(ctx.env), "refs");
 }
 
 /** Registers `schema` and its `validate` subcommand on the program. */

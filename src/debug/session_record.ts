@@ -5,7 +5,7 @@
 // `debug clean`, which touch nothing a record does not name. Also: identifying a local process by its
 // command line, so that a recorded PID reused by another program is never killed.
 import { basename, join } from "node:path";
-import type { HelmEnv } from "../runtime/helm_env.ts";
+import { type HelmEnv, pluginCacheDir } from "../runtime/helm_env.ts";
 import type { Runner } from "../runtime/runner.ts";
 import type { LiftedProbe } from "./liveness.ts";
 
@@ -47,7 +47,7 @@ export interface SessionRecord {
 /** The folder of the records: `$HELM_CACHE_HOME/fastcs/debug-sessions` (Helm's default cache home
  * `~/.cache/helm` when unset; Helm always sets it for plugins). */
 export function sessionsDir(env: HelmEnv): string {
-  return join(env.cacheHome ?? join(env.home ?? ".", ".cache", "helm"), "fastcs", "debug-sessions");
+  return join(pluginCacheDir(env), "debug-sessions");
 }
 
 /** A session's record on disk, updated as the session starts things. */

@@ -117,3 +117,11 @@ export function helmRegistryConfig(env: HelmEnv): string {
   return env.registryConfig ??
     join(env.configHome ?? join(env.home ?? "", ".config", "helm"), "registry", "config.json");
 }
+
+/**
+ * This plugin's folder in Helm's cache home: `$HELM_CACHE_HOME/fastcs` (Helm always sets it for plugins),
+ * else under Helm's default `~/.cache/helm`.
+ */
+export function pluginCacheDir(env: HelmEnv): string {
+  return join(env.cacheHome ?? join(env.home ?? ".", ".cache", "helm"), "fastcs");
+}

@@ -25,7 +25,7 @@ function serveFolder(dir: string): Deno.HttpServer<Deno.NetAddr> & { url: string
 for (const helmName of ["helm4", "helm3"] as const) {
   Deno.test(`${helmName}: promote from an HTTP chart repository and from an S3 repository`, async (t) => {
     await using fixture = await setUpPromotion(helmName);
-    const { dir, helm, env, staging, promote } = fixture;
+    const { dir, helm, env, staging, promote, prodValue } = fixture;
     const projectFile = join(dir, "fastcs.yaml");
     const chartRepository = async (reference: string) => {
       const text = await Deno.readTextFile(projectFile);
@@ -34,21 +34,7 @@ for (const helmName of ["helm4", "helm3"] as const) {
         text.replace(/chartRepository: .*/, `chartRepository: ${reference}`),
       );
     };
-    const prodImage = async () => {
-      const r = await helm(
-        "get",
-        "values",
-        "prod-ioc",
-        "--all",
-        "-o",
-        "json",
-        "--kube-context",
-        "prod",
-        "-n",
-        "prod",
-      );
-      return JSON.parse(r.stdout).image.tag;
-    };
+    const prodImage = () => prodValue("image.tag");
     await using site = await tempDir("fastcs-site-");
     const packaged = await helm(
       "package",

@@ -21,25 +21,8 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     promoteTyping,
     shortTimeout,
     interrupted,
+    prodValue,
   } = fixture;
-  const prodValue = async (path: string) => {
-    const r = await helm(
-      "get",
-      "values",
-      "prod-ioc",
-      "--all",
-      "-o",
-      "json",
-      "--kube-context",
-      "prod",
-      "-n",
-      "prod",
-    );
-    return path.split(".").reduce(
-      (v: unknown, k) => (v as Record<string, unknown>)?.[k],
-      JSON.parse(r.stdout),
-    );
-  };
 
   await t.step("without a terminal and without --yes it refuses and changes nothing", async () => {
     const r = await promote("staging", "prod");

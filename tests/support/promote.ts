@@ -173,11 +173,31 @@ export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string
     await Deno.writeTextFile(file, text.replace("timeout: 10s", "timeout: 4s"));
   };
   const resources = stack.move();
+  /** The value at dotted `path` of prod-ioc's computed values (`helm get values --all`). */
+  const prodValue = async (path: string): Promise<unknown> => {
+    const r = await helm(
+      "get",
+      "values",
+      "prod-ioc",
+      "--all",
+      "-o",
+      "json",
+      "--kube-context",
+      "prod",
+      "-n",
+      "prod",
+    );
+    return path.split(".").reduce(
+      (v: unknown, k) => (v as Record<string, unknown>)?.[k],
+      JSON.parse(r.stdout),
+    );
+  };
   return {
     cluster,
     registry,
     env,
     helm,
+    prodValue,
     /** {@link interruptedUpgrade} on this fixture. */
     interrupted: (release: string, context: "staging" | "prod", ...args: string[]) =>
       interruptedUpgrade({ env, helm, registry }, release, context, ...args),
