@@ -57,6 +57,21 @@ export interface Helm {
     destination: string,
     transport: RegistryTransport,
   ): Promise<RunResult & { path?: string }>;
+  /** `helm pull NAME/CHART --version V` from a classic chart repository Helm knows by NAME (`helm repo add`:
+   * its credentials and TLS files stay Helm's) into `destination`; returns the path of the .tgz. */
+  pullFromNamedRepo(
+    name: string,
+    chart: string,
+    version: string,
+    destination: string,
+  ): Promise<RunResult & { path?: string }>;
+  /** `helm repo list -o json`: the classic chart repositories Helm knows (HELM_REPOSITORY_CONFIG), in its
+   * order; none: `[]`.
+   * @throws FastcsError exit 6 when helm cannot read its repository file */
+  repoList(): Promise<{ name: string; url: string }[]>;
+  /** `helm repo update NAME`: refreshes that repository's index in Helm's cache (its own credentials); a
+   * failed refresh is a non-zero exit under Helm 3 too. */
+  repoUpdate(name: string): Promise<RunResult>;
   /** `helm registry login HOST --username U --password-stdin` (the password never enters argv). */
   registryLogin(
     host: string,
@@ -121,6 +136,16 @@ export function classifyRegistryFailure(stderr: string): RegistryFailure {
       .test(stderr)
   ) return "unreachable";
   return "other";
+}
+
+/** A successful `helm pull` into an empty `destination`: the result with the path of the one package there. */
+async function onlyPackage(r: RunResult, destination: string): Promise<RunResult & { path?: string }> {
+  if (r.code !== 0) return r;
+  const packages = [];
+  for await (const entry of Deno.readDir(destination)) {
+    if (entry.name.endsWith(".tgz")) packages.push(entry.name);
+  }
+  return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined };
 }
 
 /** Creates the wrapper for the helm executable `bin` (HELM_BIN), run in `cwd` with `env` added. */
@@ -202,25 +227,55 @@ export function createHelm(run: Runner, bin: string, cwd: string, env: Record<st
       }
       return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined, digest };
     },
-    pullFromRepo: async (repoUrl, chart, version, destination, t) => {
-      const r = await helm([
-        "pull",
-        chart,
-        "--repo",
-        repoUrl,
-        "--version",
-        version,
-        "--destination",
+    pullFromRepo: async (repoUrl, chart, version, destination, t) =>
+      await onlyPackage(
+        await helm([
+          "pull",
+          chart,
+          "--repo",
+          repoUrl,
+          "--version",
+          version,
+          "--destination",
+          destination,
+          ...transportFlags({ ...t, plainHttp: false }),
+        ]),
         destination,
-        ...transportFlags({ ...t, plainHttp: false }),
-      ]);
-      if (r.code !== 0) return r;
-      const packages = [];
-      for await (const entry of Deno.readDir(destination)) {
-        if (entry.name.endsWith(".tgz")) packages.push(entry.name);
+      ),
+    pullFromNamedRepo: async (name, chart, version, destination) =>
+      await onlyPackage(
+        await helm(["pull", `${name}/${chart}`, "--version", version, "--destination", destination]),
+        destination,
+      ),
+    repoList: async () => {
+      const r = await helm(["repo", "list", "-o", "json"]);
+      let listed: unknown;
+      try {
+        listed = r.code === 0 ? JSON.parse(r.stdout || "[]") : undefined;
+      } catch {
+        listed = undefined;
       }
-      return { ...r, path: packages.length === 1 ? `${destination}/${packages[0]}` : undefined };
+      if (!Array.isArray(listed)) {
+        throw new FastcsError(
+          `cannot list Helm's chart repositories: ${lastLine(r.stderr) || r.stdout.trim()}`,
+          {
+            code: "helm.repo-list",
+            exitCode: ExitCode.environment,
+            hint: "Check HELM_REPOSITORY_CONFIG (helm repo list shows the same).",
+          },
+        );
+      }
+      return listed.filter((e) => typeof e?.name === "string" && typeof e?.url === "string")
+        .map((e) => ({ name: e.name as string, url: e.url as string }));
     },
+    // Helm 3 reports a repository it could not refresh and still exits 0 unless asked; Helm 4 fails.
+    repoUpdate: async (name) =>
+      await helm([
+        "repo",
+        "update",
+        name,
+        ...((await version()).major === 3 ? ["--fail-on-repo-update-fail"] : []),
+      ]),
     registryLogin: async (host, username, password, t) => {
       const args = ["registry", "login", host, "--username", username, "--password-stdin"];
       // Helm 4 has --plain-http for login; Helm 3.17 only --insecure (TLS without verification).

@@ -53,10 +53,62 @@ export interface FetchedChart {
   digest?: string;
 }
 
+/** A URL as Helm's repository file and the project file may spell it alike: no trailing slash, the scheme
+ * and host in lower case. */
+function sameRepositoryUrl(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      return new URL(u.trim()).href.replace(/\/+$/, "");
+    } catch {
+      return u.trim().replace(/\/+$/, "");
+    }
+  };
+  return norm(a) === norm(b);
+}
+
+// Per helm (one per run): the name under which Helm knows each repository URL, its index refreshed once.
+const knownRepositories = new WeakMap<Helm, Map<string, Promise<string | undefined>>>();
+
+/**
+ * The name of the repository Helm knows at `url` (`helm repo add`; the first when several), its index
+ * refreshed with `helm repo update NAME`, once per run; `undefined` when Helm knows none there.
+ *
+ * @throws FastcsError exit 9 when the refresh fails (unreachable, credentials refused), 6 when Helm's
+ *   repository file cannot be read
+ */
+function knownRepository(helm: Helm, url: string): Promise<string | undefined> {
+  let byUrl = knownRepositories.get(helm);
+  if (!byUrl) knownRepositories.set(helm, byUrl = new Map());
+  let found = byUrl.get(url);
+  if (!found) {
+    found = (async () => {
+      const entry = (await helm.repoList()).find((r) => sameRepositoryUrl(r.url, url));
+      if (!entry) return undefined;
+      const r = await helm.repoUpdate(entry.name);
+      if (r.code !== 0) {
+        throw new FastcsError(
+          `cannot refresh the index of chart repository ${entry.name} (${url}): ${lastLine(r.stderr)}`,
+          {
+            code: "promote.pull",
+            exitCode: ExitCode.publishFailed,
+            hint:
+              `Check the repository's address and credentials: \`helm repo update ${entry.name}\` does the same.`,
+          },
+        );
+      }
+      return entry.name;
+    })();
+    byUrl.set(url, found);
+  }
+  return found;
+}
+
 /**
  * Fetches `chart` at `version` from `source` into the folder `destination`: `helm pull` for OCI and HTTP(S)
  * repositories (Helm's registry credentials, TLS options of `transport`), the S3 API for S3 (credentials
- * from the AWS variables and shared files; the package checked against index.yaml's digest).
+ * from the AWS variables and shared files; the package checked against index.yaml's digest). An HTTP(S)
+ * repository that Helm knows by name (`helm repo add`, e.g. with `--username` for a private one) is pulled
+ * through that name, so Helm's stored credentials and TLS files apply; any other is read with `--repo`.
  *
  * @throws FastcsError exit 9 when the version is not there any more or the repository cannot be reached, 8
  *   when an S3 package does not match its index entry
@@ -82,26 +134,38 @@ export async function fetchChart(
     if (!fetched) throw gone();
     return fetched;
   }
+  const named = source.kind === "http" ? await knownRepository(helm, source.reference) : undefined;
   const r = source.kind === "oci"
     ? await helm.pull(`${source.reference}/${chart}`, version, destination, transport)
+    : named
+    ? await helm.pullFromNamedRepo(named, chart, version, destination)
     : await helm.pullFromRepo(source.reference, chart, version, destination, transport);
   if (r.code === 0 && r.path) {
     if (source.kind === "oci") return { path: r.path, digest: (r as { digest?: string }).digest };
     return { path: r.path, digest: `sha256:${await fileSha256(r.path)}` };
   }
-  // Helm says "not found" in both its OCI and its index.yaml wording ("chart "x" version "y" not found in
-  // https://… repository").
-  if (classifyRegistryFailure(r.stderr) === "not found" || /version ".*" not found/.test(r.stderr)) {
+  // Helm says "not found" in its OCI wording and in its index.yaml wordings ("chart "x" version "y" not found
+  // in https://… repository" with --repo, "chart "x" matching y not found in NAME index" by name).
+  if (
+    classifyRegistryFailure(r.stderr) === "not found" ||
+    /version ".*" not found|matching \S+ not found in/.test(r.stderr)
+  ) {
     throw gone();
   }
   const ref = source.kind === "oci"
     ? `${source.reference}/${chart}:${version}`
     : `${chart} ${version} from ${source.reference}`;
-  throw new FastcsError(`cannot pull ${ref}: ${lastLine(r.stderr)}`, {
-    code: "promote.pull",
-    exitCode: ExitCode.publishFailed,
-    hint: source.kind === "oci"
-      ? "Check the registry address, credentials and --plain-http."
-      : "Check the repository's address (its index.yaml must be at <address>/index.yaml) and the TLS options.",
-  });
+  const refused = classifyRegistryFailure(r.stderr) === "unauthorized";
+  throw new FastcsError(
+    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${lastLine(r.stderr)}`,
+    {
+      code: "promote.pull",
+      exitCode: ExitCode.publishFailed,
+      hint: source.kind === "oci"
+        ? "Check the registry address, credentials and --plain-http."
+        : refused && !named
+        ? `The repository asks for credentials: add it to Helm once (helm repo add NAME ${source.reference} --username USER --password-stdin); promote then pulls through it with Helm's stored credentials.`
+        : "Check the repository's address (its index.yaml must be at <address>/index.yaml), credentials and TLS options.",
+    },
+  );
 }
