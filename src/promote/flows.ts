@@ -78,7 +78,7 @@ export interface ClusterPromotion {
   /** In promotion order. */
   plans: ReleasePlan[];
   /** What was chosen (`group core (fastcs.yaml)`, `all releases`, …) and why in this order (`by release
-   * name`, …); empty when nothing was chosen yet (declined at recovery). */
+   * name`, `the group's order`, `as named`). */
   scope: string;
   order: string;
   /** One per plan, in plan order. */
