@@ -19,9 +19,13 @@ export interface ReleaseHelm {
   target: KubeTarget;
   /** `helm list -a -o json`: name, revision, status, chart (`name-version`). With `timeoutMs`, helm is killed
    * after that many milliseconds (and this throws, as for any failure): for shell completion, which must
-   * not hang on an unreachable cluster. */
+   * not hang on an unreachable cluster. With `selector`, `helm list --selector`: only the releases whose labels
+   * match it (Kubernetes label selector syntax: `team=core`, `tier!=db`, `team in (core,edge)`, `tier`), the
+   * labels set with `--labels` as well as Helm's own `name`, `owner`, `status` and `version` (Helm 3.17 and
+   * 4 alike, with the default Secret storage). */
   list(
     timeoutMs?: number,
+    selector?: string,
   ): Promise<{ name: string; revision: string; status: string; chart: string; app_version: string }[]>;
   /** `helm status -o json`, or undefined when the release does not exist. */
   status(release: string): Promise<Record<string, unknown> | undefined>;
@@ -38,11 +42,21 @@ export interface ReleaseHelm {
   history(release: string): Promise<HistoryEntry[]>;
   /** `helm template` of a chart as `release` in this namespace, with values files. */
   template(release: string, chart: string, valuesFiles: string[]): Promise<RunResult>;
-  /** `helm upgrade --install --wait` with rollback on failure (Helm 3 `--atomic`, Helm 4 `--rollback-on-failure`). */
+  /**
+   * `helm upgrade --install --wait` with rollback on failure (Helm 3 `--atomic`, Helm 4 `--rollback-on-failure`);
+   * `createNamespace`: `--create-namespace`, for a first install into a namespace that does not exist yet
+   * (Helm creates it and leaves it when the install fails or the release is uninstalled).
+   */
   upgradeInstall(
     release: string,
     chart: string,
-    o: { valuesFiles: string[]; timeout: string; description: string; labels: Record<string, string> },
+    o: {
+      valuesFiles: string[];
+      timeout: string;
+      description: string;
+      labels: Record<string, string>;
+      createNamespace?: boolean;
+    },
   ): Promise<RunResult>;
   test(release: string, timeout: string): Promise<RunResult>;
   rollback(release: string, revision: number, timeout: string): Promise<RunResult>;
@@ -86,7 +100,11 @@ export function createReleaseHelm(
   return {
     target,
     // Helm 4 lists releases in every status by default and has no --all; Helm 3 needs it.
-    list: async (timeoutMs) => json(["list", ...(await helmMajor() >= 4 ? [] : ["--all"])], timeoutMs),
+    list: async (timeoutMs, selector) =>
+      json(
+        ["list", ...(await helmMajor() >= 4 ? [] : ["--all"]), ...(selector ? ["--selector", selector] : [])],
+        timeoutMs,
+      ),
     status: async (release) => {
       const r = await helm(["status", release, "-o", "json"]);
       if (r.code !== 0) {
@@ -125,6 +143,7 @@ export function createReleaseHelm(
         o.description,
         "--labels",
         Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(","),
+        ...(o.createNamespace ? ["--create-namespace"] : []),
       ]),
     test: (release, timeout) => helm(["test", release, "--timeout", timeout]),
     rollback: (release, revision, timeout) =>

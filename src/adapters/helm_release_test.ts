@@ -134,6 +134,15 @@ Deno.test("upgrade --install: Helm 3 --atomic, Helm 4 --rollback-on-failure; lab
       "promotedFrom=staging,promotedBy=ci",
       ...STAGING_FLAGS,
     ]]);
+    // A first install into a namespace that does not exist yet creates it.
+    await helm.upgradeInstall("web", "/tmp/web.tgz", {
+      valuesFiles: [],
+      timeout: "60s",
+      description: "d",
+      labels: {},
+      createNamespace: true,
+    });
+    assert.equal(runner.argvs()[1].filter((a) => a === "--create-namespace").length, 1);
   }
 });
 
@@ -159,6 +168,17 @@ Deno.test("list: Helm 3 needs --all for every status, Helm 4 has no --all; the J
     assert.equal(runner.calls[0].options.timeoutMs, undefined);
     await helm.list(1500); // shell completion: helm is killed after 1.5 s
     assert.equal(runner.calls[1].options.timeoutMs, 1500);
+    await helm.list(undefined, "team in (core,edge)"); // promote --selector: one argument, as typed
+    assert.deepEqual(runner.argvs()[2], [
+      "helm",
+      "list",
+      ...(major === 3 ? ["--all"] : []),
+      "--selector",
+      "team in (core,edge)",
+      "-o",
+      "json",
+      ...STAGING_FLAGS,
+    ]);
   }
 });
 

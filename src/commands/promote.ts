@@ -4,7 +4,13 @@ import { resolve } from "node:path";
 import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { type Environment, environment, loadPromoteConfig, type PromoteConfig } from "../promote/config.ts";
+import {
+  type Environment,
+  environment,
+  group,
+  loadPromoteConfig,
+  type PromoteConfig,
+} from "../promote/config.ts";
 import {
   environmentHistory,
   promoteClusters,
@@ -13,7 +19,8 @@ import {
   rollbackEnvironment,
 } from "../promote/flows.ts";
 import type { FolderPlan } from "../promote/gitops.ts";
-import type { ReleasePlan, SignatureCheck } from "../promote/promote.ts";
+import { FAILED, type PromoteResult, type ReleasePlan, type SignatureCheck } from "../promote/promote.ts";
+import type { ReleaseScope } from "../promote/scope.ts";
 import { recoveryOf } from "../promote/stuck.ts";
 import { action, outputOption } from "./wiring.ts";
 import { keyReference } from "../adapters/cosign.ts";
@@ -47,7 +54,9 @@ function describePlan(p: ReleasePlan): string[] {
       p.target.kubeContext ?? "current"
     }: ` +
     (p.action === "install"
-      ? `install (no release ${p.target.release} there yet)`
+      ? `install (no release ${p.target.release} there yet${
+        p.createNamespace ? `; namespace ${p.target.namespace} does not exist: helm creates it` : ""
+      })`
       : `upgrade of revision ${p.target.revision}`),
     `  chart ${p.contentDigest}; promoted keys: ${p.promotedKeys.join(", ") || "none"}`,
     ...(p.verifiedWith
@@ -69,8 +78,18 @@ export function registerPromote(program: Command, ctx: Context) {
     )
     .argument("[source]", "environment to promote from (as named in the project file)")
     .argument("[target]", "environment to promote to")
-    .argument("[releases...]", "releases of the source environment (default: all of them)")
+    .argument(
+      "[releases...]",
+      "releases of the source environment, promoted in this order (default: all of them)",
+    )
     .option(...configOption)
+    .option("--all", "every release of the source environment, by name (what naming none means too)")
+    .option("--group <name>", "the releases of a group of the project file (groups:), in the group's order")
+    .option(
+      "-l, --selector <selector>",
+      "the releases whose Helm labels match (label selector: team=core, tier!=db, team in (a,b)), by name",
+    )
+    .option("--stop-on-failure", "after a release fails (and is rolled back), promote none of the next ones")
     .option("--diff-only", "show the diff and stop; exit 10 when there are changes, 0 when none")
     .option("--dry-run", "show the diff and what would run; change nothing")
     .option("-y, --yes", "do not ask for confirmation (needed without a terminal)")
@@ -148,6 +167,7 @@ export function registerPromote(program: Command, ctx: Context) {
       if (opts.testTimeout !== undefined) goDuration("--test-timeout", opts.testTimeout);
       const from = environment(config, source, ctx.display);
       const to = environment(config, target, ctx.display);
+      const scope = scopeOf(config, releases, opts, ctx.display);
       const mode: PromotionMode = opts.diffOnly ? "diff" : opts.dryRun ? "dry-run" : "apply";
       if (from.path || to.path) {
         if (!from.path || !to.path) {
@@ -167,15 +187,28 @@ export function registerPromote(program: Command, ctx: Context) {
             },
           );
         }
-        return await promoteGitops(ctx, config, from, to, releases, {
+        if (scope.kind === "selector") {
+          throw new FastcsError("--selector matches the Helm labels of releases; GitOps folders have none", {
+            code: "usage",
+            exitCode: ExitCode.usage,
+            hint: "Name the services, or a --group of the project file.",
+          });
+        }
+        const services = scope.kind === "group"
+          ? scope.services
+          : scope.kind === "named"
+          ? scope.releases
+          : [];
+        return await promoteGitops(ctx, config, from, to, services, {
           mode,
           commit: opts.commit ?? false,
           yes: opts.yes ?? false,
           output: opts.output,
         });
       }
-      return await promoteCluster(ctx, config, from, to, releases, {
+      return await promoteCluster(ctx, config, from, to, scope, {
         mode,
+        stopOnFailure: opts.stopOnFailure ?? false,
         yes: opts.yes ?? false,
         force: opts.force ?? false,
         showSecrets: opts.showSecrets ?? false,
@@ -237,6 +270,51 @@ export function registerPromote(program: Command, ctx: Context) {
       );
       return await rollback(ctx, config, env, releases, inherited(rollbackCommand, "output"));
     }));
+}
+
+/**
+ * What a promotion covers: the releases named, `--all`, `--group NAME` or `--selector SEL`, at most one of
+ * them (exit 2 otherwise); nothing given is all releases, as before `--all` existed.
+ *
+ * @throws FastcsError exit 2 (more than one given), 5 (an unknown group)
+ */
+function scopeOf(
+  config: PromoteConfig,
+  releases: string[],
+  opts: { all?: boolean; group?: string; selector?: string },
+  display: (p: string) => string,
+): ReleaseScope {
+  const given = [
+    ...(releases.length > 0 ? [`release names (${releases.join(" ")})`] : []),
+    ...(opts.all ? ["--all"] : []),
+    ...(opts.group !== undefined ? ["--group"] : []),
+    ...(opts.selector !== undefined ? ["--selector"] : []),
+  ];
+  if (given.length > 1) {
+    throw new FastcsError(`${given.join(" and ")} each choose the releases to promote: give one of them`, {
+      code: "usage",
+      exitCode: ExitCode.usage,
+      hint: "Name the releases, or --group NAME, or --selector SELECTOR, or --all.",
+    });
+  }
+  if (opts.group !== undefined) {
+    return {
+      kind: "group",
+      name: opts.group,
+      services: group(config, opts.group, display),
+      file: display(config.file),
+    };
+  }
+  if (opts.selector !== undefined) {
+    if (opts.selector.trim() === "") {
+      throw new FastcsError("--selector needs a label selector such as team=core", {
+        code: "usage",
+        exitCode: ExitCode.usage,
+      });
+    }
+    return { kind: "selector", selector: opts.selector };
+  }
+  return releases.length > 0 ? { kind: "named", releases } : { kind: "all" };
 }
 
 async function showHistory(ctx: Context, config: PromoteConfig, name: string, output: Output) {
@@ -301,9 +379,10 @@ async function promoteCluster(
   config: PromoteConfig,
   from: Environment,
   to: Environment,
-  releases: string[],
+  scope: ReleaseScope,
   o: {
     mode: PromotionMode;
+    stopOnFailure: boolean;
     yes: boolean;
     force: boolean;
     showSecrets: boolean;
@@ -316,8 +395,9 @@ async function promoteCluster(
   },
 ) {
   const done = await promoteClusters(ctx, config, from, to, {
-    releases,
+    scope,
     mode: o.mode,
+    stopOnFailure: o.stopOnFailure,
     force: o.force,
     showSecrets: o.showSecrets,
     recover: o.recover,
@@ -326,7 +406,7 @@ async function promoteCluster(
     transport: { plainHttp: o.plainHttp },
     verify: o.verify,
   }, {
-    show: (plans) => {
+    show: (plans, chosen) => {
       if (o.output === "json") return;
       for (const p of plans) {
         for (const line of describePlan(p)) ctx.log.out(line);
@@ -336,6 +416,22 @@ async function promoteCluster(
           );
         }
         for (const c of p.diff.changes) ctx.log.out(c.patch.trimEnd());
+      }
+      // Several releases: the order they go in, last before the question.
+      if (plans.length > 1 && chosen) {
+        ctx.log.out(`promotion order (${chosen.scope}, ${chosen.order}):`);
+        for (const [i, p] of plans.entries()) {
+          ctx.log.out(
+            `  ${i + 1}. ${p.source.release} -> ${p.target.release}: ${
+              p.diff.changes.length === 0 ? "unchanged, skipped" : p.action
+            }`,
+          );
+        }
+        ctx.log.out(
+          o.stopOnFailure
+            ? "a release that fails is rolled back, and the ones after it are not attempted (--stop-on-failure)"
+            : "a release that fails is rolled back, and the next one goes on (--stop-on-failure stops there)",
+        );
       }
     },
     confirmDeletion: (promoted) =>
@@ -388,14 +484,15 @@ async function promoteCluster(
     }
   }
   // Under -o json, stdout holds one JSON document: the plans alone when nothing was applied or recovered,
-  // else the plans, the results and the recoveries together.
-  const plans = done.plans.map((p) => ({ ...p, chartFile: undefined }));
+  // else the plans, the results and the recoveries together. Each plan carries its place in the order.
+  const plans = done.plans.map((p, i) => ({ ...p, chartFile: undefined, order: i + 1 }));
   if (o.output === "json") {
     ctx.log.emit(
       done.results || done.recovered.length > 0 || done.deletedSources.length > 0
         ? {
           plans,
           results: done.results ?? [],
+          interrupted: done.interrupted,
           recovered: done.recovered,
           deletedSources: done.deletedSources,
         }
@@ -431,24 +528,38 @@ async function promoteCluster(
   }
   const results = done.results ?? [];
   if (o.output !== "json") {
-    for (const r of results) {
-      const tests = r.tests?.passed
-        ? `; helm test passed${r.tests.attempts > 1 ? ` on attempt ${r.tests.attempts}` : ""}`
-        : "";
-      ctx.log.out(
-        `${r.release}: ${r.status}${r.action === "install" && r.status === "promoted" ? ", installed" : ""}${
-          r.revision ? ` (revision ${r.revision})` : ""
-        }${tests}${r.error ? `: ${r.error}` : ""}`,
-      );
-    }
+    for (const r of results) ctx.log.out(describeResult(r));
   }
-  return results.some((r) =>
-      r.status === "failed" || r.status === "rolled back" || r.status === "test failed"
-    )
+  if (results.length > 1) ctx.log.info(`${to.name}: ${countResults(results)}`);
+  return results.some((r) => FAILED.includes(r.status))
     ? ExitCode.promoteFailed
+    : done.interrupted
+    ? ExitCode.interrupted
     : deletionFailed
     ? ExitCode.environment
     : ExitCode.ok;
+}
+
+/** One line of the summary: `prod-api: rolled back (revision 3): <helm's error>`. */
+function describeResult(r: PromoteResult): string {
+  const tests = r.tests?.passed
+    ? `; helm test passed${r.tests.attempts > 1 ? ` on attempt ${r.tests.attempts}` : ""}`
+    : "";
+  if (r.status === "not attempted") {
+    return `${r.release}: not attempted (${r.reason}); ${
+      r.action === "install" ? "still not installed" : `still at revision ${r.revision}`
+    }`;
+  }
+  return `${r.release}: ${r.status}${r.action === "install" && r.status === "promoted" ? ", installed" : ""}${
+    r.revision ? ` (revision ${r.revision})` : ""
+  }${tests}${r.error ? `: ${r.error}` : ""}`;
+}
+
+/** `2 promoted, 1 rolled back, 1 not attempted (of 4 release(s))`, in the order of first appearance. */
+function countResults(results: PromoteResult[]): string {
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return `${[...counts].map(([status, n]) => `${n} ${status}`).join(", ")} (of ${results.length} release(s))`;
 }
 
 async function promoteGitops(

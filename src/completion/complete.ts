@@ -33,6 +33,8 @@ export interface CompletionSources {
   charts(chartsDir: string | undefined): Promise<Candidate[]>;
   /** The environments of the promotion project file `file` (as typed, or the `--config` default). */
   environments(file: string): Promise<Candidate[]>;
+  /** The service groups (`groups:`) of the promotion project file `file`. */
+  groups(file: string): Promise<Candidate[]>;
   /** The releases in Helm's namespace and kube context (HELM_NAMESPACE, HELM_KUBECONTEXT). */
   releases(): Promise<Candidate[]>;
 }
@@ -43,7 +45,7 @@ export interface Completion {
   directive: number;
 }
 
-type Kind = "charts" | "environments" | "releases";
+type Kind = "charts" | "environments" | "groups" | "releases";
 
 /**
  * The options and arguments whose values come from {@link CompletionSources}, keyed by the command path
@@ -59,6 +61,7 @@ export const DYNAMIC_VALUES: Record<string, Kind> = {
   "promote <target>": "environments",
   "promote --history": "environments",
   "promote --rollback": "environments",
+  "promote --group": "groups",
   "promote history <env>": "environments",
   "promote rollback <env>": "environments",
 };
@@ -170,6 +173,8 @@ async function dynamic(kind: Kind, p: Position, sources: Sources): Promise<Candi
         return await sources.charts(p.given.get("--charts-dir")?.at(-1));
       case "environments":
         return await sources.environments(configFile(p));
+      case "groups":
+        return await sources.groups(configFile(p));
       case "releases":
         return await sources.releases();
     }

@@ -9,7 +9,7 @@ import type { Context } from "../runtime/context.ts";
 import { createLog } from "../runtime/log.ts";
 import { readHelmEnv } from "../runtime/helm_env.ts";
 import { complete, type CompletionSources, Directive, DYNAMIC_VALUES, formatCompletion } from "./complete.ts";
-import { environmentCandidates } from "./sources.ts";
+import { environmentCandidates, groupCandidates } from "./sources.ts";
 import type { Command, Option } from "../deps/cli.ts";
 import { parseDocument } from "../deps/yaml.ts";
 
@@ -32,6 +32,9 @@ function sources() {
       file,
     ) => (asked.push(`environments ${file}`),
       Promise.resolve([{ value: "staging", description: "namespace staging" }, { value: "prod" }])),
+    groups: (
+      file,
+    ) => (asked.push(`groups ${file}`), Promise.resolve([{ value: "core", description: "db, api" }])),
     releases:
       () => (asked.push("releases"), Promise.resolve([{ value: "web", description: "fastcs-1.0.0" }])),
   };
@@ -118,6 +121,8 @@ Deno.test("promote: subcommands and environments, the project file from --config
     "environments x.yaml",
   ]);
   assert.deepEqual((await values(["promote", "--history", ""])).values, ["staging", "prod"]);
+  const group = await values(["promote", "staging", "prod", "--config", "envs.yaml", "--group", ""]);
+  assert.deepEqual([group.values, group.asked], [["core"], ["groups envs.yaml"]]);
 });
 
 Deno.test("the output: value<TAB>description lines, then :directive; a source that fails gives only its values up", async () => {
@@ -163,6 +168,12 @@ Deno.test("environments of a project file: names with where they live; a file wi
     ]);
     await Deno.writeTextFile(file, "promote: {}\n");
     assert.deepEqual(await environmentCandidates(file), []);
+    assert.deepEqual(await groupCandidates(file), []);
+    await Deno.writeTextFile(file, "groups:\n  core: [db, api, worker]\n  odd: nope\n");
+    assert.deepEqual(await groupCandidates(file), [
+      { value: "core", description: "db, api, worker" },
+      { value: "odd", description: undefined },
+    ]);
     await assert.rejects(environmentCandidates(join(dir, "missing.yaml")), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -35,6 +35,22 @@ export async function environmentCandidates(file: string): Promise<Candidate[]> 
   }));
 }
 
+/**
+ * The group names of a promotion project file (`groups:`, see src/promote/config.ts), each described by its
+ * services in promotion order. Read leniently, like {@link environmentCandidates}.
+ *
+ * @throws Error when the file cannot be read.
+ */
+export async function groupCandidates(file: string): Promise<Candidate[]> {
+  const doc = parseDocument(await Deno.readTextFile(file)).toJS() as { groups?: unknown } | null;
+  const groups = doc?.groups;
+  if (!groups || typeof groups !== "object" || Array.isArray(groups)) return [];
+  return Object.entries(groups as Record<string, unknown>).map(([value, services]) => ({
+    value,
+    description: Array.isArray(services) ? services.map(String).join(", ") : undefined,
+  }));
+}
+
 /** The sources of a run: paths resolved against `ctx.cwd`, releases in Helm's namespace and kube context. */
 export function completionSources(ctx: Context): CompletionSources {
   return {
@@ -43,6 +59,7 @@ export function completionSources(ctx: Context): CompletionSources {
       return charts.map((c) => ({ value: c.name, description: ctx.display(c.dir) }));
     },
     environments: (file) => environmentCandidates(resolve(ctx.cwd, file)),
+    groups: (file) => groupCandidates(resolve(ctx.cwd, file)),
     async releases() {
       const releases = await adaptersOf(ctx).releaseHelm(kubeTarget(ctx.env)).list(RELEASES_TIMEOUT_MS);
       return releases.map((r) => ({ value: r.name, description: `${r.chart}, ${r.status}` }));

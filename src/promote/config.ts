@@ -33,6 +33,11 @@ export interface PromoteConfig {
   chartRepository?: string;
   /** How long Helm waits for readiness, e.g. 5m0s. */
   timeout: string;
+  /**
+   * Named service groups (`groups:`), each a list of `{service}` names in the order its releases are
+   * promoted (`promote --group NAME`). Services, not release names: one group serves every environment.
+   */
+  groups: Map<string, string[]>;
 }
 
 /** The default promoted keys: image tags and digests, at the top and one level down (sub-charts). */
@@ -44,6 +49,18 @@ export const PROMOTE_SCHEMA: JsonSchema = {
   type: "object",
   additionalProperties: false,
   required: ["environments"],
+  $defs: {
+    group: {
+      type: "array",
+      minItems: 1,
+      uniqueItems: true,
+      // A service is the {service} part of a release name, so it follows Helm's release name rule.
+      items: {
+        type: "string",
+        pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+      },
+    },
+  },
   properties: {
     environments: {
       type: "object",
@@ -60,6 +77,13 @@ export const PROMOTE_SCHEMA: JsonSchema = {
           path: { type: "string", minLength: 1 },
         },
       },
+    },
+    groups: {
+      type: "object",
+      // Group names are typed on the command line: kept to the letters of a release name. Any other key is
+      // an unknown key, reported where it stands.
+      additionalProperties: false,
+      patternProperties: { "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": { $ref: "#/$defs/group" } },
     },
     promote: {
       type: "object",
@@ -116,6 +140,7 @@ export async function loadPromoteConfig(
       }
     >;
     promote?: { keys?: string[]; chartRepository?: string; timeout?: string };
+    groups?: Record<string, string[]>;
   };
   const base = dirname(file);
   const environments = new Map<string, Environment>();
@@ -136,6 +161,7 @@ export async function loadPromoteConfig(
     keys: raw.promote?.keys ?? DEFAULT_KEYS,
     chartRepository: raw.promote?.chartRepository?.replace(/\/+$/, ""),
     timeout: raw.promote?.timeout ?? "5m0s",
+    groups: new Map(Object.entries(raw.groups ?? {})),
   };
 }
 
@@ -162,6 +188,31 @@ export function environment(
     );
   }
   return env;
+}
+
+/**
+ * The services of a named group, in promotion order.
+ *
+ * @throws FastcsError (exit code 5) naming the groups the project file defines.
+ */
+export function group(config: PromoteConfig, name: string, display: (p: string) => string): string[] {
+  const services = config.groups.get(name);
+  if (!services) {
+    const known = [...config.groups.keys()];
+    throw new FastcsError(
+      `unknown group "${name}" (${display(config.file)} defines ${
+        known.length > 0 ? known.join(", ") : "no groups"
+      })`,
+      {
+        code: "promote.group",
+        exitCode: ExitCode.input,
+        hint: known.length > 0
+          ? undefined
+          : "Name the services of a group under groups: in the project file, e.g. groups: {core: [db, api]}.",
+      },
+    );
+  }
+  return services;
 }
 
 /** The service name of a release of `env` (`{service}` in its pattern), or undefined when it does not fit. */

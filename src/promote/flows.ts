@@ -6,16 +6,16 @@ import { dirname } from "node:path";
 import { adaptersOf } from "../adapters/factory.ts";
 import type { RegistryTransport } from "../adapters/helm.ts";
 import type { ReleaseHelm } from "../adapters/helm_release.ts";
-import { describeTarget, type KubeTarget } from "../adapters/kube.ts";
+import { describeTarget, type Kubectl, type KubeTarget } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { commitMessage, type FolderPlan, planGitops, writeGitops } from "./gitops.ts";
 import { promotionHistory, type PromotionRecord, rollbackPromotion } from "./history.ts";
 import { findStuck, recoverStuck, type Recovery, stuckError, type StuckRelease } from "./stuck.ts";
+import { chooseReleases, type ReleaseScope } from "./scope.ts";
 import {
   applyPromotion,
-  chooseReleases,
   deleteSources,
   planPromotion,
   type PromoteResult,
@@ -39,8 +39,12 @@ export type PromotionStage = "unchanged" | "diff" | "dry-run" | "declined" | "ap
 
 /** The moments people take part in, supplied by the command. */
 export interface PromotionSteps<P> {
-  /** Shows the plans (the diff), before anything changes; called once, also when nothing changes. */
-  show(plans: P[]): void;
+  /**
+   * Shows the plans (the diff) in the order they are applied, before anything changes; called once, also
+   * when nothing changes. Cluster promotions say what was chosen and why in this order (see
+   * {@link ClusterPromotion}).
+   */
+  show(plans: P[], chosen?: { scope: string; order: string }): void;
   /** Asks whether to apply the changed plans; false: nothing is changed. */
   confirm(changed: P[]): Promise<boolean>;
 }
@@ -71,8 +75,16 @@ export function environmentTarget(ctx: Context, env: Environment, helmOverrides:
 /** What {@link promoteClusters} did. `results` is set once the stage is `applied`. */
 export interface ClusterPromotion {
   stage: PromotionStage;
+  /** In promotion order. */
   plans: ReleasePlan[];
+  /** What was chosen (`group core (fastcs.yaml)`, `all releases`, …) and why in this order (`by release
+   * name`, `the group's order`, `as named`). */
+  scope: string;
+  order: string;
+  /** One per plan, in plan order. */
   results?: PromoteResult[];
+  /** Ctrl+C stopped the promotion after the release in progress; the rest are `not attempted`. */
+  interrupted: boolean;
   /** `--recover`: the stuck target releases recovered before planning. */
   recovered: Recovery[];
   /** `--delete-source`: what happened to the source release of each promoted plan (empty: none deleted). */
@@ -80,10 +92,13 @@ export interface ClusterPromotion {
 }
 
 /**
- * Promotes the releases of `from` (all, or those named) to `to`: plans every release (the same chart
- * package, the target's values plus the promoted keys, a rendered diff), shows the plans, stops there in
- * `diff`/`dry-run` mode or when nothing changes, else asks and applies them one by one with rollback on
- * failure. Ctrl+C during the upgrades waits for Helm's own rollback to finish.
+ * Promotes the releases of `from` in `scope` (see src/promote/scope.ts: named, a group, a selector, all) to
+ * `to`: plans every release in the scope's order (the same chart package, the target's values plus the
+ * promoted keys, a rendered diff), shows the plans, stops there in `diff`/`dry-run` mode or when nothing
+ * changes, else asks once and applies them one by one in that order with rollback on failure; a failed
+ * release does not stop the next unless `stopOnFailure`. Ctrl+C during the upgrades lets the release in
+ * progress finish (or Helm roll it back), then stops: the rest are `not attempted`, and `--delete-source`
+ * is not asked. A first install into a namespace that does not exist yet creates it (the plan says so).
  *
  * With `verify`, a chart is promoted only when the digest pulled carries a cosign signature of its key.
  *
@@ -101,8 +116,10 @@ export async function promoteClusters(
   from: Environment,
   to: Environment,
   o: {
-    releases: string[];
+    scope: ReleaseScope;
     mode: PromotionMode;
+    /** After a release fails, promote no further release (they are `not attempted`). */
+    stopOnFailure: boolean;
     force: boolean;
     showSecrets: boolean;
     transport: RegistryTransport;
@@ -122,10 +139,11 @@ export async function promoteClusters(
   const kubectl = adapters.kubectl(targetHelm.target);
   // The target's releases are listed alongside the source's: a stuck one stops everything before a chart
   // is pulled.
-  const [releases, targetListed] = await Promise.all([
-    chooseReleases({ env: from, helm: sourceHelm }, o.releases),
+  const [chosen, targetListed] = await Promise.all([
+    chooseReleases({ env: from, helm: sourceHelm }, o.scope),
     targetHelm.list(),
   ]);
+  const { releases, scope, order } = chosen;
   // Source release -> target release (a name that does not fit the pattern is refused by planning).
   const pairs = releases.flatMap((r) => {
     const service = serviceOf(from, r);
@@ -160,7 +178,7 @@ export async function promoteClusters(
     if (!o.recover) throw stuckError(stuck, to, targetHelm, "no --recover");
     if (o.mode !== "apply") throw stuckError(stuck, to, targetHelm, "not applying");
     if (!await steps.confirmRecovery(stuck)) {
-      return { stage: "declined", plans: [], recovered, deletedSources };
+      return { stage: "declined", plans: [], scope, order, interrupted: false, recovered, deletedSources };
     }
     recovered = await recoverStuck(ctx, targetHelm, kubectl, stuck, config.timeout);
   }
@@ -200,30 +218,42 @@ export async function promoteClusters(
         verify: o.verify,
       },
     );
-    steps.show(plans);
+    if (plans.some((p) => p.action === "install") && await namespaceMissing(kubectl, targetHelm.target)) {
+      for (const p of plans) if (p.action === "install") p.createNamespace = true;
+    }
+    const done = { plans, scope, order, interrupted: false, recovered, deletedSources };
+    steps.show(plans, { scope, order });
     const changed = plans.filter((p) => p.diff.changes.length > 0);
     if (changed.length === 0) {
       if (o.mode === "apply") await deleteDone(plans, []);
-      return { stage: "unchanged", plans, recovered, deletedSources };
+      return { ...done, stage: "unchanged" };
     }
-    if (o.mode !== "apply") return { stage: o.mode, plans, recovered, deletedSources };
-    if (!await steps.confirm(changed)) return { stage: "declined", plans, recovered, deletedSources };
-    // Helm's --atomic/--rollback-on-failure must finish: Ctrl+C waits for it rather than cutting it.
+    if (o.mode !== "apply") return { ...done, stage: o.mode };
+    if (!await steps.confirm(changed)) return { ...done, stage: "declined" };
+    // Helm's --atomic/--rollback-on-failure must finish: Ctrl+C lets the release in progress finish (or roll
+    // back) rather than cutting it, and starts no further one.
     let applying: Promise<unknown> = Promise.resolve();
     const unregister = ctx.onInterrupt(async () => {
-      ctx.log.info("waiting for helm to finish (it rolls back on failure); Ctrl+C again to stop at once");
+      done.interrupted = true;
+      ctx.log.info(
+        "interrupted: waiting for helm to finish (it rolls back on failure); no further release starts; Ctrl+C again to stop at once",
+      );
       await applying.catch(() => {});
     });
     try {
       const running = applyPromotion(ctx, targetHelm, kubectl, plans, config.timeout, {
         ...o.tests,
         timeout: o.tests.timeout ?? config.timeout,
+      }, {
+        onFailure: o.stopOnFailure,
+        requested: () => done.interrupted ? "interrupted (Ctrl+C)" : undefined,
       });
       applying = running;
       const results = await running;
       unregister();
-      await deleteDone(plans, results);
-      return { stage: "applied", plans, results, recovered, deletedSources };
+      // No question after Ctrl+C: the summary is printed and the process ends.
+      if (!done.interrupted) await deleteDone(plans, results);
+      return { ...done, stage: "applied", results };
     } finally {
       unregister();
     }
@@ -231,6 +261,16 @@ export async function promoteClusters(
     await s3?.close();
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * True when the target namespace does not exist (kubectl says NotFound), so that a first install must create
+ * it; false when it exists or cannot be told (e.g. no permission to read namespaces: Helm then says what is
+ * wrong when it installs).
+ */
+async function namespaceMissing(kubectl: Kubectl, target: KubeTarget): Promise<boolean> {
+  const { error } = await kubectl.getJson(["namespace", target.namespace]);
+  return !!error && /\bNotFound\b|namespaces? "[^"]*" not found/.test(error.stderr);
 }
 
 /** What {@link promoteFolders} did: the files written and the commit made once the stage is `applied`. */

@@ -49,11 +49,13 @@ export interface ReleasePlan {
   diff: ManifestDiff;
   /** The chart has `helm test` hooks. */
   hasTests: boolean;
+  /** A first install into a namespace that does not exist yet: Helm creates it (`--create-namespace`). */
+  createNamespace?: boolean;
 }
 
 /** Options of {@link planPromotion}. */
 export interface PlanOptions {
-  /** The source releases to promote, as {@link chooseReleases} found them. */
+  /** The source releases to promote, in order, as `chooseReleases` (scope.ts) found them. */
   releases: string[];
   /** Promote a source release that is not deployed or whose last test failed. */
   force: boolean;
@@ -82,41 +84,6 @@ interface Step {
   scratch: string;
   /** The run's S3 repositories (opened only for an `s3://` chart repository). */
   s3: S3Connections;
-}
-
-/**
- * The source releases a promotion acts on: those named (each must exist), or every release of the source
- * environment whose name fits its release pattern and that is not `uninstalled` (a release deleted with
- * its history kept, e.g. by `--delete-source`).
- *
- * @throws FastcsError exit 5 (a named release does not exist, or there is none at all), 6 (helm list failed)
- */
-export async function chooseReleases(
-  source: { env: Environment; helm: ReleaseHelm },
-  requested: string[],
-): Promise<string[]> {
-  const listed = await source.helm.list();
-  const names = requested.length > 0 ? requested : listed
-    .filter((r) => r.status !== "uninstalled" && serviceOf(source.env, r.name) !== undefined)
-    .map((r) => r.name);
-  const missing = requested.filter((n) => !listed.some((r) => r.name === n));
-  if (missing.length > 0) {
-    throw new FastcsError(
-      `no release ${missing.join(", ")} in environment ${source.env.name} (${where(source.env)})`,
-      {
-        code: "promote.release",
-        exitCode: ExitCode.input,
-        hint: `Releases there: ${listed.map((r) => r.name).join(", ") || "none"}.`,
-      },
-    );
-  }
-  if (names.length === 0) {
-    throw new FastcsError(`environment ${source.env.name} (${where(source.env)}) has no release to promote`, {
-      code: "promote.release",
-      exitCode: ExitCode.input,
-    });
-  }
-  return names;
 }
 
 /**
@@ -316,10 +283,6 @@ function stripHooks(manifest: string): string {
   return manifest.split(/^---$/m).filter((doc) => !/helm\.sh\/hook/.test(doc)).join("---");
 }
 
-function where(env: Environment): string {
-  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
-}
-
 /**
  * Verifies the cosign signature of the digest Helm pulled (the bytes that will be installed) with the
  * public key of `check`.
@@ -429,13 +392,17 @@ export interface PromoteResult {
   action: "install" | "upgrade";
   /**
    * `failed`: a first install that failed (and was removed); an upgrade that fails is `rolled back`;
-   * `test failed`: its tests failed and `--on-test-failure keep` kept the new revision.
+   * `test failed`: its tests failed and `--on-test-failure keep` kept the new revision; `not attempted`: the
+   * promotion stopped before it (Ctrl+C, or `--stop-on-failure` after an earlier failure), `reason` says
+   * which, and the target runs what it ran.
    */
-  status: "promoted" | "unchanged" | "rolled back" | "failed" | "test failed";
+  status: "promoted" | "unchanged" | "rolled back" | "failed" | "test failed" | "not attempted";
   revision?: number;
   /** `helm test` after the upgrade, when the chart has tests. */
   tests?: TestRun;
   error?: string;
+  /** Why a release was `not attempted`. */
+  reason?: string;
 }
 
 /** How `helm test` runs after an upgrade (`--test-retries`, `--test-retry-delay`, `--test-timeout`, `--on-test-failure`). */
@@ -480,11 +447,23 @@ async function runTests(
   }
 }
 
+/** When {@link applyPromotion} stops before the next release (the one in progress always finishes). */
+export interface StopPolicy {
+  /** After a release fails (rolled back, removed, or its tests failed), promote no further release. */
+  onFailure: boolean;
+  /** Asked before each release: a reason (e.g. `interrupted (Ctrl+C)`) stops the promotion there. */
+  requested(): string | undefined;
+}
+
 /**
- * Applies plans one by one: `helm upgrade --install` with rollback on failure, then `helm test` when the
- * chart has tests, as `tests` says (retries; after the last failure a rollback to the previous revision,
- * or with `keep` the new revision stays and the result says `test failed`). Provenance goes into the
- * revision's description and labels.
+ * Applies plans one by one, in their order: `helm upgrade --install` with rollback on failure, then `helm
+ * test` when the chart has tests, as `tests` says (retries; after the last failure a rollback to the
+ * previous revision, or with `keep` the new revision stays and the result says `test failed`). Provenance
+ * goes into the revision's description and labels. A failed release does not stop the others unless
+ * `stop.onFailure`; `stop.requested()` is asked before each release. Releases not reached are `not
+ * attempted` (with the reason); unchanged ones stay `unchanged`.
+ *
+ * @returns one result per plan, in plan order
  */
 export async function applyPromotion(
   ctx: Context,
@@ -493,11 +472,30 @@ export async function applyPromotion(
   plans: ReleasePlan[],
   timeout: string,
   tests: TestPolicy,
+  stop: StopPolicy = { onFailure: false, requested: () => undefined },
 ): Promise<PromoteResult[]> {
   const results: PromoteResult[] = [];
   const who = (ctx.env.user ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_")
     .slice(0, 63);
+  let stopped: string | undefined;
   for (const plan of plans) {
+    if (!stopped && plan.diff.changes.length > 0) {
+      stopped = stop.requested();
+      const failed = results.find((r) => FAILED.includes(r.status));
+      if (!stopped && stop.onFailure && failed) {
+        stopped = `stopped after ${failed.release} failed (--stop-on-failure)`;
+      }
+    }
+    if (stopped && plan.diff.changes.length > 0) {
+      results.push({
+        release: plan.target.release,
+        action: plan.action,
+        status: "not attempted",
+        revision: plan.target.revision,
+        reason: stopped,
+      });
+      continue;
+    }
     if (plan.diff.changes.length === 0) {
       results.push({
         release: plan.target.release,
@@ -523,6 +521,7 @@ export async function applyPromotion(
       timeout,
       description,
       labels,
+      createNamespace: plan.createNamespace,
     });
     if (up.code !== 0) {
       const error = lastLine(up.stderr);
@@ -592,6 +591,9 @@ export async function applyPromotion(
   }
   return results;
 }
+
+/** The statuses of a release whose promotion failed (exit code 11). */
+export const FAILED: readonly PromoteResult["status"][] = ["rolled back", "failed", "test failed"];
 
 /** What `--delete-source` did to one source release after its promotion. */
 export interface SourceDeletion {

@@ -30,11 +30,12 @@ export const ExitCode = {
   changes: 10,
   /** `promote` failed in the target (upgrade, readiness, test); the target is back at its previous
    * revision (a failed first install is removed; `--on-test-failure keep` keeps a revision whose tests
-   * failed). */
+   * failed). With several releases: at least one failed; the summary says what became of each. */
   promoteFailed: 11,
   /** `debug`: the debugged program ended with a non-zero exit code (printed on stderr). */
   programFailed: 12,
-  /** Interrupted by SIGINT (128 + 2, as shells report it). */
+  /** Interrupted by SIGINT (128 + 2, as shells report it); `promote` finished the release in progress and
+   * attempted no further one. */
   interrupted: 130,
 } as const;
 

@@ -1,8 +1,8 @@
 // Shell completion through the real Helm 3.17 and 4.1 (`helm __complete fastcs ...`, what the shells' helm
 // completion scripts run): the static tree of completion.yaml, and plugin.complete's dynamic values, chart
-// names from the charts folder, environments from the project file, release names from a real API server
-// (tests/support/cluster.ts) in the namespace and kube context given to Helm. A completion that cannot be
-// computed offers nothing and never fails.
+// names from the charts folder, environments and groups from the project file, release names from a real
+// API server (tests/support/cluster.ts) in the namespace and kube context given to Helm. A completion that
+// cannot be computed offers nothing and never fails.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copyRepo, run, sourceInstallEnv, tool } from "../helpers.ts";
@@ -87,7 +87,7 @@ Deno.test("helm __complete fastcs: static tree and dynamic values on Helm 3 and 
       assert.deepEqual((await complete("fastcs", "schema", "-o", "")).values, ["text", "json"]);
     });
 
-    await t.step(`${name}: promote environments from the project file (or --config)`, async () => {
+    await t.step(`${name}: promote environments and groups from the project file (or --config)`, async () => {
       assert.deepEqual((await complete("fastcs", "promote", "")).values, [
         "history",
         "rollback",
@@ -95,8 +95,15 @@ Deno.test("helm __complete fastcs: static tree and dynamic values on Helm 3 and 
         "prod",
       ]);
       assert.deepEqual((await complete("fastcs", "promote", "staging", "")).values, ["prod"]);
-      await Deno.writeTextFile(join(work.path, "other.yaml"), "environments:\n  qa: {}\n");
+      await Deno.writeTextFile(
+        join(work.path, "other.yaml"),
+        "environments:\n  qa: {}\ngroups: {core: [db, api]}\n",
+      );
       assert.deepEqual((await complete("fastcs", "promote", "--config", "other.yaml", "")).values, ["qa"]);
+      assert.deepEqual(
+        (await complete("fastcs", "promote", "qa", "qa", "--config", "other.yaml", "--group", "")).values,
+        ["core"],
+      );
     });
 
     await t.step(

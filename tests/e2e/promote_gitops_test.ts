@@ -75,3 +75,22 @@ Deno.test("GitOps promotion rewrites versions and promoted keys only, keeps comm
   assert.equal(missing.code, 5);
   assert.match(missing.stderr, /is not a service folder/);
 });
+
+Deno.test("GitOps promotion of a group: its service folders; a selector does not apply there", async () => {
+  await using repo = await servicesRepo();
+  const dir = repo.path;
+  await Deno.writeTextFile(join(dir, "fastcs.yaml"), "groups: {core: [ioc], empty-here: [nope]}\n", {
+    append: true,
+  });
+  const group = await cli(["promote", "staging", "prod", "--group", "core", "--diff-only"], { cwd: dir });
+  assert.equal(group.code, 10, group.stderr);
+  assert.match(group.stdout, /staging\/ioc -> prod\/ioc: fastcs 1\.0\.0 -> 1\.1\.0, fastcs\.image\.tag/);
+  const missing = await cli(["promote", "staging", "prod", "--group", "empty-here", "--diff-only"], {
+    cwd: dir,
+  });
+  assert.equal(missing.code, 5, missing.stderr);
+  assert.match(missing.stderr, /nope/);
+  const selector = await cli(["promote", "staging", "prod", "-l", "team=core", "--diff-only"], { cwd: dir });
+  assert.equal(selector.code, 2, selector.stderr);
+  assert.match(selector.stderr, /--selector matches the Helm labels of releases; GitOps folders have none/);
+});

@@ -122,14 +122,24 @@ export async function interruptedUpgrade(
   return status;
 }
 
-/** A project folder: fastcs.yaml with environments staging and prod, and their values files. */
-async function project(registry: TestRegistry, keys: string[]): Promise<TempDir> {
+/** What a test adds to the project file of {@link setUpPromotion}. */
+export interface ProjectLines {
+  /** More lines under `environments:` (indented by two spaces). */
+  environments?: string[];
+  /** More top-level lines (e.g. a `groups:` section). */
+  extra?: string[];
+}
+
+/** A project folder: fastcs.yaml with environments staging and prod (and `lines`), and their values files. */
+async function project(registry: TestRegistry, keys: string[], lines: ProjectLines = {}): Promise<TempDir> {
   const dir = await tempDir("fastcs-promote-");
   await writeTree(dir.path, {
     "fastcs.yaml": [
       "environments:",
       "  staging: {kubeContext: staging, namespace: staging, release: 'staging-{service}', values: [envs/staging.yaml]}",
       "  prod: {kubeContext: prod, namespace: prod, release: 'prod-{service}', values: [envs/prod.yaml], protected: true}",
+      ...(lines.environments ?? []).map((l) => `  ${l}`),
+      ...(lines.extra ?? []),
       "promote:",
       `  chartRepository: ${registry.base}`,
       "  timeout: 10s",
@@ -143,16 +153,18 @@ async function project(registry: TestRegistry, keys: string[]): Promise<TempDir>
 }
 
 /**
- * {@link clusterWithChart} (fastcs 1.0.0 from `chart`), a project folder (environments staging and prod),
- * and staging-ioc running image 2.0.0; `promote(...)` and `promoteTyping(answer, ...)` run helm fastcs
- * promote there with --plain-http. All stopped and removed when disposed.
+ * {@link clusterWithChart} (fastcs 1.0.0 from `chart`), a project folder (environments staging and prod,
+ * plus `lines`), and staging-ioc running image 2.0.0; `promote(...)` and `promoteTyping(answer, ...)` run
+ * helm fastcs promote there with --plain-http. All stopped and removed when disposed.
  */
-export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string) {
+export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string, lines: ProjectLines = {}) {
   await using stack = new AsyncDisposableStack();
   const { cluster, registry, env, helm, install } = stack.use(await clusterWithChart(helmName, { chart }));
-  const dir = stack.use(await project(registry, ["image.tag", "podAnnotations"])).path;
-  const staging = (...args: string[]) =>
-    install("staging-ioc", "staging", "-f", join(dir, "envs/staging.yaml"), ...args);
+  const dir = stack.use(await project(registry, ["image.tag", "podAnnotations"], lines)).path;
+  /** `helm upgrade --install` of the pushed chart as `release` in staging, with staging's values file. */
+  const deploy = (release: string, ...args: string[]) =>
+    install(release, "staging", "-f", join(dir, "envs/staging.yaml"), ...args);
+  const staging = (...args: string[]) => deploy("staging-ioc", ...args);
   /** Staging upgraded, without waiting, to image 3.0.0 whose pod never gets Ready (deployed, so promotable). */
   const stagingNeverReady = () =>
     staging("--set", "image.tag=3.0.0", "--set-json", 'podAnnotations={"fastcs.test/unready":"yes"}');
@@ -173,12 +185,12 @@ export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string
     await Deno.writeTextFile(file, text.replace("timeout: 10s", "timeout: 4s"));
   };
   const resources = stack.move();
-  /** The value at dotted `path` of prod-ioc's computed values (`helm get values --all`). */
-  const prodValue = async (path: string): Promise<unknown> => {
+  /** The value at dotted `path` of prod-ioc's (or `release`'s in prod) computed values (`helm get values --all`). */
+  const prodValue = async (path: string, release = "prod-ioc"): Promise<unknown> => {
     const r = await helm(
       "get",
       "values",
-      "prod-ioc",
+      release,
       "--all",
       "-o",
       "json",
@@ -202,6 +214,7 @@ export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string
     interrupted: (release: string, context: "staging" | "prod", ...args: string[]) =>
       interruptedUpgrade({ env, helm, registry }, release, context, ...args),
     dir,
+    deploy,
     staging,
     stagingNeverReady,
     promote,

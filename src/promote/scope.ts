@@ -1,0 +1,138 @@
+// Which source releases a cluster promotion acts on, and in which order: those named, a named group of the
+// project file, the releases whose Helm labels match a selector, or all of them. The order found here is
+// the order the releases are planned, shown, confirmed and promoted in.
+import type { ReleaseHelm } from "../adapters/helm_release.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { type Environment, releaseOf, serviceOf } from "./config.ts";
+
+/**
+ * What a promotion covers (`promote SOURCE TARGET [RELEASE...] | --group NAME | --selector SEL | --all`).
+ * No releases named and nothing else chosen is `all`, as in earlier versions.
+ */
+export type ReleaseScope =
+  | { kind: "all" }
+  | { kind: "named"; releases: string[] }
+  | { kind: "group"; name: string; services: string[]; file: string }
+  | { kind: "selector"; selector: string };
+
+/** The chosen source releases, in promotion order, and the rule that ordered them. */
+export interface ChosenReleases {
+  releases: string[];
+  /** Words for people and `-o json`: `group core (fastcs.yaml)`, `selector team=core`, … */
+  scope: string;
+  /** Why they come in this order: `the group's order`, `as named`, `by release name`. */
+  order: string;
+}
+
+/** Words for a scope: `all releases`, `releases named`, `group core (fastcs.yaml)`, `selector team=core`. */
+export function describeScope(scope: ReleaseScope): string {
+  switch (scope.kind) {
+    case "all":
+      return "all releases";
+    case "named":
+      return "releases named";
+    case "group":
+      return `group ${scope.name} (${scope.file})`;
+    case "selector":
+      return `selector ${scope.selector}`;
+  }
+}
+
+/**
+ * The source releases a promotion acts on, in the order they are promoted:
+ * - `named`: as named (each must exist; a name given twice counts once);
+ * - `group`: the release of each of the group's services in `source.env` (`releaseOf`), in the group's
+ *   order; each must exist and not be `uninstalled`;
+ * - `selector`: the releases whose labels match (`helm list --selector`), by release name;
+ * - `all`: every release, by release name.
+ * The last two keep only releases whose name fits the environment's release pattern and that are not
+ * `uninstalled` (a release deleted with its history kept, e.g. by `--delete-source`).
+ *
+ * @throws FastcsError exit 2 (Helm refused the selector's syntax), 5 (a named or grouped release does not
+ *   exist, or nothing matches at all), 6 (helm list failed)
+ */
+export async function chooseReleases(
+  source: { env: Environment; helm: ReleaseHelm },
+  scope: ReleaseScope,
+): Promise<ChosenReleases> {
+  const listed = await source.helm.list();
+  const t = source.helm.target;
+  const here = `${source.env.name} (namespace ${t.namespace}, kube context ${t.context ?? "current"})`;
+  const live = (r: { name: string; status: string }) =>
+    r.status !== "uninstalled" && serviceOf(source.env, r.name) !== undefined;
+  const byName = (names: string[]) => [...names].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+  let releases: string[];
+  let order: string;
+  switch (scope.kind) {
+    case "named": {
+      releases = [...new Set(scope.releases)];
+      order = "as named";
+      const missing = releases.filter((n) => !listed.some((r) => r.name === n));
+      if (missing.length > 0) {
+        throw new FastcsError(`no release ${missing.join(", ")} in environment ${here}`, {
+          code: "promote.release",
+          exitCode: ExitCode.input,
+          hint: `Releases there: ${listed.map((r) => r.name).join(", ") || "none"}.`,
+        });
+      }
+      break;
+    }
+    case "group": {
+      releases = scope.services.map((s) => releaseOf(source.env, s));
+      order = "the group's order";
+      const missing = releases.filter((n) => !listed.some((r) => r.name === n && r.status !== "uninstalled"));
+      if (missing.length > 0) {
+        throw new FastcsError(
+          `group ${scope.name} (${scope.file}) names ${missing.length} release(s) that ${here} does not run: ${
+            missing.join(", ")
+          }`,
+          {
+            code: "promote.group",
+            exitCode: ExitCode.input,
+            hint: `Deploy them there first, or take them out of the group. Releases there: ${
+              listed.filter((r) => r.status !== "uninstalled").map((r) => r.name).join(", ") || "none"
+            }.`,
+          },
+        );
+      }
+      break;
+    }
+    case "selector": {
+      let matched;
+      try {
+        matched = await source.helm.list(undefined, scope.selector);
+      } catch (error) {
+        // The same list without the selector worked: what Helm refused is the selector.
+        if (!(error instanceof FastcsError)) throw error;
+        throw new FastcsError(`helm refused the release selector "${scope.selector}": ${error.message}`, {
+          code: "usage",
+          exitCode: ExitCode.usage,
+          hint:
+            "A selector is Kubernetes label selector syntax over the releases' Helm labels (set with helm install --labels): team=core, tier!=db, team in (core,edge), tier.",
+          cause: error,
+        });
+      }
+      releases = byName(matched.filter(live).map((r) => r.name));
+      order = "by release name";
+      if (releases.length === 0) {
+        throw new FastcsError(`no release of ${here} matches the selector ${scope.selector}`, {
+          code: "promote.release",
+          exitCode: ExitCode.input,
+          hint:
+            "The selector matches the releases' Helm labels (helm install --labels; helm get metadata shows them), not the labels of their resources.",
+        });
+      }
+      break;
+    }
+    case "all":
+      releases = byName(listed.filter(live).map((r) => r.name));
+      order = "by release name";
+      if (releases.length === 0) {
+        throw new FastcsError(`environment ${here} has no release to promote`, {
+          code: "promote.release",
+          exitCode: ExitCode.input,
+        });
+      }
+  }
+  return { releases, scope: describeScope(scope), order };
+}

@@ -1,0 +1,126 @@
+// Choosing the source releases of a promotion and their order, over a recording runner answering `helm list`
+// as Helm 4.1.4 printed it on the test control plane (tests/e2e/promote_groups_test.ts runs the real Helm 3
+// and 4 with the same selectors).
+import assert from "node:assert/strict";
+import { createReleaseHelm } from "../adapters/helm_release.ts";
+import { recordingRunner } from "../runtime/recording_runner.ts";
+import type { FastcsError } from "../runtime/errors.ts";
+import type { Environment } from "./config.ts";
+import { chooseReleases, type ReleaseScope } from "./scope.ts";
+
+const release = (name: string, status = "deployed", labels = "") => ({
+  name,
+  namespace: "staging",
+  revision: "1",
+  updated: "2026-11-21 16:01:34.570078929 +0000 UTC",
+  status,
+  chart: "fastcs-1.0.0",
+  app_version: "0.1.0",
+  labels, // not in Helm's output: what the scripted --selector below matches
+});
+
+/** staging, listed in Helm's order (by name): a release outside the pattern, an uninstalled one. */
+const LISTED = [
+  release("other-thing"),
+  release("staging-api", "deployed", "team=core"),
+  release("staging-db", "deployed", "team=core"),
+  release("staging-gone", "uninstalled", "team=core"),
+  release("staging-ioc"),
+  release("staging-worker", "failed", "team=core"),
+];
+
+const STAGING: Environment = {
+  name: "staging",
+  kubeContext: "staging",
+  namespace: "staging",
+  release: "staging-{service}",
+  values: [],
+  protected: false,
+};
+
+function choose(scope: ReleaseScope) {
+  const runner = recordingRunner([
+    {
+      match: (call) => call.args.includes("--selector"),
+      result: (call) => {
+        const selector = call.args[call.args.indexOf("--selector") + 1];
+        if (selector.includes("==")) {
+          return { code: 1, stderr: "Error: found '=', expected: ',' or 'end of string'\n" };
+        }
+        return { stdout: JSON.stringify(LISTED.filter((r) => r.labels === selector)) };
+      },
+    },
+    { match: ["list"], result: { stdout: JSON.stringify(LISTED) } },
+  ]);
+  const helm = createReleaseHelm(
+    runner.run,
+    "helm",
+    "/repo",
+    { namespace: "staging", context: "staging" },
+    4,
+  );
+  return { runner, chosen: chooseReleases({ env: STAGING, helm }, scope) };
+}
+
+Deno.test("all: every release fitting the pattern, not uninstalled, by name", async () => {
+  const { chosen } = choose({ kind: "all" });
+  assert.deepEqual(await chosen, {
+    releases: ["staging-api", "staging-db", "staging-ioc", "staging-worker"],
+    scope: "all releases",
+    order: "by release name",
+  });
+});
+
+Deno.test("named: in the order named, once each; an unknown one is exit 5 naming those there", async () => {
+  assert.deepEqual(
+    (await choose({ kind: "named", releases: ["staging-ioc", "staging-api", "staging-ioc"] }).chosen)
+      .releases,
+    ["staging-ioc", "staging-api"],
+  );
+  await assert.rejects(
+    choose({ kind: "named", releases: ["staging-nope"] }).chosen,
+    (e: FastcsError) =>
+      e.exitCode === 5 &&
+      e.message ===
+        "no release staging-nope in environment staging (namespace staging, kube context staging)" &&
+      /Releases there: other-thing, staging-api/.test(e.hint!),
+  );
+});
+
+Deno.test("group: the services' releases in the group's order; a missing or uninstalled one is exit 5", async () => {
+  const group = { kind: "group", name: "core", file: "fastcs.yaml" } as const;
+  assert.deepEqual(await choose({ ...group, services: ["worker", "db", "api"] }).chosen, {
+    releases: ["staging-worker", "staging-db", "staging-api"],
+    scope: "group core (fastcs.yaml)",
+    order: "the group's order",
+  });
+  await assert.rejects(
+    choose({ ...group, services: ["db", "gone", "cache"] }).chosen,
+    (e: FastcsError) =>
+      e.exitCode === 5 && e.code === "promote.group" &&
+      e.message ===
+        "group core (fastcs.yaml) names 2 release(s) that staging (namespace staging, kube context staging) does not run: staging-gone, staging-cache",
+  );
+});
+
+Deno.test("selector: helm list --selector, live releases fitting the pattern, by name; a bad one is exit 2, none matching exit 5", async () => {
+  const { runner, chosen } = choose({ kind: "selector", selector: "team=core" });
+  assert.deepEqual(await chosen, {
+    releases: ["staging-api", "staging-db", "staging-worker"],
+    scope: "selector team=core",
+    order: "by release name",
+  });
+  assert.deepEqual(runner.argvs()[1].slice(0, 4), ["helm", "list", "--selector", "team=core"]);
+  await assert.rejects(
+    choose({ kind: "selector", selector: "team==core==x" }).chosen,
+    (e: FastcsError) =>
+      e.exitCode === 2 && /^helm refused the release selector "team==core==x": .*found '='/.test(e.message),
+  );
+  await assert.rejects(
+    choose({ kind: "selector", selector: "team=edge" }).chosen,
+    (e: FastcsError) =>
+      e.exitCode === 5 &&
+      e.message ===
+        "no release of staging (namespace staging, kube context staging) matches the selector team=edge",
+  );
+});
