@@ -359,16 +359,19 @@ function renderError(
     server &&
     /error calling lookup|cluster reachability check failed|kubernetes cluster unreachable/.test(r.stderr)
   ) {
-    const reason = finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr);
+    const reason = (finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr)).replace(
+      /^Error: /,
+      "",
+    );
     return new FastcsError(
       `${what} against ${where(env)} failed: ${reason}`,
       {
         code: "promote.lookup",
         exitCode: ExitCode.environment,
         hint:
-          `The chart's templates call lookup, so promote renders them against the cluster (helm template --dry-run=server): your user needs to get (and list) the objects they look up in ${
+          `The chart's templates call lookup, so promote renders them against each environment's cluster (helm template --dry-run=server): your user needs RBAC to get (and list) the objects they look up in the source's and in the target's namespace, here ${
             where(env)
-          }, in the source and in the target environment.`,
+          }.`,
       },
     );
   }
