@@ -345,8 +345,9 @@ function helmYaml(values: unknown): string {
 
 /**
  * The error of a failed render. A server-side render (the chart calls `lookup`) that failed in a lookup or
- * could not reach the API server is the environment's problem (exit 6): the message names the kube context
- * and namespace, the hint the RBAC it needs. Any other failure is `otherwise` with Helm's message.
+ * could not reach the API server, or (Helm 4) found an object that exists without belonging to the release,
+ * is the environment's problem (exit 6): the message names the kube context and namespace, the hint the RBAC
+ * it needs or the object's ownership. Any other failure is `otherwise` with Helm's message.
  */
 function renderError(
   r: { stderr: string },
@@ -355,24 +356,33 @@ function renderError(
   what: string,
   otherwise: { code: string; exitCode: ExitCodeValue; hint?: string },
 ): FastcsError {
+  const reason = (finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr)).replace(
+    /^Error: /,
+    "",
+  );
+  const inCluster = (code: string, hint: string) =>
+    new FastcsError(`${what} against ${where(env)} failed: ${reason}`, {
+      code,
+      exitCode: ExitCode.environment,
+      hint,
+    });
   if (
     server &&
     /error calling lookup|cluster reachability check failed|kubernetes cluster unreachable/.test(r.stderr)
   ) {
-    const reason = (finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr)).replace(
-      /^Error: /,
-      "",
+    return inCluster(
+      "promote.lookup",
+      `The chart's templates call lookup, so promote renders them against each environment's cluster (helm template --dry-run=server): your user needs RBAC to get (and list) the objects they look up in the source's and in the target's namespace, here ${
+        where(env)
+      }.`,
     );
-    return new FastcsError(
-      `${what} against ${where(env)} failed: ${reason}`,
-      {
-        code: "promote.lookup",
-        exitCode: ExitCode.environment,
-        hint:
-          `The chart's templates call lookup, so promote renders them against each environment's cluster (helm template --dry-run=server): your user needs RBAC to get (and list) the objects they look up in the source's and in the target's namespace, here ${
-            where(env)
-          }.`,
-      },
+  }
+  // Helm 4's server-side render also checks the rendered objects as an install would: one that exists
+  // without belonging to the release would make the upgrade fail the same way.
+  if (server && /unable to continue with install|exists and cannot be imported/.test(r.stderr)) {
+    return inCluster(
+      "promote.ownership",
+      "An object the chart renders already exists there and belongs to no release or to another one (Helm's meta.helm.sh/release-name annotation): an upgrade would fail on it too. Remove it, or let the release adopt it (Helm's ownership labels and annotations).",
     );
   }
   return new FastcsError(`${what} failed: ${r.stderr.trim()}`, otherwise);
