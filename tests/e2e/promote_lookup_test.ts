@@ -140,6 +140,52 @@ for (const helmName of ["helm4", "helm3"] as const) {
     );
 
     await t.step(
+      "an object in prod that the release does not own: Helm 4's server-side render stops at the plan (exit 6), Helm 3's upgrade fails and rolls back (exit 11)",
+      async () => {
+        const revision = async () =>
+          JSON.parse(
+            (await fixture.helm("status", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
+              .stdout,
+          ) as { version: number; info: { status: string } };
+        const before = await revision();
+        // prod's values switch the token on, and a Secret of that name was made by hand.
+        const prodValues = join(dir, "envs/prod.yaml");
+        const values = await Deno.readTextFile(prodValues);
+        await Deno.writeTextFile(prodValues, `${values}unguardedToken: true\n`);
+        await kubectl(
+          "create",
+          "secret",
+          "generic",
+          "prod-ioc-token",
+          "-n",
+          "prod",
+          "--from-literal=token=x",
+        );
+        try {
+          const r = await promote("staging", "prod", "--yes", "--force");
+          const conflict = /Secret "prod-ioc-token" in namespace "prod" exists and cannot be imported/;
+          if (helmName === "helm4") {
+            assert.equal(r.code, 6, r.stderr);
+            assert.match(
+              r.stderr,
+              /rendering prod-ioc for prod against namespace prod, kube context prod failed: .*Secret "prod-ioc-token"/,
+            );
+            assert.match(r.stderr, conflict);
+            assert.match(r.stderr, /belongs to no release or to another one/);
+            assert.deepEqual(await revision(), before);
+          } else {
+            assert.equal(r.code, 11, r.stderr);
+            assert.match(r.stdout + r.stderr, conflict);
+            assert.equal((await revision()).info.status, "deployed");
+          }
+        } finally {
+          await Deno.writeTextFile(prodValues, values);
+          await kubectl("delete", "secret", "prod-ioc-token", "-n", "prod");
+        }
+      },
+    );
+
+    await t.step(
       "a user who may not get what the chart looks up: exit 6, naming the lookup, the kube context and the RBAC",
       async () => {
         // Allowed to list Secrets (all Helm's read commands need) but not to get one by name (a lookup).
