@@ -123,12 +123,18 @@ export async function chooseReleases(
 /**
  * Plans the promotion of every chosen release of `source` to `target`. Changes nothing.
  *
+ * A chart whose templates call `lookup` (itself or a sub-chart) is rendered server-side
+ * (`helm template --dry-run=server`): against the source's kube context and namespace for the identity check,
+ * against the target's for the diff, so each lookup finds that environment's objects.
+ *
  * @throws FastcsError exit 5 (a release name that does not fit the pattern, chart source not configured,
  *   unreadable public key), 6
- *   (cosign missing, the transparency log unreachable), 8 (a source release not deployed, its last test
- *   failed, or the registry's chart renders differently from what runs; with `verify`, a pulled digest
- *   without a valid signature of the key, which `force` does not override), 9 (the chart version is not in
- *   the registry any more, or the registry cannot be reached)
+ *   (cosign missing, the transparency log unreachable; a server-side render whose lookup the cluster
+ *   refused, or, Helm 4, that found an object the release does not own), 8 (a source release not deployed,
+ *   its last test failed, the registry's chart renders differently from what runs, or renders differently
+ *   each time (a random value no lookup keeps); with `verify`, a pulled digest without a valid signature of
+ *   the key, which `force` does not override), 9 (the chart version is not in the registry any more, or the
+ *   registry cannot be reached)
  */
 export async function planPromotion(
   step: Step,
