@@ -40,8 +40,18 @@ export interface ReleaseHelm {
   /** `helm get manifest`, or undefined when the release does not exist. */
   manifest(release: string): Promise<string | undefined>;
   history(release: string): Promise<HistoryEntry[]>;
-  /** `helm template` of a chart as `release` in this namespace, with values files. */
-  template(release: string, chart: string, valuesFiles: string[]): Promise<RunResult>;
+  /**
+   * `helm template` of a chart as `release` in this namespace, with values files. With `server`
+   * (`--dry-run=server`, Helm 3.13+ and 4) the templates' `lookup` calls read the objects of this kube
+   * context, which needs a reachable API server and RBAC to get (and list) what they look up; Helm 4 also
+   * takes `.Capabilities` from that API server. Without it every lookup renders as an empty result.
+   */
+  template(
+    release: string,
+    chart: string,
+    valuesFiles: string[],
+    o?: { server?: boolean },
+  ): Promise<RunResult>;
   /**
    * `helm upgrade --install --wait` with rollback on failure (Helm 3 `--atomic`, Helm 4 `--rollback-on-failure`);
    * `createNamespace`: `--create-namespace`, for a first install into a namespace that does not exist yet
@@ -126,8 +136,14 @@ export function createReleaseHelm(
       return r.stdout;
     },
     history: (release) => json(["history", release, "--max", "256"]),
-    template: (release, chart, valuesFiles) =>
-      helm(["template", release, chart, ...valuesFiles.flatMap((f) => ["-f", f])]),
+    template: (release, chart, valuesFiles, o = {}) =>
+      helm([
+        "template",
+        release,
+        chart,
+        ...valuesFiles.flatMap((f) => ["-f", f]),
+        ...(o.server ? ["--dry-run=server"] : []),
+      ]),
     upgradeInstall: async (release, chart, o) =>
       helm([
         "upgrade",

@@ -107,6 +107,27 @@ Deno.test("without a kube context or kubeconfig only --namespace is passed (Helm
   ]]);
 });
 
+Deno.test("template with server: --dry-run=server (the same spelling in Helm 3 and 4), in the target", async () => {
+  for (const major of [3, 4] as const) {
+    const { runner, helm } = releaseHelm(major, [{ cmd: "helm" }]);
+    await helm.template("web", "/tmp/chart.tgz", ["values.yaml"], { server: true });
+    await helm.template("web", "/tmp/chart.tgz", ["values.yaml"], { server: false });
+    assert.deepEqual(runner.argvs(), [
+      [
+        "helm",
+        "template",
+        "web",
+        "/tmp/chart.tgz",
+        "-f",
+        "values.yaml",
+        "--dry-run=server",
+        ...STAGING_FLAGS,
+      ],
+      ["helm", "template", "web", "/tmp/chart.tgz", "-f", "values.yaml", ...STAGING_FLAGS],
+    ]);
+  }
+});
+
 Deno.test("upgrade --install: Helm 3 --atomic, Helm 4 --rollback-on-failure; labels as k=v,k=v", async () => {
   for (const major of [3, 4] as const) {
     const { runner, helm } = releaseHelm(major, [{ match: ["upgrade"] }]);

@@ -4,16 +4,17 @@ import { Buffer } from "node:buffer";
 import { tarExtract } from "../deps/tar.ts";
 
 /**
- * The regular files of the chart package `tgzPath` whose archive path `wanted` accepts (all when absent),
- * as a map from archive path (e.g. `fastcs/values.yaml`) to bytes, in archive order.
+ * The regular files of the chart package `tgz` (a file path, or the package's bytes: a sub-chart's .tgz
+ * inside its parent's package) whose archive path `wanted` accepts (all when absent), as a map from
+ * archive path (e.g. `fastcs/values.yaml`) to bytes, in archive order.
  *
  * @throws the read error, or the gzip/tar error of a damaged archive
  */
 export async function packageFiles(
-  tgzPath: string,
+  tgz: string | Uint8Array<ArrayBuffer>,
   wanted: (path: string) => boolean = () => true,
 ): Promise<Map<string, Uint8Array>> {
-  const compressed = await Deno.readFile(tgzPath);
+  const compressed = typeof tgz === "string" ? await Deno.readFile(tgz) : tgz;
   const tar = new Uint8Array(
     await new Response(new Blob([compressed]).stream().pipeThrough(new DecompressionStream("gzip")))
       .arrayBuffer(),

@@ -18,6 +18,7 @@ import { leafPaths, pickPromoted } from "./values.ts";
 import { lastLine } from "../runtime/runner.ts";
 import type { S3Connections } from "../publish/s3_target.ts";
 import { fetchChart, parseChartSource } from "./chart_source.ts";
+import { chartUsesLookup } from "../chart/lookup.ts";
 
 /** Prefix of the description of every revision a promotion made (`helm history` shows it). */
 export const PROMOTED_PREFIX = "promoted from ";
@@ -89,12 +90,18 @@ interface Step {
 /**
  * Plans the promotion of every chosen release of `source` to `target`. Changes nothing.
  *
+ * A chart whose templates call `lookup` (itself or a sub-chart) is rendered server-side
+ * (`helm template --dry-run=server`): against the source's kube context and namespace for the identity check,
+ * against the target's for the diff, so each lookup finds that environment's objects.
+ *
  * @throws FastcsError exit 5 (a release name that does not fit the pattern, chart source not configured,
  *   unreadable public key), 6
- *   (cosign missing, the transparency log unreachable), 8 (a source release not deployed, its last test
- *   failed, or the registry's chart renders differently from what runs; with `verify`, a pulled digest
- *   without a valid signature of the key, which `force` does not override), 9 (the chart version is not in
- *   the registry any more, or the registry cannot be reached)
+ *   (cosign missing, the transparency log unreachable; a server-side render whose lookup the cluster
+ *   refused, or, Helm 4, that found an object the release does not own), 8 (a source release not deployed,
+ *   its last test failed, the registry's chart renders differently from what runs, or renders differently
+ *   each time (a random value no lookup keeps); with `verify`, a pulled digest without a valid signature of
+ *   the key, which `force` does not override), 9 (the chart version is not in the registry any more, or the
+ *   registry cannot be reached)
  */
 export async function planPromotion(
   step: Step,
@@ -126,6 +133,8 @@ export async function planPromotion(
   const names = o.releases;
   const plans: ReleasePlan[] = [];
   const refusals: string[] = [];
+  /** Refusals because a chart renders differently each time (not the source's fault). */
+  const unreproducible: string[] = [];
   const unsigned: string[] = [];
   for (const name of names) {
     const service = serviceOf(source.env, name);
@@ -184,38 +193,54 @@ export async function planPromotion(
     const promotedFile = join(step.scratch, `${name}-promoted.yaml`);
     await Deno.writeTextFile(promotedFile, helmYaml(promoted));
     const valuesFiles = [...target.env.values, promotedFile];
-    const [rendered, next] = await Promise.all([
-      source.helm.template(name, chartFile, [sourceValues]),
-      target.helm.template(targetRelease, chartFile, valuesFiles),
-    ]);
+    // A chart whose templates look up live objects renders what runs only against the cluster it runs in:
+    // the source's for the identity check, the target's for the diff.
+    const server = await chartUsesLookup(chartFile);
+    const render = (side: "source" | "target") =>
+      side === "source"
+        ? source.helm.template(name, chartFile, [sourceValues], { server })
+        : target.helm.template(targetRelease, chartFile, valuesFiles, { server });
+    const [rendered, next] = await Promise.all([render("source"), render("target")]);
     if (rendered.code !== 0) {
-      throw new FastcsError(
-        `helm template of ${meta.chart} ${meta.version} failed: ${rendered.stderr.trim()}`,
-        {
-          code: "promote.template",
-          exitCode: ExitCode.environment,
-        },
-      );
+      throw renderError(rendered, server, source.env, `helm template of ${meta.chart} ${meta.version}`, {
+        code: "promote.template",
+        exitCode: ExitCode.environment,
+      });
     }
     // The chart in the registry must be what runs in the source: rendered with the source's values it
     // gives the source's manifest.
     const drift = await diffManifests(runningManifest ?? "", stripHooks(rendered.stdout));
     if (drift.changes.length > 0) {
-      refusals.push(
-        `${name}: chart ${meta.chart} ${meta.version} in ${config.chartRepository} does not render what runs in ${source.env.name} (${
-          drift.changes.map((c) => c.resource).join(", ")
-        } differ): the registry's artifact is not the verified one`,
-      );
+      // Resources that differ between two renders of the same chart with the same values (a random value
+      // or the time that no lookup keeps) tell nothing about the artifact: they get a refusal of their own.
+      const again = await render("source");
+      const unstable = again.code === 0
+        ? new Set((await diffManifests(rendered.stdout, again.stdout)).changes.map((c) => c.resource))
+        : new Set<string>();
+      const differ = (changes: typeof drift.changes) => changes.map((c) => c.resource).join(", ");
+      const changed = drift.changes.filter((c) => !unstable.has(c.resource));
+      const random = drift.changes.filter((c) => unstable.has(c.resource));
+      if (changed.length > 0) {
+        refusals.push(
+          `${name}: chart ${meta.chart} ${meta.version} in ${config.chartRepository} does not render what runs in ${source.env.name} (${
+            differ(changed)
+          } differ): the registry's artifact is not the verified one`,
+        );
+      }
+      if (random.length > 0) {
+        unreproducible.push(
+          `${name}: chart ${meta.chart} ${meta.version} renders ${
+            differ(random)
+          } differently each time (a random value such as randAlphaNum, or the time, that no lookup of the existing object keeps), so what runs in ${source.env.name} cannot be checked against it`,
+        );
+      }
     }
     if (next.code !== 0) {
-      throw new FastcsError(
-        `rendering ${targetRelease} for ${target.env.name} failed: ${next.stderr.trim()}`,
-        {
-          code: "promote.template",
-          exitCode: ExitCode.input,
-          hint: "The target's values do not fit the chart (see Helm's message).",
-        },
-      );
+      throw renderError(next, server, target.env, `rendering ${targetRelease} for ${target.env.name}`, {
+        code: "promote.template",
+        exitCode: ExitCode.input,
+        hint: "The target's values do not fit the chart (see Helm's message).",
+      });
     }
     plans.push({
       service,
@@ -262,13 +287,26 @@ export async function planPromotion(
       },
     );
   }
-  if (refusals.length > 0 && !o.force) {
-    throw new FastcsError(`promotion from ${source.env.name} refused: what runs there is not verified`, {
-      code: "promote.unverified",
-      exitCode: ExitCode.refused,
-      details: refusals,
-      hint: "Fix the source environment first; --force promotes anyway.",
-    });
+  if (refusals.length + unreproducible.length > 0 && !o.force) {
+    const hints = [
+      ...(refusals.length > 0 ? ["Fix the source environment first."] : []),
+      ...(unreproducible.length > 0
+        ? [
+          "A chart that generates a value should keep it with a lookup of the existing object (as bitnami's charts do for passwords), which promote resolves against each environment's cluster.",
+        ]
+        : []),
+    ];
+    throw new FastcsError(
+      `promotion from ${source.env.name} refused: what runs there ${
+        refusals.length > 0 ? "is not verified" : "cannot be verified"
+      }`,
+      {
+        code: "promote.unverified",
+        exitCode: ExitCode.refused,
+        details: [...refusals, ...unreproducible],
+        hint: `${hints.join(" ")} --force promotes anyway.`,
+      },
+    );
   }
   return plans;
 }
@@ -276,6 +314,56 @@ export async function planPromotion(
 /** Values as a YAML file for Helm, which reads YAML 1.1: strings such as `yes` or `on` get quoted. */
 function helmYaml(values: unknown): string {
   return stringifyYaml(values, { version: "1.1" });
+}
+
+/**
+ * The error of a failed render. A server-side render (the chart calls `lookup`) that failed in a lookup or
+ * could not reach the API server, or (Helm 4) found an object that exists without belonging to the release,
+ * is the environment's problem (exit 6): the message names the kube context and namespace, the hint the RBAC
+ * it needs or the object's ownership. Any other failure is `otherwise` with Helm's message.
+ */
+/** Where an environment's releases live, for messages: `namespace N, kube context C`. */
+function where(env: Environment): string {
+  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
+}
+
+function renderError(
+  r: { stderr: string },
+  server: boolean,
+  env: Environment,
+  what: string,
+  otherwise: { code: string; exitCode: ExitCodeValue; hint?: string },
+): FastcsError {
+  const reason = (finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr)).replace(
+    /^Error: /,
+    "",
+  );
+  const inCluster = (code: string, hint: string) =>
+    new FastcsError(`${what} against ${where(env)} failed: ${reason}`, {
+      code,
+      exitCode: ExitCode.environment,
+      hint,
+    });
+  if (
+    server &&
+    /error calling lookup|cluster reachability check failed|kubernetes cluster unreachable/.test(r.stderr)
+  ) {
+    return inCluster(
+      "promote.lookup",
+      `The chart's templates call lookup, so promote renders them against each environment's cluster (helm template --dry-run=server): your user needs RBAC to get (and list) the objects they look up in the source's and in the target's namespace, here ${
+        where(env)
+      }.`,
+    );
+  }
+  // Helm 4's server-side render also checks the rendered objects as an install would: one that exists
+  // without belonging to the release would make the upgrade fail the same way.
+  if (server && /unable to continue with install|exists and cannot be imported/.test(r.stderr)) {
+    return inCluster(
+      "promote.ownership",
+      "An object the chart renders already exists there and belongs to no release or to another one (Helm's meta.helm.sh/release-name annotation): an upgrade would fail on it too. Remove it, or let the release adopt it (Helm's ownership labels and annotations).",
+    );
+  }
+  return new FastcsError(`${what} failed: ${r.stderr.trim()}`, otherwise);
 }
 
 /** `helm template` prints hooks (tests) too; `helm get manifest` does not. */

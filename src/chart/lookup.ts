@@ -1,0 +1,44 @@
+// Whether a chart's templates call Helm's `lookup` function, which reads live objects from the cluster
+// while rendering: such a chart renders what runs only when rendered against the cluster it runs in
+// (`--dry-run=server`); a client-side render gets an empty result from every lookup.
+import { packageFiles } from "./package_files.ts";
+
+/** A template action `{{ … }}` (Go text/template delimiters, as Helm uses them). */
+const ACTION = /\{\{([\s\S]*?)\}\}/g;
+/** Comments and string literals of an action, which may mention `lookup` without calling it. */
+const NOT_CODE = /\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|`[^`]*`/g;
+/** `lookup` as a function name: after the action's start, a space, `(` or `|`, and before a space or `)`. */
+const CALL = /(?:^|[\s(|])lookup(?=[\s)]|$)/;
+
+/**
+ * True when a template text calls `lookup` in one of its actions; mentions in comments, string literals and
+ * the text around actions do not count.
+ */
+export function templateCallsLookup(text: string): boolean {
+  for (const [, action] of text.matchAll(ACTION)) {
+    if (CALL.test(action.replace(NOT_CODE, " "))) return true;
+  }
+  return false;
+}
+
+/**
+ * True when a template of the chart package `tgz` (a path or the bytes), or of one of its sub-charts (a
+ * folder under `charts/`, or a `.tgz` there as `helm dependency build` vendors it, at any depth), calls
+ * `lookup`. A helper that calls it counts even when no template uses the helper (bitnami's common library
+ * defines such helpers): a render against the cluster then costs little and changes nothing.
+ *
+ * @throws the read error, or the gzip/tar error of a damaged archive
+ */
+export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Promise<boolean> {
+  const files = await packageFiles(
+    tgz,
+    (path) => /(^|\/)templates\//.test(path) || /(^|\/)charts\/[^/]+\.tgz$/.test(path),
+  );
+  const decoder = new TextDecoder();
+  for (const [path, bytes] of files) {
+    if (/\.tgz$/.test(path) && !/(^|\/)templates\//.test(path)) {
+      if (await chartUsesLookup(new Uint8Array(bytes))) return true;
+    } else if (templateCallsLookup(decoder.decode(bytes))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,67 @@
+// Finding `lookup` calls in chart templates: in actions only (not comments, strings or plain text), and in
+// packages the way Helm vendors sub-charts (folders under charts/ and .tgz files there, nested), packed by
+// the real `tar` into real gzip archives.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { chartUsesLookup, templateCallsLookup } from "./lookup.ts";
+
+Deno.test("templateCallsLookup: calls in actions, not mentions", () => {
+  // bitnami common's secrets helper, and the usual guard around a generated password.
+  assert.ok(templateCallsLookup(
+    '{{- $secretData := (lookup "v1" "Secret" $.context.Release.Namespace .secret).data }}',
+  ));
+  assert.ok(templateCallsLookup('{{- $s := lookup "v1" "Secret" .Release.Namespace "db" -}}'));
+  assert.ok(templateCallsLookup('{{ if not (lookup\n  "v1" "Secret" "ns" "db") }}x{{ end }}'));
+  assert.ok(templateCallsLookup('{{ "v1" | lookup }}'));
+  assert.ok(!templateCallsLookup("# lookup the password here\npassword: {{ .Values.password }}"));
+  assert.ok(!templateCallsLookup('{{/* lookup "v1" "Secret" keeps it */}}{{ .Values.x }}'));
+  assert.ok(!templateCallsLookup('{{ printf "lookup %s" .Values.x }} {{ .Values.lookup }}'));
+  assert.ok(!templateCallsLookup('{{ include "lookupHelper" . }} {{ $lookups := 1 }}'));
+});
+
+async function tar(dir: string, out: string, ...names: string[]) {
+  const r = await new Deno.Command("tar", { args: ["-czf", out, "-C", dir, ...names] }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+}
+
+async function write(root: string, files: Record<string, string>) {
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(join(root, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(root, path), text);
+  }
+}
+
+Deno.test("chartUsesLookup: the chart's templates, sub-chart folders and nested sub-chart packages", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-lookup-" });
+  try {
+    const guard = '{{- $s := lookup "v1" "Secret" .Release.Namespace "db" }}';
+    await write(root, {
+      "plain/Chart.yaml": "apiVersion: v2\nname: plain\nversion: 1.0.0\n",
+      "plain/values.yaml": "# lookup: {{ lookup }} in values is no template\nx: 1\n",
+      "plain/templates/cm.yaml": "kind: ConfigMap\ndata: {x: {{ .Values.x | quote }}}\n",
+      "own/templates/_helpers.tpl": `{{- define "own.password" -}}${guard}{{- end }}`,
+      "folder/templates/cm.yaml": "kind: ConfigMap\n",
+      "folder/charts/db/templates/secret.yaml": guard,
+      "common/templates/_secrets.tpl": `{{- define "common.secret" -}}${guard}{{- end }}`,
+      "mysql/templates/secret.yaml": '{{ include "common.secret" . }}',
+      "outer/templates/cm.yaml": "kind: ConfigMap\n",
+    });
+    const pkg = (name: string) => join(root, `${name}.tgz`);
+    await tar(root, pkg("plain"), "plain");
+    await tar(root, pkg("own"), "own");
+    await tar(root, pkg("folder"), "folder");
+    // outer/charts/mysql.tgz holds mysql/charts/common.tgz, whose helper calls lookup.
+    await Deno.mkdir(join(root, "mysql/charts"), { recursive: true });
+    await tar(root, join(root, "mysql/charts/common-2.0.0.tgz"), "common");
+    await Deno.mkdir(join(root, "outer/charts"), { recursive: true });
+    await tar(root, join(root, "outer/charts/mysql-9.0.0.tgz"), "mysql");
+    await tar(root, pkg("outer"), "outer");
+
+    assert.equal(await chartUsesLookup(pkg("plain")), false);
+    assert.equal(await chartUsesLookup(pkg("own")), true);
+    assert.equal(await chartUsesLookup(pkg("folder")), true);
+    assert.equal(await chartUsesLookup(pkg("outer")), true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
