@@ -524,7 +524,12 @@ async function runTests(
   for (let attempt = 1;; attempt++) {
     const test = await helm.test(release, policy.timeout);
     if (test.code === 0) return { passed: true, attempts: attempt };
-    const error = finalHelmError(test.stderr).split("\n")[0].trim() || lastLine(test.stderr);
+    // Helm 3 puts the reason on the lines after "Error: … failed: 1 error occurred:" ("\t* pods … forbidden"):
+    // the whole final error, on one line.
+    const error = finalHelmError(test.stderr).split("\n").map((l) =>
+      l.trim()
+    ).filter((l) => l !== "").join(" ") ||
+      lastLine(test.stderr);
     if (attempt > policy.retries) return { passed: false, attempts: attempt, error };
     ctx.log.info(
       `helm test of ${release} failed (attempt ${attempt} of ${policy.retries + 1}): ${error}; retrying in ${

@@ -398,162 +398,164 @@ Deno.test("helm fastcs promote under Helm 3: --delete-source; --atomic rolls a f
   assert.notEqual((await prodStatus()).code, 0, "no prod-ioc release after a failed first install");
 });
 
-Deno.test("helm test: a failing test after the upgrade rolls prod back; retries, --test-timeout, --on-test-failure keep; a source whose last test failed is refused", async () => {
-  // The fastcs chart plus a `helm test` hook pod (a fixture: the chart itself ships no tests). The hook
-  // pod fails when the release has podAnnotations.fail-tests, runs without end with hang-tests (kwok stages
-  // in tests/support/kwok-stages.yaml), and runs as the service account podAnnotations.test-account (the
-  // API server refuses to create it while that account does not exist: a test that fails, then passes).
-  await using copy = await tempDir();
-  const chart = join(copy.path, "fastcs");
-  assert.equal((await run("cp", ["-a", join(REPO, "charts/fastcs"), chart])).code, 0);
-  await Deno.mkdir(join(chart, "templates/tests"));
-  await Deno.writeTextFile(
-    join(chart, "templates/tests/check.yaml"),
-    [
-      "apiVersion: v1",
-      "kind: Pod",
-      "metadata:",
-      "  name: {{ .Release.Name }}-check",
-      "  annotations:",
-      '    "helm.sh/hook": test',
-      '    "helm.sh/hook-delete-policy": before-hook-creation',
-      '    {{- if hasKey .Values.podAnnotations "fail-tests" }}',
-      '    fastcs.test/fail: "yes"',
-      "    {{- end }}",
-      '    {{- if hasKey .Values.podAnnotations "hang-tests" }}',
-      '    fastcs.test/hang: "yes"',
-      "    {{- end }}",
-      "spec:",
-      "  restartPolicy: Never",
-      '  {{- with index .Values.podAnnotations "test-account" }}',
-      "  serviceAccountName: {{ . }}",
-      "  {{- end }}",
-      "  containers:",
-      "    - {name: check, image: busybox:1.36, command: [sh, -c, 'true']}",
-      "",
-    ].join("\n"),
-  );
-  await using fixture = await setUp("helm4", chart);
-  const { cluster, env, dir, helm, staging, promote } = fixture;
-  const prodTag = async () =>
-    JSON.parse(
-      (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
-        .stdout,
-    ).image.tag;
+for (const helmName of ["helm4", "helm3"] as const) {
+  Deno.test(`${helmName}: helm test: a failing test after the upgrade rolls prod back; retries, --test-timeout, --on-test-failure keep; a source whose last test failed is refused`, async () => {
+    // The fastcs chart plus a `helm test` hook pod (a fixture: the chart itself ships no tests). The hook
+    // pod fails when the release has podAnnotations.fail-tests, runs without end with hang-tests (kwok stages
+    // in tests/support/kwok-stages.yaml), and runs as the service account podAnnotations.test-account (the
+    // API server refuses to create it while that account does not exist: a test that fails, then passes).
+    await using copy = await tempDir();
+    const chart = join(copy.path, "fastcs");
+    assert.equal((await run("cp", ["-a", join(REPO, "charts/fastcs"), chart])).code, 0);
+    await Deno.mkdir(join(chart, "templates/tests"));
+    await Deno.writeTextFile(
+      join(chart, "templates/tests/check.yaml"),
+      [
+        "apiVersion: v1",
+        "kind: Pod",
+        "metadata:",
+        "  name: {{ .Release.Name }}-check",
+        "  annotations:",
+        '    "helm.sh/hook": test',
+        '    "helm.sh/hook-delete-policy": before-hook-creation',
+        '    {{- if hasKey .Values.podAnnotations "fail-tests" }}',
+        '    fastcs.test/fail: "yes"',
+        "    {{- end }}",
+        '    {{- if hasKey .Values.podAnnotations "hang-tests" }}',
+        '    fastcs.test/hang: "yes"',
+        "    {{- end }}",
+        "spec:",
+        "  restartPolicy: Never",
+        '  {{- with index .Values.podAnnotations "test-account" }}',
+        "  serviceAccountName: {{ . }}",
+        "  {{- end }}",
+        "  containers:",
+        "    - {name: check, image: busybox:1.36, command: [sh, -c, 'true']}",
+        "",
+      ].join("\n"),
+    );
+    await using fixture = await setUp(helmName, chart);
+    const { cluster, env, dir, helm, staging, promote } = fixture;
+    const prodTag = async () =>
+      JSON.parse(
+        (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
+          .stdout,
+      ).image.tag;
 
-  assert.equal((await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code, 0);
-  const first = await promote("staging", "prod", "--yes");
-  assert.equal(first.code, 0, first.stdout + first.stderr);
-  assert.equal(await prodTag(), "2.0.0");
+    assert.equal((await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code, 0);
+    const first = await promote("staging", "prod", "--yes");
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.equal(await prodTag(), "2.0.0");
 
-  // Staging runs a revision whose tests fail in prod's run of them after the upgrade.
-  assert.equal(
-    (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
-      .code,
-    0,
-  );
-  const failed = await promote("staging", "prod", "--yes");
-  assert.equal(failed.code, 11, failed.stdout + failed.stderr);
-  assert.match(failed.stdout, /prod-ioc: rolled back \(revision 1\): helm test failed/);
-  assert.equal(await prodTag(), "2.0.0");
+    // Staging runs a revision whose tests fail in prod's run of them after the upgrade.
+    assert.equal(
+      (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
+        .code,
+      0,
+    );
+    const failed = await promote("staging", "prod", "--yes");
+    assert.equal(failed.code, 11, failed.stdout + failed.stderr);
+    assert.match(failed.stdout, /prod-ioc: rolled back \(revision 1\): helm test failed/);
+    assert.equal(await prodTag(), "2.0.0");
 
-  // A test that fails once (its service account is missing), then passes: --test-retries runs it again.
-  assert.equal(
-    (await staging(
-      "--set",
-      "image.tag=2.2.0",
-      "--set-json",
-      'podAnnotations={"test-account":"checker"}',
-      "--wait",
-    ))
-      .code,
-    0,
-  );
-  const child = spawnCli(
-    [
-      "promote",
-      "staging",
-      "prod",
-      "--yes",
-      "--plain-http",
-      "--test-retries",
-      "2",
-      "--test-retry-delay",
-      "5s",
-    ],
-    { cwd: dir, env },
-  );
-  let stderr = "";
-  const stdout = new Response(child.stdout).text();
-  const reading = (async () => {
-    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
-  })();
-  await waitFor("the first failed helm test", () => /retrying in 5s/.test(stderr), {
-    timeoutMs: 60_000,
-    details: () => stderr,
+    // A test that fails once (its service account is missing), then passes: --test-retries runs it again.
+    assert.equal(
+      (await staging(
+        "--set",
+        "image.tag=2.2.0",
+        "--set-json",
+        'podAnnotations={"test-account":"checker"}',
+        "--wait",
+      ))
+        .code,
+      0,
+    );
+    const child = spawnCli(
+      [
+        "promote",
+        "staging",
+        "prod",
+        "--yes",
+        "--plain-http",
+        "--test-retries",
+        "2",
+        "--test-retry-delay",
+        "5s",
+      ],
+      { cwd: dir, env },
+    );
+    let stderr = "";
+    const stdout = new Response(child.stdout).text();
+    const reading = (async () => {
+      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+    })();
+    await waitFor("the first failed helm test", () => /retrying in 5s/.test(stderr), {
+      timeoutMs: 60_000,
+      details: () => stderr,
+    });
+    assert.match(
+      stderr,
+      /helm test of prod-ioc failed \(attempt 1 of 3\): .*serviceaccount "checker" not found.*; retrying in 5s/,
+    );
+    assert.equal((await cluster.kubectl("--context", "prod", "create", "serviceaccount", "checker")).code, 0);
+    const { code } = await child.status;
+    await reading;
+    const retried = await stdout;
+    assert.equal(code, 0, stderr);
+    assert.match(retried, /prod-ioc: promoted \(revision \d+\); helm test passed on attempt 2/);
+    assert.equal(await prodTag(), "2.2.0");
+
+    // --on-test-failure keep: the failing revision stays, reported, exit 11.
+    assert.equal(
+      (await staging(
+        "--set",
+        "image.tag=2.3.0",
+        "--set-json",
+        'podAnnotations={"test-account":"checker","fail-tests":"x"}',
+        "--wait",
+      )).code,
+      0,
+    );
+    const kept = await promote("staging", "prod", "--yes", "--on-test-failure", "keep", "-o", "json");
+    assert.equal(kept.code, 11, kept.stderr);
+    const [result] = JSON.parse(kept.stdout).results;
+    assert.equal(result.status, "test failed");
+    assert.deepEqual({ ...result.tests, error: undefined }, { passed: false, attempts: 1, error: undefined });
+    assert.match(
+      result.error,
+      /helm test failed after 1 attempt\(s\): .*; revision \d+ is kept \(--on-test-failure keep\)/,
+    );
+    assert.equal(await prodTag(), "2.3.0");
+
+    // --test-timeout: a test pod that never ends fails the run after that long, and prod goes back.
+    assert.equal(
+      (await staging("--set", "image.tag=2.4.0", "--set-json", 'podAnnotations={"hang-tests":"x"}', "--wait"))
+        .code,
+      0,
+    );
+    const hung = await promote("staging", "prod", "--yes", "--test-timeout", "2s");
+    assert.equal(hung.code, 11, hung.stdout + hung.stderr);
+    assert.match(
+      hung.stdout,
+      /prod-ioc: rolled back \(revision \d+\): helm test failed after 1 attempt\(s\): .*(timed out|deadline|not ready)/,
+    );
+    assert.equal(await prodTag(), "2.3.0");
+    const badFlag = await promote("staging", "prod", "--yes", "--test-retry-delay", "5");
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /--test-retry-delay takes a duration such as 30s/);
+
+    // The source's own last test failed: refused unless --force.
+    assert.equal(
+      (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
+        .code,
+      0,
+    );
+    assert.notEqual(
+      (await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code,
+      0,
+    );
+    const refused = await promote("staging", "prod", "--yes");
+    assert.equal(refused.code, 8);
+    assert.match(refused.stderr, /staging-ioc in staging: its last helm test failed \(staging-ioc-check\)/);
   });
-  assert.match(
-    stderr,
-    /helm test of prod-ioc failed \(attempt 1 of 3\): .*serviceaccount "checker" not found.*; retrying in 5s/,
-  );
-  assert.equal((await cluster.kubectl("--context", "prod", "create", "serviceaccount", "checker")).code, 0);
-  const { code } = await child.status;
-  await reading;
-  const retried = await stdout;
-  assert.equal(code, 0, stderr);
-  assert.match(retried, /prod-ioc: promoted \(revision \d+\); helm test passed on attempt 2/);
-  assert.equal(await prodTag(), "2.2.0");
-
-  // --on-test-failure keep: the failing revision stays, reported, exit 11.
-  assert.equal(
-    (await staging(
-      "--set",
-      "image.tag=2.3.0",
-      "--set-json",
-      'podAnnotations={"test-account":"checker","fail-tests":"x"}',
-      "--wait",
-    )).code,
-    0,
-  );
-  const kept = await promote("staging", "prod", "--yes", "--on-test-failure", "keep", "-o", "json");
-  assert.equal(kept.code, 11, kept.stderr);
-  const [result] = JSON.parse(kept.stdout).results;
-  assert.equal(result.status, "test failed");
-  assert.deepEqual({ ...result.tests, error: undefined }, { passed: false, attempts: 1, error: undefined });
-  assert.match(
-    result.error,
-    /helm test failed after 1 attempt\(s\): .*; revision \d+ is kept \(--on-test-failure keep\)/,
-  );
-  assert.equal(await prodTag(), "2.3.0");
-
-  // --test-timeout: a test pod that never ends fails the run after that long, and prod goes back.
-  assert.equal(
-    (await staging("--set", "image.tag=2.4.0", "--set-json", 'podAnnotations={"hang-tests":"x"}', "--wait"))
-      .code,
-    0,
-  );
-  const hung = await promote("staging", "prod", "--yes", "--test-timeout", "2s");
-  assert.equal(hung.code, 11, hung.stdout + hung.stderr);
-  assert.match(
-    hung.stdout,
-    /prod-ioc: rolled back \(revision \d+\): helm test failed after 1 attempt\(s\): .*(timed out|deadline|not ready)/,
-  );
-  assert.equal(await prodTag(), "2.3.0");
-  const badFlag = await promote("staging", "prod", "--yes", "--test-retry-delay", "5");
-  assert.equal(badFlag.code, 2);
-  assert.match(badFlag.stderr, /--test-retry-delay takes a duration such as 30s/);
-
-  // The source's own last test failed: refused unless --force.
-  assert.equal(
-    (await staging("--set", "image.tag=2.1.0", "--set-json", 'podAnnotations={"fail-tests":"x"}', "--wait"))
-      .code,
-    0,
-  );
-  assert.notEqual(
-    (await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code,
-    0,
-  );
-  const refused = await promote("staging", "prod", "--yes");
-  assert.equal(refused.code, 8);
-  assert.match(refused.stderr, /staging-ioc in staging: its last helm test failed \(staging-ioc-check\)/);
-});
+}
