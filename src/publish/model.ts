@@ -89,6 +89,9 @@ export interface PublishResult {
   contentDigest: string;
   status: PublishStatus;
   error?: string;
+  /** OCI targets, pushed by this run: in process through the registry's distribution API, or by `helm push`
+   * (credential helpers, tokens, TLS verification off, or when the API push could not be made). */
+  pushedWith?: "distribution API" | "helm push";
   /**
    * `--cosign-key`, OCI targets: the cosign signature of `digest`. `signed` by this run, `already signed`
    * (a signature of this key was there), `would sign` (dry run), `not signed` (after the push; why in

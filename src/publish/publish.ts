@@ -34,8 +34,10 @@ import {
 } from "./targets.ts";
 import { findReleaseTag, parseReleaseTag } from "./version.ts";
 import { checkSigningKey, signPublished } from "./signing.ts";
+import { type ApiPusher, apiPusher, registryCredentials } from "./oci_push.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { lastLine } from "../runtime/runner.ts";
+import { helmRegistryConfig } from "../runtime/helm_env.ts";
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
@@ -188,6 +190,7 @@ async function pushEverything(
         ctx.env.registryConfig ?? "of Helm (HELM_REGISTRY_CONFIG unset: Helm's default)"
       }`,
     log: (m) => ctx.log.info(m),
+    debug: (m) => ctx.log.debug(m),
     stopRequested: options.stopRequested,
   };
   const pairs = prepared.flatMap((p) => options.targets.map((target) => ({ p, target })));
@@ -259,6 +262,18 @@ async function pushEverything(
   // on another chart of this publish waits for that one's push to the same target, so a parent never
   // references a version not there yet.
   type Job = typeof jobs[number];
+  // One distribution API client per OCI target, with the credentials Helm would use there.
+  const pushers = new Map<Target, Promise<ApiPusher>>();
+  const apiPusherOf = (target: Extract<Target, { kind: "oci" }>) => {
+    let pusher = pushers.get(target);
+    if (!pusher) {
+      pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
+        (credentials) => apiPusher(target.base, target.transport, credentials),
+      );
+      pushers.set(target, pusher);
+    }
+    return pusher;
+  };
   const pushing = new Map<Job, Promise<void>>();
   const visiting = new Set<Job>(); // the charts whose dependencies are being followed: a cycle ends there
   const pushOf = (j: Job): Promise<void> => {
@@ -291,11 +306,24 @@ async function pushEverything(
     }
     ctx.log.info(`pushing ${j.result.reference}`);
     try {
-      const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy, s3);
+      const pushed = await pushTo(
+        helm,
+        j.target,
+        j.p.tgz,
+        j.p.chart.name,
+        j.p.version,
+        policy,
+        s3,
+        j.target.kind === "oci" ? await apiPusherOf(j.target) : undefined,
+      );
       // A repository folder's or S3 package is named by its sha256; an OCI chart only by the manifest
-      // digest Helm reports (the package's sha256 is no digest a registry or cosign knows).
-      j.result.digest = pushed ??
+      // digest of the push (the package's sha256 is no digest a registry or cosign knows).
+      j.result.digest = pushed.digest ??
         (j.target.kind === "oci" ? undefined : `sha256:${await fileSha256(j.p.tgz)}`);
+      if (pushed.pushedWith) {
+        j.result.pushedWith = pushed.pushedWith;
+        ctx.log.debug(`${j.result.reference}: pushed with ${pushed.pushedWith}`);
+      }
       j.result.status = "pushed";
     } catch (error) {
       j.result.status = error instanceof PushConflict ? "conflict" : "failed";

@@ -17,6 +17,7 @@ import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import type { S3Connections, S3Target } from "./s3_target.ts";
+import { ApiPushDeclined, type ApiPusher } from "./oci_push.ts";
 
 /** A publish destination. */
 export type Target =
@@ -100,7 +101,12 @@ export interface RetryPolicy {
   log: (message: string) => void;
   /** True once the user asked to stop: no further attempt is made. */
   stopRequested?: () => boolean;
+  /** The debug log (HELM_DEBUG). */
+  debug?: (message: string) => void;
 }
+
+/** How a chart reached an OCI registry: in process through the distribution API, or by `helm push`. */
+export type PushPath = "distribution API" | "helm push";
 
 async function withRetries<T extends { code: number; stderr: string }>(
   what: string,
@@ -389,8 +395,11 @@ async function existingInRepo(
  * uploaded; the index is updated once for all charts by {@link updateRepoIndex} (S3: the repository's
  * `updateIndex`).
  *
- * @returns the manifest digest (OCI), the sha256 of the uploaded or already present bytes (S3), or
- *   undefined (repository folder: the caller takes the package's sha256)
+ * OCI: through the distribution API in process with `api` (see oci_push.ts), else, or when that declines,
+ * with `helm push`.
+ *
+ * @returns `digest`: the manifest digest (OCI), the sha256 of the uploaded or already present bytes (S3), or
+ *   undefined (repository folder: the caller takes the package's sha256); `pushedWith` (OCI): which way
  * @throws RegistryError (exit code 9) when the push fails after retries; PushConflict (exit code 8) when
  *   another publish wrote other content for the version in S3 after our check.
  */
@@ -402,8 +411,9 @@ export async function pushTo(
   version: string,
   policy: RetryPolicy,
   s3: S3Connections,
-): Promise<string | undefined> {
-  if (target.kind === "s3") return await (await s3.of(target)).push(chart, version, tgz);
+  api?: ApiPusher,
+): Promise<{ digest?: string; pushedWith?: PushPath }> {
+  if (target.kind === "s3") return { digest: await (await s3.of(target)).push(chart, version, tgz) };
   if (target.kind === "repo") {
     await Deno.mkdir(target.dir, { recursive: true });
     const dest = join(target.dir, `${chart}-${version}.tgz`);
@@ -411,15 +421,27 @@ export async function pushTo(
     try {
       await Deno.stat(`${tgz}.prov`);
     } catch {
-      return undefined; // not signed
+      return {}; // not signed
     }
     await copyThroughTemp(`${tgz}.prov`, `${dest}.prov`);
-    return undefined;
+    return {};
+  }
+  if (api) {
+    try {
+      return { digest: await api.push(tgz, chart, ociTag(version)), pushedWith: "distribution API" };
+    } catch (error) {
+      if (!(error instanceof ApiPushDeclined)) throw error;
+      policy.debug?.(
+        `${
+          targetReference(target, chart, version)
+        }: helm push, as the distribution API push could not: ${error.message}`,
+      );
+    }
   }
   const what = `pushing ${basename(tgz)} to ${target.base}`;
   const r = await withRetries(what, policy, () => helm.push(tgz, target.base, target.transport));
   if (r.code !== 0) throw registryError(classifyRegistryFailure(r.stderr), what, r.stderr, policy);
-  return r.digest;
+  return { digest: r.digest, pushedWith: "helm push" };
 }
 
 /**
