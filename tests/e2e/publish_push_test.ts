@@ -300,3 +300,62 @@ Deno.test("a credential helper (credsStore) is Helm's to use: those charts go th
   );
   assert.deepEqual(await registry.tags("charts/fastcs"), ["1.0.0"]);
 });
+
+Deno.test("bearer tokens (the token endpoint a registry's challenge names): the API push gets one per repository", async () => {
+  await using registry = await startRegistry({ token: true });
+  const env = await envFor("helm4");
+  await using repo = await createTestRepo(2);
+  const r = await publish(
+    repo,
+    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    "1.0.0",
+    "--registry-username",
+    registry.username!,
+    "-o",
+    "json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const results = JSON.parse(r.stdout).results;
+  assert.equal(results.length, 3);
+  for (const result of results) assert.equal(result.pushedWith, "distribution API", JSON.stringify(result));
+  assert.deepEqual(await registry.tags("charts/extra-2"), ["1.0.0"]);
+  // Helm 3 and 4, logged in through the same token server, pull what we pushed.
+  for (const helm of ["helm3", "helm4"] as const) {
+    const login = new Deno.Command(tool(helm), {
+      args: [
+        "registry",
+        "login",
+        registry.host,
+        "--username",
+        registry.username!,
+        "--password-stdin",
+        // Helm 3.17 has no --plain-http for login; --insecure also takes plain HTTP there.
+        helm === "helm4" ? "--plain-http" : "--insecure",
+      ],
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = login.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(registry.password!));
+    await writer.close();
+    const logged = await login.output();
+    assert.equal(logged.code, 0, new TextDecoder().decode(logged.stderr));
+    await using pullDir = await tempDir();
+    const pulled = await run(tool(helm), [
+      "pull",
+      `${registry.base}/extra-1`,
+      "--version",
+      "1.0.0",
+      "--plain-http",
+      "-d",
+      pullDir.path,
+    ], { env });
+    assert.equal(pulled.code, 0, `${helm}: ${pulled.stderr}`);
+  }
+});
