@@ -91,7 +91,7 @@ interface Session {
   bearer?: { realm: string; service?: string };
 }
 
-/** The repositories of one OCI target pushed to in this run, sharing what authentication was learnt. */
+/** The chart repositories under one OCI target in this run, sharing what authentication was learnt. */
 export interface ApiPusher {
   /**
    * Pushes `tgz` (and `tgz.prov`, if there) as `chart:tag` through the distribution API.
@@ -100,6 +100,18 @@ export interface ApiPusher {
    * @throws ApiPushDeclined when it cannot (see the module's head); nothing is retried here
    */
   push(tgz: string, chart: string, tag: string): Promise<string>;
+  /**
+   * One read of the distribution API (`/v2/<target path>/<chart>/<path>`, e.g. `manifests/1.0.0`) with the
+   * same credentials, the body read into memory. A 401 the credentials cannot answer is returned as it is;
+   * undefined when there is no answer or the transport is not ours (TLS verification off).
+   */
+  read(
+    chart: string,
+    path: string,
+    init: { method: "HEAD" | "GET"; accept?: string },
+  ): Promise<Response | undefined>;
+  /** Releases the HTTP client (of --ca-file). */
+  close(): void;
 }
 
 /** A client of `base` (`oci://host[:port]/path`) over `transport` with `credentials`. */
@@ -108,13 +120,14 @@ export function apiPusher(
   transport: RegistryTransport,
   credentials: RegistryCredentials,
 ): ApiPusher {
-  if (credentials.kind === "helm only") {
-    return { push: () => Promise.reject(new ApiPushDeclined(credentials.why)) };
-  }
   if (transport.insecureSkipTlsVerify) {
-    return { push: () => Promise.reject(new ApiPushDeclined("--insecure-skip-tls-verify")) };
+    return {
+      push: () => Promise.reject(new ApiPushDeclined("--insecure-skip-tls-verify")),
+      read: () => Promise.resolve(undefined),
+      close: () => {},
+    };
   }
-  const [host, ...path] = base.slice("oci://".length).split("/");
+  const [host, ...repositoryPath] = base.slice("oci://".length).split("/");
   const origin = `${transport.plainHttp ? "http" : "https"}://${host}`;
   const session: Session = { tokens: new Map() };
   if (credentials.kind === "basic") {
@@ -167,11 +180,12 @@ export function apiPusher(
     return true;
   };
 
-  /** One API request, answering one authentication challenge; a 401 after that declines. */
+  /** One API request, answering one authentication challenge; a 401 after that declines (`keep401`:
+   * is returned). */
   const request = async (
     scope: string,
     url: string,
-    init: { method: string; body?: Uint8Array; headers?: Record<string, string> },
+    init: { method: string; body?: Uint8Array; headers?: Record<string, string>; keep401?: boolean },
   ): Promise<Response> => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const auth = headerFor(scope);
@@ -191,6 +205,7 @@ export function apiPusher(
       if (response.status !== 401) return response;
       await response.body?.cancel();
       if (!(await answer(response, scope).catch(() => false))) {
+        if (init.keep401) return new Response(null, { status: 401 });
         throw new ApiPushDeclined(`${init.method} ${url}: 401, credentials refused or not ours to give`);
       }
     }
@@ -227,7 +242,26 @@ export function apiPusher(
   };
 
   return {
+    async read(chart, path, init) {
+      const repository = [...repositoryPath, chart].join("/");
+      try {
+        const response = await request(
+          `repository:${repository}:pull,push`,
+          `${origin}/v2/${repository}/${path}`,
+          { method: init.method, headers: init.accept ? { Accept: init.accept } : {}, keep401: true },
+        );
+        // Read whole: the caller may be slow to read, and the client outlives no body.
+        const body = init.method === "HEAD" ? null : await response.arrayBuffer();
+        return new Response(body, { status: response.status, headers: response.headers });
+      } catch {
+        return undefined;
+      }
+    },
+    close() {
+      client?.then((c) => c?.close(), () => {});
+    },
     async push(tgz, chart, tag) {
+      if (credentials.kind === "helm only") throw new ApiPushDeclined(credentials.why);
       const bytes = await Deno.readFile(tgz);
       const prov = await Deno.readFile(`${tgz}.prov`).catch((error) => {
         if (error instanceof Deno.errors.NotFound) return undefined;
@@ -238,7 +272,7 @@ export function apiPusher(
       if (chartYaml === undefined) throw new ApiPushDeclined(`${basename(tgz)} holds no single Chart.yaml`);
       const artifact = await helmChartArtifact(bytes, chartYaml, prov, createdAt(new Date()));
       if (!artifact) throw new ApiPushDeclined(`${basename(tgz)}: a Chart.yaml we do not map as Helm does`);
-      const repository = [...path, chart].join("/");
+      const repository = [...repositoryPath, chart].join("/");
       const scope = `repository:${repository}:pull,push`;
       for (const item of [artifact.config, ...artifact.layers]) await upload(repository, scope, item);
       const put = await expect(

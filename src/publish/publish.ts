@@ -157,6 +157,18 @@ export async function publishCharts(
 
   // S3 repositories are opened (the AWS SDK loaded) only when a target asks for one.
   const s3 = s3Connections(options.s3 ?? { aws: {} }, helm, scratch, options.attempts, ctx.log);
+  // One distribution API client per OCI target, with the credentials Helm would use there.
+  const pushers = new Map<Target, Promise<ApiPusher>>();
+  const apiPusherOf = (target: Extract<Target, { kind: "oci" }>) => {
+    let pusher = pushers.get(target);
+    if (!pusher) {
+      pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
+        (credentials) => apiPusher(target.base, target.transport, credentials),
+      );
+      pushers.set(target, pusher);
+    }
+    return pusher;
+  };
   try {
     return await pushEverything(
       step,
@@ -164,20 +176,24 @@ export async function publishCharts(
       { tag: found?.tag, source: found?.source, hash },
       prepared,
       publicKey,
+      apiPusherOf,
     );
   } finally {
     await s3.close();
+    for (const pusher of pushers.values()) (await pusher.catch(() => undefined))?.close();
   }
 }
 
 /** Steps 4 to 8 of {@link publishCharts}: ask the targets, push, read back, sign, index, collect artifacts.
- * `publicKey`: the --cosign-key's public key, proven before. */
+ * `publicKey`: the --cosign-key's public key, proven before; `apiPusherOf`: the distribution API client of an
+ * OCI target (its reads and pushes). */
 async function pushEverything(
   { ctx, helm, options, scratch, limit, schemasDir }: Step,
   s3: S3Connections,
   version: PublishReport["version"],
   prepared: PackagedChart[],
   publicKey: string | undefined,
+  apiPusherOf: (target: Extract<Target, { kind: "oci" }>) => Promise<ApiPusher>,
 ): Promise<PublishReport> {
   const display = ctx.display;
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
@@ -208,6 +224,7 @@ async function pushEverything(
           scratch,
           policy,
           s3,
+          target.kind === "oci" ? await apiPusherOf(target) : undefined,
         );
       } catch (error) {
         // A dry run shows the whole plan even offline, marking what could not be checked.
@@ -262,18 +279,6 @@ async function pushEverything(
   // on another chart of this publish waits for that one's push to the same target, so a parent never
   // references a version not there yet.
   type Job = typeof jobs[number];
-  // One distribution API client per OCI target, with the credentials Helm would use there.
-  const pushers = new Map<Target, Promise<ApiPusher>>();
-  const apiPusherOf = (target: Extract<Target, { kind: "oci" }>) => {
-    let pusher = pushers.get(target);
-    if (!pusher) {
-      pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
-        (credentials) => apiPusher(target.base, target.transport, credentials),
-      );
-      pushers.set(target, pusher);
-    }
-    return pusher;
-  };
   const pushing = new Map<Job, Promise<void>>();
   const visiting = new Set<Job>(); // the charts whose dependencies are being followed: a cycle ends there
   const pushOf = (j: Job): Promise<void> => {
@@ -353,6 +358,7 @@ async function pushEverything(
             j.p.contentDigest,
             scratch,
             policy,
+            await apiPusherOf(target as Extract<Target, { kind: "oci" }>),
           )).catch(() =>
             undefined
           ); // an unreadable registry now is no proof of a race

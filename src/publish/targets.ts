@@ -149,6 +149,7 @@ function registryError(
  * What `target` holds for `chart` at `version`, compared with our package by content digest.
  *
  * @param s3 the run's S3 repositories (for S3 targets)
+ * @param api the OCI target's distribution API client (oci_push.ts), to read the tag without helm
  * @throws RegistryError (exit code 9) when the registry cannot be asked (unreachable after retries,
  *   credentials refused, no such bucket); FastcsError (exit code 8) for a damaged package in a repository.
  */
@@ -161,13 +162,14 @@ export async function existingAt(
   scratch: string,
   policy: RetryPolicy,
   s3: S3Connections,
+  api?: ApiPusher,
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
   if (target.kind === "s3") return await (await s3.of(target)).existing(chart, version, ours);
   // Most versions are new: one request answers that without starting helm, and a registry that answers
-  // anonymously hands out the chart itself. Anything unclear (credentials needed, TLS options fetch cannot
+  // the distribution API (anonymously or with credentials we can give) hands out the chart itself. Anything unclear (credentials needed, TLS options fetch cannot
   // honour, no answer) goes the helm way below.
-  const read = await anonymousChart(target, chart, version, scratch);
+  const read = await chartAtTag(target, chart, version, scratch, api);
   if (read.state === "absent") return { state: "absent" };
   if (read.state === "read") {
     return read.contentDigest === ours ? { state: "same", digest: read.digest } : {
@@ -216,7 +218,9 @@ async function registryRequest(
   chart: string,
   path: string,
   init: { method: "HEAD" | "GET"; accept?: string },
+  api?: ApiPusher,
 ): Promise<Response | undefined> {
+  if (api) return await api.read(chart, path, init);
   if (target.transport.insecureSkipTlsVerify) return undefined;
   const [host, ...repository] = target.base.slice("oci://".length).split("/");
   const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
@@ -255,11 +259,12 @@ async function headManifest(
   target: Extract<Target, { kind: "oci" }>,
   chart: string,
   version: string,
+  api?: ApiPusher,
 ): Promise<{ state: "absent" | "present" | "unknown"; digest?: string }> {
   const response = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
     method: "HEAD",
     accept: OCI_MANIFEST,
-  });
+  }, api);
   await response?.body?.cancel();
   if (!response) return { state: "unknown" };
   if (response.status === 404) return { state: "absent" };
@@ -272,23 +277,25 @@ const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
 
 /**
- * The chart a tag holds, read without helm where the registry answers anonymously
+ * The chart a tag holds, read without helm where the registry answers (anonymously, or with the
+ * credentials of `api`, see oci_push.ts)
  * (https://github.com/opencontainers/distribution-spec): `GET /v2/<name>/manifests/<tag>` (404: no such tag;
  * else the manifest, its digest in `Docker-Content-Digest`), then its chart layer, checked against the
  * layer's sha256. "unknown" when the registry does not answer so (credentials needed, TLS options fetch
  * cannot honour, another manifest shape): the caller pulls with helm then.
  */
-async function anonymousChart(
+async function chartAtTag(
   target: Extract<Target, { kind: "oci" }>,
   chart: string,
   version: string,
   scratch: string,
+  api?: ApiPusher,
 ): Promise<{ state: "absent" | "unknown" } | { state: "read"; digest: string; contentDigest: string }> {
   const unknown = { state: "unknown" } as const;
   const manifest = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
     method: "GET",
     accept: OCI_MANIFEST,
-  });
+  }, api);
   const digest = manifest?.headers.get("Docker-Content-Digest");
   if (!manifest?.ok || !digest) {
     await manifest?.body?.cancel();
@@ -303,7 +310,7 @@ async function anonymousChart(
   }
   const layerDigest = typeof layer?.digest === "string" ? layer.digest : "";
   if (!/^sha256:[0-9a-f]{64}$/.test(layerDigest)) return unknown;
-  const blob = await registryRequest(target, chart, `blobs/${layerDigest}`, { method: "GET" });
+  const blob = await registryRequest(target, chart, `blobs/${layerDigest}`, { method: "GET" }, api);
   if (!blob?.ok) {
     await blob?.body?.cancel();
     return unknown;
@@ -318,9 +325,10 @@ async function anonymousChart(
 /**
  * Reads a pushed tag back and says whether it still holds our chart: another publish of the same version
  * may have pushed in between (a check before the push cannot see that race). By manifest digest where the
- * registry answers without credentials, else by pulling the chart and comparing its content digest.
+ * registry answers the distribution API (anonymously, or with the credentials of `api`), else by pulling
+ * the chart and comparing its content digest.
  *
- * @param pushed the manifest digest `helm push` reported, if any
+ * @param pushed the manifest digest of our push, if known
  * @param ours our package's content digest
  * @returns undefined when the tag holds our chart, else what it holds instead
  */
@@ -333,8 +341,9 @@ export async function readBack(
   ours: string,
   scratch: string,
   policy: RetryPolicy,
+  api?: ApiPusher,
 ): Promise<string | undefined> {
-  const head = await headManifest(target, chart, version);
+  const head = await headManifest(target, chart, version, api);
   if (head.state === "present" && head.digest && pushed) {
     return head.digest === pushed ? undefined : `manifest ${head.digest}, ours ${pushed}`;
   }

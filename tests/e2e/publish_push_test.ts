@@ -323,6 +323,21 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
   assert.equal(results.length, 3);
   for (const result of results) assert.equal(result.pushedWith, "distribution API", JSON.stringify(result));
   assert.deepEqual(await registry.tags("charts/extra-2"), ["1.0.0"]);
+  // A rerun reads what the tags hold with a token too: no helm pull.
+  const again = await publish(
+    repo,
+    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    "1.0.0",
+    "--registry-username",
+    registry.username!,
+  );
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.match(/already published/g)?.length, 3, again.stdout);
+  assert.doesNotMatch(again.stderr, /run: \S+ pull /);
   // Helm 3 and 4, logged in through the same token server, pull what we pushed.
   for (const helm of ["helm3", "helm4"] as const) {
     const login = new Deno.Command(tool(helm), {
