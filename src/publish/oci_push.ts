@@ -245,11 +245,21 @@ export function apiPusher(
     async read(chart, path, init) {
       const repository = [...repositoryPath, chart].join("/");
       try {
-        const response = await request(
+        let response = await request(
           `repository:${repository}:pull,push`,
           `${origin}/v2/${repository}/${path}`,
           { method: init.method, headers: init.accept ? { Accept: init.accept } : {}, keep401: true },
         );
+        // Registries hand out blobs from elsewhere (ghcr.io: a CDN; S3-backed ones: a signed URL): followed
+        // without our credentials, which are for the registry only.
+        const location = response.headers.get("Location");
+        if (response.status >= 300 && response.status < 400 && location && init.method === "GET") {
+          await response.body?.cancel();
+          response = await fetch(new URL(location, `${origin}/v2/${repository}/${path}`), {
+            client: await httpClient(),
+            signal: AbortSignal.timeout(60_000),
+          });
+        }
         // Read whole: the caller may be slow to read, and the client outlives no body.
         const body = init.method === "HEAD" ? null : await response.arrayBuffer();
         return new Response(body, { status: response.status, headers: response.headers });
