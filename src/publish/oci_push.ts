@@ -145,24 +145,11 @@ export function apiPusher(
   const headerFor = (scope: string) =>
     session.bearer ? session.tokens.get(scope) : basicAsked ? session.basic : undefined;
 
-  /** Reads the challenge of a 401 and gets what it asks for; false when we cannot answer it. */
-  const answer = async (response: Response, scope: string): Promise<boolean> => {
-    const challenge = response.headers.get("WWW-Authenticate") ?? "";
-    const scheme = challenge.split(/\s+/)[0].toLowerCase();
-    if (scheme === "basic") {
-      if (!session.basic || basicAsked) return false;
-      basicAsked = true;
-      return true;
-    }
-    if (scheme !== "bearer") return false;
-    const params = Object.fromEntries(
-      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]),
-    );
-    if (!params.realm) return false;
-    if (session.bearer && session.tokens.has(scope)) return false; // the token was refused
-    session.bearer = { realm: params.realm, service: params.service };
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set("service", params.service);
+  /** Gets a bearer token for `scope` from the realm the registry named (with the basic credentials, if
+   * any: anonymous tokens give what the registry grants anyone); false when none is given. */
+  const fetchToken = async (scope: string): Promise<boolean> => {
+    const url = new URL(session.bearer!.realm);
+    if (session.bearer!.service) url.searchParams.set("service", session.bearer!.service);
     url.searchParams.set("scope", scope);
     const tokenResponse = await fetch(url, {
       client: await httpClient(),
@@ -180,6 +167,27 @@ export function apiPusher(
     return true;
   };
 
+  /** Reads the challenge of a 401 to a request sent with `sent` and gets what it asks for; false when we
+   * cannot answer it (no credentials for it, or those sent were refused). */
+  const answer = async (response: Response, scope: string, sent: string | undefined): Promise<boolean> => {
+    const challenge = response.headers.get("WWW-Authenticate") ?? "";
+    const scheme = challenge.split(/\s+/)[0].toLowerCase();
+    if (scheme === "basic") {
+      if (!session.basic || sent === session.basic) return false;
+      basicAsked = true;
+      return true;
+    }
+    if (scheme !== "bearer") return false;
+    const params = Object.fromEntries(
+      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]),
+    );
+    if (!params.realm) return false;
+    session.bearer = { realm: params.realm, service: params.service };
+    const current = session.tokens.get(scope);
+    if (current) return current !== sent; // another request got a newer one; the one sent was refused
+    return await fetchToken(scope);
+  };
+
   /** One API request, answering one authentication challenge; a 401 after that declines (`keep401`:
    * is returned). */
   const request = async (
@@ -188,6 +196,8 @@ export function apiPusher(
     init: { method: string; body?: Uint8Array; headers?: Record<string, string>; keep401?: boolean },
   ): Promise<Response> => {
     for (let attempt = 0; attempt < 3; attempt++) {
+      // A registry that asked for bearer tokens wants one per repository: got before the first request.
+      if (session.bearer && !session.tokens.has(scope)) await fetchToken(scope).catch(() => false);
       const auth = headerFor(scope);
       let response: Response;
       try {
@@ -204,7 +214,7 @@ export function apiPusher(
       }
       if (response.status !== 401) return response;
       await response.body?.cancel();
-      if (!(await answer(response, scope).catch(() => false))) {
+      if (!(await answer(response, scope, auth).catch(() => false))) {
         if (init.keep401) return new Response(null, { status: 401 });
         throw new ApiPushDeclined(`${init.method} ${url}: 401, credentials refused or not ours to give`);
       }

@@ -338,6 +338,28 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout.match(/already published/g)?.length, 3, again.stdout);
   assert.doesNotMatch(again.stderr, /run: \S+ pull /);
+  // Credentials the token server refuses: no token, so helm is asked (its pull, in the check before any
+  // push), which fails as Helm does (exit 9), naming the credentials tried, never showing them.
+  await Deno.writeTextFile(
+    env.HELM_REGISTRY_CONFIG,
+    JSON.stringify({ auths: { [registry.host]: { auth: btoa(`${registry.username}:wrong-password`) } } }),
+  );
+  const refused = await publish(
+    repo,
+    env,
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    "2.0.0",
+    "--retries",
+    "0",
+  );
+  assert.equal(refused.code, 9, refused.stderr);
+  assert.match(refused.stderr, /refused the credentials tried/);
+  assert.ok(!(refused.stdout + refused.stderr).includes("wrong-password"));
+  assert.deepEqual(await registry.tags("charts/extra-1"), ["1.0.0"]);
+  await Deno.remove(env.HELM_REGISTRY_CONFIG);
   // Helm 3 and 4, logged in through the same token server, pull what we pushed.
   for (const helm of ["helm3", "helm4"] as const) {
     const login = new Deno.Command(tool(helm), {
