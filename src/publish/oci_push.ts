@@ -92,7 +92,7 @@ interface Session {
 }
 
 /** The chart repositories under one OCI target in this run, sharing what authentication was learnt. */
-export interface ApiPusher {
+export interface RegistryApi {
   /**
    * Pushes `tgz` (and `tgz.prov`, if there) as `chart:tag` through the distribution API.
    *
@@ -115,11 +115,11 @@ export interface ApiPusher {
 }
 
 /** A client of `base` (`oci://host[:port]/path`) over `transport` with `credentials`. */
-export function apiPusher(
+export function registryApi(
   base: string,
   transport: RegistryTransport,
   credentials: RegistryCredentials,
-): ApiPusher {
+): RegistryApi {
   if (transport.insecureSkipTlsVerify) {
     return {
       push: () => Promise.reject(new ApiPushDeclined("--insecure-skip-tls-verify")),

@@ -34,7 +34,7 @@ import {
 } from "./targets.ts";
 import { findReleaseTag, parseReleaseTag } from "./version.ts";
 import { checkSigningKey, signPublished } from "./signing.ts";
-import { type ApiPusher, apiPusher, registryCredentials } from "./oci_push.ts";
+import { type RegistryApi, registryApi, registryCredentials } from "./oci_push.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { lastLine } from "../runtime/runner.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
@@ -158,12 +158,12 @@ export async function publishCharts(
   // S3 repositories are opened (the AWS SDK loaded) only when a target asks for one.
   const s3 = s3Connections(options.s3 ?? { aws: {} }, helm, scratch, options.attempts, ctx.log);
   // One distribution API client per OCI target, with the credentials Helm would use there.
-  const pushers = new Map<Target, Promise<ApiPusher>>();
-  const apiPusherOf = (target: Extract<Target, { kind: "oci" }>) => {
+  const pushers = new Map<Target, Promise<RegistryApi>>();
+  const registryApiOf = (target: Extract<Target, { kind: "oci" }>) => {
     let pusher = pushers.get(target);
     if (!pusher) {
       pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
-        (credentials) => apiPusher(target.base, target.transport, credentials),
+        (credentials) => registryApi(target.base, target.transport, credentials),
       );
       pushers.set(target, pusher);
     }
@@ -176,7 +176,7 @@ export async function publishCharts(
       { tag: found?.tag, source: found?.source, hash },
       prepared,
       publicKey,
-      apiPusherOf,
+      registryApiOf,
     );
   } finally {
     await s3.close();
@@ -185,7 +185,7 @@ export async function publishCharts(
 }
 
 /** Steps 4 to 8 of {@link publishCharts}: ask the targets, push, read back, sign, index, collect artifacts.
- * `publicKey`: the --cosign-key's public key, proven before; `apiPusherOf`: the distribution API client of an
+ * `publicKey`: the --cosign-key's public key, proven before; `registryApiOf`: the distribution API client of an
  * OCI target (its reads and pushes). */
 async function pushEverything(
   { ctx, helm, options, scratch, limit, schemasDir }: Step,
@@ -193,7 +193,7 @@ async function pushEverything(
   version: PublishReport["version"],
   prepared: PackagedChart[],
   publicKey: string | undefined,
-  apiPusherOf: (target: Extract<Target, { kind: "oci" }>) => Promise<ApiPusher>,
+  registryApiOf: (target: Extract<Target, { kind: "oci" }>) => Promise<RegistryApi>,
 ): Promise<PublishReport> {
   const display = ctx.display;
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
@@ -224,7 +224,7 @@ async function pushEverything(
           scratch,
           policy,
           s3,
-          target.kind === "oci" ? await apiPusherOf(target) : undefined,
+          target.kind === "oci" ? await registryApiOf(target) : undefined,
         );
       } catch (error) {
         // A dry run shows the whole plan even offline, marking what could not be checked.
@@ -319,7 +319,7 @@ async function pushEverything(
         j.p.version,
         policy,
         s3,
-        j.target.kind === "oci" ? await apiPusherOf(j.target) : undefined,
+        j.target.kind === "oci" ? await registryApiOf(j.target) : undefined,
       );
       // A repository folder's or S3 package is named by its sha256; an OCI chart only by the manifest
       // digest of the push (the package's sha256 is no digest a registry or cosign knows).
@@ -358,7 +358,7 @@ async function pushEverything(
             j.p.contentDigest,
             scratch,
             policy,
-            await apiPusherOf(target as Extract<Target, { kind: "oci" }>),
+            await registryApiOf(target as Extract<Target, { kind: "oci" }>),
           )).catch(() =>
             undefined
           ); // an unreadable registry now is no proof of a race

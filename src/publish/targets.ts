@@ -17,7 +17,9 @@ import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import type { S3Connections, S3Target } from "./s3_target.ts";
-import { ApiPushDeclined, type ApiPusher } from "./oci_push.ts";
+import type { PushPath } from "./model.ts";
+import { ApiPushDeclined, type RegistryApi } from "./oci_push.ts";
+import { HELM_MEDIA_TYPES } from "./oci_manifest.ts";
 
 /** A publish destination. */
 export type Target =
@@ -105,9 +107,6 @@ export interface RetryPolicy {
   debug?: (message: string) => void;
 }
 
-/** How a chart reached an OCI registry: in process through the distribution API, or by `helm push`. */
-export type PushPath = "distribution API" | "helm push";
-
 async function withRetries<T extends { code: number; stderr: string }>(
   what: string,
   policy: RetryPolicy,
@@ -149,7 +148,8 @@ function registryError(
  * What `target` holds for `chart` at `version`, compared with our package by content digest.
  *
  * @param s3 the run's S3 repositories (for S3 targets)
- * @param api the OCI target's distribution API client (oci_push.ts), to read the tag without helm
+ * @param api the OCI target's distribution API client (oci_push.ts), to read the tag without helm (without
+ *   one, helm pulls it)
  * @throws RegistryError (exit code 9) when the registry cannot be asked (unreachable after retries,
  *   credentials refused, no such bucket); FastcsError (exit code 8) for a damaged package in a repository.
  */
@@ -162,14 +162,14 @@ export async function existingAt(
   scratch: string,
   policy: RetryPolicy,
   s3: S3Connections,
-  api?: ApiPusher,
+  api?: RegistryApi,
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
   if (target.kind === "s3") return await (await s3.of(target)).existing(chart, version, ours);
-  // Most versions are new: one request answers that without starting helm, and a registry that answers
-  // the distribution API (anonymously or with credentials we can give) hands out the chart itself. Anything unclear (credentials needed, TLS options fetch cannot
-  // honour, no answer) goes the helm way below.
-  const read = await chartAtTag(target, chart, version, scratch, api);
+  // Most versions are new: one request answers that without starting helm, and a registry that answers the
+  // distribution API (anonymously or with credentials we can give) hands out the chart itself. Anything
+  // unclear (credentials we cannot give, TLS verification off, no answer) goes the helm way below.
+  const read = api ? await chartAtTag(api, chart, version, scratch) : { state: "unknown" as const };
   if (read.state === "absent") return { state: "absent" };
   if (read.state === "read") {
     return read.contentDigest === ours ? { state: "same", digest: read.digest } : {
@@ -209,46 +209,6 @@ async function pulledState(
 }
 
 /**
- * One anonymous request to an OCI registry's distribution API (`/v2/<repository>/<path>`) of `target`'s
- * chart repository; undefined when fetch cannot honour the transport (TLS verification off) or gets no
- * answer. The caller cancels or reads the body.
- */
-async function registryRequest(
-  target: Extract<Target, { kind: "oci" }>,
-  chart: string,
-  path: string,
-  init: { method: "HEAD" | "GET"; accept?: string },
-  api?: ApiPusher,
-): Promise<Response | undefined> {
-  if (api) return await api.read(chart, path, init);
-  if (target.transport.insecureSkipTlsVerify) return undefined;
-  const [host, ...repository] = target.base.slice("oci://".length).split("/");
-  const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
-    [...repository, chart].join("/")
-  }/${path}`;
-  let client: Deno.HttpClient | undefined;
-  try {
-    if (target.transport.caFile) {
-      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(target.transport.caFile)] });
-    }
-    const response = await fetch(url, {
-      method: init.method,
-      client,
-      signal: AbortSignal.timeout(30_000),
-      headers: init.accept ? { Accept: init.accept } : {},
-    });
-    // The client must outlive the body: it is closed once the body is read or cancelled.
-    if (!client) return response;
-    const body = await response.arrayBuffer();
-    return new Response(body, { status: response.status, headers: response.headers });
-  } catch {
-    return undefined;
-  } finally {
-    client?.close();
-  }
-}
-
-/**
  * Asks an OCI registry about a tag with the distribution API
  * (https://github.com/opencontainers/distribution-spec, "Checking if content exists"):
  * `HEAD /v2/<name>/manifests/<tag>` answers 404 for an absent tag, and names the manifest's digest in
@@ -256,15 +216,14 @@ async function registryRequest(
  * fetch cannot honour, no answer).
  */
 async function headManifest(
-  target: Extract<Target, { kind: "oci" }>,
+  api: RegistryApi,
   chart: string,
   version: string,
-  api?: ApiPusher,
 ): Promise<{ state: "absent" | "present" | "unknown"; digest?: string }> {
-  const response = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
+  const response = await api.read(chart, `manifests/${ociTag(version)}`, {
     method: "HEAD",
     accept: OCI_MANIFEST,
-  }, api);
+  });
   await response?.body?.cancel();
   if (!response) return { state: "unknown" };
   if (response.status === 404) return { state: "absent" };
@@ -272,9 +231,8 @@ async function headManifest(
   return { state: "present", digest: response.headers.get("Docker-Content-Digest") ?? undefined };
 }
 
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-/** The media type of a chart's layer in Helm's OCI manifests (Helm's pkg/registry ChartLayerMediaType). */
-const CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+const OCI_MANIFEST = HELM_MEDIA_TYPES.manifest;
+const CHART_LAYER = HELM_MEDIA_TYPES.chart;
 
 /**
  * The chart a tag holds, read without helm where the registry answers (anonymously, or with the
@@ -285,17 +243,16 @@ const CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
  * cannot honour, another manifest shape): the caller pulls with helm then.
  */
 async function chartAtTag(
-  target: Extract<Target, { kind: "oci" }>,
+  api: RegistryApi,
   chart: string,
   version: string,
   scratch: string,
-  api?: ApiPusher,
 ): Promise<{ state: "absent" | "unknown" } | { state: "read"; digest: string; contentDigest: string }> {
   const unknown = { state: "unknown" } as const;
-  const manifest = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
+  const manifest = await api.read(chart, `manifests/${ociTag(version)}`, {
     method: "GET",
     accept: OCI_MANIFEST,
-  }, api);
+  });
   const digest = manifest?.headers.get("Docker-Content-Digest");
   if (!manifest?.ok || !digest) {
     await manifest?.body?.cancel();
@@ -310,7 +267,7 @@ async function chartAtTag(
   }
   const layerDigest = typeof layer?.digest === "string" ? layer.digest : "";
   if (!/^sha256:[0-9a-f]{64}$/.test(layerDigest)) return unknown;
-  const blob = await registryRequest(target, chart, `blobs/${layerDigest}`, { method: "GET" }, api);
+  const blob = await api.read(chart, `blobs/${layerDigest}`, { method: "GET" });
   if (!blob?.ok) {
     await blob?.body?.cancel();
     return unknown;
@@ -341,9 +298,9 @@ export async function readBack(
   ours: string,
   scratch: string,
   policy: RetryPolicy,
-  api?: ApiPusher,
+  api: RegistryApi,
 ): Promise<string | undefined> {
-  const head = await headManifest(target, chart, version, api);
+  const head = await headManifest(api, chart, version);
   if (head.state === "present" && head.digest && pushed) {
     return head.digest === pushed ? undefined : `manifest ${head.digest}, ours ${pushed}`;
   }
@@ -420,7 +377,7 @@ export async function pushTo(
   version: string,
   policy: RetryPolicy,
   s3: S3Connections,
-  api?: ApiPusher,
+  api?: RegistryApi,
 ): Promise<{ digest?: string; pushedWith?: PushPath }> {
   if (target.kind === "s3") return { digest: await (await s3.of(target)).push(chart, version, tgz) };
   if (target.kind === "repo") {
