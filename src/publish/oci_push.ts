@@ -210,7 +210,10 @@ export function registryApi(
           signal: AbortSignal.timeout(60_000),
         });
       } catch (error) {
-        throw new ApiPushDeclined(`${init.method} ${url}: ${(error as Error).message}`);
+        const cause = (error as Error).cause;
+        throw new ApiPushDeclined(
+          `${init.method} ${url}: ${(error as Error).message}${cause ? ` (${cause})` : ""}`,
+        );
       }
       if (response.status !== 401) return response;
       await response.body?.cancel();

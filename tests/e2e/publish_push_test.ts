@@ -396,3 +396,37 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
     assert.equal(pulled.code, 0, `${helm}: ${pulled.stderr}`);
   }
 });
+
+Deno.test("TLS: --ca-file is trusted by the API push too; --insecure-skip-tls-verify leaves the push to helm", async () => {
+  await using registry = await startRegistry({ tls: true });
+  const env = await envFor("helm4");
+  await using repo = await createTestRepo();
+  const trusted = await publish(
+    repo,
+    env,
+    "--oci",
+    registry.base,
+    "--ca-file",
+    registry.caFile!,
+    "--tag",
+    "1.0.0",
+    "-o",
+    "json",
+  );
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal(JSON.parse(trusted.stdout).results[0].pushedWith, "distribution API", trusted.stderr);
+  const insecure = await publish(
+    repo,
+    env,
+    "--oci",
+    registry.base,
+    "--insecure-skip-tls-verify",
+    "--tag",
+    "1.0.1",
+    "-o",
+    "json",
+  );
+  assert.equal(insecure.code, 0, insecure.stderr);
+  assert.equal(JSON.parse(insecure.stdout).results[0].pushedWith, "helm push");
+  assert.deepEqual(await registry.tags("charts/fastcs"), ["1.0.0", "1.0.1"]);
+});

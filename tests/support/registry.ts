@@ -1,5 +1,6 @@
 // A real OCI registry for tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1 with its own
-// storage, optionally behind htpasswd authentication and/or TLS with a self-signed certificate.
+// storage, optionally behind htpasswd authentication, bearer tokens (a test token server) and/or TLS with a
+// certificate signed by a private CA.
 import { join } from "node:path";
 import { freePort, run } from "../helpers.ts";
 import { waitFor } from "./wait.ts";
@@ -13,7 +14,7 @@ export interface TestRegistry {
   host: string;
   /** `oci://host:port/charts` */
   base: string;
-  /** CA certificate to trust, with TLS. */
+  /** The CA certificate to trust, with TLS (the CA that signed the registry's certificate). */
   caFile?: string;
   username?: string;
   password?: string;
@@ -52,27 +53,60 @@ export async function startRegistry(
   ];
   let username: string | undefined, password: string | undefined, caFile: string | undefined;
   if (options.tls) {
-    caFile = join(dir, "cert.pem");
+    // A private CA and a server certificate it signed, as a company registry has them: Go (Helm, cosign)
+    // would accept a self-signed CA certificate as the server's own, rustls (Deno's fetch) does not.
+    caFile = join(dir, "ca.pem");
+    const caKey = join(dir, "ca-key.pem");
+    const cert = join(dir, "cert.pem");
     const key = join(dir, "key.pem");
-    const r = await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      caFile,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ]);
-    if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`);
-    lines.push("  tls:", `    certificate: ${caFile}`, `    key: ${key}`);
+    const csr = join(dir, "cert.csr");
+    const extensions = join(dir, "cert.ext");
+    await Deno.writeTextFile(
+      extensions,
+      "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
+        "subjectAltName=IP:127.0.0.1\n",
+    );
+    for (
+      const args of [
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          caKey,
+          "-out",
+          caFile,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=fastcs test CA",
+        ],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        [
+          "x509",
+          "-req",
+          "-in",
+          csr,
+          "-CA",
+          caFile,
+          "-CAkey",
+          caKey,
+          "-CAcreateserial",
+          "-out",
+          cert,
+          "-days",
+          "1",
+          "-extfile",
+          extensions,
+        ],
+      ]
+    ) {
+      const r = await run("openssl", args);
+      if (r.code !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
+    }
+    lines.push("  tls:", `    certificate: ${cert}`, `    key: ${key}`);
   }
   if (options.auth) {
     username = "ci";
