@@ -1,11 +1,12 @@
-// Pushing a chart to an OCI registry in process, through the distribution API
-// (https://github.com/opencontainers/distribution-spec, "Pushing blobs" and "Pushing Manifests"), with the
-// manifest `helm push` would write (oci_manifest.ts): one helm process per chart costs about 70 ms of CPU,
-// most of a publish. Only for what we can authenticate ourselves: anonymous registries, basic
-// authentication and bearer tokens (the WWW-Authenticate challenge and the token endpoint of the
-// distribution token spec), with `--registry-username` or a plain `auth` entry of Helm's registry config.
-// Anything else (a credential helper, an identity token, TLS verification off, a refusal, an unexpected
-// answer) is {@link ApiPushDeclined}: the caller pushes with `helm push` then.
+// An OCI registry's distribution API (https://github.com/opencontainers/distribution-spec) in process, for
+// publish: pushing a chart ("Pushing blobs", "Pushing Manifests") with the manifest `helm push` would write
+// (oci_manifest.ts), and reading what a tag holds. One helm process per chart costs about 70 ms of CPU, most
+// of a publish. Only for what we can authenticate ourselves: anonymous registries, basic authentication and
+// bearer tokens (the WWW-Authenticate challenge and the token endpoint of the distribution token spec), with
+// `--registry-username` or a plain `auth` entry of Helm's registry config. A push we cannot make (a
+// credential helper, an identity token, TLS verification off, a refusal, an unexpected answer) is
+// {@link ApiPushDeclined}: the caller pushes with `helm push` then; a read we cannot make sends the caller
+// to `helm pull`.
 import { basename } from "node:path";
 import { packageFiles } from "../chart/package_files.ts";
 import type { RegistryTransport } from "../adapters/helm.ts";
@@ -130,6 +131,7 @@ export function registryApi(
   const [host, ...repositoryPath] = base.slice("oci://".length).split("/");
   const origin = `${transport.plainHttp ? "http" : "https"}://${host}`;
   const session: Session = { tokens: new Map() };
+  // "helm only" credentials: reads go anonymously (a 401 sends the caller to helm), pushes are declined.
   if (credentials.kind === "basic") {
     const utf8 = new TextEncoder().encode(`${credentials.username}:${credentials.password}`);
     session.basic = `Basic ${btoa(String.fromCharCode(...utf8))}`;
