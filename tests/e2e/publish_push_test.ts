@@ -260,6 +260,27 @@ Deno.test("basic credentials: --registry-username and a plain auth entry of Helm
       assert.equal(pulled.code, 0, `${helm} ${version}: ${pulled.stderr}`);
     }
   }
+  // And install it (the fastcs chart: a StatefulSet on the simulated node), with that login.
+  await using cluster = await startCluster();
+  for (const helm of ["helm3", "helm4"] as const) {
+    const installed = await run(tool(helm), [
+      "install",
+      `auth-${helm}`,
+      `${registry.base}/fastcs`,
+      "--version",
+      "1.0.1",
+      "--plain-http",
+      "--set",
+      "image.repository=example.org/ioc,image.tag=1.0",
+      "--kubeconfig",
+      cluster.kubeconfig,
+      "--kube-context",
+      "staging",
+    ], { env });
+    assert.equal(installed.code, 0, `${helm}: ${installed.stderr}`);
+    const sts = await cluster.kubectl("--context", "staging", "get", "statefulset", `auth-${helm}`);
+    assert.equal(sts.code, 0, sts.stderr);
+  }
   // A rerun finds both published (the check before pushing reads them with the same credentials).
   const again = await publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", "1.0.1");
   assert.equal(again.code, 0, again.stderr);
