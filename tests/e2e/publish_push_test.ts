@@ -1,9 +1,10 @@
 // The in-process OCI push of helm fastcs publish (the registry's distribution API instead of one `helm push`
 // per chart): the manifest and config it writes are those `helm push` of Helm 3 and of Helm 4 write for the
-// same package, `helm pull` (3 and 4) and `helm install` read what it pushed, it authenticates anonymously
-// and with basic credentials (--registry-username, or a plain `auth` entry of Helm's registry config), and
-// it leaves a registry that needs a credential helper to `helm push`. The real Debian docker-registry, the
-// real Helm 3.17.3 and 4.1.4, a real API server.
+// same package, `helm pull` (3 and 4) and `helm install` read what it pushed, it authenticates anonymously,
+// with basic credentials (--registry-username, or a plain `auth` entry of Helm's registry config) and with
+// bearer tokens, trusts --ca-file, and it leaves a registry that needs a credential helper, or TLS without
+// verification, to `helm push`. The real Debian docker-registry, the real Helm 3.17.3 and 4.1.4, a real API
+// server.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { run, tool } from "../helpers.ts";
