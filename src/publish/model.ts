@@ -78,6 +78,10 @@ export type PublishStatus =
   /** Pushed, but read back the tag held other content: another publish of the version raced ours. */
   | "conflict";
 
+/** How a chart reached an OCI registry: in process through the registry's distribution API, or by `helm push`
+ * (credential helpers, tokens, TLS verification off, or when the API push could not be made). */
+export type PushPath = "distribution API" | "helm push";
+
 /** One row of the summary. */
 export interface PublishResult {
   chart: string;
@@ -89,6 +93,8 @@ export interface PublishResult {
   contentDigest: string;
   status: PublishStatus;
   error?: string;
+  /** OCI targets, pushed by this run: which way (see {@link PushPath}). */
+  pushedWith?: PushPath;
   /**
    * `--cosign-key`, OCI targets: the cosign signature of `digest`. `signed` by this run, `already signed`
    * (a signature of this key was there), `would sign` (dry run), `not signed` (after the push; why in

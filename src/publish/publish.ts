@@ -34,8 +34,10 @@ import {
 } from "./targets.ts";
 import { findReleaseTag, parseReleaseTag } from "./version.ts";
 import { checkSigningKey, signPublished } from "./signing.ts";
+import { type RegistryApi, registryApi, registryCredentials } from "./oci_push.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { lastLine } from "../runtime/runner.ts";
+import { helmRegistryConfig } from "../runtime/helm_env.ts";
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(
@@ -155,6 +157,18 @@ export async function publishCharts(
 
   // S3 repositories are opened (the AWS SDK loaded) only when a target asks for one.
   const s3 = s3Connections(options.s3 ?? { aws: {} }, helm, scratch, options.attempts, ctx.log);
+  // One distribution API client per OCI target, with the credentials Helm would use there.
+  const pushers = new Map<Target, Promise<RegistryApi>>();
+  const registryApiOf = (target: Extract<Target, { kind: "oci" }>) => {
+    let pusher = pushers.get(target);
+    if (!pusher) {
+      pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
+        (credentials) => registryApi(target.base, target.transport, credentials),
+      );
+      pushers.set(target, pusher);
+    }
+    return pusher;
+  };
   try {
     return await pushEverything(
       step,
@@ -162,20 +176,24 @@ export async function publishCharts(
       { tag: found?.tag, source: found?.source, hash },
       prepared,
       publicKey,
+      registryApiOf,
     );
   } finally {
     await s3.close();
+    for (const pusher of pushers.values()) (await pusher.catch(() => undefined))?.close();
   }
 }
 
 /** Steps 4 to 8 of {@link publishCharts}: ask the targets, push, read back, sign, index, collect artifacts.
- * `publicKey`: the --cosign-key's public key, proven before. */
+ * `publicKey`: the --cosign-key's public key, proven before; `registryApiOf`: the distribution API client of an
+ * OCI target (its reads and pushes). */
 async function pushEverything(
   { ctx, helm, options, scratch, limit, schemasDir }: Step,
   s3: S3Connections,
   version: PublishReport["version"],
   prepared: PackagedChart[],
   publicKey: string | undefined,
+  registryApiOf: (target: Extract<Target, { kind: "oci" }>) => Promise<RegistryApi>,
 ): Promise<PublishReport> {
   const display = ctx.display;
   // 4. Ask every target what it holds; refuse to overwrite other content before pushing anything.
@@ -188,6 +206,7 @@ async function pushEverything(
         ctx.env.registryConfig ?? "of Helm (HELM_REGISTRY_CONFIG unset: Helm's default)"
       }`,
     log: (m) => ctx.log.info(m),
+    debug: (m) => ctx.log.debug(m),
     stopRequested: options.stopRequested,
   };
   const pairs = prepared.flatMap((p) => options.targets.map((target) => ({ p, target })));
@@ -205,6 +224,7 @@ async function pushEverything(
           scratch,
           policy,
           s3,
+          target.kind === "oci" ? await registryApiOf(target) : undefined,
         );
       } catch (error) {
         // A dry run shows the whole plan even offline, marking what could not be checked.
@@ -291,11 +311,24 @@ async function pushEverything(
     }
     ctx.log.info(`pushing ${j.result.reference}`);
     try {
-      const pushed = await pushTo(helm, j.target, j.p.tgz, j.p.chart.name, j.p.version, policy, s3);
+      const pushed = await pushTo(
+        helm,
+        j.target,
+        j.p.tgz,
+        j.p.chart.name,
+        j.p.version,
+        policy,
+        s3,
+        j.target.kind === "oci" ? await registryApiOf(j.target) : undefined,
+      );
       // A repository folder's or S3 package is named by its sha256; an OCI chart only by the manifest
-      // digest Helm reports (the package's sha256 is no digest a registry or cosign knows).
-      j.result.digest = pushed ??
+      // digest of the push (the package's sha256 is no digest a registry or cosign knows).
+      j.result.digest = pushed.digest ??
         (j.target.kind === "oci" ? undefined : `sha256:${await fileSha256(j.p.tgz)}`);
+      if (pushed.pushedWith) {
+        j.result.pushedWith = pushed.pushedWith;
+        ctx.log.debug(`${j.result.reference}: pushed with ${pushed.pushedWith}`);
+      }
       j.result.status = "pushed";
     } catch (error) {
       j.result.status = error instanceof PushConflict ? "conflict" : "failed";
@@ -325,6 +358,7 @@ async function pushEverything(
             j.p.contentDigest,
             scratch,
             policy,
+            await registryApiOf(target as Extract<Target, { kind: "oci" }>),
           )).catch(() =>
             undefined
           ); // an unreadable registry now is no proof of a race

@@ -17,6 +17,9 @@ import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import type { S3Connections, S3Target } from "./s3_target.ts";
+import type { PushPath } from "./model.ts";
+import { ApiPushDeclined, type RegistryApi } from "./oci_push.ts";
+import { HELM_MEDIA_TYPES } from "./oci_manifest.ts";
 
 /** A publish destination. */
 export type Target =
@@ -100,6 +103,8 @@ export interface RetryPolicy {
   log: (message: string) => void;
   /** True once the user asked to stop: no further attempt is made. */
   stopRequested?: () => boolean;
+  /** The debug log (HELM_DEBUG). */
+  debug?: (message: string) => void;
 }
 
 async function withRetries<T extends { code: number; stderr: string }>(
@@ -143,6 +148,8 @@ function registryError(
  * What `target` holds for `chart` at `version`, compared with our package by content digest.
  *
  * @param s3 the run's S3 repositories (for S3 targets)
+ * @param api the OCI target's distribution API client (oci_push.ts), to read the tag without helm (without
+ *   one, helm pulls it)
  * @throws RegistryError (exit code 9) when the registry cannot be asked (unreachable after retries,
  *   credentials refused, no such bucket); FastcsError (exit code 8) for a damaged package in a repository.
  */
@@ -155,13 +162,14 @@ export async function existingAt(
   scratch: string,
   policy: RetryPolicy,
   s3: S3Connections,
+  api?: RegistryApi,
 ): Promise<Existing> {
   if (target.kind === "repo") return await existingInRepo(target, chart, version, ours);
   if (target.kind === "s3") return await (await s3.of(target)).existing(chart, version, ours);
-  // Most versions are new: one request answers that without starting helm, and a registry that answers
-  // anonymously hands out the chart itself. Anything unclear (credentials needed, TLS options fetch cannot
-  // honour, no answer) goes the helm way below.
-  const read = await anonymousChart(target, chart, version, scratch);
+  // Most versions are new: one request answers that without starting helm, and a registry that answers the
+  // distribution API (anonymously or with credentials we can give) hands out the chart itself. Anything
+  // unclear (credentials we cannot give, TLS verification off, no answer) goes the helm way below.
+  const read = api ? await chartAtTag(api, chart, version, scratch) : { state: "unknown" as const };
   if (read.state === "absent") return { state: "absent" };
   if (read.state === "read") {
     return read.contentDigest === ours ? { state: "same", digest: read.digest } : {
@@ -201,44 +209,6 @@ async function pulledState(
 }
 
 /**
- * One anonymous request to an OCI registry's distribution API (`/v2/<repository>/<path>`) of `target`'s
- * chart repository; undefined when fetch cannot honour the transport (TLS verification off) or gets no
- * answer. The caller cancels or reads the body.
- */
-async function registryRequest(
-  target: Extract<Target, { kind: "oci" }>,
-  chart: string,
-  path: string,
-  init: { method: "HEAD" | "GET"; accept?: string },
-): Promise<Response | undefined> {
-  if (target.transport.insecureSkipTlsVerify) return undefined;
-  const [host, ...repository] = target.base.slice("oci://".length).split("/");
-  const url = `${target.transport.plainHttp ? "http" : "https"}://${host}/v2/${
-    [...repository, chart].join("/")
-  }/${path}`;
-  let client: Deno.HttpClient | undefined;
-  try {
-    if (target.transport.caFile) {
-      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(target.transport.caFile)] });
-    }
-    const response = await fetch(url, {
-      method: init.method,
-      client,
-      signal: AbortSignal.timeout(30_000),
-      headers: init.accept ? { Accept: init.accept } : {},
-    });
-    // The client must outlive the body: it is closed once the body is read or cancelled.
-    if (!client) return response;
-    const body = await response.arrayBuffer();
-    return new Response(body, { status: response.status, headers: response.headers });
-  } catch {
-    return undefined;
-  } finally {
-    client?.close();
-  }
-}
-
-/**
  * Asks an OCI registry about a tag with the distribution API
  * (https://github.com/opencontainers/distribution-spec, "Checking if content exists"):
  * `HEAD /v2/<name>/manifests/<tag>` answers 404 for an absent tag, and names the manifest's digest in
@@ -246,11 +216,11 @@ async function registryRequest(
  * fetch cannot honour, no answer).
  */
 async function headManifest(
-  target: Extract<Target, { kind: "oci" }>,
+  api: RegistryApi,
   chart: string,
   version: string,
 ): Promise<{ state: "absent" | "present" | "unknown"; digest?: string }> {
-  const response = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
+  const response = await api.read(chart, `manifests/${ociTag(version)}`, {
     method: "HEAD",
     accept: OCI_MANIFEST,
   });
@@ -261,25 +231,25 @@ async function headManifest(
   return { state: "present", digest: response.headers.get("Docker-Content-Digest") ?? undefined };
 }
 
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-/** The media type of a chart's layer in Helm's OCI manifests (Helm's pkg/registry ChartLayerMediaType). */
-const CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+const OCI_MANIFEST = HELM_MEDIA_TYPES.manifest;
+const CHART_LAYER = HELM_MEDIA_TYPES.chart;
 
 /**
- * The chart a tag holds, read without helm where the registry answers anonymously
+ * The chart a tag holds, read without helm where the registry answers (anonymously, or with the
+ * credentials of `api`, see oci_push.ts)
  * (https://github.com/opencontainers/distribution-spec): `GET /v2/<name>/manifests/<tag>` (404: no such tag;
  * else the manifest, its digest in `Docker-Content-Digest`), then its chart layer, checked against the
  * layer's sha256. "unknown" when the registry does not answer so (credentials needed, TLS options fetch
  * cannot honour, another manifest shape): the caller pulls with helm then.
  */
-async function anonymousChart(
-  target: Extract<Target, { kind: "oci" }>,
+async function chartAtTag(
+  api: RegistryApi,
   chart: string,
   version: string,
   scratch: string,
 ): Promise<{ state: "absent" | "unknown" } | { state: "read"; digest: string; contentDigest: string }> {
   const unknown = { state: "unknown" } as const;
-  const manifest = await registryRequest(target, chart, `manifests/${ociTag(version)}`, {
+  const manifest = await api.read(chart, `manifests/${ociTag(version)}`, {
     method: "GET",
     accept: OCI_MANIFEST,
   });
@@ -297,7 +267,7 @@ async function anonymousChart(
   }
   const layerDigest = typeof layer?.digest === "string" ? layer.digest : "";
   if (!/^sha256:[0-9a-f]{64}$/.test(layerDigest)) return unknown;
-  const blob = await registryRequest(target, chart, `blobs/${layerDigest}`, { method: "GET" });
+  const blob = await api.read(chart, `blobs/${layerDigest}`, { method: "GET" });
   if (!blob?.ok) {
     await blob?.body?.cancel();
     return unknown;
@@ -312,9 +282,10 @@ async function anonymousChart(
 /**
  * Reads a pushed tag back and says whether it still holds our chart: another publish of the same version
  * may have pushed in between (a check before the push cannot see that race). By manifest digest where the
- * registry answers without credentials, else by pulling the chart and comparing its content digest.
+ * registry answers the distribution API (anonymously, or with the credentials of `api`), else by pulling
+ * the chart and comparing its content digest.
  *
- * @param pushed the manifest digest `helm push` reported, if any
+ * @param pushed the manifest digest of our push, if known
  * @param ours our package's content digest
  * @returns undefined when the tag holds our chart, else what it holds instead
  */
@@ -327,8 +298,9 @@ export async function readBack(
   ours: string,
   scratch: string,
   policy: RetryPolicy,
+  api: RegistryApi,
 ): Promise<string | undefined> {
-  const head = await headManifest(target, chart, version);
+  const head = await headManifest(api, chart, version);
   if (head.state === "present" && head.digest && pushed) {
     return head.digest === pushed ? undefined : `manifest ${head.digest}, ours ${pushed}`;
   }
@@ -389,8 +361,11 @@ async function existingInRepo(
  * uploaded; the index is updated once for all charts by {@link updateRepoIndex} (S3: the repository's
  * `updateIndex`).
  *
- * @returns the manifest digest (OCI), the sha256 of the uploaded or already present bytes (S3), or
- *   undefined (repository folder: the caller takes the package's sha256)
+ * OCI: through the distribution API in process with `api` (see oci_push.ts), else, or when that declines,
+ * with `helm push`.
+ *
+ * @returns `digest`: the manifest digest (OCI), the sha256 of the uploaded or already present bytes (S3), or
+ *   undefined (repository folder: the caller takes the package's sha256); `pushedWith` (OCI): which way
  * @throws RegistryError (exit code 9) when the push fails after retries; PushConflict (exit code 8) when
  *   another publish wrote other content for the version in S3 after our check.
  */
@@ -402,8 +377,9 @@ export async function pushTo(
   version: string,
   policy: RetryPolicy,
   s3: S3Connections,
-): Promise<string | undefined> {
-  if (target.kind === "s3") return await (await s3.of(target)).push(chart, version, tgz);
+  api?: RegistryApi,
+): Promise<{ digest?: string; pushedWith?: PushPath }> {
+  if (target.kind === "s3") return { digest: await (await s3.of(target)).push(chart, version, tgz) };
   if (target.kind === "repo") {
     await Deno.mkdir(target.dir, { recursive: true });
     const dest = join(target.dir, `${chart}-${version}.tgz`);
@@ -411,15 +387,27 @@ export async function pushTo(
     try {
       await Deno.stat(`${tgz}.prov`);
     } catch {
-      return undefined; // not signed
+      return {}; // not signed
     }
     await copyThroughTemp(`${tgz}.prov`, `${dest}.prov`);
-    return undefined;
+    return {};
+  }
+  if (api) {
+    try {
+      return { digest: await api.push(tgz, chart, ociTag(version)), pushedWith: "distribution API" };
+    } catch (error) {
+      if (!(error instanceof ApiPushDeclined)) throw error;
+      policy.debug?.(
+        `${
+          targetReference(target, chart, version)
+        }: helm push, as the distribution API push could not: ${error.message}`,
+      );
+    }
   }
   const what = `pushing ${basename(tgz)} to ${target.base}`;
   const r = await withRetries(what, policy, () => helm.push(tgz, target.base, target.transport));
   if (r.code !== 0) throw registryError(classifyRegistryFailure(r.stderr), what, r.stderr, policy);
-  return r.digest;
+  return { digest: r.digest, pushedWith: "helm push" };
 }
 
 /**

@@ -85,7 +85,7 @@ Deno.test("credentials: refused without them (saying which were tried), used fro
   assert.match(right.text, /pushed/);
 });
 
-Deno.test("TLS with a self-signed certificate: trusted with --ca-file, refused without", async () => {
+Deno.test("TLS with a private CA's certificate: trusted with --ca-file, refused without", async () => {
   await using registry = await startRegistry({ tls: true });
   const env = await envFor("helm4");
   await using repo = await createTestRepo();

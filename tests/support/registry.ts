@@ -1,5 +1,6 @@
 // A real OCI registry for tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1 with its own
-// storage, optionally behind htpasswd authentication and/or TLS with a self-signed certificate.
+// storage, optionally behind htpasswd authentication, bearer tokens (a test token server) and/or TLS with a
+// certificate signed by a private CA.
 import { join } from "node:path";
 import { freePort, run } from "../helpers.ts";
 import { waitFor } from "./wait.ts";
@@ -13,7 +14,7 @@ export interface TestRegistry {
   host: string;
   /** `oci://host:port/charts` */
   base: string;
-  /** CA certificate to trust, with TLS. */
+  /** The CA certificate to trust, with TLS (the CA that signed the registry's certificate). */
   caFile?: string;
   username?: string;
   password?: string;
@@ -26,8 +27,14 @@ export interface TestRegistry {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`. */
-export async function startRegistry(options: { auth?: boolean; tls?: boolean } = {}): Promise<TestRegistry> {
+/**
+ * Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`, `token` (bearer
+ * tokens, as ghcr.io and Docker Hub ask for them: user `ci` with a random password gets them from the
+ * test token server of {@link startTokenServer}; anonymous requests get tokens without access).
+ */
+export async function startRegistry(
+  options: { auth?: boolean; tls?: boolean; token?: boolean } = {},
+): Promise<TestRegistry> {
   const dir = await Deno.makeTempDir({ prefix: "fastcs-registry-" });
   const port = freePort();
   const host = `127.0.0.1:${port}`;
@@ -46,27 +53,60 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
   ];
   let username: string | undefined, password: string | undefined, caFile: string | undefined;
   if (options.tls) {
-    caFile = join(dir, "cert.pem");
+    // A private CA and a server certificate it signed, as a company registry has them: Go (Helm, cosign)
+    // would accept a self-signed CA certificate as the server's own, rustls (Deno's fetch) does not.
+    caFile = join(dir, "ca.pem");
+    const caKey = join(dir, "ca-key.pem");
+    const cert = join(dir, "cert.pem");
     const key = join(dir, "key.pem");
-    const r = await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      caFile,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ]);
-    if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`);
-    lines.push("  tls:", `    certificate: ${caFile}`, `    key: ${key}`);
+    const csr = join(dir, "cert.csr");
+    const extensions = join(dir, "cert.ext");
+    await Deno.writeTextFile(
+      extensions,
+      "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
+        "subjectAltName=IP:127.0.0.1\n",
+    );
+    for (
+      const args of [
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          caKey,
+          "-out",
+          caFile,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=fastcs test CA",
+        ],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        [
+          "x509",
+          "-req",
+          "-in",
+          csr,
+          "-CA",
+          caFile,
+          "-CAkey",
+          caKey,
+          "-CAcreateserial",
+          "-out",
+          cert,
+          "-days",
+          "1",
+          "-extfile",
+          extensions,
+        ],
+      ]
+    ) {
+      const r = await run("openssl", args);
+      if (r.code !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
+    }
+    lines.push("  tls:", `    certificate: ${cert}`, `    key: ${key}`);
   }
   if (options.auth) {
     username = "ci";
@@ -76,6 +116,20 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
     if (r.code !== 0) throw new Error(`htpasswd: ${r.stderr}`);
     await Deno.writeTextFile(htpasswd, r.stdout);
     lines.push("auth:", "  htpasswd:", "    realm: fastcs-test", `    path: ${htpasswd}`);
+  }
+  let tokens: TokenServer | undefined;
+  if (options.token) {
+    username = "ci";
+    password = crypto.randomUUID();
+    tokens = await startTokenServer(dir, username, password);
+    lines.push(
+      "auth:",
+      "  token:",
+      `    realm: ${tokens.realm}`,
+      `    service: ${TOKEN_SERVICE}`,
+      `    issuer: ${TOKEN_ISSUER}`,
+      `    rootcertbundle: ${tokens.certificate}`,
+    );
   }
   await Deno.writeTextFile(join(dir, "config.yml"), lines.join("\n") + "\n");
   let child: Deno.ChildProcess | undefined;
@@ -107,6 +161,7 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
     },
     async [Symbol.asyncDispose]() {
       await this.stop();
+      await tokens?.stop();
       await Deno.remove(dir, { recursive: true });
     },
     async tags(repository: string) {
@@ -121,4 +176,105 @@ export async function startRegistry(options: { auth?: boolean; tls?: boolean } =
   };
   await registry.start();
   return registry;
+}
+
+const TOKEN_SERVICE = "fastcs-test-registry";
+const TOKEN_ISSUER = "fastcs-test-token-server";
+
+interface TokenServer {
+  /** The token endpoint (`http://127.0.0.1:PORT/token`). */
+  realm: string;
+  /** The certificate the registry verifies tokens with. */
+  certificate: string;
+  stop(): Promise<void>;
+}
+
+const base64url = (bytes: Uint8Array | string) =>
+  btoa(typeof bytes === "string" ? bytes : String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(
+    /\//g,
+    "_",
+  ).replace(/=+$/, "");
+
+/**
+ * A token server for docker-registry's `auth: token` (the distribution token authentication spec): no such
+ * server is packaged for these machines, so this test stand-in issues the JWTs itself (RS256, signed with a
+ * key whose self-signed certificate the registry trusts, the certificate in the `x5c` header). `GET
+ * /token?service=…&scope=repository:NAME:ACTIONS` with basic credentials `username`/`password` grants the
+ * actions asked for; without credentials, none; wrong credentials: 401.
+ */
+async function startTokenServer(dir: string, username: string, password: string): Promise<TokenServer> {
+  const key = join(dir, "token-key.pem");
+  const certificate = join(dir, "token-cert.pem");
+  const r = await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    certificate,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=fastcs-test-token-server",
+  ]);
+  if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`);
+  const der = (pem: string) =>
+    Uint8Array.from(atob(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+  const signingKey = await crypto.subtle.importKey(
+    "pkcs8",
+    der(await Deno.readTextFile(key)),
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const x5c = btoa(String.fromCharCode(...der(await Deno.readTextFile(certificate))));
+  const expected = `Basic ${btoa(`${username}:${password}`)}`;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    // Docker's token spec: GET with basic credentials; its OAuth2 variant (Helm 3's containerd resolver):
+    // POST of a form with grant_type=password, username, password and scope.
+    const form = request.method === "POST" ? new URLSearchParams(await request.text()) : undefined;
+    const auth = form
+      ? (form.get("grant_type") === "password"
+        ? `Basic ${btoa(`${form.get("username")}:${form.get("password")}`)}`
+        : null)
+      : request.headers.get("Authorization");
+    const params = form ?? url.searchParams;
+    if (auth && auth !== expected) return new Response("wrong credentials", { status: 401 });
+    const access = auth
+      ? params.getAll("scope").flatMap((s) => s.split(" ")).flatMap((scope) => {
+        const [type, name, actions] = scope.split(":");
+        return type === "repository" ? [{ type, name, actions: actions.split(",") }] : [];
+      })
+      : [];
+    const now = Math.floor(Date.now() / 1000);
+    const header = base64url(JSON.stringify({ typ: "JWT", alg: "RS256", x5c: [x5c] }));
+    const claims = base64url(JSON.stringify({
+      iss: TOKEN_ISSUER,
+      sub: auth ? username : "",
+      aud: params.get("service") ?? TOKEN_SERVICE,
+      exp: now + 600,
+      nbf: now - 10,
+      iat: now,
+      jti: crypto.randomUUID(),
+      access,
+    }));
+    const signature = new Uint8Array(
+      await crypto.subtle.sign(
+        "RSASSA-PKCS1-v1_5",
+        signingKey,
+        new TextEncoder().encode(`${header}.${claims}`),
+      ),
+    );
+    const token = `${header}.${claims}.${base64url(signature)}`;
+    return Response.json({ token, access_token: token, expires_in: 600 });
+  });
+  return {
+    realm: `http://127.0.0.1:${server.addr.port}/token`,
+    certificate,
+    stop: () => server.shutdown(),
+  };
 }
