@@ -34,7 +34,9 @@ export type RefLoader = (url: string) => Promise<JsonSchema>;
 
 /**
  * Compiles a schema. Remote `$ref`s are loaded with `loadRef`; relative ones are resolved against
- * `baseUrl` (a `file://` URL of the schema's folder, with a trailing slash).
+ * `baseUrl` (a `file://` URL of the schema's folder, with a trailing slash). `metaschemaChecked`: the
+ * caller has already checked `schema` against its draft's metaschema (a schema we generated), so the
+ * compile does not check it again.
  *
  * @throws FastcsError (exit code 5) when the schema itself is invalid or a `$ref` cannot be resolved.
  */
@@ -43,6 +45,7 @@ export async function compileSchema(
   where: string,
   baseUrl: string,
   loadRef?: RefLoader,
+  metaschemaChecked = false,
 ): Promise<ValidateFunction> {
   const uri = typeof schema.$schema === "string" ? schema.$schema : "";
   if (/draft-0[46]\//.test(uri)) {
@@ -56,6 +59,10 @@ export async function compileSchema(
     allErrors: true,
     strict: false,
     validateFormats: true,
+    validateSchema: !metaschemaChecked,
+    // The validator runs once or a few times per process: the optimising passes over the generated code
+    // cost more than they save (half the compile of a large chart's schema).
+    code: { optimize: false },
     loadSchema: async (ref: string) => {
       const url = new URL(ref, baseUrl).href;
       if (!loadRef) throw new Error(`no loader for ${url}`);

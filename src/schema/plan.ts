@@ -274,6 +274,7 @@ async function refuseSchemaRejectingDefaults(
     where,
     "file:///",
     (url) => Promise.resolve(standInDocument(schema, url, "file:///")),
+    true, // checked by generateSchema (and after bundling)
   );
   const problems = validateLayers(sources, validate);
   if (problems.length === 0) return;

@@ -28,7 +28,7 @@ function metaValidator(draft: Draft): MetaValidator {
   if (!v) {
     if (!ajv) throw new Error("internal: loadSchemaChecks() must run before schemas are checked");
     const { Ajv2019, Ajv2020, AjvDraft7 } = ajv;
-    const options = { strict: false, validateFormats: false, allErrors: false };
+    const options = { strict: false, validateFormats: false, allErrors: false, code: { optimize: false } };
     v = draft === "7"
       ? new AjvDraft7(options)
       : draft === "2019-09"
