@@ -120,17 +120,19 @@ export function validateLayers(layers: YamlSource[], validate: ValidateFunction)
  * first generates code for the whole schema (most of the time of checking a large annotated chart's own
  * values). False when it rejects them, and whenever the two validators could judge differently: drafts
  * before 2019-09 (`$ref` beside other keywords), `$dynamicRef`, `format` (other regular expressions than
- * ajv-formats'), `multipleOf` (Ajv's exact remainder, without a tolerance), values that are not plain
- * JSON (a guard: values files parse to JSON data); then {@link compileSchema} and {@link validateLayers} judge and report the problems.
+ * ajv-formats'), a `multipleOf` that is not an integer (Ajv's floating-point remainder, the interpreter's
+ * decimal one), values that are not plain JSON (a guard: values files parse to JSON data). Then
+ * {@link compileSchema} and {@link validateLayers} judge, and report the problems.
  *
  * @param refDocument the document standing at an absolute URL (without fragment) that `schema` refers to and
- *   does not embed; relative `$ref`s resolve against `file:///`, as in the own-values check's compile
+ *   does not embed (default: an empty schema); relative `$ref`s resolve against `file:///`, as in
+ *   {@link compileSchema} calls with that base URL
  * @returns never throws: anything the interpreter cannot judge is false
  */
 export function acceptsLayers(
   schema: JsonSchema,
   layers: YamlSource[],
-  refDocument: (url: string) => JsonSchema,
+  refDocument: (url: string) => JsonSchema = () => ({}),
 ): boolean {
   const uri = typeof schema.$schema === "string" ? schema.$schema : "";
   if (/draft-0\d\//.test(uri) || !interpretable(schema)) return false;
@@ -172,7 +174,8 @@ function interpretable(value: unknown): boolean {
   if (value === null || typeof value !== "object") return true;
   for (const [k, v] of Object.entries(value)) {
     if (VALUE_KEYWORDS.has(k)) continue;
-    if (k === "$dynamicRef" || k === "multipleOf" || (k === "format" && typeof v === "string")) return false;
+    if (k === "$dynamicRef" || (k === "format" && typeof v === "string")) return false;
+    if (k === "multipleOf" && typeof v === "number" && !Number.isInteger(v)) return false;
     if (!interpretable(v)) return false;
   }
   return true;

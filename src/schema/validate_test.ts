@@ -117,7 +117,13 @@ Deno.test("the interpreting pre-check of a chart's own values agrees with Ajv, o
       interpreted: false,
     },
     {
-      name: "multipleOf",
+      name: "an integer multipleOf",
+      schema: { properties: { n: { multipleOf: 2 } } },
+      values: "n: 3",
+      interpreted: true,
+    },
+    {
+      name: "a fractional multipleOf",
       schema: { properties: { n: { multipleOf: 0.1 } } },
       values: "n: 0.3",
       interpreted: false,
