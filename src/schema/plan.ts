@@ -165,7 +165,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     }));
     // The metaschema checks are for what people wrote and for bundled documents; inferred-only runs skip them.
     const written = writtenByPeople(sources, config);
-    if (written || config.bundle) await loadSchemaChecks();
+    if (written || config.bundle) await loadSchemaChecks([config.draft]);
     let schema = generateSchema(sources, {
       ...config,
       subCharts: await subChartKeys(chart),
