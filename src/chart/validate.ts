@@ -3,6 +3,7 @@
 // when absent: the same rule Helm 3.18.5+ and Helm 4 follow).
 import { isMap, isPair, isScalar, isSeq } from "../deps/yaml.ts";
 import type { ErrorObject, ValidateFunction } from "../deps/ajv.ts";
+import { dereference, interpret, type InterpretedSchema } from "../deps/cfworker_json_schema.ts";
 import type { Pair, YamlNode } from "../deps/yaml.ts";
 import { ExitCode, FastcsError, formatPosition, type SourcePosition } from "../runtime/errors.ts";
 import { coalesceLayers } from "./coalesce.ts";
@@ -34,7 +35,9 @@ export type RefLoader = (url: string) => Promise<JsonSchema>;
 
 /**
  * Compiles a schema. Remote `$ref`s are loaded with `loadRef`; relative ones are resolved against
- * `baseUrl` (a `file://` URL of the schema's folder, with a trailing slash).
+ * `baseUrl` (a `file://` URL of the schema's folder, with a trailing slash). `metaschemaChecked`: the
+ * caller has already checked `schema` against its draft's metaschema (a schema we generated), so the
+ * compile does not check it again.
  *
  * @throws FastcsError (exit code 5) when the schema itself is invalid or a `$ref` cannot be resolved.
  */
@@ -43,6 +46,7 @@ export async function compileSchema(
   where: string,
   baseUrl: string,
   loadRef?: RefLoader,
+  metaschemaChecked = false,
 ): Promise<ValidateFunction> {
   const uri = typeof schema.$schema === "string" ? schema.$schema : "";
   if (/draft-0[46]\//.test(uri)) {
@@ -56,6 +60,10 @@ export async function compileSchema(
     allErrors: true,
     strict: false,
     validateFormats: true,
+    validateSchema: !metaschemaChecked,
+    // The validator runs once or a few times per process: the optimising passes over the generated code
+    // cost more than they save (half the compile of a large chart's schema).
+    code: { optimize: false },
     loadSchema: async (ref: string) => {
       const url = new URL(ref, baseUrl).href;
       if (!loadRef) throw new Error(`no loader for ${url}`);
@@ -104,6 +112,84 @@ export function validateLayers(layers: YamlSource[], validate: ValidateFunction)
   }
   const origins = layers.map((source) => ({ source, prefix: [] }));
   return validateData(data, validate, () => origins, layers.map((l) => l.file).join(", "));
+}
+
+/**
+ * True when `schema` accepts the values files coalesced as Helm coalesces them, judged without compiling
+ * anything: an interpreting validator (@cfworker/json-schema) walks the schema and the values once, where Ajv
+ * first generates code for the whole schema (most of the time of checking a large annotated chart's own
+ * values). False when it rejects them, and whenever the two validators could judge differently: drafts
+ * before 2019-09 (`$ref` beside other keywords), `$dynamicRef`, `format` (other regular expressions than
+ * ajv-formats'), a `multipleOf` that is not an integer (Ajv's floating-point remainder, the interpreter's
+ * decimal one), values that are not plain JSON (a guard: values files parse to JSON data). Then
+ * {@link compileSchema} and {@link validateLayers} judge, and report the problems.
+ *
+ * @param refDocument the document standing at an absolute URL (without fragment) that `schema` refers to and
+ *   does not embed (default: an empty schema); relative `$ref`s resolve against `file:///`, as in
+ *   {@link compileSchema} calls with that base URL
+ * @returns never throws: anything the interpreter cannot judge is false
+ */
+export function acceptsLayers(
+  schema: JsonSchema,
+  layers: YamlSource[],
+  refDocument: (url: string) => JsonSchema = () => ({}),
+): boolean {
+  const uri = typeof schema.$schema === "string" ? schema.$schema : "";
+  if (/draft-0\d\//.test(uri) || !interpretable(schema)) return false;
+  try {
+    const data = coalesceLayers(layers);
+    if (!plainJson(data)) return false;
+    // The interpreter writes resolved URIs into the schema objects it is given: a copy, never the schema
+    // that is written out.
+    const copy = structuredClone(schema) as InterpretedSchema;
+    const base = new URL("file:///");
+    const lookup = dereference(copy, Object.create(null), base);
+    const external = new Set<string>();
+    // dereference() gave each `$ref` its absolute URL (a property of its own, not enumerable).
+    const collect = (value: unknown) => {
+      if (Array.isArray(value)) value.forEach(collect);
+      else if (value !== null && typeof value === "object") {
+        const absolute = (value as InterpretedSchema).__absolute_ref__;
+        if (typeof absolute === "string") external.add(absolute.split("#")[0]);
+        Object.values(value).forEach(collect);
+      }
+    };
+    collect(copy);
+    for (const url of external) {
+      if (url in lookup) continue;
+      dereference({ ...refDocument(url), $id: url } as InterpretedSchema, lookup, base);
+    }
+    const draft = uri.includes("2019-09") ? "2019-09" : "2020-12";
+    return interpret(data, copy, draft, lookup, true).valid;
+  } catch {
+    return false; // an unresolved $ref, nesting too deep for the stack: left to Ajv's verdict and message
+  }
+}
+
+// Keywords whose values are data, not subschemas.
+const VALUE_KEYWORDS = new Set(["enum", "const", "default", "examples"]);
+
+function interpretable(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(interpretable);
+  if (value === null || typeof value !== "object") return true;
+  for (const [k, v] of Object.entries(value)) {
+    if (VALUE_KEYWORDS.has(k)) continue;
+    if (k === "$dynamicRef" || (k === "format" && typeof v === "string")) return false;
+    if (k === "multipleOf" && typeof v === "number" && !Number.isInteger(v)) return false;
+    if (!interpretable(v)) return false;
+  }
+  return true;
+}
+
+function plainJson(value: unknown): boolean {
+  if (typeof value === "number") return Number.isFinite(value);
+  if (value === null || typeof value !== "object") {
+    return typeof value === "string" || typeof value === "boolean" || value === null;
+  }
+  if (Array.isArray(value)) return value.every(plainJson);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.values(value).every(plainJson);
 }
 
 /** Where values may have been written: a parsed file, and the key path under which it holds them. */

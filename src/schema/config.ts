@@ -8,7 +8,7 @@ import { type JsonSchema, parseDraft } from "./drafts.ts";
 import { DEFAULT_K8S_SCHEMA_URL, type DescriptionMode, type GenerateOptions } from "./generate.ts";
 import { uriProblem } from "./schema_check.ts";
 import { chartHolding } from "../chart/charts.ts";
-import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
+import { acceptsLayers, compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
 import { parseYamlSource, readYamlFile, type YamlSource } from "../chart/yaml_source.ts";
 
 /** The file name helm-values-schema-json reads, which we read too. */
@@ -157,6 +157,8 @@ async function checkConfigFile(path: string, options: LoadConfigOptions): Promis
       hint: 'See the README section "Configuration" for the keys .schema.yaml accepts.',
     });
   }
+  // A valid file with no unknown key is the usual case: told without compiling the schema with Ajv.
+  if (acceptsLayers(CONFIG_SCHEMA, [source])) return { source, raw };
   configValidator ??= compileSchema(CONFIG_SCHEMA, "config schema", "file:///");
   const validate = await configValidator;
   const problems = validateSource(source, validate);

@@ -21,7 +21,7 @@ import type { Draft, JsonSchema } from "./drafts.ts";
 import { generateSchema, writtenByPeople } from "./generate.ts";
 import { checkLocalRefs, checkSchemaDocument, loadSchemaChecks, standInDocument } from "./schema_check.ts";
 import { serviceSchema } from "./service.ts";
-import { compileSchema, formatProblems, validateLayers } from "../chart/validate.ts";
+import { acceptsLayers, compileSchema, formatProblems, validateLayers } from "../chart/validate.ts";
 import { parseYamlSource, readYamlFile, type YamlSource } from "../chart/yaml_source.ts";
 
 /** A file the schema job owns. `link` entries are symlinks (or copies where links cannot be made). */
@@ -165,7 +165,7 @@ export async function planSchemas(options: PlanOptions): Promise<SchemaPlan> {
     }));
     // The metaschema checks are for what people wrote and for bundled documents; inferred-only runs skip them.
     const written = writtenByPeople(sources, config);
-    if (written || config.bundle) await loadSchemaChecks();
+    if (written || config.bundle) await loadSchemaChecks([config.draft]);
     let schema = generateSchema(sources, {
       ...config,
       subCharts: await subChartKeys(chart),
@@ -269,11 +269,14 @@ async function refuseSchemaRejectingDefaults(
   where: string,
 ) {
   if (!sources.some((s) => /#.*@schema/.test(s.text))) return;
+  const standIn = (url: string) => standInDocument(schema, url, "file:///");
+  if (acceptsLayers(schema, sources, standIn)) return;
   const validate = await compileSchema(
     schema,
     where,
     "file:///",
-    (url) => Promise.resolve(standInDocument(schema, url, "file:///")),
+    (url) => Promise.resolve(standIn(url)),
+    true, // checked by generateSchema (and after bundling)
   );
   const problems = validateLayers(sources, validate);
   if (problems.length === 0) return;

@@ -5,36 +5,49 @@
 import { ExitCode, FastcsError, inputError, type SourcePosition } from "../runtime/errors.ts";
 import { DATA_KEYWORDS, decodePointerSegment, type Draft, type JsonSchema } from "./drafts.ts";
 
-type MetaValidator = { validateSchema(schema: unknown): boolean | Promise<unknown>; errorsText(): string };
+type MetaValidator = { validateSchema(schema: unknown): boolean; errorsText(): string };
 
-// One metaschema validator per draft for the whole process: building one costs more than checking a schema.
+/** A generated metaschema validator (src/schema/metaschemas/): Ajv's standalone code, Ajv's error objects. */
+type StandaloneValidator = {
+  (data: unknown): boolean;
+  errors?: { instancePath: string; message?: string }[] | null;
+};
+
+// The metaschema validators loaded by loadSchemaChecks(): a run whose schemas are inferred only loads none.
 const validators = new Map<Draft, MetaValidator>();
 
-// Ajv, once loaded by loadSchemaChecks(): a run whose schemas are inferred only never loads it.
-let ajv: typeof import("../deps/ajv.ts") | undefined;
+// One literal import per draft, so that `deno compile` sees (and embeds) each module.
+const MODULES: Record<Draft, () => Promise<unknown>> = {
+  "7": () => import("./metaschemas/draft_07.js"),
+  "2019-09": () => import("./metaschemas/draft_2019_09.js"),
+  "2020-12": () => import("./metaschemas/draft_2020_12.js"),
+};
 
 /**
- * Loads the metaschema validator (Ajv) that {@link checkAnnotationValue} and {@link checkSchemaDocument}
- * use. Call it before generating from values files with annotations, or before checking a bundled schema;
- * loading it costs more than most runs of `schema` (a CommonJS library of a hundred modules), so runs
- * that only infer do without.
+ * Loads the metaschema validators that {@link checkAnnotationValue} and {@link checkSchemaDocument} use:
+ * those of `drafts` (default: all three), precompiled from Ajv's metaschemas (scripts/metaschema_validators.ts),
+ * so neither Ajv nor a metaschema compile is needed. Call it before generating from values files with
+ * annotations, or before checking a bundled schema.
  */
-export async function loadSchemaChecks(): Promise<void> {
-  ajv ??= await import("../deps/ajv.ts");
+export async function loadSchemaChecks(drafts: Draft[] = ["7", "2019-09", "2020-12"]): Promise<void> {
+  for (const draft of drafts) {
+    if (validators.has(draft)) continue;
+    const { validate } = await MODULES[draft]() as { validate: StandaloneValidator };
+    validators.set(draft, {
+      validateSchema: (schema) => validate(schema) === true,
+      // Ajv's errorsText() with its defaults, so messages read as they did when Ajv checked in process.
+      errorsText: () =>
+        validate.errors?.length
+          ? validate.errors.map((e) => `data${e.instancePath} ${e.message}`).join(", ")
+          : "No errors",
+    });
+  }
 }
 
 function metaValidator(draft: Draft): MetaValidator {
-  let v = validators.get(draft);
+  const v = validators.get(draft);
   if (!v) {
-    if (!ajv) throw new Error("internal: loadSchemaChecks() must run before schemas are checked");
-    const { Ajv2019, Ajv2020, AjvDraft7 } = ajv;
-    const options = { strict: false, validateFormats: false, allErrors: false };
-    v = draft === "7"
-      ? new AjvDraft7(options)
-      : draft === "2019-09"
-      ? new Ajv2019(options)
-      : new Ajv2020(options);
-    validators.set(draft, v);
+    throw new Error(`internal: loadSchemaChecks() must run before schemas of draft ${draft} are checked`);
   }
   return v;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
+import { acceptsLayers, compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
 import { gen } from "./test_support.ts";
 import { parseYamlSource } from "../chart/yaml_source.ts";
 
@@ -70,4 +70,85 @@ Deno.test("schemas of every generated draft validate, each with its own rules", 
     assert.ok(problems("r:\n  port: x\n") > 0, draft);
     assert.ok(problems("r:\n  prot: 2\n") > 0, `${draft}: a closed object beside $ref still rejects typos`);
   }
+});
+
+Deno.test("the interpreting pre-check of a chart's own values agrees with Ajv, or leaves the verdict to it", async () => {
+  const standIn = () => ({ definitions: { X: {} } });
+  const cases: { name: string; schema: Record<string, unknown>; values: string; interpreted: boolean }[] = [
+    {
+      name: "accepted",
+      schema: { properties: { a: { type: "integer" } } },
+      values: "a: 1",
+      interpreted: true,
+    },
+    {
+      name: "wrong type",
+      schema: { properties: { a: { type: "integer" } } },
+      values: "a: x",
+      interpreted: true,
+    },
+    {
+      name: "closed through allOf and $ref, unknown key",
+      schema: {
+        $defs: { base: { properties: { a: {} } } },
+        allOf: [{ $ref: "#/$defs/base" }],
+        unevaluatedProperties: false,
+      },
+      values: "a: 1\nb: 2",
+      interpreted: true,
+    },
+    {
+      name: "a $ref into a document not embedded",
+      schema: { properties: { s: { $ref: "https://example.org/defs.json#/definitions/X" } } },
+      values: "s: {any: thing}",
+      interpreted: true,
+    },
+    {
+      name: "enum of 2019-09",
+      schema: { $schema: "https://json-schema.org/draft/2019-09/schema", properties: { p: { enum: ["A"] } } },
+      values: "p: B",
+      interpreted: true,
+    },
+    // Left to Ajv whatever the values: the two validators could judge these differently.
+    {
+      name: "format",
+      schema: { properties: { m: { type: "string", format: "email" } } },
+      values: "m: a@b.org",
+      interpreted: false,
+    },
+    {
+      name: "an integer multipleOf",
+      schema: { properties: { n: { multipleOf: 2 } } },
+      values: "n: 3",
+      interpreted: true,
+    },
+    {
+      name: "a fractional multipleOf",
+      schema: { properties: { n: { multipleOf: 0.1 } } },
+      values: "n: 0.3",
+      interpreted: false,
+    },
+    {
+      name: "draft 7",
+      schema: { $schema: "http://json-schema.org/draft-07/schema#" },
+      values: "a: 1",
+      interpreted: false,
+    },
+  ];
+  for (const c of cases) {
+    const source = parseYamlSource("values.yaml", c.values + "\n");
+    const validate = await compileSchema(
+      c.schema,
+      "schema",
+      "file:///",
+      () => Promise.resolve(standIn()),
+    );
+    const ajvAccepts = validateSource(source, validate).length === 0;
+    const accepted = acceptsLayers(c.schema, [source], standIn);
+    assert.equal(accepted, c.interpreted && ajvAccepts, c.name);
+  }
+  // The schema handed in is not changed (the interpreter annotates a copy).
+  const schema = { properties: { s: { $ref: "https://example.org/defs.json#/definitions/X" } } };
+  acceptsLayers(schema, [parseYamlSource("values.yaml", "s: 1\n")], standIn);
+  assert.deepEqual(schema, { properties: { s: { $ref: "https://example.org/defs.json#/definitions/X" } } });
 });
