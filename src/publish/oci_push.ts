@@ -295,7 +295,11 @@ export function registryApi(
       const files = await packageFiles(tgz, (p) => /^[^/]+\/Chart\.yaml$/.test(p));
       const chartYaml = files.size === 1 ? new TextDecoder().decode([...files.values()][0]) : undefined;
       if (chartYaml === undefined) throw new ApiPushDeclined(`${basename(tgz)} holds no single Chart.yaml`);
-      const artifact = await helmChartArtifact(bytes, chartYaml, prov, createdAt(new Date()));
+      const modified = (await Deno.stat(tgz)).mtime;
+      if (!modified) {
+        throw new ApiPushDeclined(`${basename(tgz)}: no modification time to write as Helm does`);
+      }
+      const artifact = await helmChartArtifact(bytes, chartYaml, prov, createdAt(modified));
       if (!artifact) throw new ApiPushDeclined(`${basename(tgz)}: a Chart.yaml we do not map as Helm does`);
       const repository = [...repositoryPath, chart].join("/");
       const scope = `repository:${repository}:pull,push`;
