@@ -11,6 +11,7 @@ import { basename } from "node:path";
 import { packageFiles } from "../chart/package_files.ts";
 import type { RegistryTransport } from "../adapters/helm.ts";
 import { createdAt, HELM_MEDIA_TYPES, helmChartArtifact, type OciBlob } from "./oci_manifest.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 /** Credentials for the registry API, as far as we handle them ourselves. */
 export type RegistryCredentials =
@@ -98,7 +99,9 @@ export interface RegistryApi {
    * Pushes `tgz` (and `tgz.prov`, if there) as `chart:tag` through the distribution API.
    *
    * @returns the manifest digest the registry reported for the tag (the digest of what we uploaded)
-   * @throws ApiPushDeclined when it cannot (see the module's head); nothing is retried here
+   * @throws ApiPushDeclined when it cannot (see the module's head); nothing is retried here. FastcsError
+   *   (exit code 9) when the registry sends an upload to another host that refuses it without credentials and
+   *   we hold credentials: `helm push` would send them there, so it is not the way either.
    */
   push(tgz: string, chart: string, tag: string): Promise<string>;
   /**
@@ -197,10 +200,15 @@ export function registryApi(
     url: string,
     init: { method: string; body?: Uint8Array; headers?: Record<string, string>; keep401?: boolean },
   ): Promise<Response> => {
+    // Credentials are for the registry only: a URL it names elsewhere (an upload Location on another host or
+    // scheme) gets none, and its challenges are not answered.
+    const registry = new URL(url).origin === origin;
     for (let attempt = 0; attempt < 3; attempt++) {
       // A registry that asked for bearer tokens wants one per repository: got before the first request.
-      if (session.bearer && !session.tokens.has(scope)) await fetchToken(scope).catch(() => false);
-      const auth = headerFor(scope);
+      if (registry && session.bearer && !session.tokens.has(scope)) {
+        await fetchToken(scope).catch(() => false);
+      }
+      const auth = registry ? headerFor(scope) : undefined;
       let response: Response;
       try {
         response = await fetch(url, {
@@ -219,7 +227,7 @@ export function registryApi(
       }
       if (response.status !== 401) return response;
       await response.body?.cancel();
-      if (!(await answer(response, scope, auth).catch(() => false))) {
+      if (!registry || !(await answer(response, scope, auth).catch(() => false))) {
         if (init.keep401) return new Response(null, { status: 401 });
         throw new ApiPushDeclined(`${init.method} ${url}: 401, credentials refused or not ours to give`);
       }
@@ -244,15 +252,27 @@ export function registryApi(
     if (!location) throw new ApiPushDeclined("the registry gave no upload location");
     const url = new URL(location, origin);
     url.searchParams.set("digest", item.digest);
-    const done = await expect(
-      await request(scope, url.toString(), {
-        method: "PUT",
-        body: item.bytes,
-        headers: { "Content-Type": "application/octet-stream" },
-      }),
-      [201, 204],
-      `uploading ${item.digest}`,
-    );
+    const response = await request(scope, url.toString(), {
+      method: "PUT",
+      body: item.bytes,
+      headers: { "Content-Type": "application/octet-stream" },
+      keep401: true,
+    });
+    if (url.origin !== origin && credentials.kind === "basic" && ![201, 204].includes(response.status)) {
+      // `helm push` would follow the same Location and hand our credentials to that host (Helm 4.1 does).
+      await response.body?.cancel();
+      throw new FastcsError(
+        `${origin} sent the upload of ${item.digest} to another host, ${url.origin}, which answered ${response.status}: ` +
+          `the credentials for ${host} (${credentials.source}) are not sent there, so nothing was pushed`,
+        {
+          code: "publish.registry.foreign-upload",
+          exitCode: ExitCode.publishFailed,
+          hint:
+            `Ask the registry's operators whether ${url.origin} is theirs (docker-registry: http.host in its configuration).`,
+        },
+      );
+    }
+    const done = await expect(response, [201, 204], `uploading ${item.digest}`);
     await done.body?.cancel();
   };
 

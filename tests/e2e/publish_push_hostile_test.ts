@@ -1,12 +1,14 @@
 // The in-process OCI push of helm fastcs publish against registries that answer in unusual or hostile ways:
 // the manifest is the very one `helm push` writes for the same package (so that a retry, or `helm push` after
-// an answer that got lost, writes the same bytes). The real Debian docker-registry and the real Helm 3.17.3
-// and 4.1.4.
+// an answer that got lost, writes the same bytes), and credentials never go to a host the registry points
+// the upload to. The real Debian docker-registry and the real Helm 3.17.3 and 4.1.4; another host, where the
+// registry sends the upload, is a recorder of our own (a fake: no real foreign server can run here).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { run, tool } from "../helpers.ts";
+import { freePort, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
-import { envFor } from "../support/publish.ts";
+import { createTestRepo } from "../support/git_repo.ts";
+import { envFor, publish } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
 import { registryApi } from "../../src/publish/oci_push.ts";
 import { createdAt, helmChartArtifact } from "../../src/publish/oci_manifest.ts";
@@ -76,5 +78,56 @@ Deno.test("the API push writes the manifest helm push (3 and 4) writes for the s
     }
   } finally {
     api.close();
+  }
+});
+
+Deno.test("an upload Location on another host: the blob may go there, the credentials never do", async () => {
+  // The other host: a recorder (a fake) that asks for credentials as a phishing server would.
+  const seen: { method: string; path: string; authorization: string | null }[] = [];
+  const port = freePort();
+  const foreign = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
+    await request.body?.cancel();
+    seen.push({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      authorization: request.headers.get("Authorization"),
+    });
+    return new Response(null, { status: 401, headers: { "WWW-Authenticate": 'Basic realm="foreign"' } });
+  });
+  try {
+    for (const variant of [{ auth: true }, { token: true }]) {
+      seen.length = 0;
+      await using registry = await startRegistry({ ...variant, externalUrl: `http://127.0.0.1:${port}` });
+      const env = await envFor("helm4");
+      await using repo = await createTestRepo();
+      const r = await publish(
+        repo,
+        { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
+        "--oci",
+        registry.base,
+        "--plain-http",
+        "--tag",
+        "1.0.0",
+        "--registry-username",
+        registry.username!,
+        "--retries",
+        "0",
+        "-o",
+        "json",
+      );
+      const what = `${JSON.stringify(variant)}: ${r.stderr}`;
+      assert.ok(seen.some((s) => s.method === "PUT"), `the upload went to the other host: ${what}`);
+      assert.deepEqual(seen.filter((s) => s.authorization !== null), [], what);
+      // Nothing got there, so nothing was published: a failure (exit 9), the password nowhere.
+      assert.equal(r.code, 9, what);
+      assert.match(
+        JSON.parse(r.stdout).results[0].error,
+        /sent the upload of sha256:[0-9a-f]{64} to another host, http:\/\/127\.0\.0\.1:\d+, which answered 401: the credentials for 127\.0\.0\.1:\d+ \(username ci \(--registry-username\)\) are not sent there/,
+      );
+      assert.deepEqual(await registry.tags("charts/fastcs"), []);
+      assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+    }
+  } finally {
+    await foreign.shutdown();
   }
 });

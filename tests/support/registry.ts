@@ -30,10 +30,16 @@ export interface TestRegistry {
 /**
  * Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`, `token` (bearer
  * tokens, as ghcr.io and Docker Hub ask for them: user `ci` with a random password gets them from the
- * test token server of {@link startTokenServer}; anonymous requests get tokens without access).
+ * test token server of {@link startTokenServer}; anonymous requests get tokens without access), `externalUrl`.
  */
 export async function startRegistry(
-  options: { auth?: boolean; tls?: boolean; token?: boolean } = {},
+  options: {
+    auth?: boolean;
+    tls?: boolean;
+    token?: boolean;
+    /** docker-registry's `http.host`: the URL it writes into the Location headers it sends (e.g. another host). */
+    externalUrl?: string;
+  } = {},
 ): Promise<TestRegistry> {
   const dir = await Deno.makeTempDir({ prefix: "fastcs-registry-" });
   const port = freePort();
@@ -50,6 +56,7 @@ export async function startRegistry(
     "    enabled: true",
     "http:",
     `  addr: ${host}`,
+    ...(options.externalUrl ? [`  host: ${options.externalUrl}`] : []),
   ];
   let username: string | undefined, password: string | undefined, caFile: string | undefined;
   if (options.tls) {
