@@ -101,13 +101,16 @@ export interface RegistryApi {
    * @returns the manifest digest the registry reported for the tag (the digest of what we uploaded)
    * @throws ApiPushDeclined when it cannot (see the module's head); nothing is retried here. FastcsError
    *   (exit code 9) when the registry sends an upload to another host that refuses it without credentials and
-   *   we hold credentials: `helm push` would send them there, so it is not the way either.
+   *   we hold credentials: `helm push` would send them there, so it is not the way either; likewise for a
+   *   token endpoint over plain HTTP named by a registry reached over HTTPS.
    */
   push(tgz: string, chart: string, tag: string): Promise<string>;
   /**
    * One read of the distribution API (`/v2/<target path>/<chart>/<path>`, e.g. `manifests/1.0.0`) with the
    * same credentials, the body read into memory. A 401 the credentials cannot answer is returned as it is;
    * undefined when there is no answer or the transport is not ours (TLS verification off).
+   * @throws FastcsError (exit code 9) when the registry names a token endpoint over plain HTTP while we hold
+   *   credentials and reach it over HTTPS: nobody (not helm pull either) should send them there
    */
   read(
     chart: string,
@@ -187,10 +190,32 @@ export function registryApi(
       [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]),
     );
     if (!params.realm) return false;
+    const realm = new URL(params.realm);
+    if (session.basic && realm.protocol === "http:" && origin.startsWith("https:")) {
+      // `helm push` and `helm pull` would send them (Helm 3.17 and 4.1 do not check): that chart goes no way.
+      throw new FastcsError(
+        `${origin} names a token endpoint over plain HTTP (${realm.origin}${realm.pathname}): the credentials ` +
+          `for ${host} (${
+            credentials.kind === "basic" ? credentials.source : ""
+          }) are not sent there in clear text`,
+        {
+          code: "publish.registry.insecure-token-endpoint",
+          exitCode: ExitCode.publishFailed,
+          hint:
+            "Nothing was pushed. Ask the registry's operators to serve its token endpoint over HTTPS (docker-registry: auth.token.realm).",
+        },
+      );
+    }
     session.bearer = { realm: params.realm, service: params.service };
     const current = session.tokens.get(scope);
     if (current) return current !== sent; // another request got a newer one; the one sent was refused
     return await fetchToken(scope);
+  };
+
+  /** A challenge we cannot answer is a 401 like any other; one we must not answer (FastcsError) stops. */
+  const notOurs = (error: unknown): false => {
+    if (error instanceof FastcsError) throw error;
+    return false;
   };
 
   /** One API request, answering one authentication challenge; a 401 after that declines (`keep401`:
@@ -227,7 +252,7 @@ export function registryApi(
       }
       if (response.status !== 401) return response;
       await response.body?.cancel();
-      if (!registry || !(await answer(response, scope, auth).catch(() => false))) {
+      if (!registry || !(await answer(response, scope, auth).catch(notOurs))) {
         if (init.keep401) return new Response(null, { status: 401 });
         throw new ApiPushDeclined(`${init.method} ${url}: 401, credentials refused or not ours to give`);
       }
@@ -298,7 +323,8 @@ export function registryApi(
         // Read whole: the caller may be slow to read, and the client outlives no body.
         const body = init.method === "HEAD" ? null : await response.arrayBuffer();
         return new Response(body, { status: response.status, headers: response.headers });
-      } catch {
+      } catch (error) {
+        if (error instanceof FastcsError) throw error;
         return undefined;
       }
     },

@@ -131,3 +131,37 @@ Deno.test("an upload Location on another host: the blob may go there, the creden
     await foreign.shutdown();
   }
 });
+
+Deno.test("a registry over HTTPS naming a token endpoint over plain HTTP: no credentials in clear text, by us or by helm", async () => {
+  await using registry = await startRegistry({ tls: true, token: true });
+  const env = await envFor("helm4");
+  // What `helm registry login` writes (not run here: it would send the password to that endpoint itself).
+  await Deno.writeTextFile(
+    env.HELM_REGISTRY_CONFIG,
+    JSON.stringify({
+      auths: { [registry.host]: { auth: btoa(`${registry.username}:${registry.password}`) } },
+    }),
+  );
+  await using repo = await createTestRepo();
+  const r = await publish(
+    repo,
+    { ...env, HELM_DEBUG: "1" },
+    "--oci",
+    registry.base,
+    "--ca-file",
+    registry.caFile!,
+    "--tag",
+    "1.0.0",
+  );
+  assert.equal(r.code, 9, r.stderr);
+  assert.match(
+    r.stderr,
+    /https:\/\/127\.0\.0\.1:\d+ names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\): the credentials for 127\.0\.0\.1:\d+ \(the entry for 127\.0\.0\.1:\d+ in \S+registry\.json\) are not sent there/,
+  );
+  assert.match(r.stderr, /Nothing was pushed/);
+  assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), []);
+  // Neither helm pull (the check) nor helm push was asked instead: they would have sent them.
+  assert.doesNotMatch(r.stderr, /run: \S+ (pull|push) /);
+  assert.deepEqual(await registry.tags("charts/fastcs"), []);
+  assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+});

@@ -19,6 +19,8 @@ export interface TestRegistry {
   username?: string;
   password?: string;
   storage: string;
+  /** With `token`: every request the token server answered, and whether it carried credentials. */
+  tokenRequests?: { withCredentials: boolean }[];
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Tags the registry holds for a repository (via the storage folder). */
@@ -147,6 +149,7 @@ export async function startRegistry(
     username,
     password,
     storage,
+    tokenRequests: tokens?.requests,
     async start() {
       child = new Deno.Command("docker-registry", {
         args: ["serve", join(dir, "config.yml")],
@@ -193,6 +196,7 @@ interface TokenServer {
   realm: string;
   /** The certificate the registry verifies tokens with. */
   certificate: string;
+  requests: { withCredentials: boolean }[];
   stop(): Promise<void>;
 }
 
@@ -239,6 +243,7 @@ async function startTokenServer(dir: string, username: string, password: string)
   );
   const x5c = btoa(String.fromCharCode(...der(await Deno.readTextFile(certificate))));
   const expected = `Basic ${btoa(`${username}:${password}`)}`;
+  const requests: TokenServer["requests"] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
     const url = new URL(request.url);
     // Docker's token spec: GET with basic credentials; its OAuth2 variant (Helm 3's containerd resolver):
@@ -250,6 +255,7 @@ async function startTokenServer(dir: string, username: string, password: string)
         : null)
       : request.headers.get("Authorization");
     const params = form ?? url.searchParams;
+    requests.push({ withCredentials: auth !== null });
     if (auth && auth !== expected) return new Response("wrong credentials", { status: 401 });
     const access = auth
       ? params.getAll("scope").flatMap((s) => s.split(" ")).flatMap((scope) => {
@@ -282,6 +288,7 @@ async function startTokenServer(dir: string, username: string, password: string)
   return {
     realm: `http://127.0.0.1:${server.addr.port}/token`,
     certificate,
+    requests,
     stop: () => server.shutdown(),
   };
 }
