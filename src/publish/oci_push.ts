@@ -81,6 +81,45 @@ export async function registryCredentials(
   };
 }
 
+/** Limits of what we read from a registry, as Helm's registry client (oras-go) sets them: a manifest, the
+ * answer of a token endpoint. */
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const MAX_TOKEN_RESPONSE = 128 * 1024;
+
+/**
+ * At most `max` bytes of `response`'s body: a registry or token endpoint that answers without end costs no
+ * more memory than that. `complete` is false when the body was longer (the rest is not read).
+ */
+async function bodyUpTo(
+  response: Response,
+  max: number,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let complete = true;
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.length > max) {
+      chunks.push(value.subarray(0, max - size));
+      size = max;
+      complete = false;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return { bytes, complete };
+}
+
 /** Our push could not be made or finished; `helm push` is the way for this chart. Nothing is overwritten. */
 export class ApiPushDeclined extends Error {}
 
@@ -108,14 +147,15 @@ export interface RegistryApi {
   /**
    * One read of the distribution API (`/v2/<target path>/<chart>/<path>`, e.g. `manifests/1.0.0`) with the
    * same credentials, the body read into memory. A 401 the credentials cannot answer is returned as it is;
-   * undefined when there is no answer or the transport is not ours (TLS verification off).
+   * undefined when there is no answer, the transport is not ours (TLS verification off), or the body is longer
+   * than `maxBytes` (default 4 MiB, the limit Helm's registry client (oras-go) sets for manifests).
    * @throws FastcsError (exit code 9) when the registry names a token endpoint over plain HTTP while we hold
    *   credentials and reach it over HTTPS: nobody (not helm pull either) should send them there
    */
   read(
     chart: string,
     path: string,
-    init: { method: "HEAD" | "GET"; accept?: string },
+    init: { method: "HEAD" | "GET"; accept?: string; maxBytes?: number },
   ): Promise<Response | undefined>;
   /** Releases the HTTP client (of --ca-file). */
   close(): void;
@@ -168,7 +208,12 @@ export function registryApi(
       await tokenResponse.body?.cancel();
       return false;
     }
-    const body = await tokenResponse.json().catch(() => ({})) as { token?: unknown; access_token?: unknown };
+    const read = await bodyUpTo(tokenResponse, MAX_TOKEN_RESPONSE);
+    if (!read.complete) return false;
+    let body: { token?: unknown; access_token?: unknown } = {};
+    try {
+      body = JSON.parse(new TextDecoder().decode(read.bytes));
+    } catch { /* no token in it */ }
     const token = typeof body.token === "string" ? body.token : body.access_token;
     if (typeof token !== "string" || token === "") return false;
     session.tokens.set(scope, `Bearer ${token}`);
@@ -262,7 +307,7 @@ export function registryApi(
 
   const expect = async (response: Response, statuses: number[], what: string): Promise<Response> => {
     if (statuses.includes(response.status)) return response;
-    const text = await response.text().catch(() => "");
+    const text = new TextDecoder().decode((await bodyUpTo(response, 8 * 1024).catch(() => undefined))?.bytes);
     throw new ApiPushDeclined(`${what}: ${response.status} ${text.trim().slice(0, 200)}`);
   };
 
@@ -321,7 +366,12 @@ export function registryApi(
           });
         }
         // Read whole: the caller may be slow to read, and the client outlives no body.
-        const body = init.method === "HEAD" ? null : await response.arrayBuffer();
+        let body: Uint8Array<ArrayBuffer> | null = null;
+        if (init.method === "GET") {
+          const read = await bodyUpTo(response, init.maxBytes ?? MAX_MANIFEST);
+          if (!read.complete) return undefined;
+          body = read.bytes;
+        } else await response.body?.cancel();
         return new Response(body, { status: response.status, headers: response.headers });
       } catch (error) {
         if (error instanceof FastcsError) throw error;

@@ -165,3 +165,100 @@ Deno.test("a registry over HTTPS naming a token endpoint over plain HTTP: no cre
   assert.deepEqual(await registry.tags("charts/fastcs"), []);
   assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
 });
+
+Deno.test("HELM_DEBUG=1, -o json, --concurrency: no password, no Basic encoding of it, no token in any output", async () => {
+  for (const variant of [{ auth: true }, { token: true }]) {
+    await using registry = await startRegistry(variant);
+    const env = await envFor("helm4");
+    await using repo = await createTestRepo(3);
+    const r = await publish(
+      repo,
+      { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
+      "--oci",
+      registry.base,
+      "--plain-http",
+      "--tag",
+      "1.0.0",
+      "--registry-username",
+      registry.username!,
+      "--concurrency",
+      "4",
+      "-o",
+      "json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(r.stdout).results;
+    assert.equal(results.length, 4);
+    for (const result of results) assert.equal(result.pushedWith, "distribution API", JSON.stringify(result));
+    const out = r.stdout + r.stderr;
+    const basic = btoa(`${registry.username}:${registry.password}`);
+    for (const secret of [registry.password!, basic, basic.slice(4, -4)]) assert.ok(!out.includes(secret));
+    assert.doesNotMatch(out, /Bearer |eyJ[\w-]{10,}\./); // no Authorization value, no JWT
+  }
+});
+
+Deno.test("a token endpoint or a manifest answering without end: read up to Helm's limits, then helm's answer (exit 9)", async () => {
+  // A fake registry and token endpoint (docker-registry sends no such bodies): it counts the bytes taken.
+  const huge = 128 * 1024 * 1024;
+  let served = 0;
+  let mode: "token" | "manifest" = "token";
+  const endless = (prefix: string) => {
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const chunk = new Uint8Array(64 * 1024).fill(0x61);
+        if (sent === 0) chunk.set(new TextEncoder().encode(prefix));
+        sent += chunk.length;
+        served += chunk.length;
+        controller.enqueue(chunk);
+        if (sent >= huge) controller.close();
+      },
+    });
+  };
+  const fake = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/token") {
+      return mode === "token" ? new Response(endless('{"token":"')) : Response.json({ token: "good" });
+    }
+    if (request.headers.get("Authorization") !== "Bearer good") {
+      return new Response(null, {
+        status: 401,
+        headers: { "WWW-Authenticate": `Bearer realm="http://${url.host}/token",service="fake"` },
+      });
+    }
+    return new Response(endless('{"schemaVersion":2,"layers":[{"x":"'), {
+      headers: {
+        "Content-Type": "application/vnd.oci.image.manifest.v1+json",
+        "Docker-Content-Digest": `sha256:${"0".repeat(64)}`,
+      },
+    });
+  });
+  try {
+    const host = `127.0.0.1:${fake.addr.port}`;
+    for (const which of ["token", "manifest"] as const) {
+      mode = which;
+      served = 0;
+      const env = await envFor("helm4");
+      await Deno.writeTextFile(
+        env.HELM_REGISTRY_CONFIG,
+        JSON.stringify({ auths: { [host]: { auth: btoa("ci:pw") } } }),
+      );
+      await using repo = await createTestRepo();
+      const r = await publish(
+        repo,
+        env,
+        "--oci",
+        `oci://${host}/charts`,
+        "--plain-http",
+        "--tag",
+        "1.0.0",
+        "--retries",
+        "0",
+      );
+      assert.equal(r.code, 9, `${which}: ${r.stderr}`);
+      assert.ok(served < 32 * 1024 * 1024, `${which}: ${served} bytes taken`);
+    }
+  } finally {
+    await fake.shutdown();
+  }
+});
