@@ -388,7 +388,14 @@ export function registryApi(
         if (error instanceof Deno.errors.NotFound) return undefined;
         throw error;
       });
-      const files = await packageFiles(tgz, (p) => /^[^/]+\/Chart\.yaml$/.test(p));
+      const files = await packageFiles(bytes, (p) => /^[^/]+\/(Chart|requirements)\.yaml$/.test(p));
+      // Helm's loader (3.17 and 4.1) reads a requirements.yaml into the chart's metadata (its dependencies),
+      // whatever the apiVersion: the config would be Helm's metadata, not the Chart.yaml's.
+      if ([...files.keys()].some((p) => p.endsWith("/requirements.yaml"))) {
+        throw new ApiPushDeclined(
+          `${basename(tgz)} holds a requirements.yaml, which Helm merges into the metadata`,
+        );
+      }
       const chartYaml = files.size === 1 ? new TextDecoder().decode([...files.values()][0]) : undefined;
       if (chartYaml === undefined) throw new ApiPushDeclined(`${basename(tgz)} holds no single Chart.yaml`);
       const modified = (await Deno.stat(tgz)).mtime;

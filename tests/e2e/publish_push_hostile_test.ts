@@ -10,7 +10,7 @@ import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
-import { registryApi } from "../../src/publish/oci_push.ts";
+import { ApiPushDeclined, registryApi } from "../../src/publish/oci_push.ts";
 import { createdAt, helmChartArtifact } from "../../src/publish/oci_manifest.ts";
 import { packageFiles } from "../../src/chart/package_files.ts";
 
@@ -79,6 +79,43 @@ Deno.test("the API push writes the manifest helm push (3 and 4) writes for the s
   } finally {
     api.close();
   }
+});
+
+Deno.test("a package with a requirements.yaml (apiVersion v1) is left to helm push: Helm merges it into the config", async () => {
+  await using registry = await startRegistry();
+  const env = await envFor("helm4");
+  await using dir = await tempDir();
+  for (
+    const [file, text] of [
+      ["old/Chart.yaml", "apiVersion: v1\nname: old\nversion: 1.0.0\n"],
+      ["old/requirements.yaml", "dependencies:\n- name: sub\n  version: 0.1.0\n  repository: file://sub\n"],
+      ["old/charts/sub/Chart.yaml", "apiVersion: v1\nname: sub\nversion: 0.1.0\n"],
+    ]
+  ) {
+    await Deno.mkdir(join(dir.path, file, ".."), { recursive: true });
+    await Deno.writeTextFile(join(dir.path, file), text);
+  }
+  const packaged = await run(tool("helm4"), ["package", join(dir.path, "old"), "-d", dir.path], { env });
+  assert.equal(packaged.code, 0, packaged.stderr);
+  const tgz = join(dir.path, "old-1.0.0.tgz");
+  const api = registryApi(`oci://${registry.host}/ours`, { plainHttp: true }, { kind: "anonymous" });
+  try {
+    await assert.rejects(api.push(tgz, "old", "1.0.0"), ApiPushDeclined);
+  } finally {
+    api.close();
+  }
+  assert.deepEqual(await registry.tags("ours/old"), []);
+  // What helm push writes there: the dependencies of requirements.yaml in the config.
+  const pushed = await run(tool("helm4"), ["push", tgz, `oci://${registry.host}/helm4`, "--plain-http"], {
+    env,
+  });
+  assert.equal(pushed.code, 0, pushed.stderr);
+  const manifest = await (await fetch(`http://${registry.host}/v2/helm4/old/manifests/1.0.0`, {
+    headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+  })).json();
+  const config = await (await fetch(`http://${registry.host}/v2/helm4/old/blobs/${manifest.config.digest}`))
+    .json();
+  assert.deepEqual(config.dependencies, [{ name: "sub", version: "0.1.0", repository: "file://sub" }]);
 });
 
 Deno.test("an upload Location on another host: the blob may go there, the credentials never do", async () => {
