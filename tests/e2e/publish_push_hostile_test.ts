@@ -118,6 +118,59 @@ Deno.test("a package with a requirements.yaml (apiVersion v1) is left to helm pu
   assert.deepEqual(config.dependencies, [{ name: "sub", version: "0.1.0", repository: "file://sub" }]);
 });
 
+Deno.test("a manifest PUT that the registry took but whose answer got lost: helm push then writes the same manifest", async () => {
+  // A fake gateway in front of the real registry: it passes everything on, but answers the first manifest PUT
+  // with 502 after the registry took it (a load balancer that timed out).
+  const port = freePort();
+  let manifestPuts = 0;
+  const gateway = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    const forwarded = await fetch(`http://${registry.host}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ? await request.arrayBuffer() : undefined,
+      redirect: "manual",
+    });
+    if (request.method === "PUT" && url.pathname.includes("/manifests/") && manifestPuts++ === 0) {
+      await forwarded.body?.cancel();
+      return new Response("upstream timed out", { status: 502 });
+    }
+    return new Response(request.method === "HEAD" ? null : await forwarded.arrayBuffer(), {
+      status: forwarded.status,
+      headers: forwarded.headers,
+    });
+  });
+  await using registry = await startRegistry({ externalUrl: `http://127.0.0.1:${port}` });
+  try {
+    const env = await envFor("helm4");
+    await using repo = await createTestRepo();
+    const r = await publish(
+      repo,
+      { ...env, HELM_DEBUG: "1" },
+      "--oci",
+      `oci://127.0.0.1:${port}/charts`,
+      "--plain-http",
+      "--tag",
+      "1.0.0",
+      "-o",
+      "json",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const [result] = JSON.parse(r.stdout).results;
+    assert.equal(result.pushedWith, "helm push");
+    assert.equal(manifestPuts, 2);
+    // The tag has only ever pointed at one manifest (docker-registry keeps an index of them per tag).
+    const index = join(
+      registry.storage,
+      "docker/registry/v2/repositories/charts/fastcs/_manifests/tags/1.0.0/index/sha256",
+    );
+    const digests = (await Array.fromAsync(Deno.readDir(index))).map((e) => `sha256:${e.name}`);
+    assert.deepEqual(digests, [result.digest]);
+  } finally {
+    await gateway.shutdown();
+  }
+});
+
 Deno.test("an upload Location on another host: the blob may go there, the credentials never do", async () => {
   // The other host: a recorder (a fake) that asks for credentials as a phishing server would.
   const seen: { method: string; path: string; authorization: string | null }[] = [];
