@@ -236,6 +236,8 @@ export function registryApi(
     );
     if (!params.realm) return false;
     const realm = new URL(params.realm);
+    // Only a web address: fetch would read a file: realm from our disk and send its "token" to the registry.
+    if (realm.protocol !== "https:" && realm.protocol !== "http:") return false;
     if (session.basic && realm.protocol === "http:" && origin.startsWith("https:")) {
       // `helm push` and `helm pull` would send them (Helm 3.17 and 4.1 do not check): that chart goes no way.
       throw new FastcsError(

@@ -352,3 +352,47 @@ Deno.test("a token endpoint or a manifest answering without end: read up to Helm
     await fake.shutdown();
   }
 });
+
+Deno.test("a challenge naming a realm that is no web address (file:, data:, garbage): no token is made of it", async () => {
+  // A fake registry: its challenges name what docker-registry's configuration could name, and it records the
+  // Authorization headers it receives (which docker-registry does not show).
+  await using dir = await tempDir();
+  const secretFile = join(dir.path, "token.json");
+  await Deno.writeTextFile(secretFile, JSON.stringify({ token: "a-token-from-our-disk" }));
+  const realms = [
+    `file://${secretFile}`,
+    "data:application/json,%7B%22token%22%3A%22from-data%22%7D",
+    "not a url",
+    'x" , realm="',
+    "",
+  ];
+  let realm = "";
+  const received: string[] = [];
+  const fake = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
+    const auth = request.headers.get("Authorization");
+    if (auth) received.push(auth);
+    return new Response(null, {
+      status: 401,
+      headers: { "WWW-Authenticate": `Bearer realm="${realm}",service="fake",scope="repository:c/x:pull"` },
+    });
+  });
+  try {
+    for (realm of realms) {
+      const api = registryApi(`oci://127.0.0.1:${fake.addr.port}/c`, { plainHttp: true }, {
+        kind: "basic",
+        username: "u",
+        password: "p",
+        source: "test",
+      });
+      try {
+        const read = await api.read("x", "manifests/1.0.0", { method: "GET" });
+        assert.equal(read?.status, 401, realm);
+      } finally {
+        api.close();
+      }
+    }
+    assert.deepEqual(received, []);
+  } finally {
+    await fake.shutdown();
+  }
+});
