@@ -1,8 +1,11 @@
 // The in-process OCI push of helm fastcs publish against registries that answer in unusual or hostile ways:
 // the manifest is the very one `helm push` writes for the same package (so that a retry, or `helm push` after
-// an answer that got lost, writes the same bytes), and credentials never go to a host the registry points
-// the upload to. The real Debian docker-registry and the real Helm 3.17.3 and 4.1.4; another host, where the
-// registry sends the upload, is a recorder of our own (a fake: no real foreign server can run here).
+// an answer that got lost, writes the same bytes; a requirements.yaml is left to helm push); credentials
+// never go to a host the registry points an upload to, to a plain-HTTP token endpoint of an HTTPS registry,
+// or to a realm that is no web address, and never show in any output; answers without end are read only up
+// to Helm's limits. The real Debian docker-registry and the real Helm 3.17.3 and 4.1.4. Fakes, each named
+// where it is used, only for what docker-registry cannot do or show: the other host an upload is sent to (a
+// recorder), a gateway that loses an answer, endless bodies, and the Authorization headers a registry got.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, run, tool } from "../helpers.ts";
