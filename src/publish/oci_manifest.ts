@@ -184,7 +184,7 @@ export function helmChartConfig(chartYaml: string): string | undefined {
  * only when not blank; then the chart's own annotations, which may not replace title and version.
  *
  * @param metadata the parsed config (see {@link helmChartConfig})
- * @param created RFC 3339 UTC time to the second, as Helm writes `org.opencontainers.image.created`
+ * @param created the creation time as Helm writes `org.opencontainers.image.created` (see {@link createdAt})
  */
 export function helmAnnotations(metadata: Record<string, unknown>, created: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -212,9 +212,24 @@ export function helmAnnotations(metadata: Record<string, unknown>, created: stri
   return out;
 }
 
-/** The time as Helm writes `org.opencontainers.image.created`: RFC 3339, UTC, whole seconds. */
-export function createdAt(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z");
+/**
+ * `org.opencontainers.image.created` as `helm push` writes it (Helm 3.17 and 4.1, pkg/pusher/ocipusher.go): the
+ * package file's modification time, formatted with Go's `time.RFC3339` in the local time zone (whole seconds;
+ * `Z` for UTC, else `+hh:mm`/`-hh:mm`). Taking the file's time, not the clock's, makes a push reproducible: the
+ * same package gives the same manifest digest, however often and by whichever way (ours or `helm push`) it is
+ * pushed.
+ *
+ * @param offsetMinutes the local zone's offset east of UTC at `date` (default: the process's time zone, which
+ *   Deno takes from `TZ` as Go does)
+ */
+export function createdAt(date: Date, offsetMinutes = -date.getTimezoneOffset()): string {
+  const local = new Date(Math.floor(date.getTime() / 1000) * 1000 + offsetMinutes * 60_000);
+  const zone = offsetMinutes === 0
+    ? "Z"
+    : `${offsetMinutes < 0 ? "-" : "+"}${String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, "0")}:${
+      String(Math.abs(offsetMinutes) % 60).padStart(2, "0")
+    }`;
+  return local.toISOString().replace(/\.\d+Z$/, zone);
 }
 
 async function blob(mediaType: string, bytes: Uint8Array): Promise<OciBlob> {

@@ -87,7 +87,14 @@ Deno.test("annotations: Helm's from the metadata, blank ones left out; the chart
     "org.opencontainers.image.authors": "A (a@x),  (b@x), C",
     k: "v",
   });
-  assert.equal(createdAt(new Date("2026-01-02T03:04:05.678Z")), "2026-01-02T03:04:05Z");
+});
+
+Deno.test("created: Go's RFC 3339 in the local zone, whole seconds, Z only for UTC (as helm push writes the package's time)", () => {
+  const time = new Date("2026-01-02T03:04:05.678Z");
+  assert.equal(createdAt(time, 0), "2026-01-02T03:04:05Z");
+  assert.equal(createdAt(time, 60), "2026-01-02T04:04:05+01:00");
+  assert.equal(createdAt(time, -210), "2026-01-01T23:34:05-03:30");
+  assert.equal(createdAt(new Date("1969-12-31T23:59:59.5Z"), 0), "1969-12-31T23:59:59Z");
 });
 
 Deno.test("the manifest: schema version 2, config, layers sorted by digest, annotations sorted", async () => {

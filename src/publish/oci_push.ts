@@ -11,6 +11,7 @@ import { basename } from "node:path";
 import { packageFiles } from "../chart/package_files.ts";
 import type { RegistryTransport } from "../adapters/helm.ts";
 import { createdAt, HELM_MEDIA_TYPES, helmChartArtifact, type OciBlob } from "./oci_manifest.ts";
+import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
 /** Credentials for the registry API, as far as we handle them ourselves. */
 export type RegistryCredentials =
@@ -80,6 +81,45 @@ export async function registryCredentials(
   };
 }
 
+/** Limits of what we read from a registry, as Helm's registry client (oras-go) sets them: a manifest, the
+ * answer of a token endpoint. */
+const MAX_MANIFEST = 4 * 1024 * 1024;
+const MAX_TOKEN_RESPONSE = 128 * 1024;
+
+/**
+ * At most `max` bytes of `response`'s body: a registry or token endpoint that answers without end costs no
+ * more memory than that. `complete` is false when the body was longer (the rest is not read).
+ */
+async function bodyUpTo(
+  response: Response,
+  max: number,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let complete = true;
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.length > max) {
+      chunks.push(value.subarray(0, max - size));
+      size = max;
+      complete = false;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return { bytes, complete };
+}
+
 /** Our push could not be made or finished; `helm push` is the way for this chart. Nothing is overwritten. */
 export class ApiPushDeclined extends Error {}
 
@@ -98,18 +138,24 @@ export interface RegistryApi {
    * Pushes `tgz` (and `tgz.prov`, if there) as `chart:tag` through the distribution API.
    *
    * @returns the manifest digest the registry reported for the tag (the digest of what we uploaded)
-   * @throws ApiPushDeclined when it cannot (see the module's head); nothing is retried here
+   * @throws ApiPushDeclined when it cannot (see the module's head); nothing is retried here. FastcsError
+   *   (exit code 9) when the registry sends an upload to another host that refuses it without credentials and
+   *   we hold credentials: `helm push` would send them there, so it is not the way either; likewise for a
+   *   token endpoint over plain HTTP named by a registry reached over HTTPS.
    */
   push(tgz: string, chart: string, tag: string): Promise<string>;
   /**
    * One read of the distribution API (`/v2/<target path>/<chart>/<path>`, e.g. `manifests/1.0.0`) with the
    * same credentials, the body read into memory. A 401 the credentials cannot answer is returned as it is;
-   * undefined when there is no answer or the transport is not ours (TLS verification off).
+   * undefined when there is no answer, the transport is not ours (TLS verification off), or the body is longer
+   * than `maxBytes` (default 4 MiB, the limit Helm's registry client (oras-go) sets for manifests).
+   * @throws FastcsError (exit code 9) when the registry names a token endpoint over plain HTTP while we hold
+   *   credentials and reach it over HTTPS: nobody (not helm pull either) should send them there
    */
   read(
     chart: string,
     path: string,
-    init: { method: "HEAD" | "GET"; accept?: string },
+    init: { method: "HEAD" | "GET"; accept?: string; maxBytes?: number },
   ): Promise<Response | undefined>;
   /** Releases the HTTP client (of --ca-file). */
   close(): void;
@@ -162,7 +208,12 @@ export function registryApi(
       await tokenResponse.body?.cancel();
       return false;
     }
-    const body = await tokenResponse.json().catch(() => ({})) as { token?: unknown; access_token?: unknown };
+    const read = await bodyUpTo(tokenResponse, MAX_TOKEN_RESPONSE);
+    if (!read.complete) return false;
+    let body: { token?: unknown; access_token?: unknown } = {};
+    try {
+      body = JSON.parse(new TextDecoder().decode(read.bytes));
+    } catch { /* no token in it */ }
     const token = typeof body.token === "string" ? body.token : body.access_token;
     if (typeof token !== "string" || token === "") return false;
     session.tokens.set(scope, `Bearer ${token}`);
@@ -184,10 +235,34 @@ export function registryApi(
       [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]),
     );
     if (!params.realm) return false;
+    const realm = new URL(params.realm);
+    // Only a web address: fetch would read a file: realm from our disk and send its "token" to the registry.
+    if (realm.protocol !== "https:" && realm.protocol !== "http:") return false;
+    if (session.basic && realm.protocol === "http:" && origin.startsWith("https:")) {
+      // `helm push` and `helm pull` would send them (Helm 3.17 and 4.1 do not check): that chart goes no way.
+      throw new FastcsError(
+        `${origin} names a token endpoint over plain HTTP (${realm.origin}${realm.pathname}): the credentials ` +
+          `for ${host} (${
+            credentials.kind === "basic" ? credentials.source : ""
+          }) are not sent there in clear text`,
+        {
+          code: "publish.registry.insecure-token-endpoint",
+          exitCode: ExitCode.publishFailed,
+          hint:
+            "Nothing was pushed. Ask the registry's operators to serve its token endpoint over HTTPS (docker-registry: auth.token.realm).",
+        },
+      );
+    }
     session.bearer = { realm: params.realm, service: params.service };
     const current = session.tokens.get(scope);
     if (current) return current !== sent; // another request got a newer one; the one sent was refused
     return await fetchToken(scope);
+  };
+
+  /** A challenge we cannot answer is a 401 like any other; one we must not answer (FastcsError) stops. */
+  const notOurs = (error: unknown): false => {
+    if (error instanceof FastcsError) throw error;
+    return false;
   };
 
   /** One API request, answering one authentication challenge; a 401 after that declines (`keep401`:
@@ -197,10 +272,15 @@ export function registryApi(
     url: string,
     init: { method: string; body?: Uint8Array; headers?: Record<string, string>; keep401?: boolean },
   ): Promise<Response> => {
+    // Credentials are for the registry only: a URL it names elsewhere (an upload Location on another host or
+    // scheme) gets none, and its challenges are not answered.
+    const registry = new URL(url).origin === origin;
     for (let attempt = 0; attempt < 3; attempt++) {
       // A registry that asked for bearer tokens wants one per repository: got before the first request.
-      if (session.bearer && !session.tokens.has(scope)) await fetchToken(scope).catch(() => false);
-      const auth = headerFor(scope);
+      if (registry && session.bearer && !session.tokens.has(scope)) {
+        await fetchToken(scope).catch(() => false);
+      }
+      const auth = registry ? headerFor(scope) : undefined;
       let response: Response;
       try {
         response = await fetch(url, {
@@ -219,7 +299,7 @@ export function registryApi(
       }
       if (response.status !== 401) return response;
       await response.body?.cancel();
-      if (!(await answer(response, scope, auth).catch(() => false))) {
+      if (!registry || !(await answer(response, scope, auth).catch(notOurs))) {
         if (init.keep401) return new Response(null, { status: 401 });
         throw new ApiPushDeclined(`${init.method} ${url}: 401, credentials refused or not ours to give`);
       }
@@ -229,7 +309,7 @@ export function registryApi(
 
   const expect = async (response: Response, statuses: number[], what: string): Promise<Response> => {
     if (statuses.includes(response.status)) return response;
-    const text = await response.text().catch(() => "");
+    const text = new TextDecoder().decode((await bodyUpTo(response, 8 * 1024).catch(() => undefined))?.bytes);
     throw new ApiPushDeclined(`${what}: ${response.status} ${text.trim().slice(0, 200)}`);
   };
 
@@ -244,15 +324,27 @@ export function registryApi(
     if (!location) throw new ApiPushDeclined("the registry gave no upload location");
     const url = new URL(location, origin);
     url.searchParams.set("digest", item.digest);
-    const done = await expect(
-      await request(scope, url.toString(), {
-        method: "PUT",
-        body: item.bytes,
-        headers: { "Content-Type": "application/octet-stream" },
-      }),
-      [201, 204],
-      `uploading ${item.digest}`,
-    );
+    const response = await request(scope, url.toString(), {
+      method: "PUT",
+      body: item.bytes,
+      headers: { "Content-Type": "application/octet-stream" },
+      keep401: true,
+    });
+    if (url.origin !== origin && credentials.kind === "basic" && ![201, 204].includes(response.status)) {
+      // `helm push` would follow the same Location and hand our credentials to that host (Helm 4.1 does).
+      await response.body?.cancel();
+      throw new FastcsError(
+        `${origin} sent the upload of ${item.digest} to another host, ${url.origin}, which answered ${response.status}: ` +
+          `the credentials for ${host} (${credentials.source}) are not sent there, so nothing was pushed`,
+        {
+          code: "publish.registry.foreign-upload",
+          exitCode: ExitCode.publishFailed,
+          hint:
+            `Ask the registry's operators whether ${url.origin} is theirs (docker-registry: http.host in its configuration).`,
+        },
+      );
+    }
+    const done = await expect(response, [201, 204], `uploading ${item.digest}`);
     await done.body?.cancel();
   };
 
@@ -276,9 +368,15 @@ export function registryApi(
           });
         }
         // Read whole: the caller may be slow to read, and the client outlives no body.
-        const body = init.method === "HEAD" ? null : await response.arrayBuffer();
+        let body: Uint8Array<ArrayBuffer> | null = null;
+        if (init.method === "GET") {
+          const read = await bodyUpTo(response, init.maxBytes ?? MAX_MANIFEST);
+          if (!read.complete) return undefined;
+          body = read.bytes;
+        } else await response.body?.cancel();
         return new Response(body, { status: response.status, headers: response.headers });
-      } catch {
+      } catch (error) {
+        if (error instanceof FastcsError) throw error;
         return undefined;
       }
     },
@@ -292,10 +390,21 @@ export function registryApi(
         if (error instanceof Deno.errors.NotFound) return undefined;
         throw error;
       });
-      const files = await packageFiles(tgz, (p) => /^[^/]+\/Chart\.yaml$/.test(p));
+      const files = await packageFiles(bytes, (p) => /^[^/]+\/(Chart|requirements)\.yaml$/.test(p));
+      // Helm's loader (3.17 and 4.1) reads a requirements.yaml into the chart's metadata (its dependencies),
+      // whatever the apiVersion: the config would be Helm's metadata, not the Chart.yaml's.
+      if ([...files.keys()].some((p) => p.endsWith("/requirements.yaml"))) {
+        throw new ApiPushDeclined(
+          `${basename(tgz)} holds a requirements.yaml, which Helm merges into the metadata`,
+        );
+      }
       const chartYaml = files.size === 1 ? new TextDecoder().decode([...files.values()][0]) : undefined;
       if (chartYaml === undefined) throw new ApiPushDeclined(`${basename(tgz)} holds no single Chart.yaml`);
-      const artifact = await helmChartArtifact(bytes, chartYaml, prov, createdAt(new Date()));
+      const modified = (await Deno.stat(tgz)).mtime;
+      if (!modified) {
+        throw new ApiPushDeclined(`${basename(tgz)}: no modification time to write as Helm does`);
+      }
+      const artifact = await helmChartArtifact(bytes, chartYaml, prov, createdAt(modified));
       if (!artifact) throw new ApiPushDeclined(`${basename(tgz)}: a Chart.yaml we do not map as Helm does`);
       const repository = [...repositoryPath, chart].join("/");
       const scope = `repository:${repository}:pull,push`;

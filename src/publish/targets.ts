@@ -258,16 +258,21 @@ async function chartAtTag(
     await manifest?.body?.cancel();
     return manifest?.status === 404 ? { state: "absent" } : unknown;
   }
-  let layer: { digest?: unknown } | undefined;
+  let layer: { digest?: unknown; size?: unknown } | undefined;
   try {
-    const json = await manifest.json() as { layers?: { mediaType?: unknown; digest?: unknown }[] };
+    const json = await manifest.json() as {
+      layers?: { mediaType?: unknown; digest?: unknown; size?: unknown }[];
+    };
     layer = json.layers?.find((l) => l.mediaType === CHART_LAYER);
   } catch {
     return unknown;
   }
   const layerDigest = typeof layer?.digest === "string" ? layer.digest : "";
   if (!/^sha256:[0-9a-f]{64}$/.test(layerDigest)) return unknown;
-  const blob = await api.read(chart, `blobs/${layerDigest}`, { method: "GET" });
+  // No more than the manifest says, nor than Helm loads (its loader's limit, 100 MiB, is on the unpacked chart).
+  const size = typeof layer?.size === "number" && layer.size >= 0 ? layer.size : 0;
+  if (size > 100 * 1024 * 1024) return unknown;
+  const blob = await api.read(chart, `blobs/${layerDigest}`, { method: "GET", maxBytes: size });
   if (!blob?.ok) {
     await blob?.body?.cancel();
     return unknown;

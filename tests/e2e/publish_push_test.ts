@@ -77,7 +77,8 @@ async function manifestOf(registry: TestRegistry, repository: string, tag: strin
   return { text, manifest, digest: r.headers.get("Docker-Content-Digest"), config: await config.text() };
 }
 
-/** The manifest's text with Helm's creation time taken out (the one thing that differs between two pushes). */
+/** The manifest's text with Helm's creation time taken out: the package's modification time, which differs
+ * between the file we pushed and its copy in --artifacts (publish_push_hostile_test.ts compares it too). */
 function withoutCreated(text: string): string {
   return text.replace(/"org\.opencontainers\.image\.created":"[^"]*",?/, "");
 }

@@ -19,6 +19,8 @@ export interface TestRegistry {
   username?: string;
   password?: string;
   storage: string;
+  /** With `token`: every request the token server answered, and whether it carried credentials. */
+  tokenRequests?: { withCredentials: boolean }[];
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Tags the registry holds for a repository (via the storage folder). */
@@ -30,10 +32,16 @@ export interface TestRegistry {
 /**
  * Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`, `token` (bearer
  * tokens, as ghcr.io and Docker Hub ask for them: user `ci` with a random password gets them from the
- * test token server of {@link startTokenServer}; anonymous requests get tokens without access).
+ * test token server of {@link startTokenServer}; anonymous requests get tokens without access), `externalUrl`.
  */
 export async function startRegistry(
-  options: { auth?: boolean; tls?: boolean; token?: boolean } = {},
+  options: {
+    auth?: boolean;
+    tls?: boolean;
+    token?: boolean;
+    /** docker-registry's `http.host`: the URL it writes into the Location headers it sends (e.g. another host). */
+    externalUrl?: string;
+  } = {},
 ): Promise<TestRegistry> {
   const dir = await Deno.makeTempDir({ prefix: "fastcs-registry-" });
   const port = freePort();
@@ -50,6 +58,7 @@ export async function startRegistry(
     "    enabled: true",
     "http:",
     `  addr: ${host}`,
+    ...(options.externalUrl ? [`  host: ${options.externalUrl}`] : []),
   ];
   let username: string | undefined, password: string | undefined, caFile: string | undefined;
   if (options.tls) {
@@ -140,6 +149,7 @@ export async function startRegistry(
     username,
     password,
     storage,
+    tokenRequests: tokens?.requests,
     async start() {
       child = new Deno.Command("docker-registry", {
         args: ["serve", join(dir, "config.yml")],
@@ -186,6 +196,7 @@ interface TokenServer {
   realm: string;
   /** The certificate the registry verifies tokens with. */
   certificate: string;
+  requests: { withCredentials: boolean }[];
   stop(): Promise<void>;
 }
 
@@ -232,6 +243,7 @@ async function startTokenServer(dir: string, username: string, password: string)
   );
   const x5c = btoa(String.fromCharCode(...der(await Deno.readTextFile(certificate))));
   const expected = `Basic ${btoa(`${username}:${password}`)}`;
+  const requests: TokenServer["requests"] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
     const url = new URL(request.url);
     // Docker's token spec: GET with basic credentials; its OAuth2 variant (Helm 3's containerd resolver):
@@ -243,6 +255,7 @@ async function startTokenServer(dir: string, username: string, password: string)
         : null)
       : request.headers.get("Authorization");
     const params = form ?? url.searchParams;
+    requests.push({ withCredentials: auth !== null });
     if (auth && auth !== expected) return new Response("wrong credentials", { status: 401 });
     const access = auth
       ? params.getAll("scope").flatMap((s) => s.split(" ")).flatMap((scope) => {
@@ -275,6 +288,7 @@ async function startTokenServer(dir: string, username: string, password: string)
   return {
     realm: `http://127.0.0.1:${server.addr.port}/token`,
     certificate,
+    requests,
     stop: () => server.shutdown(),
   };
 }
