@@ -27,7 +27,8 @@ export function templateCallsLookup(text: string): boolean {
  * `lookup`. A helper that calls it counts even when no template uses the helper (bitnami's common library
  * defines such helpers): a render against the cluster then costs little and changes nothing.
  *
- * @throws the read error, or the gzip/tar error of a damaged archive
+ * @throws the read error, or an Error saying which archive (the package, or the path of a sub-chart package
+ *   in it) is damaged or over Helm's size limits (see {@link packageFiles})
  */
 export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Promise<boolean> {
   const files = await packageFiles(
@@ -37,7 +38,13 @@ export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Pr
   const decoder = new TextDecoder();
   for (const [path, bytes] of files) {
     if (/\.tgz$/.test(path) && !/(^|\/)templates\//.test(path)) {
-      if (await chartUsesLookup(new Uint8Array(bytes))) return true;
+      let nested: boolean;
+      try {
+        nested = await chartUsesLookup(new Uint8Array(bytes));
+      } catch (error) {
+        throw new Error(`sub-chart package ${path}: ${error instanceof Error ? error.message : error}`);
+      }
+      if (nested) return true;
     } else if (templateCallsLookup(decoder.decode(bytes))) return true;
   }
   return false;

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { chartUsesLookup, templateCallsLookup } from "./lookup.ts";
+import { MAX_DECOMPRESSED_CHART, MAX_DECOMPRESSED_FILE } from "./package_files.ts";
 
 Deno.test("templateCallsLookup: calls in actions, not mentions", () => {
   // bitnami common's secrets helper, and the usual guard around a generated password.
@@ -61,6 +62,46 @@ Deno.test("chartUsesLookup: the chart's templates, sub-chart folders and nested 
     assert.equal(await chartUsesLookup(pkg("own")), true);
     assert.equal(await chartUsesLookup(pkg("folder")), true);
     assert.equal(await chartUsesLookup(pkg("outer")), true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("chartUsesLookup: a damaged sub-chart package is named; packages over Helm's size limits are not read whole", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-lookup-" });
+  try {
+    await write(root, {
+      "broken/Chart.yaml": "apiVersion: v2\nname: broken\nversion: 1.0.0\n",
+      "broken/templates/cm.yaml": "kind: ConfigMap\n",
+      "broken/charts/db-1.0.0.tgz": "not a gzip stream",
+      "bigfile/templates/cm.yaml": "kind: ConfigMap\n",
+      "bomb/templates/cm.yaml": "kind: ConfigMap\n",
+    });
+    await tar(root, join(root, "broken.tgz"), "broken");
+    await assert.rejects(
+      chartUsesLookup(join(root, "broken.tgz")),
+      /sub-chart package broken\/charts\/db-1\.0\.0\.tgz: /,
+    );
+    // Helm 3.17 and 4.1 refuse both ("decompressed chart file … is larger than the maximum file size"); a
+    // few hundred kilobytes of gzip must not become as many megabytes in memory here first.
+    const zeros = (n: number) => new Uint8Array(n);
+    await Deno.mkdir(join(root, "bigfile/files"));
+    await Deno.writeFile(join(root, "bigfile/files/blob"), zeros(MAX_DECOMPRESSED_FILE + 1));
+    await tar(root, join(root, "bigfile.tgz"), "bigfile");
+    await assert.rejects(
+      chartUsesLookup(join(root, "bigfile.tgz")),
+      /bigfile\/files\/blob is larger than Helm's limit/,
+    );
+    await Deno.mkdir(join(root, "bomb/files"));
+    const each = MAX_DECOMPRESSED_FILE - 1024;
+    for (let i = 0; i * each <= MAX_DECOMPRESSED_CHART; i++) {
+      await Deno.writeFile(join(root, `bomb/files/part-${i}`), zeros(each));
+    }
+    await tar(root, join(root, "bomb.tgz"), "bomb");
+    await assert.rejects(
+      chartUsesLookup(join(root, "bomb.tgz")),
+      /the decompressed chart is larger than Helm's limit/,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -96,7 +96,8 @@ interface Step {
  *
  * @throws FastcsError exit 5 (a release name that does not fit the pattern, chart source not configured,
  *   unreadable public key), 6
- *   (cosign missing, the transparency log unreachable; a server-side render whose lookup the cluster
+ *   (cosign missing, the transparency log unreachable; a pulled package that is damaged or over Helm's size
+ *   limits; a server-side render whose lookup the cluster
  *   refused, or, Helm 4, that found an object the release does not own), 8 (a source release not deployed,
  *   its last test failed, the registry's chart renders differently from what runs, or renders differently
  *   each time (a random value no lookup keeps); with `verify`, a pulled digest without a valid signature of
@@ -195,7 +196,19 @@ export async function planPromotion(
     const valuesFiles = [...target.env.values, promotedFile];
     // A chart whose templates look up live objects renders what runs only against the cluster it runs in:
     // the source's for the identity check, the target's for the diff.
-    const server = await chartUsesLookup(chartFile);
+    const server = await chartUsesLookup(chartFile).catch((error) => {
+      // Helm refuses such a package too (a damaged archive, one over its size limits): say which, here.
+      throw new FastcsError(
+        `cannot read chart ${meta.chart} ${meta.version} pulled from ${chartSource.reference}: ${
+          error instanceof Error ? error.message : error
+        }`,
+        {
+          code: "promote.template",
+          exitCode: ExitCode.environment,
+          hint: "Helm cannot load it either (helm template fails on it): publish the chart again.",
+        },
+      );
+    });
     const render = (side: "source" | "target") =>
       side === "source"
         ? source.helm.template(name, chartFile, [sourceValues], { server })
