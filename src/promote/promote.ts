@@ -329,17 +329,17 @@ function helmYaml(values: unknown): string {
   return stringifyYaml(values, { version: "1.1" });
 }
 
+/** Where an environment's releases live, for messages: `namespace N, kube context C`. */
+function where(env: Environment): string {
+  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
+}
+
 /**
  * The error of a failed render. A server-side render (the chart calls `lookup`) that failed in a lookup or
  * could not reach the API server, or (Helm 4) found an object that exists without belonging to the release,
  * is the environment's problem (exit 6): the message names the kube context and namespace, the hint the RBAC
  * it needs or the object's ownership. Any other failure is `otherwise` with Helm's message.
  */
-/** Where an environment's releases live, for messages: `namespace N, kube context C`. */
-function where(env: Environment): string {
-  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
-}
-
 function renderError(
   r: { stderr: string },
   server: boolean,
