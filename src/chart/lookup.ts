@@ -1,6 +1,7 @@
 // Whether a chart's templates call Helm's `lookup` function, which reads live objects from the cluster
 // while rendering: such a chart renders what runs only when rendered against the cluster it runs in
 // (`--dry-run=server`); a client-side render gets an empty result from every lookup.
+import { parseDocument } from "../deps/yaml.ts";
 import { packageFiles } from "./package_files.ts";
 
 /** A template action `{{ … }}` (Go text/template delimiters, as Helm uses them). */
@@ -22,22 +23,43 @@ export function templateCallsLookup(text: string): boolean {
 }
 
 /**
+ * True when a string of `values` (parsed values, at any depth) calls `lookup` as a template would: such a
+ * string takes effect through Helm's `tpl` function (`{{ tpl .Values.extraDeploy . }}`, bitnami's
+ * `common.tplvalues.render`), which renders it with `lookup` as the templates' own calls do. Keys do not count.
+ */
+export function valuesCallLookup(values: unknown): boolean {
+  if (typeof values === "string") return values.includes("lookup") && templateCallsLookup(values);
+  if (Array.isArray(values)) return values.some(valuesCallLookup);
+  if (values && typeof values === "object") return Object.values(values).some(valuesCallLookup);
+  return false;
+}
+
+/**
  * True when a template of the chart package `tgz` (a path or the bytes), or of one of its sub-charts (a
  * folder under `charts/`, or a `.tgz` there as `helm dependency build` vendors it, at any depth), calls
- * `lookup`. A helper that calls it counts even when no template uses the helper (bitnami's common library
+ * `lookup`, or a string of their default values (values.yaml) does (see {@link valuesCallLookup}). A helper that calls it counts even when no template uses the helper (bitnami's common library
  * defines such helpers): a render against the cluster then costs little and changes nothing.
  *
  * @throws the read error, or an Error saying which archive (the package, or the path of a sub-chart package
  *   in it) is damaged or over Helm's size limits (see {@link packageFiles})
  */
 export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Promise<boolean> {
+  const defaults = /^[^/]+\/(charts\/[^/]+\/)*values\.yaml$/;
   const files = await packageFiles(
     tgz,
-    (path) => /(^|\/)templates\//.test(path) || /(^|\/)charts\/[^/]+\.tgz$/.test(path),
+    (path) => /(^|\/)templates\//.test(path) || /(^|\/)charts\/[^/]+\.tgz$/.test(path) || defaults.test(path),
   );
   const decoder = new TextDecoder();
   for (const [path, bytes] of files) {
-    if (/\.tgz$/.test(path) && !/(^|\/)templates\//.test(path)) {
+    if (defaults.test(path)) {
+      let values: unknown;
+      try {
+        values = parseDocument(decoder.decode(bytes)).toJS();
+      } catch {
+        continue; // Helm's render says what is wrong with it.
+      }
+      if (valuesCallLookup(values)) return true;
+    } else if (/\.tgz$/.test(path) && !/(^|\/)templates\//.test(path)) {
       let nested: boolean;
       try {
         nested = await chartUsesLookup(new Uint8Array(bytes));

@@ -3,7 +3,7 @@
 // the real `tar` into real gzip archives.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chartUsesLookup, templateCallsLookup } from "./lookup.ts";
+import { chartUsesLookup, templateCallsLookup, valuesCallLookup } from "./lookup.ts";
 import { MAX_DECOMPRESSED_CHART, MAX_DECOMPRESSED_FILE } from "./package_files.ts";
 
 Deno.test("templateCallsLookup: calls in actions, not mentions", () => {
@@ -102,6 +102,38 @@ Deno.test("chartUsesLookup: a damaged sub-chart package is named; packages over 
       chartUsesLookup(join(root, "bomb.tgz")),
       /the decompressed chart is larger than Helm's limit/,
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("valuesCallLookup: a values string that tpl renders with a lookup, at any depth; keys and mentions do not count", () => {
+  // bitnami's extraDeploy, rendered by common.tplvalues.render (tpl): Helm 3 and 4 give tpl the lookup function.
+  const call = '{{ (lookup "v1" "Secret" .Release.Namespace "db").data.password }}';
+  assert.ok(valuesCallLookup({ extraDeploy: [{ kind: "Secret", data: { password: call } }] }));
+  assert.ok(valuesCallLookup({ db: { annotations: { a: call } } }));
+  assert.ok(
+    !valuesCallLookup({ "{{ lookup }}": 1, note: "lookup the password {{ .Values.x }}", n: 3, x: null }),
+  );
+});
+
+Deno.test("chartUsesLookup: a lookup in the default values of the chart or of a sub-chart, not in their comments", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-lookup-" });
+  try {
+    const call = `'{{ (lookup "v1" "Secret" .Release.Namespace "db").data }}'`;
+    await write(root, {
+      "own/templates/cm.yaml": "kind: ConfigMap\ndata: {x: {{ tpl .Values.extra . | quote }}}\n",
+      "own/values.yaml": `extra: ${call}\n`,
+      "sub/templates/cm.yaml": "kind: ConfigMap\n",
+      "sub/charts/db/templates/cm.yaml": "data: {{ tpl .Values.extra . }}\n",
+      "sub/charts/db/values.yaml": `extra: ${call}\n`,
+      "commented/templates/cm.yaml": "kind: ConfigMap\n",
+      "commented/values.yaml": `# extra: ${call}\nextra: ""\n`,
+    });
+    for (const name of ["own", "sub", "commented"]) await tar(root, join(root, `${name}.tgz`), name);
+    assert.equal(await chartUsesLookup(join(root, "own.tgz")), true);
+    assert.equal(await chartUsesLookup(join(root, "sub.tgz")), true);
+    assert.equal(await chartUsesLookup(join(root, "commented.tgz")), false);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -8,7 +8,7 @@ import type { Kubectl } from "../adapters/kube.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
 import { type Cosign, type CosignFailure, digestReference } from "../adapters/cosign.ts";
 import { finalHelmError } from "../adapters/helm.ts";
-import { stringifyYaml } from "../deps/yaml.ts";
+import { parseDocument, stringifyYaml } from "../deps/yaml.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, type ExitCodeValue, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
@@ -18,7 +18,7 @@ import { leafPaths, pickPromoted } from "./values.ts";
 import { lastLine } from "../runtime/runner.ts";
 import type { S3Connections } from "../publish/s3_target.ts";
 import { fetchChart, parseChartSource } from "./chart_source.ts";
-import { chartUsesLookup } from "../chart/lookup.ts";
+import { chartUsesLookup, valuesCallLookup } from "../chart/lookup.ts";
 
 /** Prefix of the description of every revision a promotion made (`helm history` shows it). */
 export const PROMOTED_PREFIX = "promoted from ";
@@ -195,7 +195,8 @@ export async function planPromotion(
     await Deno.writeTextFile(promotedFile, helmYaml(promoted));
     const valuesFiles = [...target.env.values, promotedFile];
     // A chart whose templates look up live objects renders what runs only against the cluster it runs in:
-    // the source's for the identity check, the target's for the diff.
+    // the source's for the identity check, the target's for the diff. So does one whose values hold a lookup
+    // that `tpl` renders (the source's values, the target's files: the promoted keys come from the source's).
     const server = await chartUsesLookup(chartFile).catch((error) => {
       // Helm refuses such a package too (a damaged archive, one over its size limits): say which, here.
       throw new FastcsError(
@@ -208,7 +209,7 @@ export async function planPromotion(
           hint: "Helm cannot load it either (helm template fails on it): publish the chart again.",
         },
       );
-    });
+    }) || valuesCallLookup(allValues) || await targetValuesCallLookup(target.env.values);
     const render = (side: "source" | "target") =>
       side === "source"
         ? source.helm.template(name, chartFile, [sourceValues], { server })
@@ -377,6 +378,17 @@ function renderError(
     );
   }
   return new FastcsError(`${what} failed: ${r.stderr.trim()}`, otherwise);
+}
+
+/** True when a string of one of the values files `files` calls `lookup` (see {@link valuesCallLookup}); a
+ * file that cannot be read or parsed counts as none (Helm's render says what is wrong with it). */
+async function targetValuesCallLookup(files: string[]): Promise<boolean> {
+  for (const file of files) {
+    try {
+      if (valuesCallLookup(parseDocument(await Deno.readTextFile(file)).toJS())) return true;
+    } catch { /* Helm reports it */ }
+  }
+  return false;
 }
 
 /** `helm template` prints hooks (tests) too; `helm get manifest` does not. */
