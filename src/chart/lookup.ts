@@ -37,7 +37,9 @@ export function valuesCallLookup(values: unknown): boolean {
 /**
  * True when a template of the chart package `tgz` (a path or the bytes), or of one of its sub-charts (a
  * folder under `charts/`, or a `.tgz` there as `helm dependency build` vendors it, at any depth), calls
- * `lookup`, or a string of their default values (values.yaml) does (see {@link valuesCallLookup}). A helper that calls it counts even when no template uses the helper (bitnami's common library
+ * `lookup`, or a string of their default values (values.yaml) does (see {@link valuesCallLookup}); a
+ * lookup in `templates/NOTES.txt` (the notes Helm prints after an install) counts only where that file
+ * defines templates. A helper that calls it counts even when no template uses the helper (bitnami's common library
  * defines such helpers): a render against the cluster then costs little and changes nothing.
  *
  * @throws the read error, or an Error saying which archive (the package, or the path of a sub-chart package
@@ -67,7 +69,13 @@ export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Pr
         throw new Error(`sub-chart package ${path}: ${error instanceof Error ? error.message : error}`);
       }
       if (nested) return true;
-    } else if (templateCallsLookup(decoder.decode(bytes))) return true;
+    } else {
+      const text = decoder.decode(bytes);
+      // NOTES.txt renders the text `helm install` prints, not objects: its lookups change no manifest, unless
+      // it defines a template that others include.
+      if (/(^|\/)templates\/NOTES\.txt$/.test(path) && !/\{\{-?\s*define\s/.test(text)) continue;
+      if (templateCallsLookup(text)) return true;
+    }
   }
   return false;
 }

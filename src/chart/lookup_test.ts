@@ -138,3 +138,21 @@ Deno.test("chartUsesLookup: a lookup in the default values of the chart or of a 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("chartUsesLookup: a lookup in NOTES.txt only (the notes, no manifest) does not count, unless NOTES.txt defines a template", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-lookup-" });
+  try {
+    const call = '{{ (lookup "v1" "Service" .Release.Namespace "web").status }}';
+    await write(root, {
+      "notes/templates/cm.yaml": "kind: ConfigMap\n",
+      "notes/templates/NOTES.txt": `The address: ${call}\n`,
+      "defines/templates/cm.yaml": '{{ include "defines.address" . }}\n',
+      "defines/templates/NOTES.txt": `{{- define "defines.address" -}}${call}{{- end }}\n`,
+    });
+    for (const name of ["notes", "defines"]) await tar(root, join(root, `${name}.tgz`), name);
+    assert.equal(await chartUsesLookup(join(root, "notes.tgz")), false);
+    assert.equal(await chartUsesLookup(join(root, "defines.tgz")), true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
