@@ -52,6 +52,9 @@ export interface ReleasePlan {
   hasTests: boolean;
   /** A first install into a namespace that does not exist yet: Helm creates it (`--create-namespace`). */
   createNamespace?: boolean;
+  /** The chart (or a value `tpl` renders) calls `lookup`: both renders ran server-side (`helm template
+   * --dry-run=server`), the identity check against the source's cluster, the diff against the target's. */
+  serverSideRender: boolean;
 }
 
 /** Options of {@link planPromotion}. */
@@ -284,6 +287,7 @@ export async function planPromotion(
         before: targetStatus ? "running" : "not installed",
       }),
       hasTests: /helm\.sh\/hook"?:\s*"?test/.test(next.stdout),
+      serverSideRender: server,
     });
   }
   // An artifact nobody signed is not promoted, --force or not: without --cosign-verify nothing is asked.
