@@ -6,6 +6,9 @@ import { packageFiles } from "./package_files.ts";
 
 /** A template action `{{ … }}` (Go text/template delimiters, as Helm uses them). */
 const ACTION = /\{\{([\s\S]*?)\}\}/g;
+// A comment action: `{{/*`, the comment, `*/}}`; or with trim markers, `{{- /*` and `*/ -}}` (text/template
+// allows no other space there).
+const COMMENT_ACTION = /\{\{(?:- )?\/\*[\s\S]*?\*\/(?: -)?\}\}/g;
 /** Comments and string literals of an action, which may mention `lookup` without calling it. */
 const NOT_CODE = /\/\*[\s\S]*?\*\/|"(?:[^"\\\n]|\\.)*"|`[^`]*`/g;
 /** `lookup` as a function name: after the action's start, a space, `(` or `|`, and before a space or `)`. */
@@ -16,7 +19,9 @@ const CALL = /(?:^|[\s(|])lookup(?=[\s)]|$)/;
  * the text around actions do not count.
  */
 export function templateCallsLookup(text: string): boolean {
-  for (const [, action] of text.matchAll(ACTION)) {
+  // A comment is an action of its own and may hold `}}` (a call commented out, braces and all): comments
+  // are removed first, so that the end of an action is not looked for inside one.
+  for (const [, action] of text.replace(COMMENT_ACTION, " ").matchAll(ACTION)) {
     if (CALL.test(action.replace(NOT_CODE, " "))) return true;
   }
   return false;

@@ -18,6 +18,10 @@ Deno.test("templateCallsLookup: calls in actions, not mentions", () => {
   assert.ok(!templateCallsLookup('{{/* lookup "v1" "Secret" keeps it */}}{{ .Values.x }}'));
   assert.ok(!templateCallsLookup('{{ printf "lookup %s" .Values.x }} {{ .Values.lookup }}'));
   assert.ok(!templateCallsLookup('{{ include "lookupHelper" . }} {{ $lookups := 1 }}'));
+  // A call commented out, `}}` and all; the action after a comment still counts.
+  assert.ok(!templateCallsLookup('{{/* {{ $s := lookup "v1" "Secret" "ns" "db" }} */}}{{ .Values.x }}'));
+  assert.ok(!templateCallsLookup('{{- /* {{ lookup "v1" "Secret" "ns" "db" }} */ -}}'));
+  assert.ok(templateCallsLookup('{{/* old: }} */}}{{ lookup "v1" "Secret" "ns" "db" }}'));
 });
 
 async function tar(dir: string, out: string, ...names: string[]) {
