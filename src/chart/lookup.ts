@@ -39,18 +39,27 @@ export function valuesCallLookup(values: unknown): boolean {
   return false;
 }
 
+/** How deep sub-chart packages are opened (a chart, its sub-charts, theirs, …); real charts use two or three. */
+export const MAX_PACKAGE_DEPTH = 8;
+
 /**
  * True when a template of the chart package `tgz` (a path or the bytes), or of one of its sub-charts (a
  * folder under `charts/`, or a `.tgz` there as `helm dependency build` vendors it, at any depth), calls
  * `lookup`, or a string of their default values (values.yaml) does (see {@link valuesCallLookup}); a
  * lookup in `templates/NOTES.txt` (the notes Helm prints after an install) counts only where that file
- * defines templates. A helper that calls it counts even when no template uses the helper (bitnami's common library
- * defines such helpers): a render against the cluster then costs little and changes nothing.
+ * defines templates. A helper that calls it counts even when no template uses the helper (bitnami's common
+ * library defines such helpers): a render against the cluster then costs little and changes nothing. So
+ * does a sub-chart package nested more than {@link MAX_PACKAGE_DEPTH} packages deep, which is not opened:
+ * each level would hold the bytes of all below it (a chain of packages is quadratic in memory).
  *
  * @throws the read error, or an Error saying which archive (the package, or the path of a sub-chart package
  *   in it) is damaged or over Helm's size limits (see {@link packageFiles})
  */
-export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Promise<boolean> {
+export function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Promise<boolean> {
+  return packageUsesLookup(tgz, 1);
+}
+
+async function packageUsesLookup(tgz: string | Uint8Array<ArrayBuffer>, depth: number): Promise<boolean> {
   const defaults = /^[^/]+\/(charts\/[^/]+\/)*values\.yaml$/;
   const files = await packageFiles(
     tgz,
@@ -67,9 +76,10 @@ export async function chartUsesLookup(tgz: string | Uint8Array<ArrayBuffer>): Pr
       }
       if (valuesCallLookup(values)) return true;
     } else if (/\.tgz$/.test(path) && !/(^|\/)templates\//.test(path)) {
+      if (depth >= MAX_PACKAGE_DEPTH) return true;
       let nested: boolean;
       try {
-        nested = await chartUsesLookup(new Uint8Array(bytes));
+        nested = await packageUsesLookup(new Uint8Array(bytes), depth + 1);
       } catch (error) {
         throw new Error(`sub-chart package ${path}: ${error instanceof Error ? error.message : error}`);
       }

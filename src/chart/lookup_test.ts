@@ -3,7 +3,7 @@
 // the real `tar` into real gzip archives.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chartUsesLookup, templateCallsLookup, valuesCallLookup } from "./lookup.ts";
+import { chartUsesLookup, MAX_PACKAGE_DEPTH, templateCallsLookup, valuesCallLookup } from "./lookup.ts";
 import { MAX_DECOMPRESSED_CHART, MAX_DECOMPRESSED_FILE } from "./package_files.ts";
 
 Deno.test("templateCallsLookup: calls in actions, not mentions", () => {
@@ -156,6 +156,31 @@ Deno.test("chartUsesLookup: a lookup in NOTES.txt only (the notes, no manifest) 
     for (const name of ["notes", "defines"]) await tar(root, join(root, `${name}.tgz`), name);
     assert.equal(await chartUsesLookup(join(root, "notes.tgz")), false);
     assert.equal(await chartUsesLookup(join(root, "defines.tgz")), true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("chartUsesLookup: sub-chart packages nested deeper than MAX_PACKAGE_DEPTH are not opened, and count as calling lookup", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fastcs-lookup-" });
+  try {
+    // A chain of packages, none calling lookup: l0 holds l1.tgz, which holds l2.tgz, …
+    const chain = async (levels: number) => {
+      const dir = join(root, `chain-${levels}`);
+      let inner: string | undefined;
+      for (let i = levels - 1; i >= 0; i--) {
+        await write(dir, { [`l${i}/templates/cm.yaml`]: "kind: ConfigMap\n" });
+        if (inner) {
+          await Deno.mkdir(join(dir, `l${i}/charts`));
+          await Deno.rename(inner, join(dir, `l${i}/charts/l${i + 1}-1.0.0.tgz`));
+        }
+        inner = join(dir, `l${i}.tgz`);
+        await tar(dir, inner, `l${i}`);
+      }
+      return inner!;
+    };
+    assert.equal(await chartUsesLookup(await chain(MAX_PACKAGE_DEPTH)), false);
+    assert.equal(await chartUsesLookup(await chain(MAX_PACKAGE_DEPTH + 1)), true);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
