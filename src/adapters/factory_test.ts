@@ -49,8 +49,8 @@ Deno.test("release commands ask Helm's version once, and only where Helm 3 and 4
   await adapters.releaseHelm({ namespace: "prod" }).list();
   assert.deepEqual(runner.argvs().slice(1), [
     ["/opt/helm4", "version", "--template", "{{.Version}}"],
-    ["/opt/helm4", "list", "-o", "json", "--namespace", "staging", "--kube-context", "staging"], // no --all on Helm 4
-    ["/opt/helm4", "list", "-o", "json", "--namespace", "prod"],
+    ["/opt/helm4", "list", "--max", "0", "-o", "json", "--namespace", "staging", "--kube-context", "staging"], // no --all on Helm 4
+    ["/opt/helm4", "list", "--max", "0", "-o", "json", "--namespace", "prod"],
   ]);
   assert.ok(runner.calls.every((c) => c.options.cwd === "/work/repo"));
 });

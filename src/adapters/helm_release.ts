@@ -17,7 +17,8 @@ export interface HistoryEntry {
 /** Helm's release commands for one {@link KubeTarget}. */
 export interface ReleaseHelm {
   target: KubeTarget;
-  /** `helm list -a -o json`: name, revision, status, chart (`name-version`). With `timeoutMs`, helm is killed
+  /** `helm list -a --max 0 -o json` (every release, not Helm's first 256): name, revision, status, chart
+   * (`name-version`). With `timeoutMs`, helm is killed
    * after that many milliseconds (and this throws, as for any failure): for shell completion, which must
    * not hang on an unreachable cluster. With `selector`, `helm list --selector`: only the releases whose labels
    * match it (Kubernetes label selector syntax: `team=core`, `tier!=db`, `team in (core,edge)`, `tier`), the
@@ -110,9 +111,17 @@ export function createReleaseHelm(
   return {
     target,
     // Helm 4 lists releases in every status by default and has no --all; Helm 3 needs it.
+    // helm list stops at 256 releases unless told otherwise (--max 0: no limit), which would make "all
+    // releases" quietly fewer in a crowded namespace.
     list: async (timeoutMs, selector) =>
       json(
-        ["list", ...(await helmMajor() >= 4 ? [] : ["--all"]), ...(selector ? ["--selector", selector] : [])],
+        [
+          "list",
+          ...(await helmMajor() >= 4 ? [] : ["--all"]),
+          "--max",
+          "0",
+          ...(selector ? ["--selector", selector] : []),
+        ],
         timeoutMs,
       ),
     status: async (release) => {

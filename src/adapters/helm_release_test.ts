@@ -167,7 +167,7 @@ Deno.test("upgrade --install: Helm 3 --atomic, Helm 4 --rollback-on-failure; lab
   }
 });
 
-Deno.test("list: Helm 3 needs --all for every status, Helm 4 has no --all; the JSON is parsed", async () => {
+Deno.test("list: Helm 3 needs --all for every status, Helm 4 has no --all; --max 0 lifts Helm's 256; the JSON is parsed", async () => {
   const listed = {
     3: '[{"name":"web","namespace":"ns-helm3","revision":"3","updated":"2026-11-21 13:16:29.342184307 +0000 UTC","status":"deployed","chart":"other-1.2.3+build.5","app_version":"2.0"}]\n',
     4: '[{"name":"web","namespace":"ns-helm4","revision":"3","updated":"2026-11-21 13:16:31.029464411 +0000 UTC","status":"deployed","chart":"other-1.2.3+build.5","app_version":"2.0"}]\n',
@@ -184,7 +184,7 @@ Deno.test("list: Helm 3 needs --all for every status, Helm 4 has no --all; the J
       "2.0",
     ]);
     assert.deepEqual(runner.argvs(), [
-      ["helm", "list", ...(major === 3 ? ["--all"] : []), "-o", "json", ...STAGING_FLAGS],
+      ["helm", "list", ...(major === 3 ? ["--all"] : []), "--max", "0", "-o", "json", ...STAGING_FLAGS],
     ]);
     assert.equal(runner.calls[0].options.timeoutMs, undefined);
     await helm.list(1500); // shell completion: helm is killed after 1.5 s
@@ -194,6 +194,8 @@ Deno.test("list: Helm 3 needs --all for every status, Helm 4 has no --all; the J
       "helm",
       "list",
       ...(major === 3 ? ["--all"] : []),
+      "--max",
+      "0",
       "--selector",
       "team in (core,edge)",
       "-o",

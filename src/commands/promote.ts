@@ -59,6 +59,11 @@ function describePlan(p: ReleasePlan): string[] {
       })`
       : `upgrade of revision ${p.target.revision}`),
     `  chart ${p.contentDigest}; promoted keys: ${p.promotedKeys.join(", ") || "none"}`,
+    ...(p.serverSideRender
+      ? [
+        "  the chart calls lookup: rendered against each environment's cluster (helm template --dry-run=server)",
+      ]
+      : []),
     ...(p.verifiedWith
       ? [`  signed: the cosign signature of ${p.digest} verifies with ${p.verifiedWith}`]
       : []),

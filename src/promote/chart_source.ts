@@ -20,12 +20,13 @@ export type ChartSource =
 /**
  * Reads `promote.chartRepository`.
  *
- * @throws FastcsError (exit code 5) for anything else than `oci://`, `http(s)://` or a valid `s3://bucket/prefix`
+ * @throws FastcsError (exit code 5) for anything else than `oci://`, `http(s)://` or a valid `s3://bucket/prefix`,
+ *   and for an http(s) address with credentials in it (they go to `helm repo add`; the message hides the password)
  */
 export function parseChartSource(reference: string, file: string): ChartSource {
   const ref = reference.trim().replace(/\/+$/, "");
   const bad = (why: string) =>
-    new FastcsError(`promote.chartRepository "${reference}" in ${file} ${why}`, {
+    new FastcsError(`promote.chartRepository "${hidePasswords(reference)}" in ${file} ${why}`, {
       code: "promote.chart-source",
       exitCode: ExitCode.input,
       hint:
@@ -34,6 +35,22 @@ export function parseChartSource(reference: string, file: string): ChartSource {
   if (/^oci:\/\/[^/\s]+/.test(ref)) return { kind: "oci", reference: ref };
   if (/^https?:\/\//i.test(ref)) {
     if (!URL.canParse(ref)) throw bad("is not a valid URL");
+    const url = new URL(ref);
+    if (url.username || url.password) {
+      // A password in the project file would be committed with it, and Helm prints such URLs in its errors.
+      throw new FastcsError(
+        `promote.chartRepository in ${file} carries credentials in its address (${
+          withoutCredentials(ref)
+        } with a user name or password before the host): promote takes none there`,
+        {
+          code: "promote.chart-source",
+          exitCode: ExitCode.input,
+          hint: `Write the address without them, and give them to Helm once: helm repo add NAME ${
+            withoutCredentials(ref)
+          } --username USER --password-stdin (promote pulls through the name Helm knows the repository by).`,
+        },
+      );
+    }
     return { kind: "http", reference: ref };
   }
   if (ref.startsWith("s3://")) {
@@ -53,17 +70,29 @@ export interface FetchedChart {
   digest?: string;
 }
 
+/** `url` without its user information (`https://user:pw@host/x` -> `https://host/x`); unparsable: as is. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url.trim());
+    u.username = "";
+    u.password = "";
+    return u.href.replace(/\/+$/, "");
+  } catch {
+    return url.trim().replace(/\/+$/, "");
+  }
+}
+
+/** `text` (Helm's output, a URL) with the password of every URL in it replaced by `***`, as Go's
+ * `url.Redacted` does: `https://user:pw@host` -> `https://user:***@host`. */
+export function hidePasswords(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'\]\[]*:)[^\s/?#@"'\]\[]*@/gi, "$1***@");
+}
+
 /** A URL as Helm's repository file and the project file may spell it alike: no trailing slash, the scheme
- * and host in lower case. */
+ * and host in lower case, without user information (`helm repo add NAME https://user:pw@host/…` keeps it in
+ * the URL). */
 function sameRepositoryUrl(a: string, b: string): boolean {
-  const norm = (u: string) => {
-    try {
-      return new URL(u.trim()).href.replace(/\/+$/, "");
-    } catch {
-      return u.trim().replace(/\/+$/, "");
-    }
-  };
-  return norm(a) === norm(b);
+  return withoutCredentials(a) === withoutCredentials(b);
 }
 
 // Per helm (one per run): the name under which Helm knows each repository URL, its index refreshed once.
@@ -87,7 +116,9 @@ function knownRepository(helm: Helm, url: string): Promise<string | undefined> {
       const r = await helm.repoUpdate(entry.name);
       if (r.code !== 0) {
         throw new FastcsError(
-          `cannot refresh the index of chart repository ${entry.name} (${url}): ${lastLine(r.stderr)}`,
+          `cannot refresh the index of chart repository ${entry.name} (${url}): ${
+            hidePasswords(lastLine(r.stderr))
+          }`,
           {
             code: "promote.pull",
             exitCode: ExitCode.publishFailed,
@@ -157,7 +188,7 @@ export async function fetchChart(
     : `${chart} ${version} from ${source.reference}`;
   const refused = classifyRegistryFailure(r.stderr) === "unauthorized";
   throw new FastcsError(
-    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${lastLine(r.stderr)}`,
+    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${hidePasswords(lastLine(r.stderr))}`,
     {
       code: "promote.pull",
       exitCode: ExitCode.publishFailed,

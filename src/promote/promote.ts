@@ -8,7 +8,7 @@ import type { Kubectl } from "../adapters/kube.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
 import { type Cosign, type CosignFailure, digestReference } from "../adapters/cosign.ts";
 import { finalHelmError } from "../adapters/helm.ts";
-import { stringifyYaml } from "../deps/yaml.ts";
+import { parseDocument, stringifyYaml } from "../deps/yaml.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, type ExitCodeValue, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
@@ -18,7 +18,7 @@ import { leafPaths, pickPromoted } from "./values.ts";
 import { lastLine } from "../runtime/runner.ts";
 import type { S3Connections } from "../publish/s3_target.ts";
 import { fetchChart, parseChartSource } from "./chart_source.ts";
-import { chartUsesLookup } from "../chart/lookup.ts";
+import { chartUsesLookup, valuesCallLookup } from "../chart/lookup.ts";
 
 /** Prefix of the description of every revision a promotion made (`helm history` shows it). */
 export const PROMOTED_PREFIX = "promoted from ";
@@ -52,6 +52,9 @@ export interface ReleasePlan {
   hasTests: boolean;
   /** A first install into a namespace that does not exist yet: Helm creates it (`--create-namespace`). */
   createNamespace?: boolean;
+  /** The chart (or a value `tpl` renders) calls `lookup`: both renders ran server-side (`helm template
+   * --dry-run=server`), the identity check against the source's cluster, the diff against the target's. */
+  serverSideRender: boolean;
 }
 
 /** Options of {@link planPromotion}. */
@@ -96,7 +99,8 @@ interface Step {
  *
  * @throws FastcsError exit 5 (a release name that does not fit the pattern, chart source not configured,
  *   unreadable public key), 6
- *   (cosign missing, the transparency log unreachable; a server-side render whose lookup the cluster
+ *   (cosign missing, the transparency log unreachable; a pulled package that is damaged or over Helm's size
+ *   limits; a server-side render whose lookup the cluster
  *   refused, or, Helm 4, that found an object the release does not own), 8 (a source release not deployed,
  *   its last test failed, the registry's chart renders differently from what runs, or renders differently
  *   each time (a random value no lookup keeps); with `verify`, a pulled digest without a valid signature of
@@ -194,8 +198,21 @@ export async function planPromotion(
     await Deno.writeTextFile(promotedFile, helmYaml(promoted));
     const valuesFiles = [...target.env.values, promotedFile];
     // A chart whose templates look up live objects renders what runs only against the cluster it runs in:
-    // the source's for the identity check, the target's for the diff.
-    const server = await chartUsesLookup(chartFile);
+    // the source's for the identity check, the target's for the diff. So does one whose values hold a lookup
+    // that `tpl` renders (the source's values, the target's files: the promoted keys come from the source's).
+    const server = await chartUsesLookup(chartFile).catch((error) => {
+      // Helm refuses such a package too (a damaged archive, one over its size limits): say which, here.
+      throw new FastcsError(
+        `cannot read chart ${meta.chart} ${meta.version} pulled from ${chartSource.reference}: ${
+          error instanceof Error ? error.message : error
+        }`,
+        {
+          code: "promote.template",
+          exitCode: ExitCode.environment,
+          hint: "Helm cannot load it either (helm template fails on it): publish the chart again.",
+        },
+      );
+    }) || valuesCallLookup(allValues) || await targetValuesCallLookup(target.env.values);
     const render = (side: "source" | "target") =>
       side === "source"
         ? source.helm.template(name, chartFile, [sourceValues], { server })
@@ -270,6 +287,7 @@ export async function planPromotion(
         before: targetStatus ? "running" : "not installed",
       }),
       hasTests: /helm\.sh\/hook"?:\s*"?test/.test(next.stdout),
+      serverSideRender: server,
     });
   }
   // An artifact nobody signed is not promoted, --force or not: without --cosign-verify nothing is asked.
@@ -316,17 +334,17 @@ function helmYaml(values: unknown): string {
   return stringifyYaml(values, { version: "1.1" });
 }
 
+/** Where an environment's releases live, for messages: `namespace N, kube context C`. */
+function where(env: Environment): string {
+  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
+}
+
 /**
  * The error of a failed render. A server-side render (the chart calls `lookup`) that failed in a lookup or
  * could not reach the API server, or (Helm 4) found an object that exists without belonging to the release,
  * is the environment's problem (exit 6): the message names the kube context and namespace, the hint the RBAC
  * it needs or the object's ownership. Any other failure is `otherwise` with Helm's message.
  */
-/** Where an environment's releases live, for messages: `namespace N, kube context C`. */
-function where(env: Environment): string {
-  return `namespace ${env.namespace}, kube context ${env.kubeContext ?? "current"}`;
-}
-
 function renderError(
   r: { stderr: string },
   server: boolean,
@@ -364,6 +382,17 @@ function renderError(
     );
   }
   return new FastcsError(`${what} failed: ${r.stderr.trim()}`, otherwise);
+}
+
+/** True when a string of one of the values files `files` calls `lookup` (see {@link valuesCallLookup}); a
+ * file that cannot be read or parsed counts as none (Helm's render says what is wrong with it). */
+async function targetValuesCallLookup(files: string[]): Promise<boolean> {
+  for (const file of files) {
+    try {
+      if (valuesCallLookup(parseDocument(await Deno.readTextFile(file)).toJS())) return true;
+    } catch { /* Helm reports it */ }
+  }
+  return false;
 }
 
 /** `helm template` prints hooks (tests) too; `helm get manifest` does not. */

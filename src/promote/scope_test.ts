@@ -110,7 +110,7 @@ Deno.test("selector: helm list --selector, live releases fitting the pattern, by
     scope: "selector team=core",
     order: "by release name",
   });
-  assert.deepEqual(runner.argvs()[1].slice(0, 4), ["helm", "list", "--selector", "team=core"]);
+  assert.deepEqual(runner.argvs()[1].slice(0, 6), ["helm", "list", "--max", "0", "--selector", "team=core"]);
   await assert.rejects(
     choose({ kind: "selector", selector: "team==core==x" }).chosen,
     (e: FastcsError) =>

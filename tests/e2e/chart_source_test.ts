@@ -148,3 +148,59 @@ for (const helmName of ["helm4", "helm3"] as const) {
     );
   });
 }
+
+Deno.test("credentials in a project file's repository address are refused, without showing them", () => {
+  const error = (() => {
+    try {
+      parseChartSource("https://bob:s3cret-Pw@charts.example.org/stable/", "fastcs.yaml");
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.ok(error instanceof FastcsError, String(error));
+  assert.equal(error.exitCode, 5);
+  assert.match(
+    error.message,
+    /fastcs\.yaml carries credentials in its address \(https:\/\/charts\.example\.org\/stable /,
+  );
+  assert.match(error.hint ?? "", /helm repo add NAME https:\/\/charts\.example\.org\/stable --username USER/);
+  assert.doesNotMatch(`${error.message} ${error.hint}`, /s3cret|bob/);
+});
+
+for (const helmName of ["helm4", "helm3"] as const) {
+  Deno.test(`${helmName}: a repository Helm knows with credentials in its URL is found, and no message shows the password`, async () => {
+    await using home = await tempDir("fastcs-helm-home-");
+    await using site = await tempDir("fastcs-site-");
+    const env = helmEnv(home.path);
+    const helmCli = (...args: string[]) => run(tool(helmName), args, { env });
+    const packaged = await helmCli(
+      "package",
+      join(REPO, "charts/fastcs"),
+      "--version",
+      "1.0.0",
+      "-d",
+      site.path,
+    );
+    assert.equal(packaged.code, 0, packaged.stderr);
+    assert.equal((await helmCli("repo", "index", site.path)).code, 0);
+    await using server = servePrivateFolder(site.path);
+    // What some set-ups do instead of --username: Helm keeps the URL as given and sends its credentials.
+    const withCredentials = server.url.replace("://", `://${USER}:${PASSWORD}@`);
+    const added = await helmCli("repo", "add", "inurl", withCredentials);
+    assert.equal(added.code, 0, added.stderr);
+    const log = createLog({ debug: false, color: false, writeOut: () => {}, writeErr: () => {} });
+    const helm = () => createHelm(createRunner(log).run, tool(helmName), home.path, env);
+    const source = parseChartSource(server.url, "fastcs.yaml");
+    await using destination = await tempDir("fastcs-pull-");
+    const fetched = await fetchChart(helm(), noS3, source, "fastcs", "1.0.0", destination.path, {});
+    assert.equal(fetched.digest, `sha256:${await fileSha256(join(site.path, "fastcs-1.0.0.tgz"))}`);
+    server.credentials.password = "rotated";
+    await using again = await tempDir("fastcs-pull-");
+    const error = await fetchChart(helm(), noS3, source, "fastcs", "1.0.0", again.path, {})
+      .then(() => undefined, (e) => e);
+    assert.ok(error instanceof FastcsError, String(error));
+    assert.equal(error.exitCode, 9);
+    assert.match(error.message, /cannot refresh the index of chart repository inurl/);
+    assert.doesNotMatch(`${error.message} ${error.hint}`, new RegExp(PASSWORD));
+  });
+}

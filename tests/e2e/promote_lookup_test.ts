@@ -44,7 +44,9 @@ for (const helmName of ["helm4", "helm3"] as const) {
     /** The changes `promote --diff-only` shows. */
     const diffOnly = async () => {
       const r = await promote("staging", "prod", "--diff-only", "-o", "json");
-      const changes = JSON.parse(r.stdout)[0].diff.changes as Change[];
+      const plan = JSON.parse(r.stdout)[0];
+      assert.equal(plan.serverSideRender, true, "the plan says the chart rendered against each cluster");
+      const changes = plan.diff.changes as Change[];
       // Exit 10 says there are changes, 0 that there are none.
       assert.equal(r.code, changes.length > 0 ? 10 : 0, r.stderr);
       return changes;

@@ -48,6 +48,9 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     const [plan] = JSON.parse(json.stdout);
     assert.equal(plan.action, "install");
     assert.equal(plan.target.revision, undefined);
+    // No lookup in the fastcs chart: client-side renders, and the plan says nothing of a cluster render.
+    assert.equal(plan.serverSideRender, false);
+    assert.doesNotMatch(r.stdout, /calls lookup/);
   });
 
   await t.step("at a terminal it asks; a protected environment wants its name typed, not yes", async () => {
