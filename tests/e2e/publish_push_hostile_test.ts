@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { freePort, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
-import { envFor, publish } from "../support/publish.ts";
+import { envFor, publish, publishLoggedIn } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
 import { ApiPushDeclined, registryApi } from "../../src/publish/oci_push.ts";
 import { createdAt, helmChartArtifact } from "../../src/publish/oci_manifest.ts";
@@ -193,16 +193,11 @@ Deno.test("an upload Location on another host: the blob may go there, the creden
       await using registry = await startRegistry({ ...variant, externalUrl: `http://127.0.0.1:${port}` });
       const env = await envFor("helm4");
       await using repo = await createTestRepo();
-      const r = await publish(
+      const r = await publishLoggedIn(
         repo,
-        { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
-        "--oci",
-        registry.base,
-        "--plain-http",
-        "--tag",
+        { ...env, HELM_DEBUG: "1" },
+        registry,
         "1.0.0",
-        "--registry-username",
-        registry.username!,
         "--retries",
         "0",
         "-o",
@@ -264,16 +259,11 @@ Deno.test("HELM_DEBUG=1, -o json, --concurrency: no password, no Basic encoding 
     await using registry = await startRegistry(variant);
     const env = await envFor("helm4");
     await using repo = await createTestRepo(3);
-    const r = await publish(
+    const r = await publishLoggedIn(
       repo,
-      { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
-      "--oci",
-      registry.base,
-      "--plain-http",
-      "--tag",
+      { ...env, HELM_DEBUG: "1" },
+      registry,
       "1.0.0",
-      "--registry-username",
-      registry.username!,
       "--concurrency",
       "4",
       "-o",

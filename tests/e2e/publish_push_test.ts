@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo, type TestRepo } from "../support/git_repo.ts";
-import { envFor, publish } from "../support/publish.ts";
+import { envFor, publish, publishLoggedIn } from "../support/publish.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 import { signingKey } from "../support/signing.ts";
 import { startCluster } from "../support/cluster.ts";
@@ -196,19 +196,7 @@ Deno.test("basic credentials: --registry-username and a plain auth entry of Helm
   await using registry = await startRegistry({ auth: true });
   const env = await envFor("helm4");
   await using repo = await createTestRepo();
-  const withLogin = await publish(
-    repo,
-    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "1.0.0",
-    "--registry-username",
-    registry.username!,
-    "-o",
-    "json",
-  );
+  const withLogin = await publishLoggedIn(repo, env, registry, "1.0.0", "-o", "json");
   assert.equal(withLogin.code, 0, withLogin.stderr);
   assert.equal(JSON.parse(withLogin.stdout).results[0].pushedWith, "distribution API");
   assert.ok(!(withLogin.stdout + withLogin.stderr).includes(registry.password!));
@@ -328,36 +316,14 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
   await using registry = await startRegistry({ token: true });
   const env = await envFor("helm4");
   await using repo = await createTestRepo(2);
-  const r = await publish(
-    repo,
-    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "1.0.0",
-    "--registry-username",
-    registry.username!,
-    "-o",
-    "json",
-  );
+  const r = await publishLoggedIn(repo, env, registry, "1.0.0", "-o", "json");
   assert.equal(r.code, 0, r.stderr);
   const results = JSON.parse(r.stdout).results;
   assert.equal(results.length, 3);
   for (const result of results) assert.equal(result.pushedWith, "distribution API", JSON.stringify(result));
   assert.deepEqual(await registry.tags("charts/extra-2"), ["1.0.0"]);
   // A rerun reads what the tags hold with a token too: no helm pull.
-  const again = await publish(
-    repo,
-    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password!, HELM_DEBUG: "1" },
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "1.0.0",
-    "--registry-username",
-    registry.username!,
-  );
+  const again = await publishLoggedIn(repo, { ...env, HELM_DEBUG: "1" }, registry, "1.0.0");
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout.match(/already published/g)?.length, 3, again.stdout);
   assert.doesNotMatch(again.stderr, /run: \S+ pull /);

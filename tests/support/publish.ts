@@ -22,6 +22,29 @@ export function publish(repo: TestRepo, env: Record<string, string>, ...args: st
   return cli(["publish", ...args], { cwd: repo.dir, env });
 }
 
+/** Runs helm fastcs publish in the repo to `registry` over plain HTTP at `tag`, logged in as the registry's
+ * test user (`--registry-username`, the password through HELM_FASTCS_REGISTRY_PASSWORD), then `args`. */
+export function publishLoggedIn(
+  repo: TestRepo,
+  env: Record<string, string>,
+  registry: TestRegistry,
+  tag: string,
+  ...args: string[]
+): Promise<RunResult> {
+  return publish(
+    repo,
+    { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    tag,
+    "--registry-username",
+    registry.username!,
+    ...args,
+  );
+}
+
 /** `helm show chart` of a pushed version, as key/value pairs. */
 export async function showChart(
   env: Record<string, string>,
