@@ -4,8 +4,9 @@
 // (`helm repo add --username`) is pulled through its name, with Helm's stored credentials.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { helmEnv, REPO, run, tool } from "../helpers.ts";
+import { helmEnv, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
+import { chartSite } from "../support/promote.ts";
 import { createHelm } from "../../src/adapters/helm.ts";
 import { fileSha256 } from "../../src/chart/content_digest.ts";
 import { fetchChart, parseChartSource } from "../../src/promote/chart_source.ts";
@@ -55,16 +56,7 @@ for (const helmName of ["helm4", "helm3"] as const) {
     await using site = await tempDir("fastcs-site-");
     const env = helmEnv(home.path);
     const helmCli = (...args: string[]) => run(tool(helmName), args, { env });
-    const packaged = await helmCli(
-      "package",
-      join(REPO, "charts/fastcs"),
-      "--version",
-      "1.0.0",
-      "-d",
-      site.path,
-    );
-    assert.equal(packaged.code, 0, packaged.stderr);
-    assert.equal((await helmCli("repo", "index", site.path)).code, 0);
+    await chartSite(helmCli, site.path);
     const expectedSha = await fileSha256(join(site.path, "fastcs-1.0.0.tgz"));
     await using server = servePrivateFolder(site.path);
     const log = createLog({ debug: false, color: false, writeOut: () => {}, writeErr: () => {} });
@@ -173,16 +165,7 @@ for (const helmName of ["helm4", "helm3"] as const) {
     await using site = await tempDir("fastcs-site-");
     const env = helmEnv(home.path);
     const helmCli = (...args: string[]) => run(tool(helmName), args, { env });
-    const packaged = await helmCli(
-      "package",
-      join(REPO, "charts/fastcs"),
-      "--version",
-      "1.0.0",
-      "-d",
-      site.path,
-    );
-    assert.equal(packaged.code, 0, packaged.stderr);
-    assert.equal((await helmCli("repo", "index", site.path)).code, 0);
+    await chartSite(helmCli, site.path);
     await using server = servePrivateFolder(site.path);
     // What some set-ups do instead of --username: Helm keeps the URL as given and sends its credentials.
     const withCredentials = server.url.replace("://", `://${USER}:${PASSWORD}@`);

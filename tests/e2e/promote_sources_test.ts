@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, REPO } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
-import { setUpPromotion } from "../support/promote.ts";
+import { chartSite, setUpPromotion } from "../support/promote.ts";
 import { startS3 } from "../support/s3.ts";
 
 /** Serves the files of `dir` over HTTP on 127.0.0.1 (a static web server, as gh-pages is). */
@@ -36,16 +36,7 @@ for (const helmName of ["helm4", "helm3"] as const) {
     };
     const prodImage = () => prodValue("image.tag");
     await using site = await tempDir("fastcs-site-");
-    const packaged = await helm(
-      "package",
-      join(REPO, "charts/fastcs"),
-      "--version",
-      "1.0.0",
-      "-d",
-      site.path,
-    );
-    assert.equal(packaged.code, 0, packaged.stderr);
-    assert.equal((await helm("repo", "index", site.path)).code, 0);
+    await chartSite(helm, site.path);
     const packageSha256 = async (file: string) =>
       Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(file))))
         .map((b) => b.toString(16).padStart(2, "0")).join("");

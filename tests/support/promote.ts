@@ -10,6 +10,23 @@ import { startRegistry, type TestRegistry } from "./registry.ts";
 import { waitFor } from "./wait.ts";
 
 /** What {@link clusterWithChart} starts; disposing of it stops the registry and the cluster. */
+/**
+ * Makes `dir` a classic chart repository as a static web server serves it: the repo's fastcs chart packaged
+ * at `version` and Helm's index.yaml, by the `helm` given (the test's Helm and its homes).
+ * @returns the package's path
+ */
+export async function chartSite(
+  helm: (...args: string[]) => Promise<RunResult>,
+  dir: string,
+  version = "1.0.0",
+): Promise<string> {
+  const packaged = await helm("package", join(REPO, "charts/fastcs"), "--version", version, "-d", dir);
+  assert.equal(packaged.code, 0, packaged.stderr);
+  const indexed = await helm("repo", "index", dir);
+  assert.equal(indexed.code, 0, indexed.stderr);
+  return join(dir, `fastcs-${version}.tgz`);
+}
+
 export interface ClusterWithChart extends AsyncDisposable {
   cluster: TestCluster;
   registry: TestRegistry;
