@@ -12,6 +12,7 @@ import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
 import { type ContainerProbes, type ProbeReport, probeReport } from "./probes.ts";
 import { attachConfiguration } from "./launch_json.ts";
+import { exitLineCode, launchCommand } from "./launcher.ts";
 import { supervisedForward } from "./port_forward.ts";
 import {
   chooseProcess,
@@ -230,7 +231,16 @@ export async function prepareDebug(
     `pod/${pod}`,
     `${o.localPort ?? ""}:${remotePort}`,
   ];
-  const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...command];
+  const exec = [
+    "kubectl",
+    ...kubectl.flags,
+    "exec",
+    pod,
+    "-c",
+    container,
+    "--",
+    ...(mode === "launch" ? launchCommand(command) : command),
+  ];
   return {
     facts,
     profile,
@@ -428,7 +438,8 @@ export async function runDebug(
     const record = o.record ?? (() => Promise.resolve());
     await record({ pod: facts.pod, container: facts.container, remotePort: facts.remotePort });
     if (facts.mode === "launch") {
-      const args = ["exec", facts.pod, "-c", facts.container, "--", ...facts.command];
+      // The wrapper (src/debug/launcher.ts) ends the exec when the program ends and says its exit code.
+      const args = ["exec", facts.pod, "-c", facts.container, "--", ...launchCommand(facts.command)];
       const exec = kubectl.start(args);
       await record({
         exec: { pid: exec.pid, argv: kubectl.commandLine(args) },
@@ -436,10 +447,16 @@ export async function runDebug(
       });
       stoppers.push(() => exec.stop());
       stoppers.push(() => killRemoteDebugpy(kubectl, facts));
-      ended = exec.exited;
-      (async () => {
-        for await (const { line } of exec.lines) ctx.log.info(line);
+      let said: number | undefined;
+      const drained = (async () => {
+        for await (const { line } of exec.lines) {
+          const code = exitLineCode(line);
+          if (code === undefined) ctx.log.info(line);
+          else said = code;
+        }
       })();
+      // Without the wrapper's line (it was killed, the pod went away), kubectl's own exit code.
+      ended = Promise.all([exec.exited, drained]).then(([code]) => said ?? code);
     }
     const forward = await supervisedForward(ctx, kubectl, {
       pod: facts.pod,
@@ -524,10 +541,33 @@ function attachError(facts: DebugFacts, output: string): FastcsError {
   );
 }
 
-/** Ends the launched debugpy in the container too: stopping kubectl exec does not always end it. */
+/** Ends the launched debugpy in the container too (stopping kubectl exec does not always end it): the
+ * launch wrapper and the program under debugpy, by their command line; waits up to 5 s for them to end (the
+ * wrapper then ends what still holds its output, debugpy's adapter), then SIGKILLs what is left. */
 async function killRemoteDebugpy(kubectl: Kubectl, facts: DebugFacts) {
   const marker = `127.0.0.1:${facts.remotePort}`;
-  const script =
-    "import os, signal, sys\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try:\n            c = open('/proc/' + p + '/cmdline', 'rb').read().split(b'\\0')\n        except OSError:\n            continue\n        if b'debugpy' in c and sys.argv[1].encode() in c:\n            os.kill(int(p), signal.SIGTERM)";
+  const script = `import os, signal, sys, time
+def find():
+    found = []
+    for p in os.listdir('/proc'):
+        if p.isdigit() and int(p) != os.getpid():
+            try:
+                c = open('/proc/' + p + '/cmdline', 'rb').read().split(b'\\0')
+                zombie = open('/proc/' + p + '/stat', 'rb').read().rsplit(b')', 1)[1].split()[0] == b'Z'
+            except (OSError, IndexError):
+                continue
+            if b'debugpy' in c and sys.argv[1].encode() in c and not zombie:
+                found.append(int(p))
+    return found
+for sig in (signal.SIGTERM, None, signal.SIGKILL):
+    for p in find() if sig else ():
+        try:
+            os.kill(p, sig)
+        except OSError:
+            pass
+    for _ in range(50 if sig is None else 0):
+        if not find():
+            break
+        time.sleep(0.1)`;
   await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", "python", "-c", script, marker]);
 }
