@@ -51,11 +51,11 @@ export function registerDebug(program: Command, ctx: Context) {
     .option("--values-key <key>", "key of the fastcs values when the release has several fastcs sub-charts")
     .option(
       "--local-root <dir>",
-      "local folder of the source, for pathMappings (default: the mounted editable PVC's project folder, else the working directory)",
+      "local folder of the source, for pathMappings; for an installed package its src/<package> or <package> folder when it has one (default: the mounted editable PVC's project folder, else the working directory)",
     )
     .option(
       "--remote-root <dir>",
-      "folder of the source in the container (default: /workspaces/<local folder name> when editable, /workspaces with the PVC mounted, else the working folder of the process)",
+      "folder of the source in the container (default: the installed package's folder in site-packages, or /workspaces/<project>, found from the process; else /workspaces/<local folder name> when editable, /workspaces with the PVC mounted, else the working folder of the process)",
     )
     .option(
       "--write-launch [file]",
@@ -169,6 +169,7 @@ export function registerDebug(program: Command, ctx: Context) {
       try {
         const plan = await prepareDebug(ctx, adapters.releaseHelm(target), kubectl, options);
         if (opts.dryRun) {
+          await plan.mapped;
           if (opts.output === "json") {
             ctx.log.emit({ ...plan.facts, commands: plan.commands });
           } else for (const c of plan.commands) ctx.log.out(shellQuote(c));

@@ -11,7 +11,7 @@ import { probeDap } from "./dap.ts";
 import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from "./liveness.ts";
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
 import { type ContainerProbes, type ProbeReport, probeReport } from "./probes.ts";
-import { attachConfiguration } from "./launch_json.ts";
+import { attachConfiguration, withPathMapping } from "./launch_json.ts";
 import { exitLineCode, launchCommand } from "./launcher.ts";
 import { supervisedForward } from "./port_forward.ts";
 import {
@@ -22,6 +22,13 @@ import {
   type Place,
 } from "./processes.ts";
 import type { SessionRecord } from "./session_record.ts";
+import {
+  type FoundSource,
+  localPackageRoot,
+  type RemoteSource,
+  remoteSource,
+  SOURCE_SCRIPT,
+} from "./source_root.ts";
 import { type LaunchTarget, launchTarget, type Profile, releaseProfile } from "./values.ts";
 import { chooseWorkload, findWorkloads, type Workload, workloadName } from "./workloads.ts";
 
@@ -40,10 +47,13 @@ export interface DebugOptions {
   pid?: number;
   /** How long to wait for the pod to be Ready and for debugpy to answer, in milliseconds. */
   timeoutMs: number;
-  /** Local folder of the source, for the attach configuration's `localRoot`. */
+  /** Local folder of the source, for the attach configuration's `localRoot` (for an installed package: its
+   * `src/<package>` or `<package>` folder when it has one). */
   localRoot: string;
-  /** Folder of the source in the container (default: /workspaces/<project> when editable, else the
-   * working folder of the process: the attached one's, or the container's for a launch). */
+  /** Folder of the source in the container (default: where the program's package is, found in the
+   * container: an installed package's folder in site-packages, or /workspaces/<project>; else
+   * /workspaces/<local folder name> when editable; else the working folder of the process: the attached
+   * one's, or the container's for a launch). */
   remoteRoot?: string;
   /** The container (--container); default: the pod's annotated default, its only one, else `fastcs`. */
   container?: string;
@@ -88,6 +98,9 @@ export interface DebugPlan {
   profile: Profile;
   /** Commands a real run would start, for `--dry-run`. */
   commands: string[][];
+  /** Resolves once the attach configuration's pathMappings hold where the source was found in the container
+   * (never rejects; the facts keep the fallback when nothing was found). */
+  mapped: Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -170,8 +183,18 @@ export async function prepareDebug(
   // Said up front: a paused program that fails its liveness probe is restarted, which ends the session.
   const probes = probeReport(spec, lifted !== undefined);
   ctx.log.info(probes.summary);
-  const report = await inspectContainer(kubectl, place);
   const mode = fastcs && !fastcs.autostart ? "launch" : "attach";
+  // In launch mode the inspector also finds where the program's source is (no exec of its own).
+  const program = mode === "launch" ? launchTarget(fastcs?.command ?? [], fastcs?.args ?? []) : undefined;
+  const report = await inspectContainer(
+    kubectl,
+    place,
+    !program || o.remoteRoot !== undefined
+      ? undefined
+      : program.kind === "module"
+      ? ["-m", program.module]
+      : [program.kind === "file" ? program.file : program.script],
+  );
   const remotePort = o.remotePort ?? fastcs?.debugPort ?? DEBUGPY_PORT;
   // What is missing whatever the process, then (once it is known) what blocks tracing that one.
   const missing = missingForDebug(report, { ...place, mode });
@@ -188,10 +211,10 @@ export async function prepareDebug(
   if (process && (o.pid === undefined)) {
     ctx.log.info(`attaching to PID ${process.pid}: ${process.cmdline.join(" ")}`);
   }
+
   const debugpy = ["python", "-Xfrozen_modules=off", "-m", "debugpy", "--listen", `127.0.0.1:${remotePort}`];
   let command: string[];
   if (mode === "launch") {
-    const program = launchTarget(fastcs?.command ?? [], fastcs?.args ?? []);
     if (!program) {
       throw new FastcsError(`release ${o.release}: command is empty, so the program to launch is not known`, {
         code: "debug.no-command",
@@ -203,10 +226,26 @@ export async function prepareDebug(
     command = [...debugpy, "--wait-for-client", ...await programArgs(kubectl, pod, container, program)];
   } else command = [...debugpy, "--pid", String(process!.pid)];
   const editable = fastcs?.editable ?? false;
-  const remoteRoot = o.remoteRoot ??
+  // The source root in the container: where the program's package is (an installed package's folder in
+  // site-packages, a dev container's /workspaces/<project>), else the working folder. For a process to
+  // attach to, looked up with its own interpreter while the session starts (one more exec): the attach
+  // configuration waits for it, not the rest.
+  const fallbackRoot = o.remoteRoot ??
     (editable
       ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}`
       : (process ? process.cwd : report.self.cwd) ?? "/");
+  const mapping = (
+    o.remoteRoot !== undefined
+      ? Promise.resolve(undefined)
+      : process
+      ? findSource(ctx, kubectl, place, process.pid)
+      : Promise.resolve(report.source ? foundSource(ctx, place, report.source) : undefined)
+  ).catch(() => undefined).then(async (source) => {
+    if (!source) return;
+    const localRoot = source.package ? await localPackageRoot(o.localRoot, source.package) : o.localRoot;
+    ctx.log.info(`source: ${source.why}; pathMappings ${localRoot} -> ${source.remoteRoot}`);
+    facts.attachConfiguration = withPathMapping(facts.attachConfiguration, localRoot, source.remoteRoot);
+  });
   const facts: DebugFacts = {
     release: o.release,
     namespace: target.namespace,
@@ -222,7 +261,7 @@ export async function prepareDebug(
     editable,
     probes,
     ...(lifted ? { liftedLivenessProbe: lifted } : {}),
-    attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, remoteRoot),
+    attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, fallbackRoot),
   };
   const forward = [
     "kubectl",
@@ -245,15 +284,21 @@ export async function prepareDebug(
     facts,
     profile,
     commands: [...planned, ...(mode === "launch" ? [exec, forward] : [forward, exec])],
+    mapped: mapping,
   };
 }
 
 /**
- * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report.
+ * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report; with `sourceArgs` (a
+ * command line to launch, after its interpreter) the report says where its source is.
  *
  * @throws FastcsError (exit code 6) when the container has no python on PATH, or the inspection fails
  */
-async function inspectContainer(kubectl: Kubectl, place: Place): Promise<ContainerReport> {
+async function inspectContainer(
+  kubectl: Kubectl,
+  place: Place,
+  sourceArgs?: string[],
+): Promise<ContainerReport> {
   const r = await kubectl.run([
     "exec",
     place.pod,
@@ -263,6 +308,7 @@ async function inspectContainer(kubectl: Kubectl, place: Place): Promise<Contain
     "python",
     "-c",
     INSPECT_SCRIPT,
+    ...(sourceArgs ? [JSON.stringify(sourceArgs)] : []),
   ]);
   const where = `container ${place.container} of pod ${place.pod}`;
   if (r.code === 0) {
@@ -403,6 +449,49 @@ async function programArgs(
   return ["-c", code, ...program.args];
 }
 
+/**
+ * Runs {@link SOURCE_SCRIPT} in the container for process `pid`, and turns what it found into the remote
+ * source root.
+ */
+async function findSource(
+  ctx: Context,
+  kubectl: Kubectl,
+  place: Place,
+  pid: number,
+): Promise<RemoteSource | undefined> {
+  const r = await kubectl.run([
+    "exec",
+    place.pod,
+    "-c",
+    place.container,
+    "--",
+    "python",
+    "-c",
+    SOURCE_SCRIPT,
+    String(pid),
+  ]);
+  let found: FoundSource | undefined;
+  try {
+    found = r.code === 0 ? JSON.parse(r.stdout) as FoundSource : undefined;
+  } catch { /* said below */ }
+  return foundSource(
+    ctx,
+    place,
+    found ?? { module: null, path: null, error: r.stderr.trim() || r.stdout.trim() },
+  );
+}
+
+/** The remote source root of what was found; nothing found (a package beside the working folder, an
+ * interpreter that failed): undefined, said under --debug. */
+function foundSource(ctx: Context, place: Place, found: FoundSource): RemoteSource | undefined {
+  if (found.error) {
+    ctx.log.debug(
+      `where the program's source is in container ${place.container} of pod ${place.pod} is not known: ${found.error}`,
+    );
+  }
+  return remoteSource(found);
+}
+
 /** A running session: call `stop()` to take it all down. */
 export interface RunningDebug {
   facts: DebugFacts;
@@ -520,6 +609,7 @@ export async function runDebug(
         if (found.length === 1 && active) await record({ debugpy: { argv: facts.command, pid: found[0] } });
       }).catch(() => {});
     }
+    await plan.mapped;
     facts.attachConfiguration = {
       ...facts.attachConfiguration,
       connect: { host: "127.0.0.1", port: forward.port },
