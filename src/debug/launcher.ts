@@ -23,16 +23,20 @@ export const EXIT_LINE_PREFIX = "[helm-fastcs] the program ended with exit code 
  * kubectl exec ends cleanly on every runtime.
  */
 export const LAUNCH_SCRIPT = `import os, signal, subprocess, sys, time
-p = subprocess.Popen(sys.argv[1:], start_new_session=True)
+p = None
 stopping = []
 def handle(n, f):
     stopping.append(n)
     try:
-        os.killpg(p.pid, signal.SIGTERM)
+        if p:
+            os.killpg(p.pid, signal.SIGTERM)
     except OSError:
         pass
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(s, handle)
+p = subprocess.Popen(sys.argv[1:], start_new_session=True)
+if stopping:
+    handle(signal.SIGTERM, None)
 code = p.wait()
 mine = set()
 for fd in (1, 2):
