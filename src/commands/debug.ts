@@ -8,7 +8,7 @@ import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { mergeLaunchJson, withPathMapping } from "../debug/launch_json.ts";
-import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
+import { type DebugOptions, prepareDebug, runDebug, runDebugWorkers } from "../debug/session.ts";
 import { mountWorkspace } from "../debug/workspace.ts";
 import { restoreLivenessProbe } from "../debug/liveness.ts";
 import { openRecord, processIdentity, sessionsDir } from "../debug/session_record.ts";
@@ -32,6 +32,10 @@ export function registerDebug(program: Command, ctx: Context) {
       "--pid <pid>",
       "the process to attach to (default: the only Python process in the container; several are listed)",
       (v) => Number(v),
+    )
+    .option(
+      "--all-workers",
+      "attach to every worker of a multi-process server (the Python children of a Python parent, e.g. gunicorn's): one debugpy each, on the remote port + 0, 1, …, each with its own port-forward; prints a configuration per worker and a compound one",
     )
     .option(
       "--workload <kind/name>",
@@ -141,6 +145,7 @@ export function registerDebug(program: Command, ctx: Context) {
         localPort: opts.port,
         remotePort: opts.remotePort,
         pid: opts.pid,
+        allWorkers: opts.allWorkers,
         timeoutMs: opts.timeout * 1000,
         localRoot: resolve(ctx.cwd, opts.localRoot ?? "."),
         remoteRoot: opts.remoteRoot,
@@ -175,7 +180,9 @@ export function registerDebug(program: Command, ctx: Context) {
           } else for (const c of plan.commands) ctx.log.out(shellQuote(c));
           return ExitCode.ok;
         }
-        const session = await runDebug(ctx, kubectl, plan, options);
+        const session = plan.facts.workers
+          ? await runDebugWorkers(ctx, kubectl, plan, options)
+          : await runDebug(ctx, kubectl, plan, options);
         cleanups.push(session.stop);
         const { facts } = session;
         if (facts.editable && opts.mount) {
@@ -198,7 +205,11 @@ export function registerDebug(program: Command, ctx: Context) {
             ctx.cwd,
             typeof opts.writeLaunch === "string" ? opts.writeLaunch : ".vscode/launch.json",
           );
-          await mergeLaunchJson(file, facts.attachConfiguration);
+          await mergeLaunchJson(
+            file,
+            facts.workers ? facts.workers.map((w) => w.attachConfiguration) : facts.attachConfiguration,
+            facts.compound,
+          );
           ctx.log.info(`attach configuration written to ${file}`);
         }
         if (opts.output === "json") ctx.log.emit(facts);
@@ -208,13 +219,36 @@ export function registerDebug(program: Command, ctx: Context) {
               describeTarget(target)
             }, ${facts.workload}, pod ${facts.pod}, ` +
               `container ${facts.container}, ${facts.mode} mode${
-                facts.pid !== undefined ? ` (PID ${facts.pid})` : ""
+                facts.workers
+                  ? ` (${facts.workers.length} workers)`
+                  : facts.pid !== undefined
+                  ? ` (PID ${facts.pid})`
+                  : ""
               }`,
           );
-          ctx.log.out(
-            `attach to 127.0.0.1:${facts.localPort} with this VS Code configuration (launch.json):`,
-          );
-          ctx.log.out(JSON.stringify(facts.attachConfiguration, null, 2));
+          if (facts.workers) {
+            for (const w of facts.workers) {
+              ctx.log.out(
+                `worker PID ${w.pid}: attach to 127.0.0.1:${w.localPort} (port ${w.remotePort} in the pod)`,
+              );
+            }
+            ctx.log.out("with these VS Code configurations and their compound (launch.json):");
+            ctx.log.out(
+              JSON.stringify(
+                {
+                  configurations: facts.workers.map((w) => w.attachConfiguration),
+                  compounds: [facts.compound],
+                },
+                null,
+                2,
+              ),
+            );
+          } else {
+            ctx.log.out(
+              `attach to 127.0.0.1:${facts.localPort} with this VS Code configuration (launch.json):`,
+            );
+            ctx.log.out(JSON.stringify(facts.attachConfiguration, null, 2));
+          }
           ctx.log.info(
             facts.mode === "launch"
               ? "The program starts when the debugger attaches. Ctrl+C ends the session."
@@ -295,6 +329,10 @@ function describeSession(s: ListedSession): string[] {
   const held = [
     r.portForward &&
     `kubectl port-forward PID ${r.portForward.pid} (127.0.0.1:${r.localPort} -> ${r.remotePort})`,
+    ...(r.workers ?? []).map((w) =>
+      w.portForward &&
+      `kubectl port-forward PID ${w.portForward.pid} to worker PID ${w.pid} (127.0.0.1:${w.localPort} -> ${w.remotePort})`
+    ),
     r.exec && `kubectl exec PID ${r.exec.pid}`,
     r.debugpy && `debugpy in the pod${r.debugpy.pid ? ` (PID ${r.debugpy.pid} there)` : ""}`,
     r.mount && `PVC ${r.mount.pvc} mounted at ${r.mount.dir}`,

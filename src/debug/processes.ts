@@ -182,6 +182,35 @@ export function chooseProcess(
 }
 
 /**
+ * The worker processes of a multi-process server (--all-workers): the Python processes of the container's
+ * tree whose parent is a Python process of that tree too (gunicorn's or uvicorn's workers under their
+ * arbiter, multiprocessing children), debugpy's helpers left out; the parent itself is not one.
+ *
+ * @throws FastcsError exit 6 when the container runs no Python process; exit 5 when it runs Python
+ *   processes but none is the child of another (nothing to call a worker: attach to the one process instead)
+ */
+export function chooseWorkers(report: ContainerReport, o: Place): ProcessInfo[] {
+  const pythons = containerTree(report.processes).filter((p) => isPython(p) && !isDebugpyHelper(p));
+  const parents = new Set(pythons.map((p) => p.pid));
+  const workers = pythons.filter((p) => parents.has(p.ppid));
+  if (workers.length > 0) return workers;
+  const where = `container ${o.container} of pod ${o.pod}`;
+  if (pythons.length === 0) {
+    throw new FastcsError(`no Python process runs in ${where}`, {
+      code: "debug.no-process",
+      exitCode: ExitCode.environment,
+      hint: "Is the program running (kubectl logs)?",
+    });
+  }
+  throw new FastcsError(`no Python process in ${where} is a worker of another:\n${processTable(pythons)}`, {
+    code: "debug.no-workers",
+    exitCode: ExitCode.input,
+    hint:
+      "--all-workers is for a server whose Python parent starts Python workers; leave it out (or use --pid).",
+  });
+}
+
+/**
  * What would stop debugging before anything is started: debugpy missing from the container's python (both
  * modes); for attach, gdb missing (debugpy 1.8 injects itself with gdb on Linux) or ptrace refused. Ptrace
  * follows the kernel's rules (ptrace(2), Yama): CAP_SYS_PTRACE allows it (not under Yama scope 3); without

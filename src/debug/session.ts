@@ -16,12 +16,13 @@ import { exitLineCode, launchCommand } from "./launcher.ts";
 import { supervisedForward } from "./port_forward.ts";
 import {
   chooseProcess,
+  chooseWorkers,
   type ContainerReport,
   INSPECT_SCRIPT,
   missingForDebug,
   type Place,
 } from "./processes.ts";
-import type { SessionRecord } from "./session_record.ts";
+import type { SessionRecord, WorkerRecord } from "./session_record.ts";
 import {
   type FoundSource,
   localPackageRoot,
@@ -45,6 +46,9 @@ export interface DebugOptions {
   remotePort?: number;
   /** Process to attach to (default: the only Python process of the container's tree). */
   pid?: number;
+  /** --all-workers: attach to every worker process of a multi-process server (one debugpy and one
+   * port-forward each, on the remote port + 0, 1, …). */
+  allWorkers?: boolean;
   /** How long to wait for the pod to be Ready and for debugpy to answer, in milliseconds. */
   timeoutMs: number;
   /** Local folder of the source, for the attach configuration's `localRoot` (for an installed package: its
@@ -89,6 +93,19 @@ export interface DebugFacts {
   probes: ProbeReport;
   /** The liveness probe lifted from the workload for the session (--lift-liveness-probe). */
   liftedLivenessProbe?: LiftedProbe;
+  attachConfiguration: Record<string, unknown>;
+  /** --all-workers: each worker's session (the fields above are the first worker's). */
+  workers?: WorkerFacts[];
+  /** --all-workers: the VS Code compound configuration that starts every worker's configuration. */
+  compound?: { name: string; configurations: string[] };
+}
+
+/** One worker of --all-workers: its process, the debugpy injected into it and the attach configuration. */
+export interface WorkerFacts {
+  pid: number;
+  remotePort: number;
+  localPort?: number;
+  command: string[];
   attachConfiguration: Record<string, unknown>;
 }
 
@@ -199,19 +216,29 @@ export async function prepareDebug(
   // What is missing whatever the process, then (once it is known) what blocks tracing that one.
   const missing = missingForDebug(report, { ...place, mode });
   if (missing) throw missing;
-  const process = mode === "attach"
-    ? chooseProcess(report, {
+  if (o.allWorkers && (mode === "launch" || o.pid !== undefined)) {
+    throw new FastcsError(
+      o.pid !== undefined
+        ? "--all-workers and --pid do not go together"
+        : `--all-workers attaches to running workers, and release ${o.release} is launched under debugpy (autostart: false)`,
+      { code: "usage", exitCode: ExitCode.usage, hint: "Leave --all-workers out." },
+    );
+  }
+  const targets = mode === "launch" ? [] : o.allWorkers ? chooseWorkers(report, place) : [
+    chooseProcess(report, {
       ...place,
       pid: o.pid,
       childOf: profile.name === "ioc-instance" ? 1 : undefined,
-    })
-    : undefined;
-  const refused = process && missingForDebug(report, { ...place, mode, target: process });
-  if (refused) throw refused;
-  if (process && (o.pid === undefined)) {
-    ctx.log.info(`attaching to PID ${process.pid}: ${process.cmdline.join(" ")}`);
+    }),
+  ];
+  for (const t of targets) {
+    const refused = missingForDebug(report, { ...place, mode, target: t });
+    if (refused) throw refused;
   }
-
+  const process = targets[0];
+  if (process && (o.pid === undefined)) {
+    for (const t of targets) ctx.log.info(`attaching to PID ${t.pid}: ${t.cmdline.join(" ")}`);
+  }
   const debugpy = ["python", "-Xfrozen_modules=off", "-m", "debugpy", "--listen", `127.0.0.1:${remotePort}`];
   let command: string[];
   if (mode === "launch") {
@@ -245,7 +272,24 @@ export async function prepareDebug(
     const localRoot = source.package ? await localPackageRoot(o.localRoot, source.package) : o.localRoot;
     ctx.log.info(`source: ${source.why}; pathMappings ${localRoot} -> ${source.remoteRoot}`);
     facts.attachConfiguration = withPathMapping(facts.attachConfiguration, localRoot, source.remoteRoot);
+    for (const w of facts.workers ?? []) {
+      w.attachConfiguration = withPathMapping(w.attachConfiguration, localRoot, source.remoteRoot);
+    }
   });
+  const workers = o.allWorkers
+    ? targets.map((t, i): WorkerFacts => ({
+      pid: t.pid,
+      remotePort: remotePort + i,
+      command: [...debugpy.slice(0, -1), `127.0.0.1:${remotePort + i}`, "--pid", String(t.pid)],
+      attachConfiguration: attachConfiguration(
+        o.release,
+        0,
+        o.localRoot,
+        o.remoteRoot ?? t.cwd ?? fallbackRoot,
+        `helm fastcs debug ${o.release} PID ${t.pid}`,
+      ),
+    }))
+    : undefined;
   const facts: DebugFacts = {
     release: o.release,
     namespace: target.namespace,
@@ -262,6 +306,15 @@ export async function prepareDebug(
     probes,
     ...(lifted ? { liftedLivenessProbe: lifted } : {}),
     attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, fallbackRoot),
+    ...(workers
+      ? {
+        workers,
+        compound: {
+          name: `helm fastcs debug ${o.release} (all workers)`,
+          configurations: workers.map((w) => w.attachConfiguration.name as string),
+        },
+      }
+      : {}),
   };
   const forward = [
     "kubectl",
@@ -280,10 +333,23 @@ export async function prepareDebug(
     "--",
     ...(mode === "launch" ? launchCommand(command) : command),
   ];
+  const perWorker = (workers ?? []).flatMap((w, i) => [
+    [
+      "kubectl",
+      ...kubectl.flags,
+      "port-forward",
+      `pod/${pod}`,
+      `${o.localPort !== undefined ? o.localPort + i : ""}:${w.remotePort}`,
+    ],
+    ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...w.command],
+  ]);
   return {
     facts,
     profile,
-    commands: [...planned, ...(mode === "launch" ? [exec, forward] : [forward, exec])],
+    commands: [
+      ...planned,
+      ...(workers ? perWorker : mode === "launch" ? [exec, forward] : [forward, exec]),
+    ],
     mapped: mapping,
   };
 }
@@ -619,6 +685,64 @@ export async function runDebug(
     await stop();
     throw error;
   }
+}
+
+/**
+ * Starts one session per worker of the plan (--all-workers), side by side: debugpy injected into each, each
+ * with its own port-forward (local ports `o.localPort` + 0, 1, … or free ones), each recorded under the
+ * record's `workers`. Returns when all answer DAP, with each worker's local port and attach configuration.
+ *
+ * @throws FastcsError as {@link runDebug} does, for the first worker that failed; the others are stopped.
+ */
+export async function runDebugWorkers(
+  ctx: Context,
+  kubectl: Kubectl,
+  plan: DebugPlan,
+  o: DebugOptions,
+): Promise<RunningDebug> {
+  const { facts } = plan;
+  const workers = facts.workers ?? [];
+  await plan.mapped;
+  const recorded: WorkerRecord[] = workers.map((w) => ({ pid: w.pid, remotePort: w.remotePort }));
+  const started = await Promise.allSettled(workers.map((w, i) =>
+    runDebug(ctx, kubectl, {
+      ...plan,
+      facts: {
+        ...facts,
+        pid: w.pid,
+        remotePort: w.remotePort,
+        command: w.command,
+        attachConfiguration: w.attachConfiguration,
+        workers: undefined,
+        compound: undefined,
+      },
+    }, {
+      ...o,
+      localPort: o.localPort !== undefined ? o.localPort + i : undefined,
+      record: (patch) => {
+        const { portForward, localPort, remotePort: _, ...rest } = patch;
+        if (portForward) recorded[i].portForward = portForward;
+        if (localPort !== undefined) recorded[i].localPort = localPort;
+        return o.record?.({ ...rest, workers: recorded.map((r) => ({ ...r })) }) ?? Promise.resolve();
+      },
+    })
+  ));
+  const running = started.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+  const stop = async () => {
+    await Promise.all(running.map((r) => r.stop()));
+  };
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  running.forEach((r, i) => {
+    workers[i].localPort = r.facts.localPort;
+    workers[i].attachConfiguration = r.facts.attachConfiguration;
+  });
+  facts.localPort = workers[0].localPort;
+  facts.attachConfiguration = workers[0].attachConfiguration;
+  return { facts, ended: new Promise(() => {}), stop };
 }
 
 function attachError(facts: DebugFacts, output: string): FastcsError {
