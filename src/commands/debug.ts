@@ -18,12 +18,39 @@ function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(" ");
 }
 
+/**
+ * The argv of `--command`: a JSON list of strings, else the text split at whitespace.
+ *
+ * @throws FastcsError (exit code 2) when it is empty or a JSON list of something else
+ */
+function commandLine(text: string): string[] {
+  let argv: unknown = text.trim().split(/\s+/).filter(Boolean);
+  if (text.trim().startsWith("[")) {
+    try {
+      argv = JSON.parse(text);
+    } catch {
+      argv = undefined;
+    }
+  }
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string")) {
+    throw new FastcsError(
+      `--command takes a command line or a JSON list of strings, not ${JSON.stringify(text)}`,
+      {
+        code: "usage",
+        exitCode: ExitCode.usage,
+        hint: `e.g. --command 'python -m mypkg --flag' or --command '["python", "-m", "mypkg", "a b"]'`,
+      },
+    );
+  }
+  return argv as string[];
+}
+
 /** Registers `debug` with its `list` and `clean` subcommands on the program. */
 export function registerDebug(program: Command, ctx: Context) {
   const debug = program
     .command("debug")
     .description(
-      "debug a Python program of a Helm release with debugpy: attach to its running process (or launch it, fastcs chart with autostart: false), forward the port, print a VS Code attach configuration",
+      "debug a Python program of a Helm release with debugpy: attach to its running process (or launch it: the fastcs chart with autostart: false, or --command), forward the port, print a VS Code attach configuration",
     )
     .argument("[release]", "the release (in Helm's namespace and kube context: -n, --kube-context)")
     .option("--release <name>", "the release, when it is named list or clean (which name the subcommands)")
@@ -32,6 +59,10 @@ export function registerDebug(program: Command, ctx: Context) {
       "--pid <pid>",
       "the process to attach to (default: the only Python process in the container; several are listed)",
       (v) => Number(v),
+    )
+    .option(
+      "--command <command>",
+      "launch this program under debugpy in the container instead of attaching, in any release: a command line such as 'python -m mypkg --flag' (split at spaces) or a JSON list; the container's own processes keep running",
     )
     .option(
       "--all-workers",
@@ -146,6 +177,7 @@ export function registerDebug(program: Command, ctx: Context) {
         remotePort: opts.remotePort,
         pid: opts.pid,
         allWorkers: opts.allWorkers,
+        command: opts.command === undefined ? undefined : commandLine(opts.command),
         timeoutMs: opts.timeout * 1000,
         localRoot: resolve(ctx.cwd, opts.localRoot ?? "."),
         remoteRoot: opts.remoteRoot,

@@ -18,6 +18,7 @@ import {
   chooseProcess,
   chooseWorkers,
   type ContainerReport,
+  containerTree,
   INSPECT_SCRIPT,
   missingForDebug,
   type Place,
@@ -46,6 +47,9 @@ export interface DebugOptions {
   remotePort?: number;
   /** Process to attach to (default: the only Python process of the container's tree). */
   pid?: number;
+  /** --command: the program to launch under debugpy (a command line), in any release, instead of
+   * attaching (or of the fastcs chart's command and args); the container's own processes keep running. */
+  command?: string[];
   /** --all-workers: attach to every worker process of a multi-process server (one debugpy and one
    * port-forward each, on the remote port + 0, 1, …). */
   allWorkers?: boolean;
@@ -139,6 +143,23 @@ export async function prepareDebug(
   kubectl: Kubectl,
   o: DebugOptions,
 ): Promise<DebugPlan> {
+  for (
+    const [a, b, both] of [
+      ["--command", "--pid", o.command && o.pid !== undefined],
+      ["--command", "--all-workers", o.command && o.allWorkers],
+      ["--all-workers", "--pid", o.allWorkers && o.pid !== undefined],
+    ] as const
+  ) {
+    if (both) {
+      throw new FastcsError(`${a} and ${b} do not go together`, {
+        code: "usage",
+        exitCode: ExitCode.usage,
+        hint: a === "--command"
+          ? "--command launches a new program under debugpy; --pid and --all-workers attach to running ones."
+          : "Leave --all-workers out to attach to one process.",
+      });
+    }
+  }
   const target = helm.target;
   const where = describeTarget(target);
   let all: Record<string, unknown>;
@@ -200,9 +221,13 @@ export async function prepareDebug(
   // Said up front: a paused program that fails its liveness probe is restarted, which ends the session.
   const probes = probeReport(spec, lifted !== undefined);
   ctx.log.info(probes.summary);
-  const mode = fastcs && !fastcs.autostart ? "launch" : "attach";
+  const mode = o.command || (fastcs && !fastcs.autostart) ? "launch" : "attach";
   // In launch mode the inspector also finds where the program's source is (no exec of its own).
-  const program = mode === "launch" ? launchTarget(fastcs?.command ?? [], fastcs?.args ?? []) : undefined;
+  const program = mode !== "launch"
+    ? undefined
+    : o.command
+    ? launchTarget(o.command, [])
+    : launchTarget(fastcs?.command ?? [], fastcs?.args ?? []);
   const report = await inspectContainer(
     kubectl,
     place,
@@ -216,12 +241,18 @@ export async function prepareDebug(
   // What is missing whatever the process, then (once it is known) what blocks tracing that one.
   const missing = missingForDebug(report, { ...place, mode });
   if (missing) throw missing;
-  if (o.allWorkers && (mode === "launch" || o.pid !== undefined)) {
+  if (o.allWorkers && mode === "launch") {
     throw new FastcsError(
-      o.pid !== undefined
-        ? "--all-workers and --pid do not go together"
-        : `--all-workers attaches to running workers, and release ${o.release} is launched under debugpy (autostart: false)`,
+      `--all-workers attaches to running workers, and release ${o.release} is launched under debugpy (autostart: false)`,
       { code: "usage", exitCode: ExitCode.usage, hint: "Leave --all-workers out." },
+    );
+  }
+  if (o.command) {
+    const own = containerTree(report.processes).find((p) => p.pid === 1);
+    ctx.log.info(
+      `--command: the program is launched beside the container's own processes, which keep running${
+        own ? ` (PID 1: ${own.cmdline.join(" ")})` : ""
+      }; ports or files they hold are still theirs`,
     );
   }
   const targets = mode === "launch" ? [] : o.allWorkers ? chooseWorkers(report, place) : [
