@@ -66,6 +66,32 @@ Deno.test("helm fastcs debug --all-workers: one debugpy and one port-forward per
   assert.equal(both.code, 2, both.stderr);
   assert.match(both.stderr, /--all-workers and --pid do not go together/);
 
+  const planned = await cli(
+    [
+      "debug",
+      "web",
+      "--all-workers",
+      "--remote-port",
+      String(port),
+      "--dry-run",
+      "-o",
+      "json",
+      "--timeout",
+      "30",
+    ],
+    { env },
+  );
+  assert.equal(planned.code, 0, planned.stderr);
+  const commands = (JSON.parse(planned.stdout).commands as string[][]).map((c) =>
+    c.slice(c.indexOf("--namespace") + 2)
+  );
+  assert.equal(commands.length, 4);
+  assert.match(commands[0].join(" "), new RegExp(`^port-forward pod/web-web-\\S+ :${port}$`));
+  assert.match(commands[1].join(" "), new RegExp(`debugpy --listen 127\\.0\\.0\\.1:${port} --pid \\d+$`));
+  assert.match(commands[2].join(" "), new RegExp(`^port-forward pod/web-web-\\S+ :${port + 1}$`));
+  assert.match(commands[3].join(" "), new RegExp(`debugpy --listen 127\\.0\\.0\\.1:${port + 1} --pid \\d+$`));
+  assert.equal(await processes("port-forward pod/web-web", cluster), "", "a dry run starts nothing");
+
   const launchJson = join(work.path, "launch.json");
   const plugin = startPlugin(cluster, [
     "web",
