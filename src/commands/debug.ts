@@ -8,7 +8,7 @@ import { action, outputOption } from "./wiring.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { mergeLaunchJson, withPathMapping } from "../debug/launch_json.ts";
-import { type DebugOptions, prepareDebug, runDebug } from "../debug/session.ts";
+import { type DebugOptions, prepareDebug, runDebug, runDebugWorkers } from "../debug/session.ts";
 import { mountWorkspace } from "../debug/workspace.ts";
 import { restoreLivenessProbe } from "../debug/liveness.ts";
 import { openRecord, processIdentity, sessionsDir } from "../debug/session_record.ts";
@@ -18,12 +18,39 @@ function shellQuote(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(" ");
 }
 
+/**
+ * The argv of `--command`: a JSON list of strings, else the text split at whitespace.
+ *
+ * @throws FastcsError (exit code 2) when it is empty or a JSON list of something else
+ */
+function commandLine(text: string): string[] {
+  let argv: unknown = text.trim().split(/\s+/).filter(Boolean);
+  if (text.trim().startsWith("[")) {
+    try {
+      argv = JSON.parse(text);
+    } catch {
+      argv = undefined;
+    }
+  }
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string")) {
+    throw new FastcsError(
+      `--command takes a command line or a JSON list of strings, not ${JSON.stringify(text)}`,
+      {
+        code: "usage",
+        exitCode: ExitCode.usage,
+        hint: `e.g. --command 'python -m mypkg --flag' or --command '["python", "-m", "mypkg", "a b"]'`,
+      },
+    );
+  }
+  return argv as string[];
+}
+
 /** Registers `debug` with its `list` and `clean` subcommands on the program. */
 export function registerDebug(program: Command, ctx: Context) {
   const debug = program
     .command("debug")
     .description(
-      "debug a Python program of a Helm release with debugpy: attach to its running process (or launch it, fastcs chart with autostart: false), forward the port, print a VS Code attach configuration",
+      "debug a Python program of a Helm release with debugpy: attach to its running process (or launch it: the fastcs chart with autostart: false, or --command), forward the port, print a VS Code attach configuration",
     )
     .argument("[release]", "the release (in Helm's namespace and kube context: -n, --kube-context)")
     .option("--release <name>", "the release, when it is named list or clean (which name the subcommands)")
@@ -32,6 +59,14 @@ export function registerDebug(program: Command, ctx: Context) {
       "--pid <pid>",
       "the process to attach to (default: the only Python process in the container; several are listed)",
       (v) => Number(v),
+    )
+    .option(
+      "--command <command>",
+      "launch this program under debugpy in the container instead of attaching, in any release: a command line such as 'python -m mypkg --flag' (split at spaces) or a JSON list; the container's own processes keep running",
+    )
+    .option(
+      "--all-workers",
+      "attach to every worker of a multi-process server (the Python children of a Python parent, e.g. gunicorn's): one debugpy each, on the remote port + 0, 1, …, each with its own port-forward; prints a configuration per worker and a compound one",
     )
     .option(
       "--workload <kind/name>",
@@ -51,11 +86,11 @@ export function registerDebug(program: Command, ctx: Context) {
     .option("--values-key <key>", "key of the fastcs values when the release has several fastcs sub-charts")
     .option(
       "--local-root <dir>",
-      "local folder of the source, for pathMappings (default: the mounted editable PVC's project folder, else the working directory)",
+      "local folder of the source, for pathMappings; for an installed package its src/<package> or <package> folder when it has one (default: the mounted editable PVC's project folder, else the working directory)",
     )
     .option(
       "--remote-root <dir>",
-      "folder of the source in the container (default: /workspaces/<local folder name> when editable, /workspaces with the PVC mounted, else the working folder of the process)",
+      "folder of the source in the container (default: the installed package's folder in site-packages, or /workspaces/<project>, found from the process; else /workspaces/<local folder name> when editable, /workspaces with the PVC mounted, else the working folder of the process)",
     )
     .option(
       "--write-launch [file]",
@@ -141,6 +176,8 @@ export function registerDebug(program: Command, ctx: Context) {
         localPort: opts.port,
         remotePort: opts.remotePort,
         pid: opts.pid,
+        allWorkers: opts.allWorkers,
+        command: opts.command === undefined ? undefined : commandLine(opts.command),
         timeoutMs: opts.timeout * 1000,
         localRoot: resolve(ctx.cwd, opts.localRoot ?? "."),
         remoteRoot: opts.remoteRoot,
@@ -169,12 +206,15 @@ export function registerDebug(program: Command, ctx: Context) {
       try {
         const plan = await prepareDebug(ctx, adapters.releaseHelm(target), kubectl, options);
         if (opts.dryRun) {
+          await plan.mapped;
           if (opts.output === "json") {
             ctx.log.emit({ ...plan.facts, commands: plan.commands });
           } else for (const c of plan.commands) ctx.log.out(shellQuote(c));
           return ExitCode.ok;
         }
-        const session = await runDebug(ctx, kubectl, plan, options);
+        const session = plan.facts.workers
+          ? await runDebugWorkers(ctx, kubectl, plan, options)
+          : await runDebug(ctx, kubectl, plan, options);
         cleanups.push(session.stop);
         const { facts } = session;
         if (facts.editable && opts.mount) {
@@ -197,7 +237,11 @@ export function registerDebug(program: Command, ctx: Context) {
             ctx.cwd,
             typeof opts.writeLaunch === "string" ? opts.writeLaunch : ".vscode/launch.json",
           );
-          await mergeLaunchJson(file, facts.attachConfiguration);
+          await mergeLaunchJson(
+            file,
+            facts.workers ? facts.workers.map((w) => w.attachConfiguration) : facts.attachConfiguration,
+            facts.compound,
+          );
           ctx.log.info(`attach configuration written to ${file}`);
         }
         if (opts.output === "json") ctx.log.emit(facts);
@@ -207,13 +251,36 @@ export function registerDebug(program: Command, ctx: Context) {
               describeTarget(target)
             }, ${facts.workload}, pod ${facts.pod}, ` +
               `container ${facts.container}, ${facts.mode} mode${
-                facts.pid !== undefined ? ` (PID ${facts.pid})` : ""
+                facts.workers
+                  ? ` (${facts.workers.length} workers)`
+                  : facts.pid !== undefined
+                  ? ` (PID ${facts.pid})`
+                  : ""
               }`,
           );
-          ctx.log.out(
-            `attach to 127.0.0.1:${facts.localPort} with this VS Code configuration (launch.json):`,
-          );
-          ctx.log.out(JSON.stringify(facts.attachConfiguration, null, 2));
+          if (facts.workers) {
+            for (const w of facts.workers) {
+              ctx.log.out(
+                `worker PID ${w.pid}: attach to 127.0.0.1:${w.localPort} (port ${w.remotePort} in the pod)`,
+              );
+            }
+            ctx.log.out("with these VS Code configurations and their compound (launch.json):");
+            ctx.log.out(
+              JSON.stringify(
+                {
+                  configurations: facts.workers.map((w) => w.attachConfiguration),
+                  compounds: [facts.compound],
+                },
+                null,
+                2,
+              ),
+            );
+          } else {
+            ctx.log.out(
+              `attach to 127.0.0.1:${facts.localPort} with this VS Code configuration (launch.json):`,
+            );
+            ctx.log.out(JSON.stringify(facts.attachConfiguration, null, 2));
+          }
           ctx.log.info(
             facts.mode === "launch"
               ? "The program starts when the debugger attaches. Ctrl+C ends the session."
@@ -294,6 +361,10 @@ function describeSession(s: ListedSession): string[] {
   const held = [
     r.portForward &&
     `kubectl port-forward PID ${r.portForward.pid} (127.0.0.1:${r.localPort} -> ${r.remotePort})`,
+    ...(r.workers ?? []).map((w) =>
+      w.portForward &&
+      `kubectl port-forward PID ${w.portForward.pid} to worker PID ${w.pid} (127.0.0.1:${w.localPort} -> ${w.remotePort})`
+    ),
     r.exec && `kubectl exec PID ${r.exec.pid}`,
     r.debugpy && `debugpy in the pod${r.debugpy.pid ? ` (PID ${r.debugpy.pid} there)` : ""}`,
     r.mount && `PVC ${r.mount.pvc} mounted at ${r.mount.dir}`,

@@ -119,6 +119,11 @@ export async function cleanSession(
   const steps: CleanStep[] = [];
   const kubectl = adapters.kubectl(recordTarget(record));
   if (record.portForward) steps.push(await endLocal(ctx, record.portForward, "kubectl port-forward"));
+  for (const w of record.workers ?? []) {
+    if (w.portForward) {
+      steps.push(await endLocal(ctx, w.portForward, `kubectl port-forward to worker PID ${w.pid}`));
+    }
+  }
   if (record.debugpy && record.pod && record.container) {
     const what = `debugpy in container ${record.container} of pod ${record.pod}${
       record.debugpy.pid ? ` (PID ${record.debugpy.pid} there)` : ""

@@ -2,15 +2,17 @@
 import { join } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 
-/** The VS Code attach configuration (`type: debugpy`, `request: attach`). */
+/** The VS Code attach configuration (`type: debugpy`, `request: attach`), named `helm fastcs debug
+ * <release>` unless `name` says otherwise. */
 export function attachConfiguration(
   release: string,
   port: number,
   localRoot: string,
   remoteRoot: string,
+  name = `helm fastcs debug ${release}`,
 ): Record<string, unknown> {
   return {
-    name: `helm fastcs debug ${release}`,
+    name,
     type: "debugpy",
     request: "attach",
     connect: { host: "127.0.0.1", port },
@@ -29,13 +31,23 @@ export function withPathMapping(
 }
 
 /**
- * Adds or replaces (by name) a configuration in a VS Code launch.json, keeping the others; comments
- * in the file are not kept. Creates the file when missing.
+ * Adds or replaces (by name) configurations in a VS Code launch.json, and a compound configuration
+ * (`compounds`, which VS Code starts together) when given, keeping the others; comments in the file are not
+ * kept. Creates the file when missing.
  *
  * @throws FastcsError (exit code 5) when the existing file is not JSON (with comments stripped).
  */
-export async function mergeLaunchJson(path: string, configuration: Record<string, unknown>): Promise<void> {
-  let doc: { version?: string; configurations?: Record<string, unknown>[] } = {
+export async function mergeLaunchJson(
+  path: string,
+  configuration: Record<string, unknown> | Record<string, unknown>[],
+  compound?: { name: string; configurations: string[] },
+): Promise<void> {
+  const added = Array.isArray(configuration) ? configuration : [configuration];
+  let doc: {
+    version?: string;
+    configurations?: Record<string, unknown>[];
+    compounds?: Record<string, unknown>[];
+  } = {
     version: "0.2.0",
     configurations: [],
   };
@@ -52,8 +64,12 @@ export async function mergeLaunchJson(path: string, configuration: Record<string
       });
     }
   }
-  const others = (doc.configurations ?? []).filter((c) => c.name !== configuration.name);
-  doc = { ...doc, version: doc.version ?? "0.2.0", configurations: [...others, configuration] };
+  const names = new Set(added.map((c) => c.name));
+  const others = (doc.configurations ?? []).filter((c) => !names.has(c.name));
+  doc = { ...doc, version: doc.version ?? "0.2.0", configurations: [...others, ...added] };
+  if (compound) {
+    doc.compounds = [...(doc.compounds ?? []).filter((c) => c.name !== compound.name), compound];
+  }
   await Deno.mkdir(join(path, ".."), { recursive: true });
   await Deno.writeTextFile(path, JSON.stringify(doc, null, 2) + "\n");
 }

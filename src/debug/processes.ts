@@ -4,6 +4,7 @@
 // pure functions over that report, stated once and unit-tested.
 import { posix } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { FIND_SOURCE, type FoundSource } from "./source_root.ts";
 
 /** One process of the container, as /proc shows it to the exec'd inspector. */
 export interface ProcessInfo {
@@ -36,10 +37,14 @@ export interface ContainerReport {
     ptraceScope: number | null;
   };
   processes: ProcessInfo[];
+  /** Where the source of the command line given to the inspector is (null when none was given). */
+  source?: FoundSource | null;
 }
 
-/** The inspector, run as `python -c INSPECT_SCRIPT`: prints one JSON {@link ContainerReport}. Standard
- * library only, Python 3.6+, reads what it may and skips the rest (processes ending meanwhile). */
+/** The inspector, run as `python -c INSPECT_SCRIPT [ARGS_JSON]`: prints one JSON {@link ContainerReport}.
+ * Standard library only, Python 3.6+, reads what it may and skips the rest (processes ending meanwhile).
+ * With ARGS_JSON (a command line about to be launched, after its interpreter) it also says where that
+ * program's source is ({@link FIND_SOURCE}, from the container's working folder). */
 export const INSPECT_SCRIPT = `import importlib.util, json, os, shutil, sys
 def read(p):
     try:
@@ -69,10 +74,17 @@ for d in os.listdir('/proc'):
 status = (read('/proc/self/status') or b'').decode()
 cap = [int(l.split()[1], 16) for l in status.splitlines() if l.startswith('CapEff:')]
 scope = read('/proc/sys/kernel/yama/ptrace_scope')
+${FIND_SOURCE}
+source = None
+if len(sys.argv) > 1:
+    try:
+        source = find_source(json.loads(sys.argv[1]))
+    except Exception as e:
+        source = {'module': None, 'path': None, 'error': '%s: %s' % (type(e).__name__, e)}
 print(json.dumps({'self': {'uid': os.getuid(), 'cwd': os.getcwd(), 'python': sys.executable,
     'debugpy': importlib.util.find_spec('debugpy') is not None, 'gdb': shutil.which('gdb'),
     'sysPtrace': bool(cap and cap[0] >> 19 & 1), 'ptraceScope': int(scope) if scope else None},
-    'processes': procs}))`;
+    'processes': procs, 'source': source}))`;
 
 /** True for a process running a Python interpreter (its executable or argv[0] is `python`, `python3`,
  * `python3.12`…; a console script's argv[0] is the interpreter of its `#!` line). */
@@ -166,6 +178,35 @@ export function chooseProcess(
     code: "debug.several-processes",
     exitCode: ExitCode.input,
     hint: "Choose one with --pid (e.g. a worker of a multi-process server rather than its parent).",
+  });
+}
+
+/**
+ * The worker processes of a multi-process server (--all-workers): the Python processes of the container's
+ * tree whose parent is a Python process of that tree too (gunicorn's or uvicorn's workers under their
+ * arbiter, multiprocessing children), debugpy's helpers left out; the parent itself is not one.
+ *
+ * @throws FastcsError exit 6 when the container runs no Python process; exit 5 when it runs Python
+ *   processes but none is the child of another (nothing to call a worker: attach to the one process instead)
+ */
+export function chooseWorkers(report: ContainerReport, o: Place): ProcessInfo[] {
+  const pythons = containerTree(report.processes).filter((p) => isPython(p) && !isDebugpyHelper(p));
+  const parents = new Set(pythons.map((p) => p.pid));
+  const workers = pythons.filter((p) => parents.has(p.ppid));
+  if (workers.length > 0) return workers;
+  const where = `container ${o.container} of pod ${o.pod}`;
+  if (pythons.length === 0) {
+    throw new FastcsError(`no Python process runs in ${where}`, {
+      code: "debug.no-process",
+      exitCode: ExitCode.environment,
+      hint: "Is the program running (kubectl logs)?",
+    });
+  }
+  throw new FastcsError(`no Python process in ${where} is a worker of another:\n${processTable(pythons)}`, {
+    code: "debug.no-workers",
+    exitCode: ExitCode.input,
+    hint:
+      "--all-workers is for a server whose Python parent starts Python workers; leave it out (or use --pid).",
   });
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { FastcsError } from "../runtime/errors.ts";
 import {
   chooseProcess,
+  chooseWorkers,
   type ContainerReport,
   containerTree,
   INSPECT_SCRIPT,
@@ -158,4 +159,27 @@ Deno.test("the inspector script, run by a real python on this machine, sees a pr
     parent.kill("SIGKILL");
     await parent.status;
   }
+});
+
+Deno.test("--all-workers: the Python children of a Python parent; none is an error that lists the processes", () => {
+  assert.deepEqual(chooseWorkers(report(gunicorn), place).map((p) => p.pid), [9, 10]);
+  // ioc-instance: the wrapper's child is its one worker; debugpy's adapter is none.
+  assert.deepEqual(chooseWorkers(report(ioc), place).map((p) => p.pid), [7]);
+  const single = [proc(1, 0, ["python", "-m", "svc"])];
+  const e = (() => {
+    try {
+      chooseWorkers(report(single), place);
+    } catch (error) {
+      return error as FastcsError;
+    }
+  })()!;
+  assert.equal(e.exitCode, 5);
+  assert.match(
+    e.message,
+    /no Python process in container app of pod web-0 is a worker of another:\n\s+1 {2}python -m svc/,
+  );
+  assert.throws(
+    () => chooseWorkers(report([proc(1, 0, ["sleep", "infinity"])]), place),
+    /no Python process runs/,
+  );
 });

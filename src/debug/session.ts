@@ -11,16 +11,26 @@ import { probeDap } from "./dap.ts";
 import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from "./liveness.ts";
 import { chooseContainer, choosePod, type PodListing, podReady } from "./pods.ts";
 import { type ContainerProbes, type ProbeReport, probeReport } from "./probes.ts";
-import { attachConfiguration } from "./launch_json.ts";
+import { attachConfiguration, withPathMapping } from "./launch_json.ts";
+import { exitLineCode, launchCommand } from "./launcher.ts";
 import { supervisedForward } from "./port_forward.ts";
 import {
   chooseProcess,
+  chooseWorkers,
   type ContainerReport,
+  containerTree,
   INSPECT_SCRIPT,
   missingForDebug,
   type Place,
 } from "./processes.ts";
-import type { SessionRecord } from "./session_record.ts";
+import type { SessionRecord, WorkerRecord } from "./session_record.ts";
+import {
+  type FoundSource,
+  localPackageRoot,
+  type RemoteSource,
+  remoteSource,
+  SOURCE_SCRIPT,
+} from "./source_root.ts";
 import { type LaunchTarget, launchTarget, type Profile, releaseProfile } from "./values.ts";
 import { chooseWorkload, findWorkloads, type Workload, workloadName } from "./workloads.ts";
 
@@ -37,12 +47,21 @@ export interface DebugOptions {
   remotePort?: number;
   /** Process to attach to (default: the only Python process of the container's tree). */
   pid?: number;
+  /** --command: the program to launch under debugpy (a command line), in any release, instead of
+   * attaching (or of the fastcs chart's command and args); the container's own processes keep running. */
+  command?: string[];
+  /** --all-workers: attach to every worker process of a multi-process server (one debugpy and one
+   * port-forward each, on the remote port + 0, 1, …). */
+  allWorkers?: boolean;
   /** How long to wait for the pod to be Ready and for debugpy to answer, in milliseconds. */
   timeoutMs: number;
-  /** Local folder of the source, for the attach configuration's `localRoot`. */
+  /** Local folder of the source, for the attach configuration's `localRoot` (for an installed package: its
+   * `src/<package>` or `<package>` folder when it has one). */
   localRoot: string;
-  /** Folder of the source in the container (default: /workspaces/<project> when editable, else the
-   * working folder of the process: the attached one's, or the container's for a launch). */
+  /** Folder of the source in the container (default: where the program's package is, found in the
+   * container: an installed package's folder in site-packages, or /workspaces/<project>; else
+   * /workspaces/<local folder name> when editable; else the working folder of the process: the attached
+   * one's, or the container's for a launch). */
   remoteRoot?: string;
   /** The container (--container); default: the pod's annotated default, its only one, else `fastcs`. */
   container?: string;
@@ -79,6 +98,19 @@ export interface DebugFacts {
   /** The liveness probe lifted from the workload for the session (--lift-liveness-probe). */
   liftedLivenessProbe?: LiftedProbe;
   attachConfiguration: Record<string, unknown>;
+  /** --all-workers: each worker's session (the fields above are the first worker's). */
+  workers?: WorkerFacts[];
+  /** --all-workers: the VS Code compound configuration that starts every worker's configuration. */
+  compound?: { name: string; configurations: string[] };
+}
+
+/** One worker of --all-workers: its process, the debugpy injected into it and the attach configuration. */
+export interface WorkerFacts {
+  pid: number;
+  remotePort: number;
+  localPort?: number;
+  command: string[];
+  attachConfiguration: Record<string, unknown>;
 }
 
 /** Everything found before anything is started. */
@@ -87,6 +119,9 @@ export interface DebugPlan {
   profile: Profile;
   /** Commands a real run would start, for `--dry-run`. */
   commands: string[][];
+  /** Resolves once the attach configuration's pathMappings hold where the source was found in the container
+   * (never rejects; the facts keep the fallback when nothing was found). */
+  mapped: Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,6 +143,23 @@ export async function prepareDebug(
   kubectl: Kubectl,
   o: DebugOptions,
 ): Promise<DebugPlan> {
+  for (
+    const [a, b, both] of [
+      ["--command", "--pid", o.command && o.pid !== undefined],
+      ["--command", "--all-workers", o.command && o.allWorkers],
+      ["--all-workers", "--pid", o.allWorkers && o.pid !== undefined],
+    ] as const
+  ) {
+    if (both) {
+      throw new FastcsError(`${a} and ${b} do not go together`, {
+        code: "usage",
+        exitCode: ExitCode.usage,
+        hint: a === "--command"
+          ? "--command launches a new program under debugpy; --pid and --all-workers attach to running ones."
+          : "Leave --all-workers out to attach to one process.",
+      });
+    }
+  }
   const target = helm.target;
   const where = describeTarget(target);
   let all: Record<string, unknown>;
@@ -169,28 +221,58 @@ export async function prepareDebug(
   // Said up front: a paused program that fails its liveness probe is restarted, which ends the session.
   const probes = probeReport(spec, lifted !== undefined);
   ctx.log.info(probes.summary);
-  const report = await inspectContainer(kubectl, place);
-  const mode = fastcs && !fastcs.autostart ? "launch" : "attach";
+  const mode = o.command || (fastcs && !fastcs.autostart) ? "launch" : "attach";
+  // In launch mode the inspector also finds where the program's source is (no exec of its own).
+  const program = mode !== "launch"
+    ? undefined
+    : o.command
+    ? launchTarget(o.command, [])
+    : launchTarget(fastcs?.command ?? [], fastcs?.args ?? []);
+  const report = await inspectContainer(
+    kubectl,
+    place,
+    !program || o.remoteRoot !== undefined
+      ? undefined
+      : program.kind === "module"
+      ? ["-m", program.module]
+      : [program.kind === "file" ? program.file : program.script],
+  );
   const remotePort = o.remotePort ?? fastcs?.debugPort ?? DEBUGPY_PORT;
   // What is missing whatever the process, then (once it is known) what blocks tracing that one.
   const missing = missingForDebug(report, { ...place, mode });
   if (missing) throw missing;
-  const process = mode === "attach"
-    ? chooseProcess(report, {
+  if (o.allWorkers && mode === "launch") {
+    throw new FastcsError(
+      `--all-workers attaches to running workers, and release ${o.release} is launched under debugpy (autostart: false)`,
+      { code: "usage", exitCode: ExitCode.usage, hint: "Leave --all-workers out." },
+    );
+  }
+  if (o.command) {
+    const own = containerTree(report.processes).find((p) => p.pid === 1);
+    ctx.log.info(
+      `--command: the program is launched beside the container's own processes, which keep running${
+        own ? ` (PID 1: ${own.cmdline.join(" ")})` : ""
+      }; ports or files they hold are still theirs`,
+    );
+  }
+  const targets = mode === "launch" ? [] : o.allWorkers ? chooseWorkers(report, place) : [
+    chooseProcess(report, {
       ...place,
       pid: o.pid,
       childOf: profile.name === "ioc-instance" ? 1 : undefined,
-    })
-    : undefined;
-  const refused = process && missingForDebug(report, { ...place, mode, target: process });
-  if (refused) throw refused;
+    }),
+  ];
+  for (const t of targets) {
+    const refused = missingForDebug(report, { ...place, mode, target: t });
+    if (refused) throw refused;
+  }
+  const process = targets[0];
   if (process && (o.pid === undefined)) {
-    ctx.log.info(`attaching to PID ${process.pid}: ${process.cmdline.join(" ")}`);
+    for (const t of targets) ctx.log.info(`attaching to PID ${t.pid}: ${t.cmdline.join(" ")}`);
   }
   const debugpy = ["python", "-Xfrozen_modules=off", "-m", "debugpy", "--listen", `127.0.0.1:${remotePort}`];
   let command: string[];
   if (mode === "launch") {
-    const program = launchTarget(fastcs?.command ?? [], fastcs?.args ?? []);
     if (!program) {
       throw new FastcsError(`release ${o.release}: command is empty, so the program to launch is not known`, {
         code: "debug.no-command",
@@ -202,10 +284,43 @@ export async function prepareDebug(
     command = [...debugpy, "--wait-for-client", ...await programArgs(kubectl, pod, container, program)];
   } else command = [...debugpy, "--pid", String(process!.pid)];
   const editable = fastcs?.editable ?? false;
-  const remoteRoot = o.remoteRoot ??
+  // The source root in the container: where the program's package is (an installed package's folder in
+  // site-packages, a dev container's /workspaces/<project>), else the working folder. For a process to
+  // attach to, looked up with its own interpreter while the session starts (one more exec): the attach
+  // configuration waits for it, not the rest.
+  const fallbackRoot = o.remoteRoot ??
     (editable
       ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}`
       : (process ? process.cwd : report.self.cwd) ?? "/");
+  const mapping = (
+    o.remoteRoot !== undefined
+      ? Promise.resolve(undefined)
+      : process
+      ? findSource(ctx, kubectl, place, process.pid)
+      : Promise.resolve(report.source ? foundSource(ctx, place, report.source) : undefined)
+  ).catch(() => undefined).then(async (source) => {
+    if (!source) return;
+    const localRoot = source.package ? await localPackageRoot(o.localRoot, source.package) : o.localRoot;
+    ctx.log.info(`source: ${source.why}; pathMappings ${localRoot} -> ${source.remoteRoot}`);
+    facts.attachConfiguration = withPathMapping(facts.attachConfiguration, localRoot, source.remoteRoot);
+    for (const w of facts.workers ?? []) {
+      w.attachConfiguration = withPathMapping(w.attachConfiguration, localRoot, source.remoteRoot);
+    }
+  });
+  const workers = o.allWorkers
+    ? targets.map((t, i): WorkerFacts => ({
+      pid: t.pid,
+      remotePort: remotePort + i,
+      command: [...debugpy.slice(0, -1), `127.0.0.1:${remotePort + i}`, "--pid", String(t.pid)],
+      attachConfiguration: attachConfiguration(
+        o.release,
+        0,
+        o.localRoot,
+        o.remoteRoot ?? t.cwd ?? fallbackRoot,
+        `helm fastcs debug ${o.release} PID ${t.pid}`,
+      ),
+    }))
+    : undefined;
   const facts: DebugFacts = {
     release: o.release,
     namespace: target.namespace,
@@ -221,7 +336,16 @@ export async function prepareDebug(
     editable,
     probes,
     ...(lifted ? { liftedLivenessProbe: lifted } : {}),
-    attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, remoteRoot),
+    attachConfiguration: attachConfiguration(o.release, 0, o.localRoot, fallbackRoot),
+    ...(workers
+      ? {
+        workers,
+        compound: {
+          name: `helm fastcs debug ${o.release} (all workers)`,
+          configurations: workers.map((w) => w.attachConfiguration.name as string),
+        },
+      }
+      : {}),
   };
   const forward = [
     "kubectl",
@@ -230,20 +354,48 @@ export async function prepareDebug(
     `pod/${pod}`,
     `${o.localPort ?? ""}:${remotePort}`,
   ];
-  const exec = ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...command];
+  const exec = [
+    "kubectl",
+    ...kubectl.flags,
+    "exec",
+    pod,
+    "-c",
+    container,
+    "--",
+    ...(mode === "launch" ? launchCommand(command) : command),
+  ];
+  const perWorker = (workers ?? []).flatMap((w, i) => [
+    [
+      "kubectl",
+      ...kubectl.flags,
+      "port-forward",
+      `pod/${pod}`,
+      `${o.localPort !== undefined ? o.localPort + i : ""}:${w.remotePort}`,
+    ],
+    ["kubectl", ...kubectl.flags, "exec", pod, "-c", container, "--", ...w.command],
+  ]);
   return {
     facts,
     profile,
-    commands: [...planned, ...(mode === "launch" ? [exec, forward] : [forward, exec])],
+    commands: [
+      ...planned,
+      ...(workers ? perWorker : mode === "launch" ? [exec, forward] : [forward, exec]),
+    ],
+    mapped: mapping,
   };
 }
 
 /**
- * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report.
+ * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report; with `sourceArgs` (a
+ * command line to launch, after its interpreter) the report says where its source is.
  *
  * @throws FastcsError (exit code 6) when the container has no python on PATH, or the inspection fails
  */
-async function inspectContainer(kubectl: Kubectl, place: Place): Promise<ContainerReport> {
+async function inspectContainer(
+  kubectl: Kubectl,
+  place: Place,
+  sourceArgs?: string[],
+): Promise<ContainerReport> {
   const r = await kubectl.run([
     "exec",
     place.pod,
@@ -253,6 +405,7 @@ async function inspectContainer(kubectl: Kubectl, place: Place): Promise<Contain
     "python",
     "-c",
     INSPECT_SCRIPT,
+    ...(sourceArgs ? [JSON.stringify(sourceArgs)] : []),
   ]);
   const where = `container ${place.container} of pod ${place.pod}`;
   if (r.code === 0) {
@@ -393,6 +546,49 @@ async function programArgs(
   return ["-c", code, ...program.args];
 }
 
+/**
+ * Runs {@link SOURCE_SCRIPT} in the container for process `pid`, and turns what it found into the remote
+ * source root.
+ */
+async function findSource(
+  ctx: Context,
+  kubectl: Kubectl,
+  place: Place,
+  pid: number,
+): Promise<RemoteSource | undefined> {
+  const r = await kubectl.run([
+    "exec",
+    place.pod,
+    "-c",
+    place.container,
+    "--",
+    "python",
+    "-c",
+    SOURCE_SCRIPT,
+    String(pid),
+  ]);
+  let found: FoundSource | undefined;
+  try {
+    found = r.code === 0 ? JSON.parse(r.stdout) as FoundSource : undefined;
+  } catch { /* said below */ }
+  return foundSource(
+    ctx,
+    place,
+    found ?? { module: null, path: null, error: r.stderr.trim() || r.stdout.trim() },
+  );
+}
+
+/** The remote source root of what was found; nothing found (a package beside the working folder, an
+ * interpreter that failed): undefined, said under --debug. */
+function foundSource(ctx: Context, place: Place, found: FoundSource): RemoteSource | undefined {
+  if (found.error) {
+    ctx.log.debug(
+      `where the program's source is in container ${place.container} of pod ${place.pod} is not known: ${found.error}`,
+    );
+  }
+  return remoteSource(found);
+}
+
 /** A running session: call `stop()` to take it all down. */
 export interface RunningDebug {
   facts: DebugFacts;
@@ -428,7 +624,8 @@ export async function runDebug(
     const record = o.record ?? (() => Promise.resolve());
     await record({ pod: facts.pod, container: facts.container, remotePort: facts.remotePort });
     if (facts.mode === "launch") {
-      const args = ["exec", facts.pod, "-c", facts.container, "--", ...facts.command];
+      // The wrapper (src/debug/launcher.ts) ends the exec when the program ends and says its exit code.
+      const args = ["exec", facts.pod, "-c", facts.container, "--", ...launchCommand(facts.command)];
       const exec = kubectl.start(args);
       await record({
         exec: { pid: exec.pid, argv: kubectl.commandLine(args) },
@@ -436,10 +633,16 @@ export async function runDebug(
       });
       stoppers.push(() => exec.stop());
       stoppers.push(() => killRemoteDebugpy(kubectl, facts));
-      ended = exec.exited;
-      (async () => {
-        for await (const { line } of exec.lines) ctx.log.info(line);
+      let said: number | undefined;
+      const drained = (async () => {
+        for await (const { line } of exec.lines) {
+          const code = exitLineCode(line);
+          if (code === undefined) ctx.log.info(line);
+          else said = code;
+        }
       })();
+      // Without the wrapper's line (it was killed, the pod went away), kubectl's own exit code.
+      ended = Promise.all([exec.exited, drained]).then(([code]) => said ?? code);
     }
     const forward = await supervisedForward(ctx, kubectl, {
       pod: facts.pod,
@@ -503,6 +706,7 @@ export async function runDebug(
         if (found.length === 1 && active) await record({ debugpy: { argv: facts.command, pid: found[0] } });
       }).catch(() => {});
     }
+    await plan.mapped;
     facts.attachConfiguration = {
       ...facts.attachConfiguration,
       connect: { host: "127.0.0.1", port: forward.port },
@@ -512,6 +716,64 @@ export async function runDebug(
     await stop();
     throw error;
   }
+}
+
+/**
+ * Starts one session per worker of the plan (--all-workers), side by side: debugpy injected into each, each
+ * with its own port-forward (local ports `o.localPort` + 0, 1, … or free ones), each recorded under the
+ * record's `workers`. Returns when all answer DAP, with each worker's local port and attach configuration.
+ *
+ * @throws FastcsError as {@link runDebug} does, for the first worker that failed; the others are stopped.
+ */
+export async function runDebugWorkers(
+  ctx: Context,
+  kubectl: Kubectl,
+  plan: DebugPlan,
+  o: DebugOptions,
+): Promise<RunningDebug> {
+  const { facts } = plan;
+  const workers = facts.workers ?? [];
+  await plan.mapped;
+  const recorded: WorkerRecord[] = workers.map((w) => ({ pid: w.pid, remotePort: w.remotePort }));
+  const started = await Promise.allSettled(workers.map((w, i) =>
+    runDebug(ctx, kubectl, {
+      ...plan,
+      facts: {
+        ...facts,
+        pid: w.pid,
+        remotePort: w.remotePort,
+        command: w.command,
+        attachConfiguration: w.attachConfiguration,
+        workers: undefined,
+        compound: undefined,
+      },
+    }, {
+      ...o,
+      localPort: o.localPort !== undefined ? o.localPort + i : undefined,
+      record: (patch) => {
+        const { portForward, localPort, remotePort: _, ...rest } = patch;
+        if (portForward) recorded[i].portForward = portForward;
+        if (localPort !== undefined) recorded[i].localPort = localPort;
+        return o.record?.({ ...rest, workers: recorded.map((r) => ({ ...r })) }) ?? Promise.resolve();
+      },
+    })
+  ));
+  const running = started.flatMap((r) => r.status === "fulfilled" ? [r.value] : []);
+  const stop = async () => {
+    await Promise.all(running.map((r) => r.stop()));
+  };
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  running.forEach((r, i) => {
+    workers[i].localPort = r.facts.localPort;
+    workers[i].attachConfiguration = r.facts.attachConfiguration;
+  });
+  facts.localPort = workers[0].localPort;
+  facts.attachConfiguration = workers[0].attachConfiguration;
+  return { facts, ended: new Promise(() => {}), stop };
 }
 
 function attachError(facts: DebugFacts, output: string): FastcsError {
@@ -524,10 +786,33 @@ function attachError(facts: DebugFacts, output: string): FastcsError {
   );
 }
 
-/** Ends the launched debugpy in the container too: stopping kubectl exec does not always end it. */
+/** Ends the launched debugpy in the container too (stopping kubectl exec does not always end it): the
+ * launch wrapper and the program under debugpy, by their command line; waits up to 5 s for them to end (the
+ * wrapper then ends what still holds its output, debugpy's adapter), then SIGKILLs what is left. */
 async function killRemoteDebugpy(kubectl: Kubectl, facts: DebugFacts) {
   const marker = `127.0.0.1:${facts.remotePort}`;
-  const script =
-    "import os, signal, sys\nfor p in os.listdir('/proc'):\n    if p.isdigit() and int(p) != os.getpid():\n        try:\n            c = open('/proc/' + p + '/cmdline', 'rb').read().split(b'\\0')\n        except OSError:\n            continue\n        if b'debugpy' in c and sys.argv[1].encode() in c:\n            os.kill(int(p), signal.SIGTERM)";
+  const script = `import os, signal, sys, time
+def find():
+    found = []
+    for p in os.listdir('/proc'):
+        if p.isdigit() and int(p) != os.getpid():
+            try:
+                c = open('/proc/' + p + '/cmdline', 'rb').read().split(b'\\0')
+                zombie = open('/proc/' + p + '/stat', 'rb').read().rsplit(b')', 1)[1].split()[0] == b'Z'
+            except (OSError, IndexError):
+                continue
+            if b'debugpy' in c and sys.argv[1].encode() in c and not zombie:
+                found.append(int(p))
+    return found
+for sig in (signal.SIGTERM, None, signal.SIGKILL):
+    for p in find() if sig else ():
+        try:
+            os.kill(p, sig)
+        except OSError:
+            pass
+    for _ in range(50 if sig is None else 0):
+        if not find():
+            break
+        time.sleep(0.1)`;
   await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", "python", "-c", script, marker]);
 }

@@ -15,6 +15,14 @@ export interface LocalProcess {
   argv: string[];
 }
 
+/** One worker's part of an --all-workers session: the process, its ports and its port-forward. */
+export interface WorkerRecord {
+  pid: number;
+  remotePort: number;
+  localPort?: number;
+  portForward?: LocalProcess;
+}
+
 /** One session's record (the JSON file). */
 export interface SessionRecord {
   /** File name without `.json`: `<release>-<our PID>-<start time in ms>`. */
@@ -42,6 +50,8 @@ export interface SessionRecord {
   mount?: { pvc: string; dir: string };
   /** The liveness probe lifted from the workload, to put back. */
   liftedLivenessProbe?: LiftedProbe;
+  /** --all-workers: each worker's port-forward (the fields above hold no port-forward then). */
+  workers?: WorkerRecord[];
 }
 
 /** The folder of the records: `$HELM_CACHE_HOME/fastcs/debug-sessions` (Helm's default cache home

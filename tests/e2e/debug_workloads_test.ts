@@ -198,10 +198,22 @@ Deno.test("helm fastcs debug: an ioc-instance-style release and a plain Deployme
         [facts.profile, facts.workload, facts.pod, facts.mode],
         ["fastcs", "StatefulSet/p47", "p47-0", "launch"],
       );
-      assert.match(
-        facts.commands[0].join(" "),
-        /exec p47-0 -c fastcs -- python -Xfrozen_modules=off -m debugpy --listen 127\.0\.0\.1:5678 --wait-for-client -m sample_service ioc P47/,
+      // The exec runs the launch wrapper (src/debug/launcher.ts) around the debugpy command line.
+      const exec = facts.commands[0] as string[];
+      assert.deepEqual(exec.slice(exec.indexOf("exec"), exec.indexOf("--") + 3), [
+        "exec",
+        "p47-0",
+        "-c",
+        "fastcs",
+        "--",
+        "python",
+        "-c",
+      ]);
+      assert.equal(
+        exec.slice(exec.indexOf("--") + 4).join(" "),
+        "python -Xfrozen_modules=off -m debugpy --listen 127.0.0.1:5678 --wait-for-client -m sample_service ioc P47",
       );
+      assert.deepEqual(facts.command, exec.slice(exec.indexOf("--") + 4));
       assert.match(facts.commands[1].join(" "), /port-forward pod\/p47-0 :5678/);
       assert.equal(await processes("port-forward pod/p47-0", cluster), "");
     },

@@ -81,16 +81,17 @@ async function connectWithRetry(port: number): Promise<DapClient> {
 
 /**
  * Attaches like VS Code with `pathMappings` (default: the sample service's folder on both sides), sets a
- * breakpoint in tick() of `<localRoot>/sample_service/__main__.py` and returns the frame where it stopped.
+ * breakpoint in tick() of the local file `source` (default: `<localRoot>/sample_service/__main__.py`) and
+ * returns the frame where it stopped.
  */
 export async function breakInTick(
   port: number,
   mapping: { localRoot: string; remoteRoot: string } = { localRoot: SAMPLE, remoteRoot: SAMPLE },
+  source = join(mapping.localRoot, "sample_service/__main__.py"),
 ): Promise<{ path: string; line: number; client: DapClient }> {
   const client = await connectWithRetry(port);
   const attached = client.request("attach", { justMyCode: false, pathMappings: [mapping] }, 20_000);
   await client.event("initialized", 20_000);
-  const source = join(mapping.localRoot, "sample_service/__main__.py");
   const bp = await client.request("setBreakpoints", { source: { path: source }, breakpoints: [{ line: 6 }] });
   assert.equal((bp.body!.breakpoints as { verified: boolean }[])[0].verified, true);
   await client.request("configurationDone");
