@@ -218,9 +218,12 @@ export function registerDebug(program: Command, ctx: Context) {
         cleanups.push(session.stop);
         const { facts } = session;
         if (facts.editable && opts.mount) {
-          const workspace = await mountWorkspace(ctx, adapters, target, release, { editor: opts.editor });
+          const workspace = await mountWorkspace(ctx, adapters, target, release, {
+            editor: opts.editor,
+            // Recorded before pv-mounter starts: a plugin killed while it mounts leaves what debug clean needs.
+            recording: (mount) => record.update({ mount }),
+          });
           if (workspace) {
-            await record.update({ mount: { pvc: `${release}-develop`, dir: workspace.dir } });
             cleanups.push(workspace.unmount);
             // The PVC's workspaces folder is what the container mounts over /workspaces: map one onto the other.
             if (opts.localRoot === undefined && opts.remoteRoot === undefined) {

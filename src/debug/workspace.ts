@@ -21,13 +21,16 @@ export interface Workspace {
  * Mounts the PVC `<release>-develop` of `target`'s namespace with pv-mounter (when it is on PATH) and,
  * with `editor`, opens VS Code on the project folder (the `code` the PATH lookup finds: `code.cmd` on
  * Windows). Returns undefined, having said why, when pv-mounter is missing or the mount fails.
+ *
+ * `o.recording` is told of the mount before pv-mounter starts (so that a plugin killed while it mounts leaves
+ * a session record that `debug clean` acts on) and told `undefined` when the mount failed.
  */
 export async function mountWorkspace(
   ctx: Context,
   adapters: Adapters,
   target: KubeTarget,
   release: string,
-  o: { editor: boolean },
+  o: { editor: boolean; recording?: (mount: { pvc: string; dir: string } | undefined) => Promise<void> },
 ): Promise<Workspace | undefined> {
   const pvc = `${release}-develop`;
   const bin = await findOnPath("pv-mounter");
@@ -39,10 +42,12 @@ export async function mountWorkspace(
   }
   const pvMounter = adapters.pvMounter(bin, target);
   const dir = await Deno.makeTempDir({ prefix: `${release}-develop-` });
+  await o.recording?.({ pvc, dir });
   const mounted = await pvMounter.mount(pvc, dir);
   if (mounted.code !== 0) {
     ctx.log.warn(`pv-mounter could not mount PVC ${pvc}: ${mounted.stderr.trim()}`);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await o.recording?.(undefined);
     return undefined;
   }
   ctx.log.info(`PVC ${pvc} mounted at ${dir}`);

@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { probeDap } from "../../src/debug/dap.ts";
 import { cli, freePort, REPO, run, tool } from "../helpers.ts";
 import { startCluster } from "../support/cluster.ts";
-import { breakInTick, debugEnv, processes, PY_BIN, SAMPLE, startPlugin } from "../support/debug.ts";
+import {
+  breakInTick,
+  debugEnv,
+  processes,
+  PY_BIN,
+  SAMPLE,
+  sessionCacheHome,
+  startPlugin,
+} from "../support/debug.ts";
 import { servicesChart, type TempDir, tempDir } from "../support/files.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -166,10 +174,16 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
     "editable: the PVC is mounted with pv-mounter and cleaned on exit; a pod never Ready times out",
     async () => {
       // A stand-in for pv-mounter, which needs sshfs, FUSE and an sshd image that cannot run here: it
-      // records how it is called, so the exact invocation is checked.
+      // records how it is called, so the exact invocation is checked, and what the session records hold
+      // while it mounts (the mount must be recorded before it starts: a plugin killed then leaves a record).
       await using fake = await tempDir();
       const calls = join(fake.path, "calls.log");
-      await Deno.writeTextFile(join(fake.path, "pv-mounter"), `#!/bin/sh\necho "$@" >> ${calls}\n`);
+      const recordsAtMount = join(fake.path, "records.log");
+      const sessions = join(sessionCacheHome(cluster), "fastcs", "debug-sessions");
+      await Deno.writeTextFile(
+        join(fake.path, "pv-mounter"),
+        `#!/bin/sh\necho "$@" >> ${calls}\nif [ "$1" = mount ]; then cat ${sessions}/*.json > ${recordsAtMount}; fi\n`,
+      );
       await Deno.chmod(join(fake.path, "pv-mounter"), 0o755);
       const install = await helm(
         "install",
@@ -195,6 +209,13 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
       assert.equal((facts as unknown as { editable: boolean }).editable, true);
       const mounted = (await Deno.readTextFile(calls)).trim().split(" ");
       assert.deepEqual(mounted.slice(0, 3), ["mount", "staging", "edit-develop"]);
+      const recorded = await Deno.readTextFile(recordsAtMount);
+      // Records are pretty-printed JSON, one object a file.
+      assert.ok(
+        recorded.includes(`"pvc": "edit-develop"`) &&
+          recorded.includes(`"dir": ${JSON.stringify(mounted[3])}`),
+        `the mount is in the session record before pv-mounter runs: ${recorded}`,
+      );
       // With the PVC mounted, the source's local root is the mounted project folder, mapped onto /workspaces.
       const { attachConfiguration } = facts as unknown as { attachConfiguration: { pathMappings: unknown } };
       assert.deepEqual(attachConfiguration.pathMappings, [{
