@@ -39,9 +39,13 @@ export interface YamlSource {
  * Parses YAML text as Helm reads values files: YAML 1.1 scalars (`yes`/`no`/`on`/`off` are booleans, as
  * in go-yaml v2 behind sigs.k8s.io/yaml, which Helm uses), merge keys (`<<`) honoured, one document.
  *
- * @throws FastcsError (exit code 5) naming `file:line:column` for malformed YAML or several documents.
+ * `o.uniqueKeys`: a key given twice in one mapping is an error (for our own configuration files, as
+ * go-yaml v3 readers such as helm-values-schema-json refuse it); values files keep Helm's last-one-wins.
+ *
+ * @throws FastcsError (exit code 5) naming `file:line:column` for malformed YAML, several documents, or with
+ *   `uniqueKeys` a repeated key.
  */
-export function parseYamlSource(file: string, text: string): YamlSource {
+export function parseYamlSource(file: string, text: string, o: { uniqueKeys?: boolean } = {}): YamlSource {
   rejectUnprintable(file, text);
   const lineCounter = new LineCounter();
   const lineCol = (offset: number) => {
@@ -65,7 +69,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const composer = new Composer({
     version: "1.1",
     merge: true,
-    uniqueKeys: false,
+    uniqueKeys: o.uniqueKeys ?? false,
     keepSourceTokens: true,
     strict: false,
     // go-yaml v2 gives Helm timestamps as strings; keep them strings here too. An explicit `!!float 1` is

@@ -118,7 +118,7 @@ export async function loadPromoteConfig(
         'Create fastcs.yaml with an environments: section (see the README, "helm fastcs promote"), or name it with --config.',
     });
   }
-  const source = parseYamlSource(display(file), text);
+  const source = parseYamlSource(display(file), text, { uniqueKeys: true });
   const problems = validateSource(source, await compileSchema(PROMOTE_SCHEMA, "promote schema", "file:///"));
   if (problems.length > 0) {
     throw new FastcsError(`${display(file)}: invalid promotion project file`, {

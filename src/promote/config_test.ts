@@ -87,3 +87,15 @@ Deno.test("groups: a duplicate service, an empty group, a bad name, a non-list a
   at(9, /groups\.odd\[0\]: must match pattern/);
   at(9, /groups\.odd\[1\]: must be of type string/);
 });
+
+Deno.test("a key given twice in the project file (a group, an environment) is refused at its second place", async () => {
+  const error = await load([
+    ...ENVIRONMENTS,
+    "groups:",
+    "  core: [db]",
+    "  core: [api]",
+  ]).then(() => undefined, (e) => e);
+  assert.ok(error instanceof FastcsError, `expected a FastcsError, got ${error}`);
+  assert.equal(error.exitCode, 5);
+  assert.match(error.message, /^fastcs\.yaml:6:3: malformed YAML: Map keys must be unique/);
+});

@@ -148,7 +148,7 @@ async function checkConfigFile(path: string, options: LoadConfigOptions): Promis
       hint: "Name an existing file with --config (paths are relative to the working directory).",
     });
   }
-  const source = parseYamlSource(display(path), text);
+  const source = parseYamlSource(display(path), text, { uniqueKeys: true });
   const raw = (source.doc.toJS() ?? {}) as Record<string, unknown>;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new FastcsError(`${display(path)}: a schema configuration is a mapping of keys to values`, {

@@ -96,3 +96,14 @@ Deno.test("a repo-root helm-values-schema-json config names one chart's files fr
     "values.schema.json",
   ]);
 });
+
+Deno.test("a key given twice in .schema.yaml is refused at its second place (go-yaml v3 refuses it too)", async () => {
+  const root = await tree({ "c/.schema.yaml": "draft: 7\nindent: 2\ndraft: 2020\n" });
+  const error = await loadConfig(join(root, "c"), root, options).then(
+    () => undefined,
+    (e) => e as FastcsError,
+  );
+  assert.ok(error, "refused");
+  assert.equal(error.exitCode, 5);
+  assert.match(error.message, /c\/\.schema\.yaml:3:1: malformed YAML: Map keys must be unique/);
+});
