@@ -162,8 +162,9 @@ export async function cliAtTerminal(
   return { code, screen: (await screen) + (await errors) };
 }
 
-/** A folder to use as PATH: every command of /usr/bin and /bin except `without` (symbolic links). */
-export async function pathWithout(without: string): Promise<string> {
+/** A folder to use as PATH (`path`): every command of /usr/bin and /bin except `without` (symbolic links);
+ * removed on dispose (`await using`). */
+export async function pathWithout(without: string): Promise<{ path: string } & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: `fastcs-no-${without}-` });
   for (const from of ["/usr/bin", "/bin"]) {
     for await (const e of Deno.readDir(from)) {
@@ -171,7 +172,7 @@ export async function pathWithout(without: string): Promise<string> {
       await Deno.symlink(join(from, e.name), join(dir, e.name)).catch(() => {}); // /bin may be /usr/bin
     }
   }
-  return dir;
+  return { path: dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
 }
 
 /** The Kubernetes JSON schemas scripts/setup.sh unpacks (kubernetes-validate's v1.33.0-local folder). */

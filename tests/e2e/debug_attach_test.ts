@@ -22,7 +22,8 @@ async function attach(pid: number, env: Record<string, string> = {}, prefix: str
 Deno.test("attach failures: no gdb in the image, ptrace refused, no debugpy; each named with what to do", async () => {
   const target = new Deno.Command(python, { args: ["-c", "import time; time.sleep(120)"] }).spawn();
   try {
-    const noGdb = await attach(target.pid, { PATH: await pathWithout("gdb") });
+    await using withoutGdb = await pathWithout("gdb");
+    const noGdb = await attach(target.pid, { PATH: withoutGdb.path });
     assert.notEqual(noGdb.code, 0);
     const gdb = attachFailure(noGdb.output);
     assert.match(gdb.reason, /gdb: (command )?not found/);

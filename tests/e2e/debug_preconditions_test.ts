@@ -52,8 +52,8 @@ spec:
 
 Deno.test("helm fastcs debug: no python, no debugpy, no gdb said before anything starts; a DaemonSet, a Job and --workload", async (t) => {
   await using image = await tempDir("fastcs-image-");
-  const noGdb = await pathWithout("gdb");
-  await using _noGdb = { [Symbol.asyncDispose]: () => Deno.remove(noGdb, { recursive: true }) };
+  await using withoutGdb = await pathWithout("gdb");
+  const noGdb = withoutGdb.path;
   await using container = await simulatedContainer();
   const path = Deno.env.get("PATH")!;
   Deno.env.set("PATH", noGdb);

@@ -176,7 +176,8 @@ Deno.test("behind a proxy: curl, or wget when curl is missing, download through 
   for (const missing of ["none", "curl"]) {
     await using plugin = await pluginDir("Linux", "x86_64");
     await using tmp = await tempDir();
-    const path = missing === "none" ? "/usr/bin:/bin" : await pathWithout("curl");
+    await using withoutCurl = missing === "none" ? undefined : await pathWithout("curl");
+    const path = withoutCurl?.path ?? "/usr/bin:/bin";
     const r = await run("dash", [join(plugin.dir, "install-binary.sh")], {
       env: {
         HELM_PLUGIN_DIR: plugin.dir,
