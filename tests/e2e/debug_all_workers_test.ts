@@ -5,11 +5,12 @@
 // port-forwards, and after a SIGKILL `debug clean` ends them.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, freePort, run, tool } from "../helpers.ts";
+import { cli, freePort } from "../helpers.ts";
 import { startCluster } from "../support/cluster.ts";
 import {
   breakInTick,
   debugEnv,
+  installWeb,
   processes,
   PY_BIN,
   SAMPLE,
@@ -17,7 +18,7 @@ import {
   simulatedContainer,
   startPlugin,
 } from "../support/debug.ts";
-import { copyFixtureChart, tempDir } from "../support/files.ts";
+import { tempDir } from "../support/files.ts";
 
 interface Worker {
   pid: number;
@@ -46,19 +47,7 @@ Deno.test("helm fastcs debug --all-workers: one debugpy and one port-forward per
     forwards: { [port]: port, [port + 1]: port + 1 },
   });
   await using work = await tempDir("fastcs-workers-");
-  const chart = join(work.path, "web");
-  await copyFixtureChart("web", chart);
-  const installed = await run(tool("helm4"), [
-    "install",
-    "web",
-    chart,
-    "--set",
-    "replicaCount=1",
-    "--kube-context",
-    "staging",
-    "--wait",
-  ], { env: { KUBECONFIG: cluster.kubeconfig } });
-  assert.equal(installed.code, 0, installed.stderr);
+  await installWeb(cluster, work.path);
   await container.run([join(PY_BIN, "python"), "-m", "sample_service.server", "--workers", "2"], SAMPLE);
 
   const env = debugEnv(cluster);

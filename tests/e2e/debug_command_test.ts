@@ -6,10 +6,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectDap } from "../../src/debug/dap.ts";
-import { cli, freePort, run, tool } from "../helpers.ts";
+import { cli, freePort } from "../helpers.ts";
 import { startCluster } from "../support/cluster.ts";
-import { breakInTick, debugEnv, processes, PY_BIN, SAMPLE, startPlugin } from "../support/debug.ts";
-import { copyFixtureChart, tempDir } from "../support/files.ts";
+import {
+  breakInTick,
+  debugEnv,
+  installWeb,
+  processes,
+  PY_BIN,
+  SAMPLE,
+  startPlugin,
+} from "../support/debug.ts";
+import { tempDir } from "../support/files.ts";
 
 Deno.test("helm fastcs debug --command: a program launched under debugpy in a plain release", async (t) => {
   const port = freePort();
@@ -19,19 +27,7 @@ Deno.test("helm fastcs debug --command: a program launched under debugpy in a pl
     forwards: { [port]: port },
   });
   await using work = await tempDir("fastcs-command-");
-  const chart = join(work.path, "web");
-  await copyFixtureChart("web", chart);
-  const installed = await run(tool("helm4"), [
-    "install",
-    "web",
-    chart,
-    "--set",
-    "replicaCount=1",
-    "--kube-context",
-    "staging",
-    "--wait",
-  ], { env: { KUBECONFIG: cluster.kubeconfig } });
-  assert.equal(installed.code, 0, installed.stderr);
+  await installWeb(cluster, work.path);
   const env = debugEnv(cluster);
 
   await t.step("a command line: launched, a breakpoint hit, Ctrl+C ends it all", async () => {

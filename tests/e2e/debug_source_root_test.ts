@@ -6,10 +6,17 @@
 // and a breakpoint set in that local copy binds and is hit.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, run, tool } from "../helpers.ts";
+import { freePort, run } from "../helpers.ts";
 import { startCluster } from "../support/cluster.ts";
-import { breakInTick, PY_BIN, SAMPLE, simulatedContainer, startPlugin } from "../support/debug.ts";
-import { copyFixtureChart, tempDir } from "../support/files.ts";
+import {
+  breakInTick,
+  installWeb,
+  PY_BIN,
+  SAMPLE,
+  simulatedContainer,
+  startPlugin,
+} from "../support/debug.ts";
+import { tempDir } from "../support/files.ts";
 
 interface Facts {
   localPort: number;
@@ -50,19 +57,7 @@ Deno.test("helm fastcs debug: an installed package maps its folder in site-packa
   await Deno.mkdir(join(project, "src"), { recursive: true });
   assert.equal((await run("cp", ["-a", join(SAMPLE, "sample_service"), join(project, "src")])).code, 0);
 
-  const chart = join(work.path, "web");
-  await copyFixtureChart("web", chart);
-  const installed = await run(tool("helm4"), [
-    "install",
-    "web",
-    chart,
-    "--set",
-    "replicaCount=1",
-    "--kube-context",
-    "staging",
-    "--wait",
-  ], { env: { KUBECONFIG: cluster.kubeconfig } });
-  assert.equal(installed.code, 0, installed.stderr);
+  await installWeb(cluster, work.path);
 
   for (
     const [how, argv] of [

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { connectDap, type DapClient } from "../../src/debug/dap.ts";
 import { REPO, run, spawnCli, tool, toolsBin } from "../helpers.ts";
 import type { TestCluster } from "./cluster.ts";
+import { copyFixtureChart } from "./files.ts";
 import { waitFor } from "./wait.ts";
 
 /** Folder of the sample service (`python -m sample_service`, console script `sample-service`). */
@@ -186,4 +187,22 @@ export async function simulatedContainer(): Promise<SimulatedContainer> {
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** Installs the fixture chart `web` (tests/testdata/charts/web, copied into `dir`) as release `web` with one
+ * replica in kube context staging of `cluster` with Helm 4, and waits for it. */
+export async function installWeb(cluster: TestCluster, dir: string): Promise<void> {
+  const chart = join(dir, "web");
+  await copyFixtureChart("web", chart);
+  const installed = await run(tool("helm4"), [
+    "install",
+    "web",
+    chart,
+    "--set",
+    "replicaCount=1",
+    "--kube-context",
+    "staging",
+    "--wait",
+  ], { env: { KUBECONFIG: cluster.kubeconfig } });
+  assert.equal(installed.code, 0, installed.stderr);
 }
