@@ -238,8 +238,8 @@ const CHART_LAYER = HELM_MEDIA_TYPES.chart;
  * The chart a tag holds, read without helm where the registry answers (anonymously, or with the
  * credentials of `api`, see oci_push.ts)
  * (https://github.com/opencontainers/distribution-spec): `GET /v2/<name>/manifests/<tag>` (404: no such tag;
- * else the manifest, its digest in `Docker-Content-Digest`), then its chart layer, checked against the
- * layer's sha256. "unknown" when the registry does not answer so (credentials needed, TLS options fetch
+ * else the manifest, whose digest is the sha256 of its bytes and must agree with `Docker-Content-Digest` where
+ * the registry names one), then its chart layer, checked against the layer's sha256. "unknown" when the registry does not answer so (credentials needed, TLS options fetch
  * cannot honour, another manifest shape): the caller pulls with helm then.
  */
 async function chartAtTag(
@@ -253,14 +253,24 @@ async function chartAtTag(
     method: "GET",
     accept: OCI_MANIFEST,
   });
-  const digest = manifest?.headers.get("Docker-Content-Digest");
-  if (!manifest?.ok || !digest) {
+  if (!manifest?.ok) {
     await manifest?.body?.cancel();
     return manifest?.status === 404 ? { state: "absent" } : unknown;
   }
+  // The digest is the sha256 of the bytes read; a registry naming another one in Docker-Content-Digest
+  // (another algorithm, or a wrong value) is not believed: helm pulls then.
+  let body: Uint8Array;
+  try {
+    body = new Uint8Array(await manifest.arrayBuffer());
+  } catch {
+    return unknown;
+  }
+  const digest = `sha256:${await sha256Hex(body)}`;
+  const reported = manifest.headers.get("Docker-Content-Digest");
+  if (reported !== null && reported !== digest) return unknown;
   let layer: { digest?: unknown; size?: unknown } | undefined;
   try {
-    const json = await manifest.json() as {
+    const json = JSON.parse(new TextDecoder().decode(body)) as {
       layers?: { mediaType?: unknown; digest?: unknown; size?: unknown }[];
     };
     layer = json.layers?.find((l) => l.mediaType === CHART_LAYER);

@@ -3,9 +3,10 @@
 // an answer that got lost, writes the same bytes; a requirements.yaml is left to helm push); credentials
 // never go to a host the registry points an upload to, to a plain-HTTP token endpoint of an HTTPS registry,
 // or to a realm that is no web address, and never show in any output; answers without end are read only up
-// to Helm's limits. The real Debian docker-registry and the real Helm 3.17.3 and 4.1.4. Fakes, each named
-// where it is used, only for what docker-registry cannot do or show: the other host an upload is sent to (a
-// recorder), a gateway that loses an answer, endless bodies, and the Authorization headers a registry got.
+// to Helm's limits; a manifest's digest is computed, not taken from the registry's word. The real Debian
+// docker-registry and the real Helm 3.17.3 and 4.1.4. Fakes, each named where it is used, only for what
+// docker-registry cannot do or show: the other host an upload is sent to (a recorder), a gateway that loses an
+// answer, one that names a wrong digest, endless bodies, and the Authorization headers a registry got.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, run, tool } from "../helpers.ts";
@@ -387,5 +388,52 @@ Deno.test("a challenge naming a realm that is no web address (file:, data:, garb
     assert.deepEqual(received, []);
   } finally {
     await fake.shutdown();
+  }
+});
+
+Deno.test("a registry naming a wrong Docker-Content-Digest for a manifest: its word is not taken for the digest", async () => {
+  // A fake gateway in front of the real registry that, once told to, names a digest other than that of the
+  // manifest it serves (a broken cache in front of a registry).
+  const port = freePort();
+  const wrong = `sha256:${"0".repeat(64)}`;
+  let lying = false;
+  const gateway = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    const forwarded = await fetch(`http://${registry.host}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ? await request.arrayBuffer() : undefined,
+      redirect: "manual",
+    });
+    const headers = new Headers(forwarded.headers);
+    if (lying && url.pathname.includes("/manifests/") && headers.has("Docker-Content-Digest")) {
+      headers.set("Docker-Content-Digest", wrong);
+    }
+    return new Response(request.method === "HEAD" ? null : await forwarded.arrayBuffer(), {
+      status: forwarded.status,
+      headers,
+    });
+  });
+  await using registry = await startRegistry({ externalUrl: `http://127.0.0.1:${port}` });
+  try {
+    const env = await envFor("helm4");
+    await using repo = await createTestRepo();
+    const args = ["--oci", `oci://127.0.0.1:${port}/charts`, "--plain-http", "--tag", "1.0.0", "-o", "json"];
+    const first = await publish(repo, env, ...args);
+    assert.equal(first.code, 0, first.stderr);
+    const [pushed] = JSON.parse(first.stdout).results;
+    assert.match(pushed.digest, /^sha256:[0-9a-f]{64}$/);
+    lying = true;
+    const again = await publish(repo, { ...env, HELM_DEBUG: "1" }, ...args);
+    // Not "already published" with the registry's word for the digest: the tag is read by helm pull then,
+    // which refuses the mismatch as well (exit code 9), and the release is not reported as done.
+    assert.equal(again.code, 9, again.stderr);
+    assert.match(
+      again.stderr,
+      /checking oci:\/\/127\.0\.0\.1:\d+\/charts\/fastcs:1\.0\.0: .*mismatched digest/,
+    );
+    assert.ok(!again.stdout.includes(wrong), again.stdout);
+  } finally {
+    await gateway.shutdown();
   }
 });
