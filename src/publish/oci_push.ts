@@ -161,6 +161,61 @@ export interface RegistryApi {
   close(): void;
 }
 
+/** The refusal to send the credentials for `host` (`source`: words naming them) to a plain-HTTP `realm`. */
+function insecureTokenEndpoint(origin: string, realm: URL, host: string, source: string): FastcsError {
+  return new FastcsError(
+    `${origin} names a token endpoint over plain HTTP (${realm.origin}${realm.pathname}): the credentials ` +
+      `for ${host} (${source}) are not sent there in clear text`,
+    {
+      code: "publish.registry.insecure-token-endpoint",
+      exitCode: ExitCode.publishFailed,
+      hint:
+        "Nothing was pushed. Ask the registry's operators to serve its token endpoint over HTTPS (docker-registry: auth.token.realm).",
+    },
+  );
+}
+
+/**
+ * Asks the registry of `base` (`oci://host[:port]/path`) anonymously for its challenge (`GET /v2/`, the
+ * distribution spec's "API version check") before `helm registry login` is given `source`'s credentials: Helm
+ * 3.17 and 4.1 send them to whatever token endpoint the challenge names, plain HTTP included. Nothing is
+ * checked over plain HTTP (the credentials go in clear text to the registry itself, as asked), with TLS
+ * verification off (our client cannot), or when the registry does not answer (the login then fails on its
+ * own).
+ *
+ * @throws FastcsError (exit code 9) when a registry reached over HTTPS names a token endpoint over plain HTTP
+ */
+export async function refuseInsecureTokenEndpoint(
+  base: string,
+  transport: RegistryTransport,
+  source: string,
+): Promise<void> {
+  if (transport.plainHttp || transport.insecureSkipTlsVerify) return;
+  const host = base.slice("oci://".length).split("/")[0];
+  const origin = `https://${host}`;
+  let client: Deno.HttpClient | undefined;
+  let challenge: string | null = null;
+  try {
+    if (transport.caFile) {
+      client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(transport.caFile)] });
+    }
+    const response = await fetch(`${origin}/v2/`, {
+      client,
+      redirect: "manual",
+      signal: AbortSignal.timeout(30_000),
+    });
+    await response.body?.cancel();
+    if (response.status === 401) challenge = response.headers.get("WWW-Authenticate");
+  } catch {
+    return;
+  } finally {
+    client?.close();
+  }
+  if (!challenge || challenge.split(/\s+/)[0].toLowerCase() !== "bearer") return;
+  const realm = URL.parse(challenge.match(/realm="([^"]*)"/i)?.[1] ?? "");
+  if (realm?.protocol === "http:") throw insecureTokenEndpoint(origin, realm, host, source);
+}
+
 /** A client of `base` (`oci://host[:port]/path`) over `transport` with `credentials`. */
 export function registryApi(
   base: string,
@@ -240,17 +295,11 @@ export function registryApi(
     if (realm.protocol !== "https:" && realm.protocol !== "http:") return false;
     if (session.basic && realm.protocol === "http:" && origin.startsWith("https:")) {
       // `helm push` and `helm pull` would send them (Helm 3.17 and 4.1 do not check): that chart goes no way.
-      throw new FastcsError(
-        `${origin} names a token endpoint over plain HTTP (${realm.origin}${realm.pathname}): the credentials ` +
-          `for ${host} (${
-            credentials.kind === "basic" ? credentials.source : ""
-          }) are not sent there in clear text`,
-        {
-          code: "publish.registry.insecure-token-endpoint",
-          exitCode: ExitCode.publishFailed,
-          hint:
-            "Nothing was pushed. Ask the registry's operators to serve its token endpoint over HTTPS (docker-registry: auth.token.realm).",
-        },
+      throw insecureTokenEndpoint(
+        origin,
+        realm,
+        host,
+        credentials.kind === "basic" ? credentials.source : "",
       );
     }
     session.bearer = { realm: params.realm, service: params.service };

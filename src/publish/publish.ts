@@ -34,7 +34,12 @@ import {
 } from "./targets.ts";
 import { findReleaseTag, parseReleaseTag } from "./version.ts";
 import { checkSigningKey, signPublished } from "./signing.ts";
-import { type RegistryApi, registryApi, registryCredentials } from "./oci_push.ts";
+import {
+  refuseInsecureTokenEndpoint,
+  type RegistryApi,
+  registryApi,
+  registryCredentials,
+} from "./oci_push.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { lastLine } from "../runtime/runner.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
@@ -459,6 +464,11 @@ async function login(helm: Helm, targets: Target[], credentials: { username: str
   for (const target of targets) {
     if (target.kind !== "oci") continue;
     const host = ociHost(target.base);
+    await refuseInsecureTokenEndpoint(
+      target.base,
+      target.transport,
+      `username ${credentials.username} (--registry-username)`,
+    );
     const r = await helm.registryLogin(host, credentials.username, credentials.password, target.transport);
     if (r.code !== 0) {
       throw new FastcsError(

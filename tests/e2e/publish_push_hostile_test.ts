@@ -255,6 +255,34 @@ Deno.test("a registry over HTTPS naming a token endpoint over plain HTTP: no cre
   assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
 });
 
+Deno.test("--registry-username with a registry naming a token endpoint over plain HTTP: refused before helm registry login sends the password", async () => {
+  await using registry = await startRegistry({ tls: true, token: true });
+  const env = await envFor("helm4");
+  await using repo = await createTestRepo();
+  const r = await publish(
+    repo,
+    { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+    "--oci",
+    registry.base,
+    "--ca-file",
+    registry.caFile!,
+    "--registry-username",
+    registry.username!,
+    "--tag",
+    "1.0.0",
+  );
+  assert.equal(r.code, 9, r.stderr);
+  assert.match(
+    r.stderr,
+    /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\): the credentials for 127\.0\.0\.1:\d+ \(username \S+ \(--registry-username\)\) are not sent there/,
+  );
+  // `helm registry login` was not run: Helm 3.17 and 4.1 send the password to that endpoint while logging in.
+  assert.doesNotMatch(r.stderr, /run: \S+ registry login/);
+  assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), []);
+  assert.deepEqual(await registry.tags("charts/fastcs"), []);
+  assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+});
+
 Deno.test("HELM_DEBUG=1, -o json, --concurrency: no password, no Basic encoding of it, no token in any output", async () => {
   for (const variant of [{ auth: true }, { token: true }]) {
     await using registry = await startRegistry(variant);
