@@ -276,8 +276,14 @@ export function registryApi(
   };
 
   /** Reads the challenge of a 401 to a request sent with `sent` and gets what it asks for; false when we
-   * cannot answer it (no credentials for it, or those sent were refused). */
-  const answer = async (response: Response, scope: string, sent: string | undefined): Promise<boolean> => {
+   * cannot answer it (no credentials for it, or those sent were refused; a refused bearer token is replaced
+   * when `mayRefresh`). */
+  const answer = async (
+    response: Response,
+    scope: string,
+    sent: string | undefined,
+    mayRefresh: boolean,
+  ): Promise<boolean> => {
     const challenge = response.headers.get("WWW-Authenticate") ?? "";
     const scheme = challenge.split(/\s+/)[0].toLowerCase();
     if (scheme === "basic") {
@@ -304,7 +310,10 @@ export function registryApi(
     }
     session.bearer = { realm: params.realm, service: params.service };
     const current = session.tokens.get(scope);
-    if (current) return current !== sent; // another request got a newer one; the one sent was refused
+    if (current && current !== sent) return true; // another request got a newer one
+    // The token sent was refused: it may have expired (they live minutes; a long run outlives them). One new
+    // one per request; refused again, it is not a matter of time.
+    if (current && !mayRefresh) return false;
     return await fetchToken(scope);
   };
 
@@ -324,6 +333,7 @@ export function registryApi(
     // Credentials are for the registry only: a URL it names elsewhere (an upload Location on another host or
     // scheme) gets none, and its challenges are not answered.
     const registry = new URL(url).origin === origin;
+    let refreshed = false;
     for (let attempt = 0; attempt < 3; attempt++) {
       // A registry that asked for bearer tokens wants one per repository: got before the first request.
       if (registry && session.bearer && !session.tokens.has(scope)) {
@@ -348,11 +358,14 @@ export function registryApi(
       }
       if (response.status !== 401) return response;
       await response.body?.cancel();
-      if (!registry || !(await answer(response, scope, auth).catch(notOurs))) {
+      const refreshing: boolean = !refreshed && auth !== undefined && auth === session.tokens.get(scope);
+      if (!registry || !(await answer(response, scope, auth, !refreshed).catch(notOurs))) {
         if (init.keep401) return new Response(null, { status: 401 });
         throw new ApiPushDeclined(`${init.method} ${url}: 401, credentials refused or not ours to give`);
       }
+      refreshed ||= refreshing;
     }
+    if (init.keep401) return new Response(null, { status: 401 });
     throw new ApiPushDeclined(`${init.method} ${url}: authentication did not settle`);
   };
 

@@ -386,6 +386,37 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
   }
 });
 
+Deno.test("a bearer token that has expired (a run outliving it) is replaced once: still no helm pull or helm push", async () => {
+  await using registry = await startRegistry({ token: true, expiredTokens: 1 });
+  const env = await envFor("helm4");
+  // What `helm registry login` writes (its own login would take the expired token).
+  await Deno.writeTextFile(
+    env.HELM_REGISTRY_CONFIG,
+    JSON.stringify({
+      auths: { [registry.host]: { auth: btoa(`${registry.username}:${registry.password}`) } },
+    }),
+  );
+  await using repo = await createTestRepo();
+  const r = await publish(
+    repo,
+    { ...env, HELM_DEBUG: "1" },
+    "--oci",
+    registry.base,
+    "--plain-http",
+    "--tag",
+    "1.0.0",
+    "-o",
+    "json",
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const [result] = JSON.parse(r.stdout).results;
+  assert.equal(result.pushedWith, "distribution API", JSON.stringify(result));
+  assert.doesNotMatch(r.stderr, /run: \S+ (pull|push) /);
+  assert.deepEqual(await registry.tags("charts/fastcs"), ["1.0.0"]);
+  // The expired one, then one that works for the rest of the run.
+  assert.equal(registry.tokenRequests!.filter((t) => t.withCredentials).length, 2);
+});
+
 Deno.test("TLS: --ca-file is trusted by the API push too; --insecure-skip-tls-verify leaves the push to helm", async () => {
   await using registry = await startRegistry({ tls: true });
   const env = await envFor("helm4");

@@ -39,6 +39,9 @@ export async function startRegistry(
     auth?: boolean;
     tls?: boolean;
     token?: boolean;
+    /** With `token`: the first this many tokens the token server issues have expired already (a run that
+     * outlives its token); default 0. */
+    expiredTokens?: number;
     /** docker-registry's `http.host`: the URL it writes into the Location headers it sends (e.g. another host). */
     externalUrl?: string;
   } = {},
@@ -130,7 +133,7 @@ export async function startRegistry(
   if (options.token) {
     username = "ci";
     password = crypto.randomUUID();
-    tokens = await startTokenServer(dir, username, password);
+    tokens = await startTokenServer(dir, username, password, options.expiredTokens ?? 0);
     lines.push(
       "auth:",
       "  token:",
@@ -211,9 +214,15 @@ const base64url = (bytes: Uint8Array | string) =>
  * server is packaged for these machines, so this test stand-in issues the JWTs itself (RS256, signed with a
  * key whose self-signed certificate the registry trusts, the certificate in the `x5c` header). `GET
  * /token?service=…&scope=repository:NAME:ACTIONS` with basic credentials `username`/`password` grants the
- * actions asked for; without credentials, none; wrong credentials: 401.
+ * actions asked for; without credentials, none; wrong credentials: 401. The first `expired` tokens it issues
+ * expired two minutes ago (beyond the registry's leeway of one minute).
  */
-async function startTokenServer(dir: string, username: string, password: string): Promise<TokenServer> {
+async function startTokenServer(
+  dir: string,
+  username: string,
+  password: string,
+  expired: number,
+): Promise<TokenServer> {
   const key = join(dir, "token-key.pem");
   const certificate = join(dir, "token-cert.pem");
   const r = await run("openssl", [
@@ -263,7 +272,7 @@ async function startTokenServer(dir: string, username: string, password: string)
         return type === "repository" ? [{ type, name, actions: actions.split(",") }] : [];
       })
       : [];
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(Date.now() / 1000) - (expired-- > 0 ? 730 : 0);
     const header = base64url(JSON.stringify({ typ: "JWT", alg: "RS256", x5c: [x5c] }));
     const claims = base64url(JSON.stringify({
       iss: TOKEN_ISSUER,
