@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { freePort, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
-import { envFor, publish, publishLoggedIn } from "../support/publish.ts";
+import { envFor, publish, publishLoggedIn, writeRegistryAuth } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
 import { ApiPushDeclined, registryApi } from "../../src/publish/oci_push.ts";
 import { createdAt, helmChartArtifact } from "../../src/publish/oci_manifest.ts";
@@ -223,64 +223,45 @@ Deno.test("an upload Location on another host: the blob may go there, the creden
 
 Deno.test("a registry over HTTPS naming a token endpoint over plain HTTP: no credentials in clear text, by us or by helm", async () => {
   await using registry = await startRegistry({ tls: true, token: true });
-  const env = await envFor("helm4");
-  // What `helm registry login` writes (not run here: it would send the password to that endpoint itself).
-  await Deno.writeTextFile(
-    env.HELM_REGISTRY_CONFIG,
-    JSON.stringify({
-      auths: { [registry.host]: { auth: btoa(`${registry.username}:${registry.password}`) } },
-    }),
-  );
-  await using repo = await createTestRepo();
-  const r = await publish(
-    repo,
-    { ...env, HELM_DEBUG: "1" },
-    "--oci",
-    registry.base,
-    "--ca-file",
-    registry.caFile!,
-    "--tag",
-    "1.0.0",
-  );
-  assert.equal(r.code, 9, r.stderr);
-  assert.match(
-    r.stderr,
-    /https:\/\/127\.0\.0\.1:\d+ names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\): the credentials for 127\.0\.0\.1:\d+ \(the entry for 127\.0\.0\.1:\d+ in \S+registry\.json\) are not sent there/,
-  );
-  assert.match(r.stderr, /Nothing was pushed/);
-  assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), []);
-  // Neither helm pull (the check) nor helm push was asked instead: they would have sent them.
-  assert.doesNotMatch(r.stderr, /run: \S+ (pull|push) /);
-  assert.deepEqual(await registry.tags("charts/fastcs"), []);
-  assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
-});
-
-Deno.test("--registry-username with a registry naming a token endpoint over plain HTTP: refused before helm registry login sends the password", async () => {
-  await using registry = await startRegistry({ tls: true, token: true });
-  const env = await envFor("helm4");
-  await using repo = await createTestRepo();
-  const r = await publish(
-    repo,
-    { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
-    "--oci",
-    registry.base,
-    "--ca-file",
-    registry.caFile!,
-    "--registry-username",
-    registry.username!,
-    "--tag",
-    "1.0.0",
-  );
-  assert.equal(r.code, 9, r.stderr);
-  assert.match(
-    r.stderr,
-    /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\): the credentials for 127\.0\.0\.1:\d+ \(username \S+ \(--registry-username\)\) are not sent there/,
-  );
-  // `helm registry login` was not run: Helm 3.17 and 4.1 send the password to that endpoint while logging in.
-  assert.doesNotMatch(r.stderr, /run: \S+ registry login/);
-  assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), []);
-  assert.deepEqual(await registry.tags("charts/fastcs"), []);
-  assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+  // The credentials in Helm's registry config (what `helm registry login` writes; not run: it would send the
+  // password to that endpoint itself), or --registry-username (which runs that login: refused before it).
+  for (const given of ["registry config", "--registry-username"] as const) {
+    const env = await envFor("helm4");
+    if (given === "registry config") {
+      await writeRegistryAuth(env, registry.host, registry.username!, registry.password!);
+    }
+    await using repo = await createTestRepo();
+    const r = await publish(
+      repo,
+      { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+      "--oci",
+      registry.base,
+      "--ca-file",
+      registry.caFile!,
+      "--tag",
+      "1.0.0",
+      ...(given === "--registry-username" ? ["--registry-username", registry.username!] : []),
+    );
+    assert.equal(r.code, 9, `${given}: ${r.stderr}`);
+    const source = given === "registry config"
+      ? String.raw`the entry for 127\.0\.0\.1:\d+ in \S+registry\.json`
+      : String.raw`username ci \(--registry-username\)`;
+    assert.match(
+      r.stderr,
+      new RegExp(
+        String
+          .raw`https://127\.0\.0\.1:\d+ names a token endpoint over plain HTTP \(http://127\.0\.0\.1:\d+/token\): ` +
+          String.raw`the credentials for 127\.0\.0\.1:\d+ \(${source}\) are not sent there`,
+      ),
+    );
+    assert.match(r.stderr, /Nothing was pushed/);
+    assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), [], given);
+    // Neither helm registry login (Helm 3.17 and 4.1 send the password to that endpoint while logging in), nor
+    // helm pull (the check) or helm push was asked instead: they would have sent them.
+    assert.doesNotMatch(r.stderr, /run: \S+ (registry login|pull|push) /);
+    assert.deepEqual(await registry.tags("charts/fastcs"), []);
+    assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+  }
 });
 
 Deno.test("HELM_DEBUG=1, -o json, --concurrency: no password, no Basic encoding of it, no token in any output", async () => {
@@ -351,10 +332,7 @@ Deno.test("a token endpoint or a manifest answering without end: read up to Helm
       mode = which;
       served = 0;
       const env = await envFor("helm4");
-      await Deno.writeTextFile(
-        env.HELM_REGISTRY_CONFIG,
-        JSON.stringify({ auths: { [host]: { auth: btoa("ci:pw") } } }),
-      );
+      await writeRegistryAuth(env, host, "ci", "pw");
       await using repo = await createTestRepo();
       const r = await publish(
         repo,

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo, type TestRepo } from "../support/git_repo.ts";
-import { envFor, publish, publishLoggedIn } from "../support/publish.ts";
+import { envFor, publish, publishLoggedIn, writeRegistryAuth } from "../support/publish.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 import { signingKey } from "../support/signing.ts";
 import { startCluster } from "../support/cluster.ts";
@@ -329,10 +329,7 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
   assert.doesNotMatch(again.stderr, /run: \S+ pull /);
   // Credentials the token server refuses: no token, so helm is asked (its pull, in the check before any
   // push), which fails as Helm does (exit 9), naming the credentials tried, never showing them.
-  await Deno.writeTextFile(
-    env.HELM_REGISTRY_CONFIG,
-    JSON.stringify({ auths: { [registry.host]: { auth: btoa(`${registry.username}:wrong-password`) } } }),
-  );
+  await writeRegistryAuth(env, registry.host, registry.username!, "wrong-password");
   const refused = await publish(
     repo,
     env,
@@ -390,12 +387,7 @@ Deno.test("a bearer token that has expired (a run outliving it) is replaced once
   await using registry = await startRegistry({ token: true, expiredTokens: 1 });
   const env = await envFor("helm4");
   // What `helm registry login` writes (its own login would take the expired token).
-  await Deno.writeTextFile(
-    env.HELM_REGISTRY_CONFIG,
-    JSON.stringify({
-      auths: { [registry.host]: { auth: btoa(`${registry.username}:${registry.password}`) } },
-    }),
-  );
+  await writeRegistryAuth(env, registry.host, registry.username!, registry.password!);
   await using repo = await createTestRepo();
   const r = await publish(
     repo,

@@ -45,6 +45,23 @@ export function publishLoggedIn(
   );
 }
 
+/**
+ * Writes what `helm registry login HOST` writes into the test's registry config (`env.HELM_REGISTRY_CONFIG`,
+ * a Docker config.json: `auths.<host>.auth` = base64 of `user:password`), without running it: its own login
+ * would talk to the registry first (take a token, send the password to an endpoint under test).
+ */
+export async function writeRegistryAuth(
+  env: Record<string, string>,
+  host: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await Deno.writeTextFile(
+    env.HELM_REGISTRY_CONFIG,
+    JSON.stringify({ auths: { [host]: { auth: btoa(`${username}:${password}`) } } }),
+  );
+}
+
 /** `helm show chart` of a pushed version, as key/value pairs. */
 export async function showChart(
   env: Record<string, string>,
