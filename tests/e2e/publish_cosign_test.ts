@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { cosignEnv, cosignKeyPair, cosignVerify } from "../support/cosign.ts";
-import { envFor, publish } from "../support/publish.ts";
+import { envFor, publish, publishTo } from "../support/publish.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 
 interface Row {
@@ -62,17 +62,7 @@ for (const helm of ["helm4", "helm3"] as const) {
     });
 
     await t.step("published without --cosign-key, then a rerun with it signs what is there", async () => {
-      const plain = await publish(
-        repo,
-        env,
-        "--oci",
-        registry.base,
-        "--plain-http",
-        "--tag",
-        "2.0.0",
-        "-o",
-        "json",
-      );
+      const plain = await publishTo(repo, env, registry, "2.0.0", "-o", "json");
       assert.equal(plain.code, 0, plain.stderr);
       const digest = fastcsRow(plain.stdout).digest!;
       assert.notEqual((await cosignVerify(byDigest(registry, digest), keys.pub)).code, 0);

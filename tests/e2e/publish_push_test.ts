@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo, type TestRepo } from "../support/git_repo.ts";
-import { envFor, publish, publishLoggedIn, writeRegistryAuth } from "../support/publish.ts";
+import { envFor, publish, publishLoggedIn, publishTo, writeRegistryAuth } from "../support/publish.ts";
 import { startRegistry, type TestRegistry } from "../support/registry.ts";
 import { signingKey } from "../support/signing.ts";
 import { startCluster } from "../support/cluster.ts";
@@ -221,17 +221,7 @@ Deno.test("basic credentials: --registry-username and a plain auth entry of Helm
   await writer.write(new TextEncoder().encode(registry.password!));
   await writer.close();
   assert.equal((await logged.output()).code, 0);
-  const fromConfig = await publish(
-    repo,
-    env,
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "1.0.1",
-    "-o",
-    "json",
-  );
+  const fromConfig = await publishTo(repo, env, registry, "1.0.1", "-o", "json");
   assert.equal(fromConfig.code, 0, fromConfig.stderr);
   assert.equal(JSON.parse(fromConfig.stdout).results[0].pushedWith, "distribution API");
   // Helm 3 and 4 pull both, with that login.
@@ -272,7 +262,7 @@ Deno.test("basic credentials: --registry-username and a plain auth entry of Helm
     assert.equal(sts.code, 0, sts.stderr);
   }
   // A rerun finds both published (the check before pushing reads them with the same credentials).
-  const again = await publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", "1.0.1");
+  const again = await publishTo(repo, env, registry, "1.0.1");
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /already published/);
 });
@@ -330,17 +320,7 @@ Deno.test("bearer tokens (the token endpoint a registry's challenge names): the 
   // Credentials the token server refuses: no token, so helm is asked (its pull, in the check before any
   // push), which fails as Helm does (exit 9), naming the credentials tried, never showing them.
   await writeRegistryAuth(env, registry.host, registry.username!, "wrong-password");
-  const refused = await publish(
-    repo,
-    env,
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "2.0.0",
-    "--retries",
-    "0",
-  );
+  const refused = await publishTo(repo, env, registry, "2.0.0", "--retries", "0");
   assert.equal(refused.code, 9, refused.stderr);
   assert.match(refused.stderr, /refused the credentials tried/);
   assert.ok(!(refused.stdout + refused.stderr).includes("wrong-password"));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { CLI_ARGS, run, spawnCli } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
-import { envFor, publish } from "../support/publish.ts";
+import { envFor, publish, publishTo } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
 import { signingKey } from "../support/signing.ts";
 
@@ -260,16 +260,7 @@ Deno.test("charts that depend on each other are pushed in dependency order (a pa
   );
   await repo.write("charts/app/charts/zbase/Chart.yaml", chart("zbase"));
   await repo.commit("two charts, one depending on the other");
-  const r = await publish(
-    repo,
-    env,
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "1.0.0",
-    "--skip-schema-check",
-  );
+  const r = await publishTo(repo, env, registry, "1.0.0", "--skip-schema-check");
   assert.equal(r.code, 0, r.stderr);
   const at = (name: string) =>
     r.stderr.indexOf(`pushing ${registry.base.replace(/^oci:\/\//, "oci://")}/${name}:`);

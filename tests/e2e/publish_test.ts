@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { run } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
-import { envFor, publish, showChart } from "../support/publish.ts";
+import { envFor, publish, publishTo, showChart } from "../support/publish.ts";
 import { startRegistry } from "../support/registry.ts";
 
 for (const helm of ["helm3", "helm4"] as const) {
@@ -51,7 +51,7 @@ for (const helm of ["helm3", "helm4"] as const) {
     const before = await run("find", [registry.storage, "-type", "f"]);
     await repo.write("charts/fastcs/templates/extra.yaml", "# a change\n");
     await repo.commit("change");
-    const taken = await publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", "1.2.3");
+    const taken = await publishTo(repo, env, registry, "1.2.3");
     assert.equal(taken.code, 8, taken.stderr);
     assert.match(taken.stderr, /fastcs:1\.2\.3: version 1\.2\.3 is already published with other content/);
     assert.match(taken.stderr, /nothing was pushed/);
@@ -109,7 +109,7 @@ Deno.test("bad input: an invalid tag or a chart without a version exits 5 before
   await using registry = await startRegistry();
   const env = await envFor("helm4");
   await using repo = await createTestRepo();
-  const tag = await publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", "1.2");
+  const tag = await publishTo(repo, env, registry, "1.2");
   assert.equal(tag.code, 5);
   assert.match(tag.stderr, /release tag "1\.2" \(from --tag\) is not a SemVer 2\.0\.0 version/);
   await repo.write(

@@ -22,6 +22,18 @@ export function publish(repo: TestRepo, env: Record<string, string>, ...args: st
   return cli(["publish", ...args], { cwd: repo.dir, env });
 }
 
+/** Runs helm fastcs publish in the repo to `registry` over plain HTTP at `tag` (with whatever credentials
+ * Helm's registry config in `env` holds), then `args`. */
+export function publishTo(
+  repo: TestRepo,
+  env: Record<string, string>,
+  registry: TestRegistry,
+  tag: string,
+  ...args: string[]
+): Promise<RunResult> {
+  return publish(repo, env, "--oci", registry.base, "--plain-http", "--tag", tag, ...args);
+}
+
 /** Runs helm fastcs publish in the repo to `registry` over plain HTTP at `tag`, logged in as the registry's
  * test user (`--registry-username`, the password through HELM_FASTCS_REGISTRY_PASSWORD), then `args`. */
 export function publishLoggedIn(
@@ -31,13 +43,10 @@ export function publishLoggedIn(
   tag: string,
   ...args: string[]
 ): Promise<RunResult> {
-  return publish(
+  return publishTo(
     repo,
     { ...env, HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
+    registry,
     tag,
     "--registry-username",
     registry.username!,
