@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyS3Failure } from "./s3_repository.ts";
+import { classifyS3Failure } from "./s3_client.ts";
 
 // Shapes as the AWS SDK raised them against versitygw 1.8.0 (tests/e2e/publish_s3_test.ts meets each for real).
 const sdk = (name: string, status?: number, message = "") =>
