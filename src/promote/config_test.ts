@@ -97,5 +97,9 @@ Deno.test("a key given twice in the project file (a group, an environment) is re
   ]).then(() => undefined, (e) => e);
   assert.ok(error instanceof FastcsError, `expected a FastcsError, got ${error}`);
   assert.equal(error.exitCode, 5);
-  assert.match(error.message, /^fastcs\.yaml:6:3: malformed YAML: Map keys must be unique/);
+  assert.equal(
+    error.message,
+    "fastcs.yaml:6:3: malformed YAML: the key core is given twice in one mapping (first at line 5, column 3)",
+  );
+  assert.equal(error.hint, "Keep one of them: in this file a later key does not replace an earlier one.");
 });
