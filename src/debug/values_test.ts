@@ -73,6 +73,33 @@ Deno.test("launch.json: the configuration is added or replaced by name, others k
   await assert.rejects(mergeLaunchJson(file, { name: "x" }), /is not valid JSON/);
 });
 
+Deno.test("launch.json: a compound replaces its namesake and the configurations that one started, not others", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/launch.json`;
+    const workers = (...pids: number[]) => pids.map((pid) => ({ name: `helm fastcs debug web PID ${pid}` }));
+    const compound = (...pids: number[]) => ({
+      name: "helm fastcs debug web (all workers)",
+      configurations: workers(...pids).map((w) => w.name),
+    });
+    await mergeLaunchJson(file, { name: "Python: current file" });
+    await mergeLaunchJson(file, workers(10, 11), compound(10, 11));
+    await mergeLaunchJson(file, { name: "helm fastcs debug web PID 99" }); // not started by the compound
+    // A later session: the server's workers have new PIDs (11 stayed).
+    await mergeLaunchJson(file, workers(11, 12), compound(11, 12));
+    const doc = JSON.parse(await Deno.readTextFile(file));
+    assert.deepEqual(doc.configurations.map((c: { name: string }) => c.name), [
+      "Python: current file",
+      "helm fastcs debug web PID 99",
+      "helm fastcs debug web PID 11",
+      "helm fastcs debug web PID 12",
+    ]);
+    assert.deepEqual(doc.compounds, [compound(11, 12)]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the profile: fastcs values, ioc-instance values, or a plain release", () => {
   assert.deepEqual(releaseProfile({ ioc: fastcs }, "p47").name, "fastcs");
   assert.deepEqual(releaseProfile({ "ioc-instance": { image: "x" }, global: {} }, "bl01"), {
