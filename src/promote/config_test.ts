@@ -55,7 +55,8 @@ Deno.test("groups: an unknown group names those defined, or says there are none 
     () => group(config, "cor", () => "fastcs.yaml"),
     (e: FastcsError) =>
       e.exitCode === 5 && e.code === "promote.group" &&
-      e.message === 'unknown group "cor" (fastcs.yaml defines core, edge)',
+      e.message === 'unknown group "cor" (fastcs.yaml defines core, edge)' &&
+      e.hint === "Give one of those to --group, or add cor under groups: in fastcs.yaml.",
   );
   const none = await load(ENVIRONMENTS);
   assert.throws(
