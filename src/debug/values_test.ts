@@ -43,6 +43,22 @@ Deno.test("the program to launch is read from command and args", () => {
     args: ["a"],
   });
   assert.deepEqual(launchTarget(["run.py"], []), { kind: "file", file: "run.py", args: [] });
+  // The interpreter's options end at the file or at -m: a -m after the file is the program's own argument.
+  assert.deepEqual(launchTarget(["python", "tool.py", "-m", "fast"], []), {
+    kind: "file",
+    file: "tool.py",
+    args: ["-m", "fast"],
+  });
+  assert.deepEqual(launchTarget(["python3", "-W", "ignore", "-X", "dev", "app.py"], ["a"]), {
+    kind: "file",
+    file: "app.py",
+    args: ["a"],
+  });
+  assert.deepEqual(launchTarget(["python", "-u", "-msvc", "--port", "1"], []), {
+    kind: "module",
+    module: "svc",
+    args: ["--port", "1"],
+  });
   assert.deepEqual(launchTarget(["fastcs-example"], ["ioc", "P47"]), {
     kind: "script",
     script: "fastcs-example",
