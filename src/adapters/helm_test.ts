@@ -289,6 +289,61 @@ Deno.test("pull: a failed pull has no path and does not look at the destination"
   assert.equal(r.path, undefined);
 });
 
+Deno.test("repo list: Helm's classic chart repositories in its order (helm repo list -o json, no credentials in it); an unreadable list is exit 6", async () => {
+  // Helm 3.17.3 and 4.1.4 print the same for a repositories.yaml holding a repository added with --username.
+  const { runner, helm } = helmAt(4, [{
+    match: ["repo", "list"],
+    result: {
+      stdout:
+        '[{"name":"private","url":"https://charts.example.org/stable"},{"name":"other","url":"http://127.0.0.1:1/charts"}]\n',
+    },
+  }]);
+  assert.deepEqual(await helm.repoList(), [
+    { name: "private", url: "https://charts.example.org/stable" },
+    { name: "other", url: "http://127.0.0.1:1/charts" },
+  ]);
+  assert.deepEqual(runner.argvs(), [["helm", "repo", "list", "-o", "json"]]);
+  // No repository at all: both print [] and exit 0.
+  assert.deepEqual(
+    await helmAt(3, [{ match: ["repo", "list"], result: { stdout: "[]\n" } }]).helm.repoList(),
+    [],
+  );
+  await assert.rejects(
+    helmAt(4, [{ match: ["repo", "list"], result: { code: 1, stderr: "Error: permission denied\n" } }]).helm
+      .repoList(),
+    (e: FastcsError) =>
+      e.exitCode === ExitCode.environment &&
+      e.message === "cannot list Helm's chart repositories: Error: permission denied",
+  );
+});
+
+Deno.test("repo update: Helm 3 is asked to fail on a repository it could not refresh (it exits 0 otherwise); Helm 4 fails anyway and has no such flag", async () => {
+  for (const major of [3, 4] as const) {
+    const { runner, helm } = helmAt(major, [{ match: ["repo", "update"] }]);
+    await helm.repoUpdate("private");
+    assert.deepEqual(runner.argvs().filter((a) => a[1] === "repo"), [
+      ["helm", "repo", "update", "private", ...(major === 3 ? ["--fail-on-repo-update-fail"] : [])],
+    ]);
+  }
+});
+
+Deno.test("pull from a named repository: NAME/CHART, --version and --destination, no --repo nor credentials; the pulled .tgz", async () => {
+  const destination = await Deno.makeTempDir({ prefix: "fastcs-pull-" });
+  try {
+    const { runner, helm } = helmAt(4, [{
+      match: ["pull"],
+      result: () => (Deno.writeTextFileSync(`${destination}/fastcs-1.0.0.tgz`, ""), {}),
+    }]);
+    const r = await helm.pullFromNamedRepo("private", "fastcs", "1.0.0", destination);
+    assert.equal(r.path, `${destination}/fastcs-1.0.0.tgz`);
+    assert.deepEqual(runner.argvs(), [
+      ["helm", "pull", "private/fastcs", "--version", "1.0.0", "--destination", destination],
+    ]);
+  } finally {
+    await Deno.remove(destination, { recursive: true });
+  }
+});
+
 Deno.test("registry login: Helm 4 has --plain-http, Helm 3 only --insecure; --ca-file on both", async () => {
   const login = async (major: 3 | 4, transport: RegistryTransport) => {
     const { runner, helm } = helmAt(major, [{

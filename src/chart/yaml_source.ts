@@ -100,10 +100,26 @@ export function parseYamlSource(file: string, text: string, o: { uniqueKeys?: bo
   }
   if (errors.length > 0) {
     const first = errors[0];
+    const repeated = (first as { code?: string }).code === "DUPLICATE_KEY"
+      ? repeatedKey(doc.contents, first.pos[0])
+      : undefined;
+    if (repeated) {
+      const earlier = position(repeated.first);
+      throw inputError(
+        position(first.pos[0]),
+        `malformed YAML: the key ${repeated.key} is given twice in one mapping (first at line ${earlier.line}, column ${earlier.column})`,
+        {
+          code: "yaml.syntax",
+          hint: "Keep one of them: in this file a later key does not replace an earlier one.",
+        },
+      );
+    }
     const message = first.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     throw inputError(position(first.pos[0]), `malformed YAML: ${message}`, {
       code: "yaml.syntax",
-      hint: "Fix the YAML syntax at that position (a values file is one YAML document).",
+      hint: o.uniqueKeys
+        ? "Fix the YAML syntax at that position."
+        : "Fix the YAML syntax at that position (a values file is one YAML document).",
     });
   }
   const lines = text.split(/\r?\n/);
@@ -125,6 +141,31 @@ export function parseYamlSource(file: string, text: string, o: { uniqueKeys?: bo
     throw tooDeep(file, error);
   }
   return source;
+}
+
+/** The key starting at `offset` that its mapping holds twice (the composer's DUPLICATE_KEY error points at the
+ * second one), with the offset of the first; undefined when no mapping under `node` has it. */
+function repeatedKey(node: unknown, offset: number): { key: string; first: number } | undefined {
+  if (isMap(node)) {
+    const keyOf = (k: unknown) => isScalar(k) ? String(k.value) : String(k);
+    const second = node.items.find((p) => (p.key as YamlNode | null)?.range?.[0] === offset);
+    if (second) {
+      const key = keyOf(second.key);
+      const first = node.items.find((p) => p !== second && keyOf(p.key) === key);
+      const at = (first?.key as YamlNode | null)?.range?.[0];
+      if (at !== undefined) return { key, first: at };
+    }
+    for (const p of node.items) {
+      const found = repeatedKey(p.value, offset);
+      if (found) return found;
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) {
+      const found = repeatedKey(item, offset);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 // go-yaml refuses documents whose aliases expand far beyond their own size ("excessive aliasing",

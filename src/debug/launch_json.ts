@@ -33,7 +33,9 @@ export function withPathMapping(
 /**
  * Adds or replaces (by name) configurations in a VS Code launch.json, and a compound configuration
  * (`compounds`, which VS Code starts together) when given, keeping the others; comments in the file are not
- * kept. Creates the file when missing.
+ * kept. Creates the file when missing. A compound replaces the one of its name together with the
+ * configurations that one started and this one does not (`--all-workers` names each by its worker's PID,
+ * so an earlier session's workers would otherwise pile up).
  *
  * @throws FastcsError (exit code 5) when the existing file is not JSON (with comments stripped).
  */
@@ -65,6 +67,8 @@ export async function mergeLaunchJson(
     }
   }
   const names = new Set(added.map((c) => c.name));
+  const replaced = (doc.compounds ?? []).find((c) => c.name === compound?.name)?.configurations;
+  for (const name of Array.isArray(replaced) ? replaced : []) names.add(name);
   const others = (doc.configurations ?? []).filter((c) => !names.has(c.name));
   doc = { ...doc, version: doc.version ?? "0.2.0", configurations: [...others, ...added] };
   if (compound) {

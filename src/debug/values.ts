@@ -119,12 +119,19 @@ export function launchTarget(command: string[], args: string[]): LaunchTarget | 
   if (all.length === 0) return undefined;
   const [first, ...rest] = all;
   if (/(^|\/)python(3(\.\d+)?)?$/.test(first)) {
-    const m = rest.indexOf("-m");
-    if (m >= 0 && m + 1 < rest.length) {
-      return { kind: "module", module: rest[m + 1], args: rest.slice(m + 2) };
+    // The interpreter's options end at `-m MOD` or at the file (Python's command line): what follows is the
+    // program's own (`python tool.py -m fast` runs tool.py). `-W` and `-X` take the next word as their value.
+    for (let i = 0; i < rest.length; i++) {
+      const a = rest[i];
+      if (a === "-m") {
+        return i + 1 < rest.length
+          ? { kind: "module", module: rest[i + 1], args: rest.slice(i + 2) }
+          : undefined;
+      }
+      if (/^-m./.test(a)) return { kind: "module", module: a.slice(2), args: rest.slice(i + 1) };
+      if (a === "-W" || a === "-X") i++;
+      else if (!a.startsWith("-")) return { kind: "file", file: a, args: rest.slice(i + 1) };
     }
-    const file = rest.find((a) => !a.startsWith("-"));
-    if (file) return { kind: "file", file, args: rest.slice(rest.indexOf(file) + 1) };
     return undefined;
   }
   if (first.endsWith(".py")) return { kind: "file", file: first, args: rest };

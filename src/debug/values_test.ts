@@ -43,6 +43,22 @@ Deno.test("the program to launch is read from command and args", () => {
     args: ["a"],
   });
   assert.deepEqual(launchTarget(["run.py"], []), { kind: "file", file: "run.py", args: [] });
+  // The interpreter's options end at the file or at -m: a -m after the file is the program's own argument.
+  assert.deepEqual(launchTarget(["python", "tool.py", "-m", "fast"], []), {
+    kind: "file",
+    file: "tool.py",
+    args: ["-m", "fast"],
+  });
+  assert.deepEqual(launchTarget(["python3", "-W", "ignore", "-X", "dev", "app.py"], ["a"]), {
+    kind: "file",
+    file: "app.py",
+    args: ["a"],
+  });
+  assert.deepEqual(launchTarget(["python", "-u", "-msvc", "--port", "1"], []), {
+    kind: "module",
+    module: "svc",
+    args: ["--port", "1"],
+  });
   assert.deepEqual(launchTarget(["fastcs-example"], ["ioc", "P47"]), {
     kind: "script",
     script: "fastcs-example",
@@ -71,6 +87,33 @@ Deno.test("launch.json: the configuration is added or replaced by name, others k
   assert.equal(doc.version, "0.2.0");
   await Deno.writeTextFile(file, "{ not json");
   await assert.rejects(mergeLaunchJson(file, { name: "x" }), /is not valid JSON/);
+});
+
+Deno.test("launch.json: a compound replaces its namesake and the configurations that one started, not others", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/launch.json`;
+    const workers = (...pids: number[]) => pids.map((pid) => ({ name: `helm fastcs debug web PID ${pid}` }));
+    const compound = (...pids: number[]) => ({
+      name: "helm fastcs debug web (all workers)",
+      configurations: workers(...pids).map((w) => w.name),
+    });
+    await mergeLaunchJson(file, { name: "Python: current file" });
+    await mergeLaunchJson(file, workers(10, 11), compound(10, 11));
+    await mergeLaunchJson(file, { name: "helm fastcs debug web PID 99" }); // not started by the compound
+    // A later session: the server's workers have new PIDs (11 stayed).
+    await mergeLaunchJson(file, workers(11, 12), compound(11, 12));
+    const doc = JSON.parse(await Deno.readTextFile(file));
+    assert.deepEqual(doc.configurations.map((c: { name: string }) => c.name), [
+      "Python: current file",
+      "helm fastcs debug web PID 99",
+      "helm fastcs debug web PID 11",
+      "helm fastcs debug web PID 12",
+    ]);
+    assert.deepEqual(doc.compounds, [compound(11, 12)]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("the profile: fastcs values, ioc-instance values, or a plain release", () => {

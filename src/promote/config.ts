@@ -207,7 +207,7 @@ export function group(config: PromoteConfig, name: string, display: (p: string) 
         code: "promote.group",
         exitCode: ExitCode.input,
         hint: known.length > 0
-          ? undefined
+          ? `Give one of those to --group, or add ${name} under groups: in ${display(config.file)}.`
           : "Name the services of a group under groups: in the project file, e.g. groups: {core: [db, api]}.",
       },
     );

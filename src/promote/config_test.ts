@@ -55,7 +55,8 @@ Deno.test("groups: an unknown group names those defined, or says there are none 
     () => group(config, "cor", () => "fastcs.yaml"),
     (e: FastcsError) =>
       e.exitCode === 5 && e.code === "promote.group" &&
-      e.message === 'unknown group "cor" (fastcs.yaml defines core, edge)',
+      e.message === 'unknown group "cor" (fastcs.yaml defines core, edge)' &&
+      e.hint === "Give one of those to --group, or add cor under groups: in fastcs.yaml.",
   );
   const none = await load(ENVIRONMENTS);
   assert.throws(
@@ -97,5 +98,9 @@ Deno.test("a key given twice in the project file (a group, an environment) is re
   ]).then(() => undefined, (e) => e);
   assert.ok(error instanceof FastcsError, `expected a FastcsError, got ${error}`);
   assert.equal(error.exitCode, 5);
-  assert.match(error.message, /^fastcs\.yaml:6:3: malformed YAML: Map keys must be unique/);
+  assert.equal(
+    error.message,
+    "fastcs.yaml:6:3: malformed YAML: the key core is given twice in one mapping (first at line 5, column 3)",
+  );
+  assert.equal(error.hint, "Keep one of them: in this file a later key does not replace an earlier one.");
 });

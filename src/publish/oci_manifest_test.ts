@@ -98,22 +98,29 @@ Deno.test("created: Go's RFC 3339 in the local zone, whole seconds, Z only for U
 });
 
 Deno.test("the manifest: schema version 2, config, layers sorted by digest, annotations sorted", async () => {
+  // The .prov's digest (sha256 of "signature": 1a2f…) sorts before the package's (of "chart": cc57…), so the
+  // order pushed (package, then .prov) is not the order written.
   const artifact = await helmChartArtifact(
     new TextEncoder().encode("chart"),
     "apiVersion: v2\nname: p\nversion: 1.0.0\n",
-    new TextEncoder().encode("prov"),
+    new TextEncoder().encode("signature"),
     "2026-01-02T03:04:05Z",
   );
   const manifest = JSON.parse(new TextDecoder().decode(artifact!.manifest));
   assert.equal(manifest.schemaVersion, 2);
   assert.equal(Object.keys(manifest).join(), "schemaVersion,config,layers,annotations");
-  assert.deepEqual(
-    manifest.layers.map((l: { digest: string }) => l.digest),
-    [
-      ...manifest.layers.map((l: { digest: string }) => l.digest),
-    ].sort(),
-  );
-  assert.equal(manifest.layers.length, 2);
+  assert.deepEqual(manifest.layers, [
+    {
+      mediaType: "application/vnd.cncf.helm.chart.provenance.v1.prov",
+      digest: "sha256:1a2fc26dc7ea5a2a4748b7cb2b1ef193d96ab2c99f93092f69e63075b28d1278",
+      size: 9,
+    },
+    {
+      mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+      digest: "sha256:cc57fc1903e444cf6a726490b43b27ee9f87facc037f86872201847c565b45fb",
+      size: 5,
+    },
+  ]);
   assert.deepEqual(Object.keys(manifest.annotations), Object.keys(manifest.annotations).sort());
   assert.match(artifact!.digest, /^sha256:[0-9a-f]{64}$/);
 });

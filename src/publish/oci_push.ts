@@ -147,8 +147,9 @@ export interface RegistryApi {
   /**
    * One read of the distribution API (`/v2/<target path>/<chart>/<path>`, e.g. `manifests/1.0.0`) with the
    * same credentials, the body read into memory. A 401 the credentials cannot answer is returned as it is;
-   * undefined when there is no answer, the transport is not ours (TLS verification off), or the body is longer
-   * than `maxBytes` (default 4 MiB, the limit Helm's registry client (oras-go) sets for manifests).
+   * undefined when there is no answer, the transport is not ours (TLS verification off), the registry redirects
+   * the read to an address that is not http(s) (a file: one would be read from our disk), or the body is
+   * longer than `maxBytes` (default 4 MiB, the limit Helm's registry client (oras-go) sets for manifests).
    * @throws FastcsError (exit code 9) when the registry names a token endpoint over plain HTTP while we hold
    *   credentials and reach it over HTTPS: nobody (not helm pull either) should send them there
    */
@@ -420,11 +421,14 @@ export function registryApi(
           { method: init.method, headers: init.accept ? { Accept: init.accept } : {}, keep401: true },
         );
         // Registries hand out blobs from elsewhere (ghcr.io: a CDN; S3-backed ones: a signed URL): followed
-        // without our credentials, which are for the registry only.
+        // without our credentials, which are for the registry only. Only to a web address: fetch would read a
+        // file: Location from our disk (fetch itself refuses such a redirect; this one is ours).
         const location = response.headers.get("Location");
         if (response.status >= 300 && response.status < 400 && location && init.method === "GET") {
           await response.body?.cancel();
-          response = await fetch(new URL(location, `${origin}/v2/${repository}/${path}`), {
+          const next = new URL(location, `${origin}/v2/${repository}/${path}`);
+          if (next.protocol !== "https:" && next.protocol !== "http:") return undefined;
+          response = await fetch(next, {
             client: await httpClient(),
             signal: AbortSignal.timeout(60_000),
           });

@@ -2,11 +2,13 @@
 // the manifest is the very one `helm push` writes for the same package (so that a retry, or `helm push` after
 // an answer that got lost, writes the same bytes; a requirements.yaml is left to helm push); credentials
 // never go to a host the registry points an upload to, to a plain-HTTP token endpoint of an HTTPS registry,
-// or to a realm that is no web address, and never show in any output; answers without end are read only up
-// to Helm's limits; a manifest's digest is computed, not taken from the registry's word. The real Debian
-// docker-registry and the real Helm 3.17.3 and 4.1.4. Fakes, each named where it is used, only for what
+// or to a realm that is no web address, and never show in any output; a blob read redirected to an address
+// that is no web address is not followed (a file: one would be read from our disk); answers without end are
+// read only up to Helm's limits; a manifest's digest is computed, not taken from the registry's word. The real
+// Debian docker-registry and the real Helm 3.17.3 and 4.1.4. Fakes, each named where it is used, only for what
 // docker-registry cannot do or show: the other host an upload is sent to (a recorder), a gateway that loses an
-// answer, one that names a wrong digest, endless bodies, and the Authorization headers a registry got.
+// answer, one that names a wrong digest, endless bodies, redirects to file: and data: addresses, and the
+// Authorization headers a registry got.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, run, tool } from "../helpers.ts";
@@ -441,5 +443,34 @@ Deno.test("a registry naming a wrong Docker-Content-Digest for a manifest: its w
     assert.ok(!again.stdout.includes(wrong), again.stdout);
   } finally {
     await gateway.shutdown();
+  }
+});
+
+Deno.test("a blob read redirected to an address that is no web address (file:, data:): not followed, helm's way instead", async () => {
+  // A fake registry (docker-registry redirects only to its storage's web addresses): it answers a blob read
+  // with a redirect to a file of our disk, or to data.
+  await using dir = await tempDir();
+  const secretFile = join(dir.path, "secret.txt");
+  await Deno.writeTextFile(secretFile, "a-secret-from-our-disk");
+  const locations = [`file://${secretFile}`, "data:text/plain,from-data"];
+  let location = "";
+  const fake = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response(null, { status: 307, headers: { Location: location } }),
+  );
+  try {
+    for (location of locations) {
+      const api = registryApi(`oci://127.0.0.1:${fake.addr.port}/c`, { plainHttp: true }, {
+        kind: "anonymous",
+      });
+      try {
+        const read = await api.read("x", `blobs/sha256:${"0".repeat(64)}`, { method: "GET" });
+        assert.equal(read, undefined, `${location}: ${read?.status} ${await read?.text()}`);
+      } finally {
+        api.close();
+      }
+    }
+  } finally {
+    await fake.shutdown();
   }
 });

@@ -27,6 +27,9 @@ export async function chartSite(
   return join(dir, `fastcs-${version}.tgz`);
 }
 
+/** What {@link clusterWithChart} starts: a test cluster (kube contexts `staging` and `prod`), a registry holding
+ * the chart as `<registry.base>/fastcs` 1.0.0, and a Helm environment for both; disposing of it stops the
+ * cluster and the registry and removes the Helm homes. */
 export interface ClusterWithChart extends AsyncDisposable {
   cluster: TestCluster;
   registry: TestRegistry;
