@@ -19,7 +19,9 @@ import {
   rollbackEnvironment,
 } from "../promote/flows.ts";
 import type { FolderPlan } from "../promote/gitops.ts";
-import { FAILED, type PromoteResult, type ReleasePlan, type SignatureCheck } from "../promote/promote.ts";
+import { FAILED, type PromoteResult } from "../promote/apply.ts";
+import type { ReleasePlan } from "../promote/plan.ts";
+import type { SignatureCheck } from "../promote/signature.ts";
 import type { ReleaseScope } from "../promote/scope.ts";
 import { recoveryOf } from "../promote/stuck.ts";
 import { action, outputOption } from "./wiring.ts";

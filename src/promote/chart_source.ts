@@ -3,7 +3,7 @@
 // (`https://host/path`: its index.yaml and packages over HTTP(S), as chart-releaser's gh-pages or
 // `publish --repo-dir` behind a web server serve them), or an S3 chart repository in the helm-s3 layout
 // (`s3://bucket/prefix`, as `publish --s3` and helm-s3 write it). Whatever the source, the package fetched
-// must then render what runs in the source environment (promote.ts checks that).
+// must then render what runs in the source environment (plan.ts checks that).
 import { classifyRegistryFailure, type Helm, type RegistryTransport } from "../adapters/helm.ts";
 import { fileSha256 } from "../chart/content_digest.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";

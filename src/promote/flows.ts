@@ -14,16 +14,10 @@ import { commitMessage, type FolderPlan, planGitops, writeGitops } from "./gitop
 import { promotionHistory, type PromotionRecord, rollbackPromotion } from "./history.ts";
 import { findStuck, recoverStuck, type Recovery, stuckError, type StuckRelease } from "./stuck.ts";
 import { chooseReleases, type ReleaseScope } from "./scope.ts";
-import {
-  applyPromotion,
-  deleteSources,
-  planPromotion,
-  type PromoteResult,
-  type ReleasePlan,
-  type SignatureCheck,
-  type SourceDeletion,
-  type TestPolicy,
-} from "./promote.ts";
+import { applyPromotion, type PromoteResult, type TestPolicy } from "./apply.ts";
+import { planPromotion, type ReleasePlan } from "./plan.ts";
+import { deleteSources, type SourceDeletion } from "./record.ts";
+import type { SignatureCheck } from "./signature.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
 import { type S3Connections, s3Connections } from "../publish/s3_target.ts";
