@@ -3,7 +3,7 @@
 // the order the releases are planned, shown, confirmed and promoted in.
 import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { type Environment, releaseOf, serviceOf } from "./config.ts";
+import { type Environment, group, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 
 /**
  * What a promotion covers (`promote SOURCE TARGET [RELEASE...] | --group NAME | --selector SEL | --all`).
@@ -14,6 +14,52 @@ export type ReleaseScope =
   | { kind: "named"; releases: string[] }
   | { kind: "group"; name: string; services: string[]; file: string }
   | { kind: "selector"; selector: string };
+
+/**
+ * What a promotion covers, from the command line: the releases named, `--all`, `--group NAME` (its services
+ * from the project file) or `--selector SEL`, at most one of them; nothing given is all releases, as before
+ * `--all` existed. `display` shows the project file's path in messages.
+ *
+ * @throws FastcsError exit 2 (more than one given, an empty selector), 5 (an unknown group)
+ */
+export function scopeOf(
+  config: PromoteConfig,
+  releases: string[],
+  opts: { all?: boolean; group?: string; selector?: string },
+  display: (p: string) => string,
+): ReleaseScope {
+  const given = [
+    ...(releases.length > 0 ? [`release names (${releases.join(" ")})`] : []),
+    ...(opts.all ? ["--all"] : []),
+    ...(opts.group !== undefined ? ["--group"] : []),
+    ...(opts.selector !== undefined ? ["--selector"] : []),
+  ];
+  if (given.length > 1) {
+    throw new FastcsError(`${given.join(" and ")} each choose the releases to promote: give one of them`, {
+      code: "usage",
+      exitCode: ExitCode.usage,
+      hint: "Name the releases, or --group NAME, or --selector SELECTOR, or --all.",
+    });
+  }
+  if (opts.group !== undefined) {
+    return {
+      kind: "group",
+      name: opts.group,
+      services: group(config, opts.group, display),
+      file: display(config.file),
+    };
+  }
+  if (opts.selector !== undefined) {
+    if (opts.selector.trim() === "") {
+      throw new FastcsError("--selector needs a label selector such as team=core", {
+        code: "usage",
+        exitCode: ExitCode.usage,
+      });
+    }
+    return { kind: "selector", selector: opts.selector };
+  }
+  return releases.length > 0 ? { kind: "named", releases } : { kind: "all" };
+}
 
 /** The chosen source releases, in promotion order, and the rule that ordered them. */
 export interface ChosenReleases {
