@@ -1,7 +1,7 @@
 // Which source releases a cluster promotion acts on, and in which order: those named, a named group of the
 // project file, the releases whose Helm labels match a selector, or all of them. The order found here is
 // the order the releases are planned, shown, confirmed and promoted in.
-import type { ReleaseHelm } from "../adapters/helm_release.ts";
+import { HelmCommandError, type ReleaseHelm } from "../adapters/helm_release.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { type Environment, group, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 
@@ -85,6 +85,16 @@ export function describeScope(scope: ReleaseScope): string {
 }
 
 /**
+ * True when Helm's stderr is its refusal of a label selector it could not parse: the errors of Kubernetes'
+ * `labels.Parse` (k8s.io/apimachinery/pkg/labels/selector.go), which `helm list --selector` returns as they
+ * are: `found '=', expected: ',' or 'end of string'` and the other `found '…' … expected: …` messages of the
+ * parser, and `unable to parse requirement: …` for a key, value or operator that does not validate.
+ */
+export function malformedSelector(stderr: string): boolean {
+  return /^Error: (?:found '.*',? expected: |unable to parse requirement: )/m.test(stderr);
+}
+
+/**
  * The source releases a promotion acts on, in the order they are promoted:
  * - `named`: as named (each must exist; a name given twice counts once);
  * - `group`: the release of each of the group's services in `source.env` (`releaseOf`), in the group's
@@ -94,8 +104,9 @@ export function describeScope(scope: ReleaseScope): string {
  * The last two keep only releases whose name fits the environment's release pattern and that are not
  * `uninstalled` (a release deleted with its history kept, e.g. by `--delete-source`).
  *
- * @throws FastcsError exit 2 (Helm refused the selector's syntax), 5 (a named or grouped release does not
- *   exist, or nothing matches at all), 6 (helm list failed)
+ * @throws FastcsError exit 2 (Helm could not parse the selector, see {@link malformedSelector}), 5 (a named or
+ *   grouped release does not exist, or nothing matches at all), 6 (helm list failed, with or without the
+ *   selector: the API server out of reach, RBAC refusing the list, …)
  */
 export async function chooseReleases(
   source: { env: Environment; helm: ReleaseHelm },
@@ -148,8 +159,9 @@ export async function chooseReleases(
       try {
         matched = await source.helm.list(undefined, scope.selector);
       } catch (error) {
-        // The same list without the selector worked: what Helm refused is the selector.
-        if (!(error instanceof FastcsError)) throw error;
+        // Only a selector Helm could not parse is the user's usage error; anything else (the API server out of
+        // reach, RBAC refusing the list) is reported as it is, with its own exit code.
+        if (!(error instanceof HelmCommandError) || !malformedSelector(error.result.stderr)) throw error;
         throw new FastcsError(`helm refused the release selector "${scope.selector}": ${error.message}`, {
           code: "usage",
           exitCode: ExitCode.usage,
