@@ -8,6 +8,7 @@ import type { Helm, RegistryTransport } from "../adapters/helm.ts";
 import type { Cosign } from "../adapters/cosign.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { redactUrls } from "../runtime/redact.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { chartUsesLookup, valuesCallLookup } from "../chart/lookup.ts";
 import type { S3Connections } from "../publish/s3_target.ts";
@@ -112,7 +113,9 @@ export async function planPromotion(
   const chartSource = parseChartSource(config.chartRepository, step.ctx.display(config.file));
   if (o.verify && chartSource.kind !== "oci") {
     throw new FastcsError(
-      `--cosign-verify checks signatures in OCI registries, and the charts come from ${chartSource.reference}`,
+      `--cosign-verify checks signatures in OCI registries, and the charts come from ${
+        redactUrls(chartSource.reference)
+      }`,
       {
         code: "promote.cosign-source",
         exitCode: ExitCode.usage,
@@ -198,7 +201,7 @@ export async function planPromotion(
     const server = await chartUsesLookup(chartFile).catch((error) => {
       // Helm refuses such a package too (a damaged archive, one over its size limits): say which, here.
       throw new FastcsError(
-        `cannot read chart ${meta.chart} ${meta.version} pulled from ${chartSource.reference}: ${
+        `cannot read chart ${meta.chart} ${meta.version} pulled from ${redactUrls(chartSource.reference)}: ${
           error instanceof Error ? error.message : error
         }`,
         {
@@ -234,7 +237,9 @@ export async function planPromotion(
       const random = drift.changes.filter((c) => unstable.has(c.resource));
       if (changed.length > 0) {
         refusals.push(
-          `${name}: chart ${meta.chart} ${meta.version} in ${config.chartRepository} does not render what runs in ${source.env.name} (${
+          `${name}: chart ${meta.chart} ${meta.version} in ${
+            redactUrls(config.chartRepository)
+          } does not render what runs in ${source.env.name} (${
             differ(changed)
           } differ): the registry's artifact is not the verified one`,
         );
