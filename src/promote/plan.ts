@@ -1,7 +1,8 @@
 // Planning a promotion between clusters: for each source release, what runs there (deployed, its tests), the
 // chart of the same version fetched from the chart repository and checked to render exactly what runs, the
-// target's values (its own files plus the promoted keys), and the diff against what the target runs. The
-// result is a list of plans; nothing changes. apply.ts carries them out.
+// target's values (its own files plus the promoted keys), and the diff against what the target runs (the
+// checks of the source are in identity.ts). The result is a list of plans; nothing changes. apply.ts carries
+// them out.
 import { join } from "node:path";
 import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import type { Helm, RegistryTransport } from "../adapters/helm.ts";
@@ -16,6 +17,7 @@ import { diffManifests, type ManifestDiff } from "./diff.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";
 import { fetchChart, parseChartSource } from "./chart_source.ts";
+import { compareWithRunning, sourceRefusals } from "./identity.ts";
 import { helmYaml, renderError, stripHooks, targetValuesCallLookup } from "./render.ts";
 import { checkSignature, type SignatureCheck } from "./signature.ts";
 
@@ -149,15 +151,7 @@ export async function planPromotion(
       target.helm.manifest(targetRelease),
       target.helm.status(targetRelease),
     ]);
-    if (meta.status !== "deployed") {
-      refusals.push(`${name} in ${source.env.name} is ${meta.status}, not deployed`);
-    }
-    const failedTests =
-      ((status?.hooks ?? []) as { name: string; events?: string[]; last_run?: { phase?: string } }[])
-        .filter((h) => h.events?.includes("test") && h.last_run?.phase === "Failed").map((h) => h.name);
-    if (failedTests.length > 0) {
-      refusals.push(`${name} in ${source.env.name}: its last helm test failed (${failedTests.join(", ")})`);
-    }
+    refusals.push(...sourceRefusals(name, source.env.name, meta, status));
     for (const f of target.env.values) {
       try {
         await Deno.stat(f);
@@ -224,33 +218,26 @@ export async function planPromotion(
     }
     // The chart in the registry must be what runs in the source: rendered with the source's values it
     // gives the source's manifest.
-    const drift = await diffManifests(runningManifest ?? "", stripHooks(rendered.stdout));
-    if (drift.changes.length > 0) {
-      // Resources that differ between two renders of the same chart with the same values (a random value
-      // or the time that no lookup keeps) tell nothing about the artifact: they get a refusal of their own.
-      const again = await render("source");
-      const unstable = again.code === 0
-        ? new Set((await diffManifests(rendered.stdout, again.stdout)).changes.map((c) => c.resource))
-        : new Set<string>();
-      const differ = (changes: typeof drift.changes) => changes.map((c) => c.resource).join(", ");
-      const changed = drift.changes.filter((c) => !unstable.has(c.resource));
-      const random = drift.changes.filter((c) => unstable.has(c.resource));
-      if (changed.length > 0) {
-        refusals.push(
-          `${name}: chart ${meta.chart} ${meta.version} in ${
-            redactUrls(config.chartRepository)
-          } does not render what runs in ${source.env.name} (${
-            differ(changed)
-          } differ): the registry's artifact is not the verified one`,
-        );
-      }
-      if (random.length > 0) {
-        unreproducible.push(
-          `${name}: chart ${meta.chart} ${meta.version} renders ${
-            differ(random)
-          } differently each time (a random value such as randAlphaNum, or the time, that no lookup of the existing object keeps), so what runs in ${source.env.name} cannot be checked against it`,
-        );
-      }
+    const { changed, unstable } = await compareWithRunning(
+      runningManifest ?? "",
+      rendered.stdout,
+      () => render("source"),
+    );
+    if (changed.length > 0) {
+      refusals.push(
+        `${name}: chart ${meta.chart} ${meta.version} in ${
+          redactUrls(config.chartRepository)
+        } does not render what runs in ${source.env.name} (${
+          changed.join(", ")
+        } differ): the registry's artifact is not the verified one`,
+      );
+    }
+    if (unstable.length > 0) {
+      unreproducible.push(
+        `${name}: chart ${meta.chart} ${meta.version} renders ${
+          unstable.join(", ")
+        } differently each time (a random value such as randAlphaNum, or the time, that no lookup of the existing object keeps), so what runs in ${source.env.name} cannot be checked against it`,
+      );
     }
     if (next.code !== 0) {
       throw renderError(next, server, target.env, `rendering ${targetRelease} for ${target.env.name}`, {
