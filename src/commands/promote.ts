@@ -1,27 +1,35 @@
-// `helm fastcs promote` and its `history` and `rollback` subcommands: flags, the diff shown to people,
-// confirmation, output; the flows are in src/promote/flows.ts.
+// `helm fastcs promote` and its `history` and `rollback` subcommands, wiring only: flags parsed, a flow of
+// src/promote/flows.ts called, its lines (src/promote/report.ts) or its one JSON document printed, and the
+// exit code it comes to.
 import { resolve } from "node:path";
 import { type Command, Option } from "../deps/cli.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import {
-  type Environment,
-  environment,
-  group,
-  loadPromoteConfig,
-  type PromoteConfig,
-} from "../promote/config.ts";
+import { type Environment, environment, loadPromoteConfig, type PromoteConfig } from "../promote/config.ts";
+import { confirmIn } from "../promote/confirm.ts";
 import {
   environmentHistory,
+  folderServices,
   promoteClusters,
   promoteFolders,
   type PromotionMode,
   rollbackEnvironment,
 } from "../promote/flows.ts";
-import type { FolderPlan } from "../promote/gitops.ts";
-import { FAILED, type PromoteResult, type ReleasePlan, type SignatureCheck } from "../promote/promote.ts";
-import type { ReleaseScope } from "../promote/scope.ts";
-import { recoveryOf } from "../promote/stuck.ts";
+import {
+  anyFailed,
+  clusterDocument,
+  countResults,
+  deletionLine,
+  folderDocument,
+  folderLines,
+  orderLines,
+  planLines,
+  recoveredLine,
+  resultLine,
+  stuckLine,
+} from "../promote/report.ts";
+import { type ReleaseScope, scopeOf } from "../promote/scope.ts";
+import type { SignatureCheck } from "../promote/signature.ts";
 import { action, outputOption } from "./wiring.ts";
 import { keyReference } from "../adapters/cosign.ts";
 import { durationMs } from "../runtime/duration.ts";
@@ -44,33 +52,6 @@ function goDuration(flag: string, text: string): number {
     );
   }
   return ms;
-}
-
-function describePlan(p: ReleasePlan): string[] {
-  const count = (c: string) => p.diff.changes.filter((x) => x.change === c).length;
-  return [
-    `${p.source.env}/${p.source.release} (revision ${p.source.revision}, ${p.source.chart} ${p.source.version}) -> ` +
-    `${p.target.env}/${p.target.release} in namespace ${p.target.namespace}, kube context ${
-      p.target.kubeContext ?? "current"
-    }: ` +
-    (p.action === "install"
-      ? `install (no release ${p.target.release} there yet${
-        p.createNamespace ? `; namespace ${p.target.namespace} does not exist: helm creates it` : ""
-      })`
-      : `upgrade of revision ${p.target.revision}`),
-    `  chart ${p.contentDigest}; promoted keys: ${p.promotedKeys.join(", ") || "none"}`,
-    ...(p.serverSideRender
-      ? [
-        "  the chart calls lookup: rendered against each environment's cluster (helm template --dry-run=server)",
-      ]
-      : []),
-    ...(p.verifiedWith
-      ? [`  signed: the cosign signature of ${p.digest} verifies with ${p.verifiedWith}`]
-      : []),
-    `  ${count("added")} added, ${count("changed")} changed, ${
-      count("removed")
-    } removed, ${p.diff.unchanged} unchanged`,
-  ];
 }
 
 /** Registers `promote` with its `history` and `rollback` subcommands on the program. */
@@ -174,36 +155,8 @@ export function registerPromote(program: Command, ctx: Context) {
       const to = environment(config, target, ctx.display);
       const scope = scopeOf(config, releases, opts, ctx.display);
       const mode: PromotionMode = opts.diffOnly ? "diff" : opts.dryRun ? "dry-run" : "apply";
-      if (from.path || to.path) {
-        if (!from.path || !to.path) {
-          throw new FastcsError(
-            `environments ${from.name} and ${to.name} must both be folders (GitOps) or both clusters`,
-            { code: "promote.mode", exitCode: ExitCode.input },
-          );
-        }
-        if (opts.cosignVerify) {
-          throw new FastcsError(
-            "--cosign-verify checks the charts a cluster promotion pulls; GitOps folders pull none",
-            {
-              code: "usage",
-              exitCode: ExitCode.usage,
-              hint:
-                "Verify in the pipeline that deploys the folders (e.g. cosign verify on the chart digests).",
-            },
-          );
-        }
-        if (scope.kind === "selector") {
-          throw new FastcsError("--selector matches the Helm labels of releases; GitOps folders have none", {
-            code: "usage",
-            exitCode: ExitCode.usage,
-            hint: "Name the services, or a --group of the project file.",
-          });
-        }
-        const services = scope.kind === "group"
-          ? scope.services
-          : scope.kind === "named"
-          ? scope.releases
-          : [];
+      const services = folderServices(from, to, scope, !!opts.cosignVerify);
+      if (services) {
         return await promoteGitops(ctx, config, from, to, services, {
           mode,
           commit: opts.commit ?? false,
@@ -277,51 +230,6 @@ export function registerPromote(program: Command, ctx: Context) {
     }));
 }
 
-/**
- * What a promotion covers: the releases named, `--all`, `--group NAME` or `--selector SEL`, at most one of
- * them (exit 2 otherwise); nothing given is all releases, as before `--all` existed.
- *
- * @throws FastcsError exit 2 (more than one given), 5 (an unknown group)
- */
-function scopeOf(
-  config: PromoteConfig,
-  releases: string[],
-  opts: { all?: boolean; group?: string; selector?: string },
-  display: (p: string) => string,
-): ReleaseScope {
-  const given = [
-    ...(releases.length > 0 ? [`release names (${releases.join(" ")})`] : []),
-    ...(opts.all ? ["--all"] : []),
-    ...(opts.group !== undefined ? ["--group"] : []),
-    ...(opts.selector !== undefined ? ["--selector"] : []),
-  ];
-  if (given.length > 1) {
-    throw new FastcsError(`${given.join(" and ")} each choose the releases to promote: give one of them`, {
-      code: "usage",
-      exitCode: ExitCode.usage,
-      hint: "Name the releases, or --group NAME, or --selector SELECTOR, or --all.",
-    });
-  }
-  if (opts.group !== undefined) {
-    return {
-      kind: "group",
-      name: opts.group,
-      services: group(config, opts.group, display),
-      file: display(config.file),
-    };
-  }
-  if (opts.selector !== undefined) {
-    if (opts.selector.trim() === "") {
-      throw new FastcsError("--selector needs a label selector such as team=core", {
-        code: "usage",
-        exitCode: ExitCode.usage,
-      });
-    }
-    return { kind: "selector", selector: opts.selector };
-  }
-  return releases.length > 0 ? { kind: "named", releases } : { kind: "all" };
-}
-
 async function showHistory(ctx: Context, config: PromoteConfig, name: string, output: Output) {
   const env = environment(config, name, ctx.display);
   const records = await environmentHistory(ctx, env);
@@ -348,35 +256,6 @@ async function rollback(
   });
   if (output === "json") ctx.log.emit({ rolledBack });
   return ExitCode.ok;
-}
-
-/**
- * Asks for confirmation on stderr (typed environment name for a protected one); false: declined.
- * `question` is the sentence before the environment, e.g. "Promote 2 release(s)"; `doing` names the act
- * in messages ("promoting to").
- */
-async function confirmIn(
-  ctx: Context,
-  env: Environment,
-  question: string,
-  yes: boolean,
-  doing = "promoting to",
-) {
-  if (yes) return true;
-  if (!ctx.interactive) {
-    throw new FastcsError(`${doing} ${env.name} needs confirmation, and there is no terminal to ask on`, {
-      code: "promote.confirm",
-      exitCode: ExitCode.refused,
-      hint: "Pass --yes (after reviewing the diff, e.g. with --diff-only).",
-    });
-  }
-  const expected = env.protected ? env.name : "yes";
-  const answer = await ctx.confirm(
-    `${question} ${env.name}${env.protected ? " (protected)" : ""}? Type "${expected}" to go on:`,
-  );
-  if (answer?.trim() === expected) return true;
-  ctx.log.info(`not ${doing.split(" ")[0].replace(/ing$/, "ed")}`);
-  return false;
 }
 
 async function promoteCluster(
@@ -413,31 +292,9 @@ async function promoteCluster(
   }, {
     show: (plans, chosen) => {
       if (o.output === "json") return;
-      for (const p of plans) {
-        for (const line of describePlan(p)) ctx.log.out(line);
-        if (o.deleteSource) {
-          ctx.log.out(
-            `  then (--delete-source, asked once ${p.target.env} runs it): delete ${p.source.env}/${p.source.release}, its history kept`,
-          );
-        }
-        for (const c of p.diff.changes) ctx.log.out(c.patch.trimEnd());
-      }
+      for (const p of plans) for (const line of planLines(p, o.deleteSource)) ctx.log.out(line);
       // Several releases: the order they go in, last before the question.
-      if (plans.length > 1 && chosen) {
-        ctx.log.out(`promotion order (${chosen.scope}, ${chosen.order}):`);
-        for (const [i, p] of plans.entries()) {
-          ctx.log.out(
-            `  ${i + 1}. ${p.source.release} -> ${p.target.release}: ${
-              p.diff.changes.length === 0 ? "unchanged, skipped" : p.action
-            }`,
-          );
-        }
-        ctx.log.out(
-          o.stopOnFailure
-            ? "a release that fails is rolled back, and the ones after it are not attempted (--stop-on-failure)"
-            : "a release that fails is rolled back, and the next one goes on (--stop-on-failure stops there)",
-        );
-      }
+      if (chosen) { for (const line of orderLines(plans, chosen, o.stopOnFailure)) ctx.log.out(line); }
     },
     confirmDeletion: (promoted) =>
       confirmIn(
@@ -461,15 +318,7 @@ async function promoteCluster(
       );
     },
     confirmRecovery: (stuck) => {
-      if (o.output !== "json") {
-        for (const s of stuck) {
-          ctx.log.out(
-            `${to.name}/${s.release} is stuck: revision ${s.revision} is ${s.status} since ${s.updated}; --recover will ${
-              recoveryOf(s)
-            }`,
-          );
-        }
-      }
+      if (o.output !== "json") { for (const st of stuck) ctx.log.out(stuckLine(to.name, st)); }
       return confirmIn(
         ctx,
         to,
@@ -479,39 +328,11 @@ async function promoteCluster(
       );
     },
   });
-  if (o.output !== "json") {
-    for (const r of done.recovered) {
-      ctx.log.out(
-        `${r.release}: recovered from ${r.stuck.status} (revision ${r.stuck.revision}): ${
-          r.action === "rolled back" ? `rolled back to revision ${r.revision}` : "uninstalled"
-        }`,
-      );
-    }
-  }
-  // Under -o json, stdout holds one JSON document: the plans alone when nothing was applied or recovered,
-  // else the plans, the results and the recoveries together. Each plan carries its place in the order.
-  const plans = done.plans.map((p, i) => ({ ...p, chartFile: undefined, order: i + 1 }));
-  if (o.output === "json") {
-    ctx.log.emit(
-      done.results || done.recovered.length > 0 || done.deletedSources.length > 0
-        ? {
-          plans,
-          results: done.results ?? [],
-          interrupted: done.interrupted,
-          recovered: done.recovered,
-          deletedSources: done.deletedSources,
-        }
-        : plans,
-    );
-  }
-  if (o.output !== "json") {
-    for (const d of done.deletedSources) {
-      ctx.log.out(
-        d.deleted
-          ? `${d.release}: deleted from ${d.env} (helm history ${d.release} keeps "${d.description}")`
-          : `${d.release}: not deleted from ${d.env}: ${d.error}`,
-      );
-    }
+  // Under -o json, stdout holds one JSON document (see clusterDocument); the text says the same in lines.
+  if (o.output === "json") ctx.log.emit(clusterDocument(done));
+  else {
+    for (const r of done.recovered) ctx.log.out(recoveredLine(r));
+    for (const d of done.deletedSources) ctx.log.out(deletionLine(d));
   }
   const deletionFailed = done.deletedSources.some((d) => !d.deleted);
   const changed = done.plans.filter((p) => p.diff.changes.length > 0).length;
@@ -532,39 +353,15 @@ async function promoteCluster(
       return ExitCode.refused;
   }
   const results = done.results ?? [];
-  if (o.output !== "json") {
-    for (const r of results) ctx.log.out(describeResult(r));
-  }
+  if (o.output !== "json") { for (const r of results) ctx.log.out(resultLine(r)); }
   if (results.length > 1) ctx.log.info(`${to.name}: ${countResults(results)}`);
-  return results.some((r) => FAILED.includes(r.status))
+  return anyFailed(results)
     ? ExitCode.promoteFailed
     : done.interrupted
     ? ExitCode.interrupted
     : deletionFailed
     ? ExitCode.environment
     : ExitCode.ok;
-}
-
-/** One line of the summary: `prod-api: rolled back (revision 3): <helm's error>`. */
-function describeResult(r: PromoteResult): string {
-  const tests = r.tests?.passed
-    ? `; helm test passed${r.tests.attempts > 1 ? ` on attempt ${r.tests.attempts}` : ""}`
-    : "";
-  if (r.status === "not attempted") {
-    return `${r.release}: not attempted (${r.reason}); ${
-      r.action === "install" ? "still not installed" : `still at revision ${r.revision}`
-    }`;
-  }
-  return `${r.release}: ${r.status}${r.action === "install" && r.status === "promoted" ? ", installed" : ""}${
-    r.revision ? ` (revision ${r.revision})` : ""
-  }${tests}${r.error ? `: ${r.error}` : ""}`;
-}
-
-/** `2 promoted, 1 rolled back, 1 not attempted (of 4 release(s))`, in the order of first appearance. */
-function countResults(results: PromoteResult[]): string {
-  const counts = new Map<string, number>();
-  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  return `${[...counts].map(([status, n]) => `${n} ${status}`).join(", ")} (of ${results.length} release(s))`;
 }
 
 async function promoteGitops(
@@ -575,25 +372,10 @@ async function promoteGitops(
   services: string[],
   o: { mode: PromotionMode; commit: boolean; yes: boolean; output: Output },
 ) {
-  const changedOf = (plans: FolderPlan[]) => plans.filter((p) => p.files.length > 0);
   const done = await promoteFolders(ctx, config, from, to, { services, mode: o.mode, commit: o.commit }, {
     show: (plans) => {
-      if (o.output === "json") {
-        return ctx.log.emit(
-          plans.map((p) => ({
-            ...p,
-            files: p.files.map((f) => ({ path: ctx.display(f.path), patch: f.patch })),
-          })),
-        );
-      }
-      for (const p of changedOf(plans)) {
-        ctx.log.out(
-          `${from.name}/${p.service} -> ${to.name}/${p.service}: ${
-            [...p.dependencies, ...p.promotedKeys].join(", ")
-          }`,
-        );
-        for (const f of p.files) ctx.log.out(f.patch.trimEnd());
-      }
+      if (o.output === "json") return ctx.log.emit(folderDocument(plans, ctx.display));
+      for (const line of folderLines(from.name, to.name, plans)) ctx.log.out(line);
     },
     // Until now GitOps promotions were written without asking (the commit is the review): kept so.
     confirm: () => Promise.resolve(true),
@@ -607,7 +389,7 @@ async function promoteGitops(
     case "dry-run":
       ctx.log.info(
         `dry run: ${
-          changedOf(done.plans).length
+          done.plans.filter((p) => p.files.length > 0).length
         } service folder(s) of ${to.name} would change; nothing written`,
       );
       return ExitCode.ok;

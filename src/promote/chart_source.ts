@@ -3,11 +3,12 @@
 // (`https://host/path`: its index.yaml and packages over HTTP(S), as chart-releaser's gh-pages or
 // `publish --repo-dir` behind a web server serve them), or an S3 chart repository in the helm-s3 layout
 // (`s3://bucket/prefix`, as `publish --s3` and helm-s3 write it). Whatever the source, the package fetched
-// must then render what runs in the source environment (promote.ts checks that).
+// must then render what runs in the source environment (plan.ts checks that).
 import { classifyRegistryFailure, type Helm, type RegistryTransport } from "../adapters/helm.ts";
 import { fileSha256 } from "../chart/content_digest.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { lastLine } from "../runtime/runner.ts";
+import { redactUrls } from "../runtime/redact.ts";
 import { parseS3Url, type S3Connections, type S3Target } from "../publish/s3_target.ts";
 
 /** A chart repository promote fetches from. `reference`: as the project file names it, without a trailing
@@ -26,7 +27,7 @@ export type ChartSource =
 export function parseChartSource(reference: string, file: string): ChartSource {
   const ref = reference.trim().replace(/\/+$/, "");
   const bad = (why: string) =>
-    new FastcsError(`promote.chartRepository "${hidePasswords(reference)}" in ${file} ${why}`, {
+    new FastcsError(`promote.chartRepository "${redactUrls(reference)}" in ${file} ${why}`, {
       code: "promote.chart-source",
       exitCode: ExitCode.input,
       hint:
@@ -40,13 +41,13 @@ export function parseChartSource(reference: string, file: string): ChartSource {
       // A password in the project file would be committed with it, and Helm prints such URLs in its errors.
       throw new FastcsError(
         `promote.chartRepository in ${file} carries credentials in its address (${
-          withoutCredentials(ref)
+          redactUrls(withoutCredentials(ref))
         } with a user name or password before the host): promote takes none there`,
         {
           code: "promote.chart-source",
           exitCode: ExitCode.input,
           hint: `Write the address without them, and give them to Helm once: helm repo add NAME ${
-            withoutCredentials(ref)
+            redactUrls(withoutCredentials(ref))
           } --username USER --password-stdin (promote pulls through the name Helm knows the repository by).`,
         },
       );
@@ -82,12 +83,6 @@ function withoutCredentials(url: string): string {
   }
 }
 
-/** `text` (Helm's output, a URL) with the password of every URL in it replaced by `***`, as Go's
- * `url.Redacted` does: `https://user:pw@host` -> `https://user:***@host`. */
-export function hidePasswords(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'\]\[]*:)[^\s/?#@"'\]\[]*@/gi, "$1***@");
-}
-
 /** A URL as Helm's repository file and the project file may spell it alike: no trailing slash, the scheme
  * and host in lower case, without user information (`helm repo add NAME https://user:pw@host/…` keeps it in
  * the URL). */
@@ -116,8 +111,8 @@ function knownRepository(helm: Helm, url: string): Promise<string | undefined> {
       const r = await helm.repoUpdate(entry.name);
       if (r.code !== 0) {
         throw new FastcsError(
-          `cannot refresh the index of chart repository ${entry.name} (${url}): ${
-            hidePasswords(lastLine(r.stderr))
+          `cannot refresh the index of chart repository ${entry.name} (${redactUrls(url)}): ${
+            redactUrls(lastLine(r.stderr))
           }`,
           {
             code: "promote.pull",
@@ -153,8 +148,10 @@ export async function fetchChart(
   destination: string,
   transport: RegistryTransport,
 ): Promise<FetchedChart> {
+  // The address as messages show it: a token in its query string hidden (see redactUrls).
+  const shown = redactUrls(source.reference);
   const gone = () =>
-    new FastcsError(`chart ${chart} ${version} is not in ${source.reference} any more`, {
+    new FastcsError(`chart ${chart} ${version} is not in ${shown} any more`, {
       code: "promote.pull",
       exitCode: ExitCode.publishFailed,
       hint:
@@ -183,19 +180,17 @@ export async function fetchChart(
   ) {
     throw gone();
   }
-  const ref = source.kind === "oci"
-    ? `${source.reference}/${chart}:${version}`
-    : `${chart} ${version} from ${source.reference}`;
+  const ref = source.kind === "oci" ? `${shown}/${chart}:${version}` : `${chart} ${version} from ${shown}`;
   const refused = classifyRegistryFailure(r.stderr) === "unauthorized";
   throw new FastcsError(
-    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${hidePasswords(lastLine(r.stderr))}`,
+    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${redactUrls(lastLine(r.stderr))}`,
     {
       code: "promote.pull",
       exitCode: ExitCode.publishFailed,
       hint: source.kind === "oci"
         ? "Check the registry address, credentials and --plain-http."
         : refused && !named
-        ? `The repository asks for credentials: add it to Helm once (helm repo add NAME ${source.reference} --username USER --password-stdin); promote then pulls through it with Helm's stored credentials.`
+        ? `The repository asks for credentials: add it to Helm once (helm repo add NAME ${shown} --username USER --password-stdin); promote then pulls through it with Helm's stored credentials.`
         : "Check the repository's address (its index.yaml must be at <address>/index.yaml), credentials and TLS options.",
     },
   );

@@ -4,8 +4,9 @@
 import { dirname, resolve } from "node:path";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { JsonSchema } from "../schema/drafts.ts";
-import { compileSchema, formatProblems, validateSource } from "../chart/validate.ts";
-import { parseYamlSource } from "../chart/yaml_source.ts";
+import { compileSchema, formatProblems, validateSource, type ValuesProblem } from "../chart/validate.ts";
+import { isMap, isScalar, isSeq, type YamlNode } from "../deps/yaml.ts";
+import { nodeStart, parseYamlSource, resolveNode, type YamlSource } from "../chart/yaml_source.ts";
 
 /** One environment. Cluster mode uses `kubeContext`/`namespace`; GitOps mode uses `path`. */
 export interface Environment {
@@ -97,6 +98,70 @@ export const PROMOTE_SCHEMA: JsonSchema = {
   },
 };
 
+/** Helm's longest release name (`maxReleaseNameLen`, helm/helm pkg/chartutil/validate_name.go). */
+export const MAX_RELEASE_NAME_LENGTH = 53;
+
+/** Helm's rule for release names (`ValidateReleaseName`: the DNS-1123 subdomain pattern, whole string). */
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Why Helm would refuse `release` as a release name (`ValidateReleaseName`: at most
+ * {@link MAX_RELEASE_NAME_LENGTH} characters, lower-case letters, digits, `-` and `.` between letters or
+ * digits), or undefined when it accepts it.
+ */
+export function releaseNameProblem(release: string): string | undefined {
+  if (release.length > MAX_RELEASE_NAME_LENGTH) {
+    return `${release.length} characters, Helm allows at most ${MAX_RELEASE_NAME_LENGTH}`;
+  }
+  if (!RELEASE_NAME.test(release)) {
+    return "Helm allows only lower-case letters, digits, '-' and '.', starting and ending with a letter or digit";
+  }
+  return undefined;
+}
+
+/**
+ * The services of `groups:` whose release name in some environment (its `release` pattern, default
+ * `{service}`, with the service in place of `{service}`) Helm would refuse, each at the service's
+ * file:line:column: such a release can never run there, so promoting the group would only fail later.
+ * Reads what the schema let through and skips the rest (the schema reports it).
+ */
+function groupReleaseNameProblems(source: YamlSource): ValuesProblem[] {
+  const root = source.doc.contents;
+  if (!isMap(root)) return [];
+  const environments = resolveNode(source, root.get("environments", true) as YamlNode | undefined);
+  const groups = resolveNode(source, root.get("groups", true) as YamlNode | undefined);
+  if (!isMap(environments) || !isMap(groups)) return [];
+  const patterns: [string, string][] = [];
+  for (const pair of environments.items) {
+    const env = resolveNode(source, pair.value as YamlNode | undefined);
+    const release = isMap(env) ? env.get("release") : undefined;
+    if (isScalar(pair.key) && (release === undefined || typeof release === "string")) {
+      patterns.push([String(pair.key.value), release ?? "{service}"]);
+    }
+  }
+  const problems: ValuesProblem[] = [];
+  for (const pair of groups.items) {
+    const services = resolveNode(source, pair.value as YamlNode | undefined);
+    if (!isScalar(pair.key) || !isSeq(services)) continue;
+    for (const [i, item] of services.items.entries()) {
+      const service = resolveNode(source, item as YamlNode | undefined);
+      if (!isScalar(service) || typeof service.value !== "string") continue;
+      const refused = patterns.flatMap(([env, pattern]) => {
+        const release = pattern.replace("{service}", service.value as string);
+        const why = releaseNameProblem(release);
+        return why ? [`${release} in ${env} (${why})`] : [];
+      });
+      if (refused.length === 0) continue;
+      problems.push({
+        position: source.position(nodeStart(item as YamlNode | undefined)),
+        path: `groups.${pair.key.value}[${i}]`,
+        message: `service ${service.value} makes release names Helm refuses: ${refused.join(", ")}`,
+      });
+    }
+  }
+  return problems;
+}
+
 /**
  * Reads and checks the project file.
  *
@@ -119,7 +184,10 @@ export async function loadPromoteConfig(
     });
   }
   const source = parseYamlSource(display(file), text, { uniqueKeys: true });
-  const problems = validateSource(source, await compileSchema(PROMOTE_SCHEMA, "promote schema", "file:///"));
+  const problems = [
+    ...validateSource(source, await compileSchema(PROMOTE_SCHEMA, "promote schema", "file:///")),
+    ...groupReleaseNameProblems(source),
+  ];
   if (problems.length > 0) {
     throw new FastcsError(`${display(file)}: invalid promotion project file`, {
       code: "promote.config",

@@ -104,3 +104,29 @@ Deno.test("a key given twice in the project file (a group, an environment) is re
   );
   assert.equal(error.hint, "Keep one of them: in this file a later key does not replace an earlier one.");
 });
+
+Deno.test("groups: a service whose release name Helm would refuse (over 53 characters, or not its rule) is an error at the service's file:line:column", async () => {
+  const long = "a".repeat(46); // prod-<46> is 51 characters, staging-<46> 54: over Helm's 53
+  const details = await problems([
+    ...ENVIRONMENTS,
+    "  qa: {kubeContext: qa, release: '{service}-'}", // a pattern that ends every name with '-'
+    "groups:",
+    `  core: [db, ${long}]`,
+    "  edge:",
+    "    - gateway",
+  ]);
+  assert.deepEqual(
+    details,
+    [
+      "fastcs.yaml:6:10: groups.core[0]: service db makes release names Helm refuses: db- in qa (Helm allows only lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+      `fastcs.yaml:6:14: groups.core[1]: service ${long} makes release names Helm refuses: staging-${long} in staging (54 characters, Helm allows at most 53), ${long}- in qa (Helm allows only lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)`,
+      "fastcs.yaml:8:7: groups.edge[0]: service gateway makes release names Helm refuses: gateway- in qa (Helm allows only lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
+    ],
+  );
+});
+
+Deno.test("groups: a release name of exactly 53 characters is Helm's limit and loads", async () => {
+  const service = "b".repeat(45); // staging-<45> is 53 characters
+  const config = await load([...ENVIRONMENTS, "groups:", `  core: [${service}]`]);
+  assert.deepEqual(config.groups.get("core"), [service]);
+});

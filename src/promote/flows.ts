@@ -14,16 +14,10 @@ import { commitMessage, type FolderPlan, planGitops, writeGitops } from "./gitop
 import { promotionHistory, type PromotionRecord, rollbackPromotion } from "./history.ts";
 import { findStuck, recoverStuck, type Recovery, stuckError, type StuckRelease } from "./stuck.ts";
 import { chooseReleases, type ReleaseScope } from "./scope.ts";
-import {
-  applyPromotion,
-  deleteSources,
-  planPromotion,
-  type PromoteResult,
-  type ReleasePlan,
-  type SignatureCheck,
-  type SourceDeletion,
-  type TestPolicy,
-} from "./promote.ts";
+import { applyPromotion, type PromoteResult, type TestPolicy } from "./apply.ts";
+import { planPromotion, type ReleasePlan } from "./plan.ts";
+import { deleteSources, type SourceDeletion } from "./record.ts";
+import type { SignatureCheck } from "./signature.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
 import { type S3Connections, s3Connections } from "../publish/s3_target.ts";
@@ -271,6 +265,48 @@ export async function promoteClusters(
 async function namespaceMissing(kubectl: Kubectl, target: KubeTarget): Promise<boolean> {
   const { error } = await kubectl.getJson(["namespace", target.namespace]);
   return !!error && /\bNotFound\b|namespaces? "[^"]*" not found/.test(error.stderr);
+}
+
+/**
+ * The service folders a promotion between GitOps folders acts on, or undefined when both environments are
+ * clusters (cluster mode): a `--group`'s services, the names given, or every folder (an empty list). Refuses
+ * what does not apply to folders: `--cosign-verify` (no chart is pulled) and `--selector` (folders have no
+ * Helm labels).
+ *
+ * @throws FastcsError exit 5 (one environment a folder, the other a cluster), 2 (`cosignVerify`, or a
+ *   selector scope, with folders)
+ */
+export function folderServices(
+  from: Environment,
+  to: Environment,
+  scope: ReleaseScope,
+  cosignVerify: boolean,
+): string[] | undefined {
+  if (!from.path && !to.path) return undefined;
+  if (!from.path || !to.path) {
+    throw new FastcsError(
+      `environments ${from.name} and ${to.name} must both be folders (GitOps) or both clusters`,
+      { code: "promote.mode", exitCode: ExitCode.input },
+    );
+  }
+  if (cosignVerify) {
+    throw new FastcsError(
+      "--cosign-verify checks the charts a cluster promotion pulls; GitOps folders pull none",
+      {
+        code: "usage",
+        exitCode: ExitCode.usage,
+        hint: "Verify in the pipeline that deploys the folders (e.g. cosign verify on the chart digests).",
+      },
+    );
+  }
+  if (scope.kind === "selector") {
+    throw new FastcsError("--selector matches the Helm labels of releases; GitOps folders have none", {
+      code: "usage",
+      exitCode: ExitCode.usage,
+      hint: "Name the services, or a --group of the project file.",
+    });
+  }
+  return scope.kind === "group" ? scope.services : scope.kind === "named" ? scope.releases : [];
 }
 
 /** What {@link promoteFolders} did: the files written and the commit made once the stage is `applied`. */

@@ -4,7 +4,7 @@
 import type { HistoryEntry, ReleaseHelm } from "../adapters/helm_release.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { type Environment, serviceOf } from "./config.ts";
-import { PROMOTED_PREFIX } from "./promote.ts";
+import { PROMOTED_PREFIX } from "./record.ts";
 import { lastLine } from "../runtime/runner.ts";
 
 /** One promoted revision. */

@@ -1,9 +1,9 @@
 // Which source releases a cluster promotion acts on, and in which order: those named, a named group of the
 // project file, the releases whose Helm labels match a selector, or all of them. The order found here is
 // the order the releases are planned, shown, confirmed and promoted in.
-import type { ReleaseHelm } from "../adapters/helm_release.ts";
+import { HelmCommandError, type ReleaseHelm } from "../adapters/helm_release.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { type Environment, releaseOf, serviceOf } from "./config.ts";
+import { type Environment, group, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 
 /**
  * What a promotion covers (`promote SOURCE TARGET [RELEASE...] | --group NAME | --selector SEL | --all`).
@@ -14,6 +14,52 @@ export type ReleaseScope =
   | { kind: "named"; releases: string[] }
   | { kind: "group"; name: string; services: string[]; file: string }
   | { kind: "selector"; selector: string };
+
+/**
+ * What a promotion covers, from the command line: the releases named, `--all`, `--group NAME` (its services
+ * from the project file) or `--selector SEL`, at most one of them; nothing given is all releases, as before
+ * `--all` existed. `display` shows the project file's path in messages.
+ *
+ * @throws FastcsError exit 2 (more than one given, an empty selector), 5 (an unknown group)
+ */
+export function scopeOf(
+  config: PromoteConfig,
+  releases: string[],
+  opts: { all?: boolean; group?: string; selector?: string },
+  display: (p: string) => string,
+): ReleaseScope {
+  const given = [
+    ...(releases.length > 0 ? [`release names (${releases.join(" ")})`] : []),
+    ...(opts.all ? ["--all"] : []),
+    ...(opts.group !== undefined ? ["--group"] : []),
+    ...(opts.selector !== undefined ? ["--selector"] : []),
+  ];
+  if (given.length > 1) {
+    throw new FastcsError(`${given.join(" and ")} each choose the releases to promote: give one of them`, {
+      code: "usage",
+      exitCode: ExitCode.usage,
+      hint: "Name the releases, or --group NAME, or --selector SELECTOR, or --all.",
+    });
+  }
+  if (opts.group !== undefined) {
+    return {
+      kind: "group",
+      name: opts.group,
+      services: group(config, opts.group, display),
+      file: display(config.file),
+    };
+  }
+  if (opts.selector !== undefined) {
+    if (opts.selector.trim() === "") {
+      throw new FastcsError("--selector needs a label selector such as team=core", {
+        code: "usage",
+        exitCode: ExitCode.usage,
+      });
+    }
+    return { kind: "selector", selector: opts.selector };
+  }
+  return releases.length > 0 ? { kind: "named", releases } : { kind: "all" };
+}
 
 /** The chosen source releases, in promotion order, and the rule that ordered them. */
 export interface ChosenReleases {
@@ -39,6 +85,16 @@ export function describeScope(scope: ReleaseScope): string {
 }
 
 /**
+ * True when Helm's stderr is its refusal of a label selector it could not parse: the errors of Kubernetes'
+ * `labels.Parse` (k8s.io/apimachinery/pkg/labels/selector.go), which `helm list --selector` returns as they
+ * are: `found '=', expected: ',' or 'end of string'` and the other `found '…' … expected: …` messages of the
+ * parser, and `unable to parse requirement: …` for a key, value or operator that does not validate.
+ */
+export function malformedSelector(stderr: string): boolean {
+  return /^Error: (?:found '.*',? expected: |unable to parse requirement: )/m.test(stderr);
+}
+
+/**
  * The source releases a promotion acts on, in the order they are promoted:
  * - `named`: as named (each must exist; a name given twice counts once);
  * - `group`: the release of each of the group's services in `source.env` (`releaseOf`), in the group's
@@ -48,8 +104,9 @@ export function describeScope(scope: ReleaseScope): string {
  * The last two keep only releases whose name fits the environment's release pattern and that are not
  * `uninstalled` (a release deleted with its history kept, e.g. by `--delete-source`).
  *
- * @throws FastcsError exit 2 (Helm refused the selector's syntax), 5 (a named or grouped release does not
- *   exist, or nothing matches at all), 6 (helm list failed)
+ * @throws FastcsError exit 2 (Helm could not parse the selector, see {@link malformedSelector}), 5 (a named or
+ *   grouped release does not exist, or nothing matches at all), 6 (helm list failed, with or without the
+ *   selector: the API server out of reach, RBAC refusing the list, …)
  */
 export async function chooseReleases(
   source: { env: Environment; helm: ReleaseHelm },
@@ -102,8 +159,9 @@ export async function chooseReleases(
       try {
         matched = await source.helm.list(undefined, scope.selector);
       } catch (error) {
-        // The same list without the selector worked: what Helm refused is the selector.
-        if (!(error instanceof FastcsError)) throw error;
+        // Only a selector Helm could not parse is the user's usage error; anything else (the API server out of
+        // reach, RBAC refusing the list) is reported as it is, with its own exit code.
+        if (!(error instanceof HelmCommandError) || !malformedSelector(error.result.stderr)) throw error;
         throw new FastcsError(`helm refused the release selector "${scope.selector}": ${error.message}`, {
           code: "usage",
           exitCode: ExitCode.usage,

@@ -6,7 +6,7 @@ import { createReleaseHelm } from "../adapters/helm_release.ts";
 import { recordingRunner } from "../runtime/recording_runner.ts";
 import type { FastcsError } from "../runtime/errors.ts";
 import type { Environment } from "./config.ts";
-import { chooseReleases, type ReleaseScope } from "./scope.ts";
+import { chooseReleases, malformedSelector, type ReleaseScope } from "./scope.ts";
 
 const release = (name: string, status = "deployed", labels = "") => ({
   name,
@@ -46,6 +46,22 @@ function choose(scope: ReleaseScope) {
         const selector = call.args[call.args.indexOf("--selector") + 1];
         if (selector.includes("==")) {
           return { code: 1, stderr: "Error: found '=', expected: ',' or 'end of string'\n" };
+        }
+        // Failures that have nothing to do with the selector, in Helm's words: the API server gone between the
+        // two lists, and RBAC refusing to list the release Secrets.
+        if (selector === "team=unreachable") {
+          return {
+            code: 1,
+            stderr:
+              'Error: kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused\n',
+          };
+        }
+        if (selector === "team=forbidden") {
+          return {
+            code: 1,
+            stderr:
+              'Error: list: failed to list: secrets is forbidden: User "dev" cannot list resource "secrets" in API group "" in the namespace "staging"\n',
+          };
         }
         return { stdout: JSON.stringify(LISTED.filter((r) => r.labels === selector)) };
       },
@@ -123,4 +139,42 @@ Deno.test("selector: helm list --selector, live releases fitting the pattern, by
       e.message ===
         "no release of staging (namespace staging, kube context staging) matches the selector team=edge",
   );
+});
+
+Deno.test("selector: a helm list that fails for another reason is reported as that, not as a bad selector", async () => {
+  await assert.rejects(
+    choose({ kind: "selector", selector: "team=unreachable" }).chosen,
+    (e: FastcsError) =>
+      e.exitCode === 6 && e.code === "helm.unreachable" &&
+      /^helm list --max 0 --selector team=unreachable in namespace staging \(kube context staging\) failed: Error: kubernetes cluster unreachable/
+        .test(e.message) &&
+      !/selector syntax/.test(e.hint ?? ""),
+  );
+  await assert.rejects(
+    choose({ kind: "selector", selector: "team=forbidden" }).chosen,
+    (e: FastcsError) =>
+      e.exitCode === 6 && e.code === "helm.failed" && /secrets is forbidden: User "dev"/.test(e.message) &&
+      !/refused the release selector/.test(e.message),
+  );
+});
+
+Deno.test("malformedSelector: the errors of Kubernetes' label selector parser, and nothing else", () => {
+  for (
+    const stderr of [
+      "Error: found '=', expected: ',' or 'end of string'",
+      "Error: found ')', expected: !, identifier, or 'end of string'",
+      "Error: found 'core' expected: '('", // `team in core`: this message of the parser has no comma
+      "Error: found '', expected: identifier after ','",
+      'Error: unable to parse requirement: <nil>: Invalid value: "Team_": name part must consist of alphanumeric characters',
+      "Error: unable to parse requirement: for 'in', 'notin' operators, values set can't be empty",
+    ]
+  ) assert.equal(malformedSelector(`${stderr}\n`), true, stderr);
+  for (
+    const stderr of [
+      'Error: kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": connection refused',
+      'Error: list: failed to list: secrets is forbidden: User "dev" cannot list resource "secrets"',
+      'Error: context "prod" does not exist',
+      "Error: query: failed to query with labels: found no such thing", // not at the start of Helm's error
+    ]
+  ) assert.equal(malformedSelector(`${stderr}\n`), false, stderr);
 });

@@ -8,7 +8,7 @@ import { describeTarget } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { lastLine } from "../runtime/runner.ts";
-import { settleRollback } from "./promote.ts";
+import { settleRollback } from "./apply.ts";
 
 /** A release whose last revision is in a `pending-*` status. */
 export interface StuckRelease {

@@ -1,6 +1,7 @@
 // Every subprocess goes through here: one place that spawns, captures, times out, redacts secrets in
 // what it logs, and kills what is still running when the plugin is interrupted.
 import type { Log } from "./log.ts";
+import { redactUrls } from "./redact.ts";
 
 /** A finished subprocess. */
 export interface RunResult {
@@ -34,7 +35,8 @@ export function lastLine(text: string): string {
 
 const SECRET_FLAGS = new Set(["--password", "--passphrase", "-p"]);
 
-/** The command line as shown under HELM_DEBUG, with values of secret flags replaced. */
+/** The command line as shown under HELM_DEBUG: values of secret flags replaced, and the secrets of URLs
+ * (passwords, tokens in query strings: see {@link redactUrls}). */
 export function describeCommand(cmd: string, args: string[]): string {
   const shown: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -42,7 +44,10 @@ export function describeCommand(cmd: string, args: string[]): string {
     const eq = a.indexOf("=");
     if (eq > 0 && SECRET_FLAGS.has(a.slice(0, eq))) shown.push(`${a.slice(0, eq)}=***`);
     else if (SECRET_FLAGS.has(a) && i + 1 < args.length) shown.push(a, "***"), i++;
-    else shown.push(/\s/.test(a) ? JSON.stringify(a) : a);
+    else {
+      const safe = redactUrls(a);
+      shown.push(/\s/.test(safe) ? JSON.stringify(safe) : safe);
+    }
   }
   return [cmd, ...shown].join(" ");
 }

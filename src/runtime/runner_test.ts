@@ -30,3 +30,24 @@ Deno.test("start: the same codes for a long-running process, and stop() ends it"
   await sleeping.stop();
   assert.equal(await sleeping.exited, 143);
 });
+
+Deno.test("run: the command line HELM_DEBUG shows hides secret flags and the secrets of URLs", async () => {
+  const lines: string[] = [];
+  const debug = createLog({ debug: true, color: false, writeOut: () => {}, writeErr: (t) => lines.push(t) });
+  const r = await createRunner(debug).run("true", [
+    "pull",
+    "fastcs",
+    "--repo",
+    "https://bob:pw1@charts.example.org/stable?token=t0k3n&page=2",
+    "--password",
+    "pw2",
+    "https://s3.example.org/b/x.tgz?X-Amz-Signature=5ig&note=a b",
+  ], { cwd });
+  assert.equal(r.code, 0);
+  const shown = lines.join("");
+  assert.match(
+    shown,
+    /run: true pull fastcs --repo https:\/\/bob:\*\*\*@charts\.example\.org\/stable\?token=\*\*\*&page=2 --password \*\*\* "https:\/\/s3\.example\.org\/b\/x\.tgz\?X-Amz-Signature=\*\*\*&note=a b"/,
+  );
+  assert.doesNotMatch(shown, /pw1|t0k3n|pw2|5ig/);
+});

@@ -4,7 +4,7 @@
 // (`helm repo add --username`) is pulled through its name, with Helm's stored credentials.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { helmEnv, run, tool } from "../helpers.ts";
+import { freePort, helmEnv, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { chartSite } from "../support/promote.ts";
 import { createHelm } from "../../src/adapters/helm.ts";
@@ -185,5 +185,32 @@ for (const helmName of ["helm4", "helm3"] as const) {
     assert.equal(error.exitCode, 9);
     assert.match(error.message, /cannot refresh the index of chart repository inurl/);
     assert.doesNotMatch(`${error.message} ${error.hint}`, new RegExp(PASSWORD));
+  });
+}
+
+for (const helmName of ["helm4", "helm3"] as const) {
+  Deno.test(`${helmName}: a token in the repository address's query string is shown as *** in Helm's errors and ours`, async () => {
+    await using home = await tempDir("fastcs-helm-home-");
+    const env = helmEnv(home.path);
+    const lines: string[] = [];
+    const log = createLog({ debug: true, color: false, writeOut: () => {}, writeErr: (t) => lines.push(t) });
+    const helm = createHelm(createRunner(log).run, tool(helmName), home.path, env);
+    // Nothing listens there: Helm's error quotes the address it could not reach, query string and all.
+    const source = parseChartSource(
+      `http://127.0.0.1:${freePort()}/charts?access_token=T0KEN-1&page=2`,
+      "fastcs.yaml",
+    );
+    await using destination = await tempDir("fastcs-pull-");
+    const error = await fetchChart(helm, noS3, source, "fastcs", "1.0.0", destination.path, {})
+      .then(() => undefined, (e) => e);
+    assert.ok(error instanceof FastcsError, String(error));
+    assert.equal(error.exitCode, 9);
+    assert.match(
+      error.message,
+      /^cannot pull fastcs 1\.0\.0 from http:\/\/127\.0\.0\.1:\d+\/charts\?access_token=\*\*\*&page=2: .*access_token=\*\*\*/,
+    );
+    // HELM_DEBUG's command line too.
+    assert.match(lines.join(""), /--repo http:\/\/127\.0\.0\.1:\d+\/charts\?access_token=\*\*\*&page=2/);
+    assert.doesNotMatch(`${error.message} ${error.hint} ${lines.join("")}`, /T0KEN-1/);
   });
 }

@@ -4,9 +4,7 @@
 // outcome when one of three fails (rolled back; the others promoted, or with --stop-on-failure or Ctrl+C
 // not attempted). Also: a first install into a namespace that does not exist yet.
 import assert from "node:assert/strict";
-import { run, spawnCli } from "../helpers.ts";
 import { setUpPromotion } from "../support/promote.ts";
-import { waitFor } from "../support/wait.ts";
 
 /** The project file's additions: the group (db first, then api, then worker) and an environment qa whose
  * namespace does not exist. */
@@ -22,7 +20,7 @@ type Result = { release: string; status: string; revision?: number; reason?: str
 
 async function setUp(helmName: "helm3" | "helm4") {
   const fixture = await setUpPromotion(helmName, undefined, LINES);
-  const { deploy, helm, prodValue } = fixture;
+  const { deploy, prodValue } = fixture;
   /** Deploys staging-db, staging-api and staging-worker labelled team=core at image `tag`; api's pod never
    * gets Ready when `apiNeverReady` (deployed without waiting, so it is promotable). */
   const core = async (tag: string, apiNeverReady = false) => {
@@ -43,11 +41,8 @@ async function setUp(helmName: "helm3" | "helm4") {
   const prod = async () => {
     const out: string[] = [];
     for (const service of ["db", "api", "worker"]) {
-      const history = JSON.parse(
-        (await helm("history", `prod-${service}`, "-o", "json", "--kube-context", "prod", "-n", "prod"))
-          .stdout,
-      );
-      out.push(`${service} ${await prodValue("image.tag", `prod-${service}`)} ${history.at(-1).status}`);
+      const history = await fixture.prodHistory(`prod-${service}`);
+      out.push(`${service} ${await prodValue("image.tag", `prod-${service}`)} ${history.at(-1)!.status}`);
     }
     return out;
   };
@@ -57,7 +52,7 @@ async function setUp(helmName: "helm3" | "helm4") {
 
 Deno.test("promote a group under Helm 4: stated order, one confirmation, one of three fails, --stop-on-failure, Ctrl+C, selectors", async (t) => {
   await using fixture = await setUp("helm4");
-  const { dir, env, helm, core, prod, promote, promoteTyping, shortTimeout, statuses } = fixture;
+  const { prodStatus, core, prod, promote, promoteTyping, shortTimeout, spawnPromote, statuses } = fixture;
   await core("2.0.0");
 
   await t.step(
@@ -121,7 +116,7 @@ Deno.test("promote a group under Helm 4: stated order, one confirmation, one of 
     assert.equal(out.interrupted, false);
     assert.match(r.stderr, /prod: 3 promoted \(of 3 release\(s\)\)/);
     assert.deepEqual(await prod(), ["db 2.0.0 deployed", "api 2.0.0 deployed", "worker 2.0.0 deployed"]);
-    const ioc = await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod");
+    const ioc = await prodStatus();
     assert.notEqual(ioc.code, 0, "staging-ioc has no team=core label: not promoted");
   });
 
@@ -161,32 +156,16 @@ Deno.test("promote a group under Helm 4: stated order, one confirmation, one of 
     async () => {
       // prod-db already runs staging's 2.2.0 (unchanged); prod-api's upgrade waits for a pod that never gets
       // Ready; prod-worker would go from 2.1.0 to 2.2.0.
-      const child = spawnCli(
-        ["promote", "staging", "prod", "--group", "core", "--yes", "--plain-http", "-o", "json"],
-        { cwd: dir, env },
-      );
-      let stderr = "";
-      const stdout = new Response(child.stdout).text();
-      const reading = (async () => {
-        for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
-      })();
-      // Our own helm upgrade (a child of this promote: another run's tests may use the same names).
-      let helmPid = "";
-      await waitFor("promote's helm upgrade of prod-api", async () => {
-        const found = await run("pgrep", ["-P", String(child.pid), "-f", "upgrade --install prod-api"]);
-        helmPid = found.stdout.trim();
-        return helmPid !== "";
-      }, { timeoutMs: 60_000, details: () => stderr });
-      assert.match(helmPid, /^\d+$/, "one helm upgrade");
-      child.kill("SIGINT");
-      const { code } = await child.status;
-      await reading;
+      const running = spawnPromote("staging", "prod", "--group", "core", "--yes", "-o", "json");
+      const helmPid = await running.helmUpgrade("prod-api");
+      running.kill("SIGINT");
+      const { code, stdout, stderr } = await running.finished;
       assert.equal(code, 130, stderr);
       assert.match(
         stderr,
         /interrupted: waiting for helm to finish \(it rolls back on failure\); no further release starts/,
       );
-      const out = JSON.parse(await stdout);
+      const out = JSON.parse(stdout);
       assert.equal(out.interrupted, true);
       assert.deepEqual(statuses(out.results), [
         "prod-db unchanged",

@@ -2,7 +2,7 @@
 // registry, under the real Helm 4 (and Helm 3 for the rollback-on-failure path).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, freePort, REPO, run, spawnCli, tool } from "../helpers.ts";
+import { cli, freePort, REPO, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { setUpPromotion as setUp } from "../support/promote.ts";
 import { waitFor } from "../support/wait.ts";
@@ -22,6 +22,9 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     shortTimeout,
     interrupted,
     prodValue,
+    prodHistory,
+    prodStatus,
+    spawnPromote,
   } = fixture;
 
   await t.step("without a terminal and without --yes it refuses and changes nothing", async () => {
@@ -32,7 +35,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       r.stdout,
       /staging\/staging-ioc \(revision 1, fastcs 1\.0\.0\) -> prod\/prod-ioc in namespace prod, kube context prod: install \(no release prod-ioc there yet\)/,
     );
-    assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
+    assert.notEqual((await prodStatus()).code, 0);
   });
 
   await t.step("--diff-only exits 10 when there are changes and shows them per resource", async () => {
@@ -61,7 +64,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       /Promote 1 release\(s\) \(1 of them a first install\) to prod \(protected\)\? Type "prod" to go on:/,
     );
     assert.match(r.screen, /not promoted/);
-    assert.notEqual((await helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod")).code, 0);
+    assert.notEqual((await prodStatus()).code, 0);
   });
 
   await t.step(
@@ -73,9 +76,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       assert.equal(await prodValue("image.tag"), "2.0.0");
       assert.equal(await prodValue("podLabels.tier"), "prod");
       assert.equal((await prodValue("env") as { value: string }[])[0].value, "prod");
-      const history = JSON.parse(
-        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-      );
+      const history = await prodHistory();
       assert.match(
         history[0].description,
         /^promoted from staging\/staging-ioc revision 1: fastcs 1\.0\.0 sha256:[0-9a-f]{64} by tester$/,
@@ -85,12 +86,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       assert.match(again.stderr, /no changes: prod already runs what staging runs/);
       // Under -o json, stdout is exactly one JSON document.
       assert.equal(JSON.parse(again.stdout)[0].diff.changes.length, 0);
-      assert.equal(
-        JSON.parse(
-          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-        ).length,
-        1,
-      );
+      assert.equal((await prodHistory()).length, 1);
     },
   );
 
@@ -121,16 +117,12 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
   await t.step("a promotion whose pods never get Ready rolls back and leaves prod as it was", async () => {
     await shortTimeout();
     assert.equal((await stagingNeverReady()).code, 0);
-    const before = JSON.parse(
-      (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-    ).length;
+    const before = (await prodHistory()).length;
     const r = await promote("staging", "prod", "--yes");
     assert.equal(r.code, 11, r.stdout + r.stderr);
     assert.match(r.stdout, /prod-ioc: rolled back/);
     assert.equal(await prodValue("image.tag"), "2.0.0");
-    const after = JSON.parse(
-      (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-    );
+    const after = await prodHistory();
     // The failed revision, Helm's rollback (which cannot replace the stuck pod), our settled rollback.
     assert.equal(after.length, before + 3);
     assert.equal(after[after.length - 1].status, "deployed");
@@ -152,33 +144,15 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
     "Ctrl+C during the upgrade waits for helm and its rollback, exits 130, prod deployed",
     async () => {
       // staging still runs the never-Ready 3.0.0, so the upgrade of prod waits until its timeout.
-      const before = JSON.parse(
-        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-      );
-      const child = spawnCli(["promote", "staging", "prod", "--yes", "--plain-http"], { cwd: dir, env });
-      let stderr = "";
-      const stdout = new Response(child.stdout).text();
-      const reading = (async () => {
-        for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
-      })();
-      // Our own helm upgrade (a child of this promote: another run's tests may use the same names).
-      let helmPid = "";
-      await waitFor("promote's helm upgrade of prod-ioc", async () => {
-        const found = await run("pgrep", ["-P", String(child.pid), "-f", "upgrade --install prod-ioc"]);
-        helmPid = found.stdout.trim();
-        return helmPid !== "";
-      }, { timeoutMs: 60_000, details: () => stderr });
-      assert.match(helmPid, /^\d+$/, "one helm upgrade");
-      assert.match(stderr, /promoting staging-ioc \(staging\) to prod-ioc \(prod\)/);
-      child.kill("SIGINT");
-      const { code } = await child.status;
-      await reading;
-      await stdout;
+      const before = await prodHistory();
+      const running = spawnPromote("staging", "prod", "--yes");
+      const helmPid = await running.helmUpgrade("prod-ioc");
+      assert.match(running.stderr(), /promoting staging-ioc \(staging\) to prod-ioc \(prod\)/);
+      running.kill("SIGINT");
+      const { code, stderr } = await running.finished;
       assert.equal(code, 130, stderr);
       assert.match(stderr, /waiting for helm to finish \(it rolls back on failure\)/);
-      const after = JSON.parse(
-        (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-      );
+      const after = await prodHistory();
       assert.ok(after.length > before.length, "the upgrade ran");
       assert.equal(after[after.length - 1].status, "deployed");
       assert.equal(await prodValue("image.tag"), "2.0.0");
@@ -197,10 +171,7 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
       assert.equal((await staging("--set", "image.tag=2.0.0")).code, 0);
       await cluster.kubectl("--context", "staging", "delete", "pod", "staging-ioc-0", "--wait=false");
       assert.equal((await staging("--set", "image.tag=2.0.0", "--wait")).code, 0);
-      const history = async () =>
-        JSON.parse(
-          (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-        ) as { revision: number; status: string }[];
+      const history = prodHistory;
       const deployed = (await history()).at(-1)!.revision;
       assert.equal(await interrupted("prod-ioc", "prod", "--reuse-values"), "pending-upgrade");
       const pending = (await history()).at(-1)!.revision;
@@ -352,8 +323,17 @@ Deno.test("helm fastcs promote staging -> prod: gate, diff, promote, no-op, hist
 
 Deno.test("helm fastcs promote under Helm 3: --delete-source; --atomic rolls a failed promotion back; a stuck pending-install is uninstalled by --recover; a failed first install leaves nothing", async () => {
   await using fixture = await setUp("helm3");
-  const { helm, staging, stagingNeverReady, promote, shortTimeout, interrupted } = fixture;
-  const prodStatus = () => helm("status", "prod-ioc", "--kube-context", "prod", "-n", "prod");
+  const {
+    helm,
+    staging,
+    stagingNeverReady,
+    promote,
+    shortTimeout,
+    interrupted,
+    prodHistory,
+    prodStatus,
+    prodValue,
+  } = fixture;
   const first = await promote("staging", "prod", "--yes", "--delete-source");
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /prod-ioc: promoted, installed \(revision 1\)/);
@@ -370,13 +350,8 @@ Deno.test("helm fastcs promote under Helm 3: --delete-source; --atomic rolls a f
   assert.equal((await stagingNeverReady()).code, 0);
   const failed = await promote("staging", "prod", "--yes");
   assert.equal(failed.code, 11, failed.stdout + failed.stderr);
-  const values = JSON.parse(
-    (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-  );
-  assert.equal(values.image.tag, "2.0.0");
-  const history = JSON.parse(
-    (await helm("history", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod")).stdout,
-  );
+  assert.equal(await prodValue("image.tag"), "2.0.0");
+  const history = await prodHistory();
   assert.equal(history[history.length - 1].status, "deployed");
 
   // A first install killed mid-way: pending-install with no deployed revision.
@@ -438,12 +413,8 @@ for (const helmName of ["helm4", "helm3"] as const) {
       ].join("\n"),
     );
     await using fixture = await setUp(helmName, chart);
-    const { cluster, env, dir, helm, staging, promote } = fixture;
-    const prodTag = async () =>
-      JSON.parse(
-        (await helm("get", "values", "prod-ioc", "-o", "json", "--kube-context", "prod", "-n", "prod"))
-          .stdout,
-      ).image.tag;
+    const { cluster, helm, staging, promote, prodValue, spawnPromote } = fixture;
+    const prodTag = () => prodValue("image.tag");
 
     assert.equal((await helm("test", "staging-ioc", "--kube-context", "staging", "-n", "staging")).code, 0);
     const first = await promote("staging", "prod", "--yes");
@@ -473,37 +444,25 @@ for (const helmName of ["helm4", "helm3"] as const) {
         .code,
       0,
     );
-    const child = spawnCli(
-      [
-        "promote",
-        "staging",
-        "prod",
-        "--yes",
-        "--plain-http",
-        "--test-retries",
-        "2",
-        "--test-retry-delay",
-        "5s",
-      ],
-      { cwd: dir, env },
+    const running = spawnPromote(
+      "staging",
+      "prod",
+      "--yes",
+      "--test-retries",
+      "2",
+      "--test-retry-delay",
+      "5s",
     );
-    let stderr = "";
-    const stdout = new Response(child.stdout).text();
-    const reading = (async () => {
-      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
-    })();
-    await waitFor("the first failed helm test", () => /retrying in 5s/.test(stderr), {
+    await waitFor("the first failed helm test", () => /retrying in 5s/.test(running.stderr()), {
       timeoutMs: 60_000,
-      details: () => stderr,
+      details: running.stderr,
     });
     assert.match(
-      stderr,
+      running.stderr(),
       /helm test of prod-ioc failed \(attempt 1 of 3\): .*serviceaccount "checker" not found.*; retrying in 5s/,
     );
     assert.equal((await cluster.kubectl("--context", "prod", "create", "serviceaccount", "checker")).code, 0);
-    const { code } = await child.status;
-    await reading;
-    const retried = await stdout;
+    const { code, stdout: retried, stderr } = await running.finished;
     assert.equal(code, 0, stderr);
     assert.match(retried, /prod-ioc: promoted \(revision \d+\); helm test passed on attempt 2/);
     assert.equal(await prodTag(), "2.2.0");

@@ -3,7 +3,17 @@
 // promote tests, a project folder declaring the two environments and staging-ioc deployed from that chart.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, cliAtTerminal, helmHomes, REPO, run, type RunResult, tool, toolsBin } from "../helpers.ts";
+import {
+  cli,
+  cliAtTerminal,
+  helmHomes,
+  REPO,
+  run,
+  type RunResult,
+  spawnCli,
+  tool,
+  toolsBin,
+} from "../helpers.ts";
 import { startCluster, type TestCluster } from "./cluster.ts";
 import { type TempDir, tempDir, writeTree } from "./files.ts";
 import { startRegistry, type TestRegistry } from "./registry.ts";
@@ -142,6 +152,52 @@ export async function interruptedUpgrade(
   return status;
 }
 
+/** A `helm fastcs promote` running in the background (see {@link setUpPromotion}'s `spawnPromote`). */
+export interface RunningPromotion {
+  pid: number;
+  /** Its stderr so far. */
+  stderr(): string;
+  kill(signal: Deno.Signal): void;
+  /** Its exit code and whole output, once it ended. */
+  finished: Promise<RunResult>;
+  /**
+   * Waits (up to 60 s) until this promote's own `helm upgrade --install RELEASE` runs (a child process: another
+   * run's tests may use the same release names) and returns its pid.
+   */
+  helmUpgrade(release: string): Promise<string>;
+}
+
+/** Starts `helm fastcs promote ARGS` in `cwd` with `env`, reading its output as it comes. */
+function spawnPromotion(args: string[], cwd: string, env: Record<string, string>): RunningPromotion {
+  const child = spawnCli(["promote", ...args], { cwd, env });
+  let stderr = "";
+  const stdout = new Response(child.stdout).text();
+  const reading = (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+  })();
+  const finished = (async () => {
+    const { code } = await child.status;
+    await reading;
+    return { code, stdout: await stdout, stderr };
+  })();
+  return {
+    pid: child.pid,
+    stderr: () => stderr,
+    kill: (signal) => child.kill(signal),
+    finished,
+    helmUpgrade: async (release) => {
+      let pid = "";
+      await waitFor(`promote's helm upgrade of ${release}`, async () => {
+        const found = await run("pgrep", ["-P", String(child.pid), "-f", `upgrade --install ${release}`]);
+        pid = found.stdout.trim();
+        return pid !== "";
+      }, { timeoutMs: 60_000, details: () => stderr });
+      assert.match(pid, /^\d+$/, `one helm upgrade of ${release}`);
+      return pid;
+    },
+  };
+}
+
 /** What a test adds to the project file of {@link setUpPromotion}. */
 export interface ProjectLines {
   /** More lines under `environments:` (indented by two spaces). */
@@ -224,12 +280,23 @@ export async function setUpPromotion(helmName: "helm3" | "helm4", chart?: string
       JSON.parse(r.stdout),
     );
   };
+  /** `helm history` of `release` (default prod-ioc) in prod, oldest first. */
+  const prodHistory = async (release = "prod-ioc") => {
+    const r = await helm("history", release, "-o", "json", "--kube-context", "prod", "-n", "prod");
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { revision: number; status: string; description: string }[];
+  };
   return {
     cluster,
     registry,
     env,
     helm,
     prodValue,
+    prodHistory,
+    /** `helm status` of `release` (default prod-ioc) in prod (code 0: it exists). */
+    prodStatus: (release = "prod-ioc") => helm("status", release, "--kube-context", "prod", "-n", "prod"),
+    /** `helm fastcs promote ARGS --plain-http` in the project folder, in the background. */
+    spawnPromote: (...args: string[]) => spawnPromotion([...args, "--plain-http"], dir, env),
     /** {@link interruptedUpgrade} on this fixture. */
     interrupted: (release: string, context: "staging" | "prod", ...args: string[]) =>
       interruptedUpgrade({ env, helm, registry }, release, context, ...args),

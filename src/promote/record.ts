@@ -1,0 +1,86 @@
+// The record a promotion leaves in Helm's history: the description and labels of each revision it made
+// (where it came from, which chart, by whom), and `--delete-source`'s uninstall of the source releases
+// with their history kept, saying where they went.
+import type { ReleaseHelm } from "../adapters/helm_release.ts";
+import { finalHelmError } from "../adapters/helm.ts";
+import type { Context } from "../runtime/context.ts";
+import { lastLine } from "../runtime/runner.ts";
+import type { PromoteResult } from "./apply.ts";
+import type { ReleasePlan } from "./plan.ts";
+
+/** Prefix of the description of every revision a promotion made (`helm history` shows it). */
+export const PROMOTED_PREFIX = "promoted from ";
+
+/** Who promotes, as a Helm label value may hold it (letters, digits, `_.-`; at most 63 characters, the
+ * Kubernetes limit): the user of `ctx.env` (`USER`/`USERNAME`), else `unknown`. */
+export function promoter(ctx: Context): string {
+  return (ctx.env.user ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
+}
+
+/**
+ * The record a promoted revision carries: its description
+ * (`promoted from staging/staging-ioc revision 3: fastcs 1.2.0 sha256:… by alice`, {@link PROMOTED_PREFIX}
+ * first, which `promote history` looks for) and its release labels `promotedFrom`, `promotedRevision`,
+ * `chartVersion` (`+` as `_`, Kubernetes label values have no `+`), `chartDigest` (16 hex digits of the
+ * content digest) and `promotedBy` (`who`, see {@link promoter}).
+ */
+export function provenance(
+  plan: ReleasePlan,
+  who: string,
+): { description: string; labels: Record<string, string> } {
+  const s = plan.source;
+  return {
+    description:
+      `${PROMOTED_PREFIX}${s.env}/${s.release} revision ${s.revision}: ${s.chart} ${s.version} ${plan.contentDigest} by ${who}`,
+    labels: {
+      promotedFrom: s.env,
+      promotedRevision: String(s.revision),
+      chartVersion: s.version.replace(/\+/g, "_").slice(0, 63),
+      chartDigest: plan.contentDigest.slice("sha256:".length, "sha256:".length + 16),
+      promotedBy: who,
+    },
+  };
+}
+
+/** What `--delete-source` did to one source release after its promotion. */
+export interface SourceDeletion {
+  /** The source environment and release. */
+  env: string;
+  release: string;
+  deleted: boolean;
+  /** The description of its last revision, which its kept history shows (`helm history`). */
+  description?: string;
+  error?: string;
+}
+
+/**
+ * `--delete-source`: uninstalls the source release of each plan (all of them promoted, or already running
+ * in the target), keeping its history with a description that records where it went, so `helm history`
+ * in the source still tells. Goes on after a failure; each outcome is returned.
+ */
+export async function deleteSources(
+  ctx: Context,
+  helm: ReleaseHelm,
+  plans: ReleasePlan[],
+  results: (PromoteResult | undefined)[],
+  timeout: string,
+): Promise<SourceDeletion[]> {
+  const who = promoter(ctx);
+  const done: SourceDeletion[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const revision = results[i]?.revision ?? plan.target.revision;
+    const description =
+      `deleted after its promotion to ${plan.target.env}/${plan.target.release} revision ${revision} by ${who}`;
+    ctx.log.info(`deleting ${plan.source.release} from ${plan.source.env}...`);
+    const r = await helm.uninstall(plan.source.release, timeout, { keepHistory: true, description });
+    done.push(
+      r.code === 0 ? { env: plan.source.env, release: plan.source.release, deleted: true, description } : {
+        env: plan.source.env,
+        release: plan.source.release,
+        deleted: false,
+        error: finalHelmError(r.stderr).split("\n")[0].trim() || lastLine(r.stderr),
+      },
+    );
+  }
+  return done;
+}
