@@ -73,7 +73,7 @@ export function registerPromote(program: Command, ctx: Context) {
     .option("--group <name>", "the releases of a group of the project file (groups:), in the group's order")
     .option(
       "-l, --selector <selector>",
-      "the releases whose Helm labels match (label selector: team=core, tier!=db, team in (a,b)), by name",
+      "the releases whose labels match (label selector: team=core, tier!=db, team in (a,b)), by name",
     )
     .option("--stop-on-failure", "after a release fails (and is rolled back), promote none of the next ones")
     .option("--diff-only", "show the diff and stop; exit 10 when there are changes, 0 when none")

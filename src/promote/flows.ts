@@ -271,7 +271,7 @@ async function namespaceMissing(kubectl: Kubectl, target: KubeTarget): Promise<b
  * The service folders a promotion between GitOps folders acts on, or undefined when both environments are
  * clusters (cluster mode): a `--group`'s services, the names given, or every folder (an empty list). Refuses
  * what does not apply to folders: `--cosign-verify` (no chart is pulled) and `--selector` (folders have no
- * Helm labels).
+ * release labels).
  *
  * @throws FastcsError exit 5 (one environment a folder, the other a cluster), 2 (`cosignVerify`, or a
  *   selector scope, with folders)
@@ -300,7 +300,7 @@ export function folderServices(
     );
   }
   if (scope.kind === "selector") {
-    throw new FastcsError("--selector matches the Helm labels of releases; GitOps folders have none", {
+    throw new FastcsError("--selector matches release labels; GitOps folders have none", {
       code: "usage",
       exitCode: ExitCode.usage,
       hint: "Name the services, or a --group of the project file.",

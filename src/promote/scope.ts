@@ -1,5 +1,5 @@
 // Which source releases a cluster promotion acts on, and in which order: those named, a named group of the
-// project file, the releases whose Helm labels match a selector, or all of them. The order found here is
+// project file, the releases whose labels match a selector, or all of them. The order found here is
 // the order the releases are planned, shown, confirmed and promoted in.
 import { HelmCommandError, type ReleaseHelm } from "../adapters/helm_release.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
@@ -162,11 +162,11 @@ export async function chooseReleases(
         // Only a selector Helm could not parse is the user's usage error; anything else (the API server out of
         // reach, RBAC refusing the list) is reported as it is, with its own exit code.
         if (!(error instanceof HelmCommandError) || !malformedSelector(error.result.stderr)) throw error;
-        throw new FastcsError(`helm refused the release selector "${scope.selector}": ${error.message}`, {
+        throw new FastcsError(`helm refused the label selector "${scope.selector}": ${error.message}`, {
           code: "usage",
           exitCode: ExitCode.usage,
           hint:
-            "A selector is Kubernetes label selector syntax over the releases' Helm labels (set with helm install --labels): team=core, tier!=db, team in (core,edge), tier.",
+            "A selector is Kubernetes label selector syntax over release labels (set with helm install --labels): team=core, tier!=db, team in (core,edge), tier.",
           cause: error,
         });
       }
@@ -177,7 +177,7 @@ export async function chooseReleases(
           code: "promote.release",
           exitCode: ExitCode.input,
           hint:
-            "The selector matches the releases' Helm labels (helm install --labels; helm get metadata shows them), not the labels of their resources.",
+            "The selector matches release labels (helm install --labels; helm get metadata shows them), not the labels of their resources.",
         });
       }
       break;

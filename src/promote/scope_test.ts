@@ -130,7 +130,7 @@ Deno.test("selector: helm list --selector, live releases fitting the pattern, by
   await assert.rejects(
     choose({ kind: "selector", selector: "team==core==x" }).chosen,
     (e: FastcsError) =>
-      e.exitCode === 2 && /^helm refused the release selector "team==core==x": .*found '='/.test(e.message),
+      e.exitCode === 2 && /^helm refused the label selector "team==core==x": .*found '='/.test(e.message),
   );
   await assert.rejects(
     choose({ kind: "selector", selector: "team=edge" }).chosen,
@@ -154,7 +154,7 @@ Deno.test("selector: a helm list that fails for another reason is reported as th
     choose({ kind: "selector", selector: "team=forbidden" }).chosen,
     (e: FastcsError) =>
       e.exitCode === 6 && e.code === "helm.failed" && /secrets is forbidden: User "dev"/.test(e.message) &&
-      !/refused the release selector/.test(e.message),
+      !/refused the label selector/.test(e.message),
   );
 });
 

@@ -92,5 +92,5 @@ Deno.test("GitOps promotion of a group: its service folders; a selector does not
   assert.match(missing.stderr, /nope/);
   const selector = await cli(["promote", "staging", "prod", "-l", "team=core", "--diff-only"], { cwd: dir });
   assert.equal(selector.code, 2, selector.stderr);
-  assert.match(selector.stderr, /--selector matches the Helm labels of releases; GitOps folders have none/);
+  assert.match(selector.stderr, /--selector matches release labels; GitOps folders have none/);
 });

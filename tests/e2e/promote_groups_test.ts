@@ -1,5 +1,5 @@
 // helm fastcs promote of several releases at once on the local control plane, under the real Helm 4 and
-// Helm 3: a group of the project file (in its order), a release selector on Helm labels (by name), one
+// Helm 3: a group of the project file (in its order), a label selector on release labels (by name), one
 // combined plan with the order stated before the one confirmation, and a summary with every release's
 // outcome when one of three fails (rolled back; the others promoted, or with --stop-on-failure or Ctrl+C
 // not attempted). Also: a first install into a namespace that does not exist yet.
@@ -71,7 +71,7 @@ Deno.test("promote a group under Helm 4: stated order, one confirmation, one of 
       assert.match(unknown.stderr, /unknown group "edge" \(fastcs\.yaml defines core\)/);
       const bad = await promote("staging", "prod", "--selector", "team=core=x", "--yes");
       assert.equal(bad.code, 2, bad.stderr);
-      assert.match(bad.stderr, /helm refused the release selector "team=core=x": .*found '='/);
+      assert.match(bad.stderr, /helm refused the label selector "team=core=x": .*found '='/);
       assert.doesNotMatch(bad.stderr, /\n\s+at /);
       const none = await promote("staging", "prod", "-l", "team=edge", "--yes");
       assert.equal(none.code, 5, none.stderr);
@@ -103,7 +103,7 @@ Deno.test("promote a group under Helm 4: stated order, one confirmation, one of 
     },
   );
 
-  await t.step("a selector on Helm labels promotes the releases it matches, by name", async () => {
+  await t.step("a selector on release labels promotes the releases it matches, by name", async () => {
     const r = await promote("staging", "prod", "-l", "team=core", "--yes", "-o", "json");
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
