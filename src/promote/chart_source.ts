@@ -90,19 +90,20 @@ function sameRepositoryUrl(a: string, b: string): boolean {
   return withoutCredentials(a) === withoutCredentials(b);
 }
 
-// Per helm (one per run): the name under which Helm knows each repository URL, its index refreshed once.
-const knownRepositories = new WeakMap<Helm, Map<string, Promise<string | undefined>>>();
+/**
+ * One run's answers of {@link fetchChart} about HTTP(S) repositories: by repository URL, the name Helm knows
+ * it by (or undefined), looked up and its index refreshed once per run. Each run makes its own (`new Map()`).
+ */
+export type KnownRepositories = Map<string, Promise<string | undefined>>;
 
 /**
  * The name of the repository Helm knows at `url` (`helm repo add`; the first when several), its index
- * refreshed with `helm repo update NAME`, once per run; `undefined` when Helm knows none there.
+ * refreshed with `helm repo update NAME`, once per run (`byUrl`); `undefined` when Helm knows none there.
  *
  * @throws FastcsError exit 9 when the refresh fails (unreachable, credentials refused), 6 when Helm's
  *   repository file cannot be read
  */
-function knownRepository(helm: Helm, url: string): Promise<string | undefined> {
-  let byUrl = knownRepositories.get(helm);
-  if (!byUrl) knownRepositories.set(helm, byUrl = new Map());
+function knownRepository(helm: Helm, byUrl: KnownRepositories, url: string): Promise<string | undefined> {
   let found = byUrl.get(url);
   if (!found) {
     found = (async () => {
@@ -135,6 +136,7 @@ function knownRepository(helm: Helm, url: string): Promise<string | undefined> {
  * from the AWS variables and shared files; the package checked against index.yaml's digest). An HTTP(S)
  * repository that Helm knows by name (`helm repo add`, e.g. with `--username` for a private one) is pulled
  * through that name, so Helm's stored credentials and TLS files apply; any other is read with `--repo`.
+ * `known`: the run's {@link KnownRepositories}.
  *
  * @throws FastcsError exit 9 when the version is not there any more or the repository cannot be reached, 8
  *   when an S3 package does not match its index entry
@@ -147,6 +149,7 @@ export async function fetchChart(
   version: string,
   destination: string,
   transport: RegistryTransport,
+  known: KnownRepositories,
 ): Promise<FetchedChart> {
   // The address as messages show it: a token in its query string hidden (see redactUrls).
   const shown = redactUrls(source.reference);
@@ -162,7 +165,7 @@ export async function fetchChart(
     if (!fetched) throw gone();
     return fetched;
   }
-  const named = source.kind === "http" ? await knownRepository(helm, source.reference) : undefined;
+  const named = source.kind === "http" ? await knownRepository(helm, known, source.reference) : undefined;
   const r = source.kind === "oci"
     ? await helm.pull(`${source.reference}/${chart}`, version, destination, transport)
     : named

@@ -201,7 +201,7 @@ export async function promoteClusters(
       ctx.log,
     );
     const plans = await planPromotion(
-      { ctx, helm, cosign, config, scratch, s3 },
+      { ctx, helm, cosign, config, scratch, s3, knownRepositories: new Map() },
       { env: from, helm: sourceHelm },
       { env: to, helm: targetHelm },
       {

@@ -16,7 +16,7 @@ import type { S3Connections } from "../publish/s3_target.ts";
 import { diffManifests, type ManifestDiff } from "./diff.ts";
 import { type Environment, type PromoteConfig, releaseOf, serviceOf } from "./config.ts";
 import { leafPaths, pickPromoted } from "./values.ts";
-import { fetchChart, parseChartSource } from "./chart_source.ts";
+import { fetchChart, type KnownRepositories, parseChartSource } from "./chart_source.ts";
 import { compareWithRunning, sourceRefusals } from "./identity.ts";
 import { helmYaml, renderError, stripHooks, targetValuesCallLookup } from "./render.ts";
 import { checkSignature, type SignatureCheck } from "./signature.ts";
@@ -78,6 +78,8 @@ export interface PlanStep {
   scratch: string;
   /** The run's S3 repositories (opened only for an `s3://` chart repository). */
   s3: S3Connections;
+  /** The run's names of HTTP(S) chart repositories Helm knows (see fetchChart). */
+  knownRepositories: KnownRepositories;
 }
 
 /**
@@ -170,6 +172,7 @@ export async function planPromotion(
       meta.version,
       await Deno.makeTempDir({ dir: step.scratch, prefix: "chart-" }),
       o.transport,
+      step.knownRepositories,
     );
     if (o.verify) {
       const problem = await checkSignature(

@@ -59,7 +59,11 @@ export function renderError(
       "An object the chart renders already exists there and belongs to no release or to another one (Helm's meta.helm.sh/release-name annotation): an upgrade would fail on it too. Remove it, or let the release adopt it (Helm's ownership labels and annotations).",
     );
   }
-  return new FastcsError(`${what} failed: ${r.stderr.trim()}`, otherwise);
+  // Helm's final error only: under HELM_DEBUG its stderr also holds the debug log.
+  return new FastcsError(
+    `${what} failed: ${(finalHelmError(r.stderr).trim() || r.stderr.trim())}`,
+    otherwise,
+  );
 }
 
 /** True when a string of one of the values files `files` calls `lookup` (see {@link valuesCallLookup}); a

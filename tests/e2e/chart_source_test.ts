@@ -65,7 +65,16 @@ for (const helmName of ["helm4", "helm3"] as const) {
     const source = parseChartSource(server.url + "/", "fastcs.yaml");
     const fetch = async (version: string) => {
       await using destination = await tempDir("fastcs-pull-");
-      const fetched = await fetchChart(helm(), noS3, source, "fastcs", version, destination.path, {});
+      const fetched = await fetchChart(
+        helm(),
+        noS3,
+        source,
+        "fastcs",
+        version,
+        destination.path,
+        {},
+        new Map(),
+      );
       return { digest: fetched.digest, sha: await fileSha256(fetched.path) };
     };
 
@@ -175,11 +184,20 @@ for (const helmName of ["helm4", "helm3"] as const) {
     const helm = () => createHelm(createRunner(log).run, tool(helmName), home.path, env);
     const source = parseChartSource(server.url, "fastcs.yaml");
     await using destination = await tempDir("fastcs-pull-");
-    const fetched = await fetchChart(helm(), noS3, source, "fastcs", "1.0.0", destination.path, {});
+    const fetched = await fetchChart(
+      helm(),
+      noS3,
+      source,
+      "fastcs",
+      "1.0.0",
+      destination.path,
+      {},
+      new Map(),
+    );
     assert.equal(fetched.digest, `sha256:${await fileSha256(join(site.path, "fastcs-1.0.0.tgz"))}`);
     server.credentials.password = "rotated";
     await using again = await tempDir("fastcs-pull-");
-    const error = await fetchChart(helm(), noS3, source, "fastcs", "1.0.0", again.path, {})
+    const error = await fetchChart(helm(), noS3, source, "fastcs", "1.0.0", again.path, {}, new Map())
       .then(() => undefined, (e) => e);
     assert.ok(error instanceof FastcsError, String(error));
     assert.equal(error.exitCode, 9);
@@ -201,7 +219,7 @@ for (const helmName of ["helm4", "helm3"] as const) {
       "fastcs.yaml",
     );
     await using destination = await tempDir("fastcs-pull-");
-    const error = await fetchChart(helm, noS3, source, "fastcs", "1.0.0", destination.path, {})
+    const error = await fetchChart(helm, noS3, source, "fastcs", "1.0.0", destination.path, {}, new Map())
       .then(() => undefined, (e) => e);
     assert.ok(error instanceof FastcsError, String(error));
     assert.equal(error.exitCode, 9);
