@@ -1,5 +1,6 @@
 // Progress and diagnostics go to stderr; results go to stdout (see Output). Colour only on a terminal and
 // never under NO_COLOR.
+import { redactUrls } from "./redact.ts";
 
 /** Where a command writes. `out` is for results (stdout), the rest for people (stderr). */
 export interface Log {
@@ -16,7 +17,8 @@ export interface Log {
   warn(text: string): void;
   /** An error on stderr, prefixed `error:`. */
   error(text: string): void;
-  /** Shown only under HELM_DEBUG. */
+  /** Shown only under HELM_DEBUG, with the secrets of any URL in it hidden (see redactUrls: a debug log is
+   * pasted into issues and CI logs; a pre-signed upload address or a `?token=` works like a credential). */
   debug(text: string): void;
 }
 
@@ -42,7 +44,7 @@ export function createLog(options: LogOptions): Log {
     warn: (text) => writeErr(`${paint("33", "warning:")} ${text}\n`),
     error: (text) => writeErr(`${paint("31", "error:")} ${text}\n`),
     debug: (text) => {
-      if (options.debug) writeErr(`${paint("2", "debug:")} ${text}\n`);
+      if (options.debug) writeErr(`${paint("2", "debug:")} ${redactUrls(text)}\n`);
     },
   };
 }

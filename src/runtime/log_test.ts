@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { askOnStderr } from "./log.ts";
+import { askOnStderr, createLog } from "./log.ts";
 
 Deno.test("a confirmation question goes to stderr, and one line is read from the input", async () => {
   const written: string[] = [];
@@ -8,4 +8,21 @@ Deno.test("a confirmation question goes to stderr, and one line is read from the
   assert.equal(answer, "prod");
   assert.deepEqual(written, ['Type "prod" to go on: ']);
   assert.equal(await askOnStderr("?", new Blob([""]).stream(), () => {}), undefined);
+});
+
+Deno.test("HELM_DEBUG's lines hide the secrets of URLs in them (a pre-signed upload address, a token), nothing else", () => {
+  const written: string[] = [];
+  const log = createLog({ debug: true, color: false, writeOut: () => {}, writeErr: (t) => written.push(t) });
+  log.debug(
+    "oci://r/charts/a:1.0.0: helm push, as the distribution API push could not: PUT https://blobs.example/up?X-Amz-Signature=abc123&X-Amz-Date=20261121 refused",
+  );
+  log.debug("run: helm pull https://u:pw@charts.example/x --version 1.0.0");
+  assert.deepEqual(written, [
+    "debug: oci://r/charts/a:1.0.0: helm push, as the distribution API push could not: PUT https://blobs.example/up?X-Amz-Signature=***&X-Amz-Date=20261121 refused\n",
+    "debug: run: helm pull https://u:***@charts.example/x --version 1.0.0\n",
+  ]);
+  // Not under HELM_DEBUG: nothing.
+  const quiet: string[] = [];
+  createLog({ debug: false, color: false, writeErr: (t) => quiet.push(t) }).debug("x");
+  assert.deepEqual(quiet, []);
 });
