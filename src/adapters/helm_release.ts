@@ -30,12 +30,19 @@ export interface ReleaseHelm {
   ): Promise<{ name: string; revision: string; status: string; chart: string; app_version: string }[]>;
   /** `helm status -o json`, or undefined when the release does not exist. */
   status(release: string): Promise<Record<string, unknown> | undefined>;
-  /** `helm get metadata -o json`. */
+  /** `helm get metadata -o json`. `labels`: the release labels, Helm's own (`name`, `owner`, `status`,
+   * `version`, `createdAt`, `modifiedAt`) among them; Helm 4 only (Helm 3.17 does not show them). */
   metadata(
     release: string,
-  ): Promise<
-    { name: string; chart: string; version: string; appVersion?: string; revision: number; status: string }
-  >;
+  ): Promise<{
+    name: string;
+    chart: string;
+    version: string;
+    appVersion?: string;
+    revision: number;
+    status: string;
+    labels?: Record<string, string>;
+  }>;
   /** `helm get values -o json` (user-supplied), or all computed values with `all`. */
   values(release: string, all?: boolean): Promise<Record<string, unknown>>;
   /** `helm get manifest`, or undefined when the release does not exist. */

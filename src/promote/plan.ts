@@ -31,6 +31,9 @@ export interface ReleasePlan {
     chart: string;
     version: string;
     appVersion?: string;
+    /** The source release's own labels (`helm install --labels`), without Helm's; carried over to the
+     * target (Helm 4 shows them; under Helm 3 none are known). */
+    labels: Record<string, string>;
   };
   target: { env: string; release: string; namespace: string; kubeContext?: string; revision?: number };
   /** `install`: the target release does not exist yet (a first install); `upgrade`: it runs `target.revision`. */
@@ -258,6 +261,7 @@ export async function planPromotion(
         chart: meta.chart,
         version: meta.version,
         appVersion: meta.appVersion,
+        labels: ownLabels(meta.labels),
       },
       target: {
         env: target.env.name,
@@ -317,4 +321,13 @@ export async function planPromotion(
     );
   }
   return plans;
+}
+
+/** The labels Helm's storage sets on every release itself (`systemLabels` of Helm's
+ * pkg/storage/driver/util.go, Helm 3 and 4); `helm install --labels` refuses them. */
+const HELM_LABELS = new Set(["name", "owner", "status", "version", "createdAt", "modifiedAt"]);
+
+/** A release's labels without those Helm sets itself (see {@link HELM_LABELS}); none when unknown. */
+export function ownLabels(labels: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !HELM_LABELS.has(k)));
 }

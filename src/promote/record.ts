@@ -20,9 +20,10 @@ export function promoter(ctx: Context): string {
 /**
  * The record a promoted revision carries: its description
  * (`promoted from staging/staging-ioc revision 3: fastcs 1.2.0 sha256:… by alice`, {@link PROMOTED_PREFIX}
- * first, which `promote history` looks for) and its release labels `promotedFrom`, `promotedRevision`,
+ * first, which `promote history` looks for) and its release labels: the source release's own (so a label
+ * selector finds the promoted release in the target too), then `promotedFrom`, `promotedRevision`,
  * `chartVersion` (`+` as `_`, Kubernetes label values have no `+`), `chartDigest` (16 hex digits of the
- * content digest) and `promotedBy` (`who`, see {@link promoter}).
+ * content digest) and `promotedBy` (`who`, see {@link promoter}), which replace the source's of those names.
  */
 export function provenance(
   plan: ReleasePlan,
@@ -33,6 +34,7 @@ export function provenance(
     description:
       `${PROMOTED_PREFIX}${s.env}/${s.release} revision ${s.revision}: ${s.chart} ${s.version} ${plan.contentDigest} by ${who}`,
     labels: {
+      ...s.labels,
       promotedFrom: s.env,
       promotedRevision: String(s.revision),
       chartVersion: s.version.replace(/\+/g, "_").slice(0, 63),

@@ -8,7 +8,14 @@ import { anyFailed, clusterDocument, countResults, orderLines, planLines, result
 
 const plan = (service: string, action: "install" | "upgrade", changes: number): ReleasePlan => ({
   service,
-  source: { env: "staging", release: `staging-${service}`, revision: 3, chart: "fastcs", version: "1.2.0" },
+  source: {
+    env: "staging",
+    release: `staging-${service}`,
+    revision: 3,
+    chart: "fastcs",
+    version: "1.2.0",
+    labels: {},
+  },
   target: {
     env: "prod",
     release: `prod-${service}`,

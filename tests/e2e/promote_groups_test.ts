@@ -52,7 +52,8 @@ async function setUp(helmName: "helm3" | "helm4") {
 
 Deno.test("promote a group under Helm 4: stated order, one confirmation, one of three fails, --stop-on-failure, Ctrl+C, selectors", async (t) => {
   await using fixture = await setUp("helm4");
-  const { prodStatus, core, prod, promote, promoteTyping, shortTimeout, spawnPromote, statuses } = fixture;
+  const { helm, prodStatus, core, prod, promote, promoteTyping, shortTimeout, spawnPromote, statuses } =
+    fixture;
   await core("2.0.0");
 
   await t.step(
@@ -118,6 +119,24 @@ Deno.test("promote a group under Helm 4: stated order, one confirmation, one of 
     assert.deepEqual(await prod(), ["db 2.0.0 deployed", "api 2.0.0 deployed", "worker 2.0.0 deployed"]);
     const ioc = await prodStatus();
     assert.notEqual(ioc.code, 0, "staging-ioc has no team=core label: not promoted");
+    // The source's own labels went with them (Helm 4 shows them), so the same selector finds them in prod.
+    const metadata = await helm(
+      "get",
+      "metadata",
+      "prod-db",
+      "-o",
+      "json",
+      "--kube-context",
+      "prod",
+      "-n",
+      "prod",
+    );
+    assert.equal(metadata.code, 0, metadata.stderr);
+    const labels = JSON.parse(metadata.stdout).labels;
+    assert.equal(labels.team, "core");
+    assert.equal(labels.promotedFrom, "staging");
+    const listed = await helm("list", "-l", "team=core", "-q", "--kube-context", "prod", "-n", "prod");
+    assert.deepEqual(listed.stdout.trim().split("\n").sort(), ["prod-api", "prod-db", "prod-worker"]);
   });
 
   await t.step(
