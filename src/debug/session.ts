@@ -5,7 +5,7 @@ import { HelmCommandError, type ReleaseHelm, releaseNotFound } from "../adapters
 import { describeTarget, type Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { attachFailure } from "./attach_failure.ts";
+import { attachDebugpy } from "./attach.ts";
 import { END_IN_POD_SCRIPT } from "./clean.ts";
 import { probeDap } from "./dap.ts";
 import { liftCommand, type LiftedProbe, liftLivenessProbe, livenessToLift } from "./liveness.ts";
@@ -654,9 +654,12 @@ export async function runDebug(
     });
     stoppers.push(forward.stop);
     facts.localPort = forward.port;
-    if (facts.mode === "attach" && !(await probeDap(forward.port, 1500))) {
-      const r = await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", ...facts.command]);
-      if (r.code !== 0) throw attachError(facts, r.stdout + r.stderr);
+    if (facts.mode === "attach") {
+      await attachDebugpy(ctx, kubectl, facts, {
+        pid: facts.pid!,
+        remotePort: facts.remotePort,
+        debugpy: facts.command,
+      });
     }
     const deadline = Date.now() + o.timeoutMs;
     while (!(await probeDap(forward.port, 1500))) {
@@ -774,16 +777,6 @@ export async function runDebugWorkers(
   facts.localPort = workers[0].localPort;
   facts.attachConfiguration = workers[0].attachConfiguration;
   return { facts, ended: new Promise(() => {}), stop };
-}
-
-function attachError(facts: DebugFacts, output: string): FastcsError {
-  const { reason, hint } = attachFailure(output);
-  return new FastcsError(
-    `cannot attach debugpy to PID ${
-      facts.command.at(-1)
-    } in container ${facts.container} of pod ${facts.pod}: ${reason}`,
-    { code: "debug.attach", exitCode: ExitCode.environment, hint },
-  );
 }
 
 /** Ends the launched debugpy in the container too (stopping kubectl exec does not always end it): the

@@ -138,7 +138,9 @@ export async function simulatedContainer(): Promise<SimulatedContainer> {
     join(dir, "python"),
     [
       "#!/bin/sh",
-      `if [ -s ${pidFile} ]; then`,
+      // A python started by one already inside (debugpy's injector, a launch wrapper) stays where it is.
+      `if [ -s ${pidFile} ] && [ -z "$FASTCS_IN_CONTAINER" ]; then`,
+      "  export FASTCS_IN_CONTAINER=1",
       `  exec nsenter -t "$(cat ${pidFile})" ${
         root ? "" : "-U --preserve-credentials "
       }-p -m --wd="$PWD" -- ${realPython} "$@"`,
