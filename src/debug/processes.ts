@@ -3,7 +3,9 @@
 // gdb on PATH, the ptrace permission). The choice of the process and the diagnosis of what is missing are
 // pure functions over that report, stated once and unit-tested.
 import { posix } from "node:path";
+import type { Kubectl } from "../adapters/kube.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { RunResult } from "../runtime/runner.ts";
 import { FIND_SOURCE, type FoundSource } from "./source_root.ts";
 
 /** One process of the container, as /proc shows it to the exec'd inspector. */
@@ -126,6 +128,17 @@ export function processTable(processes: ProcessInfo[]): string {
 export interface Place {
   pod: string;
   container: string;
+}
+
+/** Runs `python -c script args…` in the container at `place` (`kubectl exec`; `python` on the container's
+ * PATH), to completion. */
+export function pythonIn(
+  kubectl: Kubectl,
+  place: Place,
+  script: string,
+  ...args: string[]
+): Promise<RunResult> {
+  return kubectl.run(["exec", place.pod, "-c", place.container, "--", "python", "-c", script, ...args]);
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   INSPECT_SCRIPT,
   missingForDebug,
   type Place,
+  pythonIn,
 } from "./processes.ts";
 import type { SessionRecord, WorkerRecord } from "./session_record.ts";
 import {
@@ -396,17 +397,12 @@ async function inspectContainer(
   place: Place,
   sourceArgs?: string[],
 ): Promise<ContainerReport> {
-  const r = await kubectl.run([
-    "exec",
-    place.pod,
-    "-c",
-    place.container,
-    "--",
-    "python",
-    "-c",
+  const r = await pythonIn(
+    kubectl,
+    place,
     INSPECT_SCRIPT,
     ...(sourceArgs ? [JSON.stringify(sourceArgs)] : []),
-  ]);
+  );
   const where = `container ${place.container} of pod ${place.pod}`;
   if (r.code === 0) {
     try {
@@ -524,7 +520,7 @@ async function programArgs(
   // needs the entry point, read from the container's installed distributions (not guessed from the name).
   const find =
     "import importlib.metadata as m, sys; e = [x for x in m.entry_points(group='console_scripts') if x.name == sys.argv[1]]; print(e[0].value if e else '')";
-  const r = await kubectl.run(["exec", pod, "-c", container, "--", "python", "-c", find, program.script]);
+  const r = await pythonIn(kubectl, { pod, container }, find, program.script);
   const entry = r.stdout.trim();
   if (r.code !== 0 || !/^[\w.]+:[\w.]+$/.test(entry)) {
     throw new FastcsError(
@@ -556,17 +552,7 @@ async function findSource(
   place: Place,
   pid: number,
 ): Promise<RemoteSource | undefined> {
-  const r = await kubectl.run([
-    "exec",
-    place.pod,
-    "-c",
-    place.container,
-    "--",
-    "python",
-    "-c",
-    SOURCE_SCRIPT,
-    String(pid),
-  ]);
+  const r = await pythonIn(kubectl, place, SOURCE_SCRIPT, String(pid));
   let found: FoundSource | undefined;
   try {
     found = r.code === 0 ? JSON.parse(r.stdout) as FoundSource : undefined;
@@ -692,22 +678,12 @@ export async function runDebug(
     if (facts.mode === "launch") {
       // The launched debugpy's PID in the pod, for the record (clean then ends exactly that process); in the
       // background: it is not needed to attach.
-      kubectl.run([
-        "exec",
-        facts.pod,
-        "-c",
-        facts.container,
-        "--",
-        "python",
-        "-c",
-        END_IN_POD_SCRIPT,
-        JSON.stringify(facts.command),
-        "0",
-        "find",
-      ]).then(async (r) => {
-        const found = r.code === 0 ? JSON.parse(r.stdout.trim() || "[]") as number[] : [];
-        if (found.length === 1 && active) await record({ debugpy: { argv: facts.command, pid: found[0] } });
-      }).catch(() => {});
+      pythonIn(kubectl, facts, END_IN_POD_SCRIPT, JSON.stringify(facts.command), "0", "find").then(
+        async (r) => {
+          const found = r.code === 0 ? JSON.parse(r.stdout.trim() || "[]") as number[] : [];
+          if (found.length === 1 && active) await record({ debugpy: { argv: facts.command, pid: found[0] } });
+        },
+      ).catch(() => {});
     }
     await plan.mapped;
     facts.attachConfiguration = {
@@ -807,5 +783,5 @@ for sig in (signal.SIGTERM, None, signal.SIGKILL):
         if not find():
             break
         time.sleep(0.1)`;
-  await kubectl.run(["exec", facts.pod, "-c", facts.container, "--", "python", "-c", script, marker]);
+  await pythonIn(kubectl, facts, script, marker);
 }
