@@ -9,7 +9,7 @@ import type { Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { attachFailure } from "./attach_failure.ts";
-import type { Place } from "./processes.ts";
+import { type Place, pythonIn } from "./processes.ts";
 
 /** What {@link ATTACH_SCRIPT} found or did, as it prints it (one JSON line). */
 export type AttachOutcome =
@@ -116,20 +116,15 @@ export async function attachDebugpy(
   o: { pid: number; remotePort: number; debugpy: string[] },
 ): Promise<void> {
   const where = `container ${place.container} of pod ${place.pod}`;
-  const r = await kubectl.run([
-    "exec",
-    place.pod,
-    "-c",
-    place.container,
-    "--",
-    "python",
-    "-c",
+  const r = await pythonIn(
+    kubectl,
+    place,
     ATTACH_SCRIPT,
     String(o.remotePort),
     String(o.pid),
     String(LISTEN_WAIT_SECONDS),
     ...o.debugpy,
-  ]);
+  );
   let outcome: AttachOutcome | undefined;
   try {
     outcome = r.code === 0 ? JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "") : undefined;
