@@ -288,3 +288,44 @@ export function missingForDebug(
   }
   return undefined;
 }
+
+/**
+ * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report; with `sourceArgs` (a
+ * command line to launch, after its interpreter) the report says where its source is.
+ *
+ * @throws FastcsError (exit code 6) when the container has no python on PATH, or the inspection fails
+ */
+export async function inspectContainer(
+  kubectl: Kubectl,
+  place: Place,
+  sourceArgs?: string[],
+): Promise<ContainerReport> {
+  const r = await pythonIn(
+    kubectl,
+    place,
+    INSPECT_SCRIPT,
+    ...(sourceArgs ? [JSON.stringify(sourceArgs)] : []),
+  );
+  const where = `container ${place.container} of pod ${place.pod}`;
+  if (r.code === 0) {
+    try {
+      return JSON.parse(r.stdout) as ContainerReport;
+    } catch { /* reported below */ }
+  }
+  const noPython = /executable file not found|no such file or directory|exit code 127/i.test(r.stderr);
+  throw new FastcsError(
+    noPython
+      ? `there is no python on PATH in ${where}`
+      : `cannot inspect the processes of ${where}: ${
+        (r.stderr.trim() || r.stdout.trim()).split("\n").at(-1)
+      }`,
+    {
+      code: noPython ? "debug.no-python" : "debug.inspect",
+      exitCode: ExitCode.environment,
+      hint: noPython
+        ? "debug needs the image's Python on PATH as python (put the virtual environment's bin folder on PATH, " +
+          "or link python to python3); is this the container of the program (--container)?"
+        : "The container needs Python 3.6+ and /proc; check kubectl exec into it works.",
+    },
+  );
+}
