@@ -104,10 +104,11 @@ const LISTEN_WAIT_SECONDS = 10;
  * whose process cannot be seen (nothing is injected either: the DAP probe that follows tells whether it is
  * debugpy).
  *
- * @throws FastcsError exit 6 (`debug.attach`) when another program listens on the port, when the injection fails (gdb, ptrace, debugpy: the reason and
- *   what to do), when debugpy is already loaded in the process with nothing listening on the port (a second
- *   injection would end it), or when the injection succeeded but nothing listens on the port afterwards
- *   (debugpy.listen failed in the program: its stderr has the reason)
+ * @throws FastcsError exit 6 (`debug.attach`) when another program listens on the port, when the injection
+ *   fails (gdb, ptrace, debugpy: the reason and what to do), when debugpy is already loaded in the process
+ *   with nothing listening on the port (a second injection would end it), or when the injection succeeded
+ *   but nothing listens on the port afterwards (debugpy.listen failed in the program: its stderr has the
+ *   reason)
  */
 export async function attachDebugpy(
   ctx: Context,
@@ -174,7 +175,8 @@ export async function attachDebugpy(
       },
     );
   } else {
-    const said = outcome.output.trim().split("\n").filter(Boolean).at(-1);
+    // gdb's chatter ends the injector's output; a Python error in it is worth saying.
+    const said = outcome.output.split("\n").map((l) => l.trim()).filter((l) => /Error\b/.test(l)).at(-1);
     throw new FastcsError(
       `debugpy was injected into PID ${o.pid} in ${where}, but nothing listened on port ${o.remotePort} within ${outcome.waitedSeconds} s${
         said ? ` (debugpy said: ${said.slice(0, 200)})` : ""
