@@ -13,7 +13,7 @@ import type { ProbeReport } from "./probes.ts";
 import type { SessionRecord } from "./session_record.ts";
 import type { Profile } from "./values.ts";
 
-/** Options of {@link prepareDebug} and {@link runDebug}. */
+/** Options of prepareDebug (src/debug/plan.ts) and {@link runDebug}. */
 export interface DebugOptions {
   release: string;
   /** Key of the fastcs values when several fastcs sub-charts share the release. */
