@@ -84,12 +84,52 @@ export function spawnCli(
   }).spawn();
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
+/** Ports {@link freePorts} handed out in this process (each only once). */
+const handedOut = new Set<number>();
+
+/**
+ * `count` consecutive TCP ports free on 127.0.0.1 right now, for a process that a test starts later to
+ * listen on (a simulated pod's debugpy, a control plane's component). They are taken below the kernel's
+ * ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default), from which the kernel
+ * hands out ports for bind(0) and for outgoing connections: a port from inside it could be given to any other
+ * process (a `kubectl port-forward :REMOTE`, a connection to the API server) between this check and the
+ * listen; below it, only a process that names the port itself can take it. Falls back to ports the kernel
+ * chose when the range cannot be read.
+ */
+export function freePorts(count: number): number[] {
+  let low = 0;
+  try {
+    low = Number(Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)[0]);
+  } catch { /* not Linux */ }
+  const first = 10_000;
+  for (let attempt = 0; low - count > first && attempt < 1000; attempt++) {
+    const base = first + Math.floor(Math.random() * (low - count - first));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (ports.some((p) => handedOut.has(p)) || !ports.every(canListen)) continue;
+    ports.forEach((p) => handedOut.add(p));
+    return ports;
+  }
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const base = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (ports.every(canListen)) return ports;
+  }
+}
+
+/** A TCP port free on 127.0.0.1 right now ({@link freePorts}). */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  return freePorts(1)[0];
+}
+
+function canListen(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 /** Files of the repository that make up the plugin and its charts (what `helm plugin install` sees). */
 const PLUGIN_FILES = [

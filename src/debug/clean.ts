@@ -9,6 +9,7 @@ import type { Context } from "../runtime/context.ts";
 import { join } from "node:path";
 import { findOnPath } from "../runtime/fs.ts";
 import { restoreLivenessProbe } from "./liveness.ts";
+import { pythonIn } from "./processes.ts";
 import {
   type LocalProcess,
   processIdentity,
@@ -128,18 +129,13 @@ export async function cleanSession(
     const what = `debugpy in container ${record.container} of pod ${record.pod}${
       record.debugpy.pid ? ` (PID ${record.debugpy.pid} there)` : ""
     }`;
-    const r = await kubectl.run([
-      "exec",
-      record.pod,
-      "-c",
-      record.container,
-      "--",
-      "python",
-      "-c",
+    const r = await pythonIn(
+      kubectl,
+      { pod: record.pod, container: record.container },
       END_IN_POD_SCRIPT,
       JSON.stringify(record.debugpy.argv),
       String(record.debugpy.pid ?? 0),
-    ]);
+    );
     if (r.code === 0) {
       const ended = JSON.parse(r.stdout.trim() || "[]") as number[];
       steps.push({ what, result: ended.length ? "ended" : "gone" });

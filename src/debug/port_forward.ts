@@ -1,8 +1,10 @@
-// The debug session's port-forward: kubectl port-forward, watched and opened again when it drops.
+// The debug session's port-forward (kubectl port-forward, watched and opened again when it drops) and the
+// readiness behind it: debugpy answering a DAP request through the forward.
 import type { Kubectl } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Started } from "../runtime/runner.ts";
+import { probeDap } from "./dap.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -82,4 +84,42 @@ export async function supervisedForward(
       await current?.stop();
     },
   };
+}
+
+/**
+ * Waits until debugpy answers a DAP `initialize` through the forward on local `port` ({@link probeDap}, 1.5 s
+ * each, every 300 ms): a TCP connect through kubectl succeeds even when nothing listens in the pod.
+ *
+ * @throws FastcsError exit 6: `debug.not-listening` when nothing answers within `timeoutMs` milliseconds,
+ *   `debug.exited` as soon as `ended` resolves (the launched program ended first), with its exit code
+ */
+export async function waitForDebugpy(
+  port: number,
+  o: { pod: string; container: string; remotePort: number; timeoutMs: number; ended: Promise<number> },
+): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  while (!(await probeDap(port, 1500))) {
+    if (Date.now() > deadline) {
+      throw new FastcsError(
+        `debugpy did not answer on port ${o.remotePort} of pod ${o.pod} within ${o.timeoutMs / 1000} s`,
+        {
+          code: "debug.not-listening",
+          exitCode: ExitCode.environment,
+          hint:
+            `Is debugpy installed in container ${o.container} (pip install debugpy)? Its output is above.`,
+        },
+      );
+    }
+    const done = await Promise.race([o.ended.then((c) => c), sleep(300).then(() => undefined)]);
+    if (done !== undefined) {
+      throw new FastcsError(
+        `the program under debugpy in pod ${o.pod} ended (exit code ${done}) before a debugger could attach`,
+        {
+          code: "debug.exited",
+          exitCode: ExitCode.environment,
+          hint: "Its output is above: a missing module, python or debugpy?",
+        },
+      );
+    }
+  }
 }

@@ -3,7 +3,9 @@
 // gdb on PATH, the ptrace permission). The choice of the process and the diagnosis of what is missing are
 // pure functions over that report, stated once and unit-tested.
 import { posix } from "node:path";
+import type { Kubectl } from "../adapters/kube.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import type { RunResult } from "../runtime/runner.ts";
 import { FIND_SOURCE, type FoundSource } from "./source_root.ts";
 
 /** One process of the container, as /proc shows it to the exec'd inspector. */
@@ -126,6 +128,17 @@ export function processTable(processes: ProcessInfo[]): string {
 export interface Place {
   pod: string;
   container: string;
+}
+
+/** Runs `python -c script args…` in the container at `place` (`kubectl exec`; `python` on the container's
+ * PATH), to completion. */
+export function pythonIn(
+  kubectl: Kubectl,
+  place: Place,
+  script: string,
+  ...args: string[]
+): Promise<RunResult> {
+  return kubectl.run(["exec", place.pod, "-c", place.container, "--", "python", "-c", script, ...args]);
 }
 
 /**
@@ -274,4 +287,45 @@ export function missingForDebug(
     );
   }
   return undefined;
+}
+
+/**
+ * Runs {@link INSPECT_SCRIPT} with the container's `python` and parses its report; with `sourceArgs` (a
+ * command line to launch, after its interpreter) the report says where its source is.
+ *
+ * @throws FastcsError (exit code 6) when the container has no python on PATH, or the inspection fails
+ */
+export async function inspectContainer(
+  kubectl: Kubectl,
+  place: Place,
+  sourceArgs?: string[],
+): Promise<ContainerReport> {
+  const r = await pythonIn(
+    kubectl,
+    place,
+    INSPECT_SCRIPT,
+    ...(sourceArgs ? [JSON.stringify(sourceArgs)] : []),
+  );
+  const where = `container ${place.container} of pod ${place.pod}`;
+  if (r.code === 0) {
+    try {
+      return JSON.parse(r.stdout) as ContainerReport;
+    } catch { /* reported below */ }
+  }
+  const noPython = /executable file not found|no such file or directory|exit code 127/i.test(r.stderr);
+  throw new FastcsError(
+    noPython
+      ? `there is no python on PATH in ${where}`
+      : `cannot inspect the processes of ${where}: ${
+        (r.stderr.trim() || r.stdout.trim()).split("\n").at(-1)
+      }`,
+    {
+      code: noPython ? "debug.no-python" : "debug.inspect",
+      exitCode: ExitCode.environment,
+      hint: noPython
+        ? "debug needs the image's Python on PATH as python (put the virtual environment's bin folder on PATH, " +
+          "or link python to python3); is this the container of the program (--container)?"
+        : "The container needs Python 3.6+ and /proc; check kubectl exec into it works.",
+    },
+  );
 }

@@ -5,7 +5,7 @@
 // port-forwards, and after a SIGKILL `debug clean` ends them.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli, freePort } from "../helpers.ts";
+import { cli, freePorts } from "../helpers.ts";
 import { startCluster } from "../support/cluster.ts";
 import {
   breakInTick,
@@ -27,19 +27,8 @@ interface Worker {
   attachConfiguration: { name: string; connect: { port: number } };
 }
 
-/** A free port whose next one is free too (the second worker's). */
-function twoFreePorts(): number {
-  for (;;) {
-    const port = freePort();
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: port + 1 }).close();
-      return port;
-    } catch { /* taken: try another */ }
-  }
-}
-
 Deno.test("helm fastcs debug --all-workers: one debugpy and one port-forward per worker, a compound configuration, recorded and cleaned", async () => {
-  const port = twoFreePorts();
+  const [port] = freePorts(2); // the second worker's is the next one
   await using container = await simulatedContainer();
   await using cluster = await startCluster({
     execWorkDir: SAMPLE,

@@ -117,3 +117,39 @@ Deno.test("helm fastcs debug: a launched program that ends right after the debug
     },
   );
 });
+
+Deno.test("a debug test that fails mid-session: disposing the cluster ends what kubectl exec launched in the simulated pod", async () => {
+  const port = freePort();
+  const cluster = await startCluster({
+    execWorkDir: SAMPLE,
+    execEnv: { PATH: `${PY_BIN}:/usr/bin:/bin`, PYTHONDONTWRITEBYTECODE: "1" },
+    forwards: { [port]: port },
+  });
+  const listen = `debugpy --listen 127.0.0.1:${port} `;
+  try {
+    const install = await run(tool("helm4"), [
+      "install",
+      "svc",
+      join(REPO, "charts/fastcs"),
+      "--set",
+      "autostart=false",
+      "--set",
+      `debugPort=${port}`,
+      "--set-json",
+      'command=["python","-m","sample_service"]',
+      "--kube-context",
+      "staging",
+      "--wait",
+    ], { env: { KUBECONFIG: cluster.kubeconfig } });
+    assert.equal(install.code, 0, install.stderr);
+    const plugin = startPlugin(cluster, ["svc", "-o", "json", "--timeout", "60"]);
+    await plugin.facts();
+    // Nobody ends the session (as when a test fails before its end): the launched debugpy runs "in the pod".
+    plugin.child.kill("SIGKILL");
+    await plugin.child.status;
+    assert.notEqual(await processes(listen), "", "the launched debugpy runs");
+  } finally {
+    await cluster.stop();
+  }
+  assert.equal(await processes(listen), "", "nothing kwok's exec started is left");
+});

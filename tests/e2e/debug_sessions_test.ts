@@ -148,6 +148,18 @@ Deno.test("helm fastcs debug: the probe report, --lift-liveness-probe, and debug
       async () => {
         const plugin = startPlugin(cluster, ["svc", "--pid", pid, "--lift-liveness-probe", "-o", "json"]);
         const facts = await plugin.facts() as unknown as Facts;
+        // The process keeps the debugpy of the session before: it is reused, not injected again (a second
+        // injection ends the first debugpy, and nothing answers any more).
+        assert.match(
+          plugin.stderr(),
+          new RegExp(
+            `port ${attachPort} in container fastcs of pod svc-0 is already listened on \\(PID \\d+: \\S+ \\S+debugpy/adapter .*\\): debugpy is not injected again`,
+          ),
+        );
+        const hit = await breakInTick(facts.localPort);
+        assert.equal(hit.line, 6);
+        await hit.client.request("disconnect", { terminateDebuggee: false });
+        hit.client.close();
         const live = await debug("list", "-o", "json");
         assert.equal(live.code, 0, live.stderr);
         assert.deepEqual(JSON.parse(live.stdout).map((s: { state: string }) => s.state), ["live"]);
@@ -183,6 +195,58 @@ Deno.test("helm fastcs debug: the probe report, --lift-liveness-probe, and debug
         const again = await debug("clean");
         assert.equal(again.code, 0);
         assert.match(again.stderr, /no stale debug sessions/);
+      },
+    );
+
+    await t.step(
+      "a process whose debugpy no longer listens, and a port taken by another program: said at once (exit 6)",
+      async () => {
+        // The adapter that listens for the service's debugpy ends (as when it crashed): debugpy stays loaded in
+        // the service, and injecting it again would not bring it back.
+        const adapter = (await processes(`debugpy/adapter .*--port ${attachPort}\\b`)).split(" ")[0];
+        assert.match(adapter, /^\d+$/, "the service's debugpy adapter");
+        Deno.kill(Number(adapter), "SIGKILL");
+        await waitFor(
+          "the adapter to end",
+          async () => (await processes(`debugpy/adapter .*--port ${attachPort}\\b`)) === "",
+          { timeoutMs: 10_000 },
+        );
+        const loaded = await debug("svc", "--pid", pid);
+        assert.equal(loaded.code, 6, loaded.stderr);
+        assert.match(
+          loaded.stderr,
+          new RegExp(
+            `PID ${pid} in container fastcs of pod svc-0 already runs debugpy, but nothing listens on port ${attachPort} there`,
+          ),
+        );
+        assert.match(loaded.stderr, /--remote-port/);
+        const busyPort = freePort();
+        const busy = new Deno.Command(python, {
+          args: [
+            "-c",
+            `import socket, time; s = socket.socket(); s.bind(("127.0.0.1", ${busyPort})); s.listen(); time.sleep(120)`,
+          ],
+          stdout: "null",
+          stderr: "null",
+        }).spawn();
+        try {
+          await waitFor(
+            "the other program to listen",
+            async () => (await run("ss", ["-Hltn", `sport = :${busyPort}`])).stdout.trim() !== "",
+            { timeoutMs: 10_000 },
+          );
+          const taken = await debug("svc", "--pid", pid, "--remote-port", String(busyPort));
+          assert.equal(taken.code, 6, taken.stderr);
+          assert.match(
+            taken.stderr,
+            new RegExp(
+              `port ${busyPort} in container fastcs of pod svc-0 is in use by another program \\(PID ${busy.pid}: \\S+ -c import socket`,
+            ),
+          );
+        } finally {
+          busy.kill("SIGKILL");
+          await busy.status;
+        }
       },
     );
   } finally {

@@ -64,9 +64,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const kubeconfig = join(dir, "kubeconfig");
   let stopped = false;
 
+  // kwok, whose children are what `kubectl exec` started on simulated pods (a launch wrapper and the
+  // debugpy it started in a session of its own): a test that fails mid-session leaves them running.
+  let kwok: Deno.ChildProcess | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    if (kwok) {
+      // SIGTERM first, so that each ends what it started (the launch wrapper ends its program and debugpy's
+      // adapter): kwok itself would SIGKILL them on its way out, and what they started would be orphaned.
+      const execs = (await run("pgrep", ["-P", String(kwok.pid)])).stdout.split("\n").filter(Boolean).map(
+        Number,
+      );
+      for (const pid of execs) {
+        try {
+          Deno.kill(pid, "SIGTERM");
+        } catch { /* gone */ }
+      }
+      for (let i = 0; i < 50 && execs.some((pid) => isRunning(pid)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     for (const c of [...children].reverse()) {
       try {
         c.kill("SIGTERM");
@@ -96,6 +114,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     child.stderr.pipeTo((await Deno.open(join(dir, `${name}.log`), { write: true, append: true })).writable)
       .catch(() => {});
     children.push(child);
+    return child;
   };
   const logTail = (name: string) => async () =>
     (await Deno.readTextFile(join(dir, `${name}.log`)).catch(() => "")).split("\n").slice(-15).join("\n");
@@ -261,7 +280,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const kwokEnv = options.execEnv?.PATH
       ? { PATH: `${options.execEnv.PATH}:${Deno.env.get("PATH") ?? ""}` }
       : undefined;
-    await spawn("kwok", join(bin, "kwok"), [
+    kwok = await spawn("kwok", join(bin, "kwok"), [
       "--kubeconfig",
       kubeconfig,
       "--config",
@@ -351,5 +370,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** Whether process `pid` still runs (a zombie waiting for its reaper does not). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
   }
 }

@@ -118,14 +118,40 @@ export async function processes(pattern: string, cluster?: TestCluster): Promise
  * environment's `python` enter that namespace (`nsenter`): the plugin's /proc reads, debugpy's attach and
  * gdb then see only these processes, with the container's PIDs. Limitation: there is one such namespace at
  * a time, shared by every simulated pod (kwok cannot run a command per pod); the network is the host's.
+ *
+ * Nothing of it outlives the test, whatever the path: `unshare` leads a process group of its own (`setsid`)
+ * and the namespace's PID 1 dies with it (`--kill-child`), which kills every process of the namespace (those
+ * that left the group too: debugpy's adapter starts a session of its own). `end()` and dispose SIGKILL that
+ * group and wait until no process of the namespace is left; when the test process dies without disposing
+ * (an uncaught error, a signal, a CI time-out), `unshare` gets SIGKILL from the kernel (`setpriv
+ * --pdeathsig KILL`), and the namespace goes with it.
  */
 export interface SimulatedContainer extends AsyncDisposable {
   /** The `python` for the cluster's exec PATH (put its folder first). */
   binDir: string;
   /** Starts `argv` (in `cwd`) as the PID 1 of a new namespace that exec'd pythons enter; one at a time. */
   run(argv: string[], cwd: string): Promise<void>;
-  /** Ends the namespace's processes; exec'd pythons run on the host again. */
+  /** Ends the namespace's processes (its whole process group and PID namespace); exec'd pythons run on the
+   * host again. */
   end(): Promise<void>;
+  /** Host PIDs of the processes still in the current (or last) namespace or in its process group, for leak
+   * checks: empty after `end()`. */
+  leftover(): Promise<number[]>;
+}
+
+/** Host PIDs of the processes in process group `pgid` or in the PID namespace `pidNs` (a `pid:[inode]` link). */
+async function processesOf(pgid: number, pidNs: string): Promise<number[]> {
+  const found: number[] = [];
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const stat = await Deno.readTextFile(`/proc/${e.name}/stat`).catch(() => "");
+    // Fields after the command's closing parenthesis: state, ppid, pgrp, …
+    const group = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+    const ns = await Deno.readLink(`/proc/${e.name}/ns/pid`).catch(() => "");
+    const zombie = stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    if (!zombie && (group === pgid || (pidNs !== "" && ns === pidNs))) found.push(Number(e.name));
+  }
+  return found;
 }
 
 /** Prepares a {@link SimulatedContainer} (needs root, or unprivileged user namespaces). */
@@ -138,7 +164,9 @@ export async function simulatedContainer(): Promise<SimulatedContainer> {
     join(dir, "python"),
     [
       "#!/bin/sh",
-      `if [ -s ${pidFile} ]; then`,
+      // A python started by one already inside (debugpy's injector, a launch wrapper) stays where it is.
+      `if [ -s ${pidFile} ] && [ -z "$FASTCS_IN_CONTAINER" ]; then`,
+      "  export FASTCS_IN_CONTAINER=1",
       `  exec nsenter -t "$(cat ${pidFile})" ${
         root ? "" : "-U --preserve-credentials "
       }-p -m --wd="$PWD" -- ${realPython} "$@"`,
@@ -149,19 +177,39 @@ export async function simulatedContainer(): Promise<SimulatedContainer> {
   );
   await Deno.chmod(join(dir, "python"), 0o755);
   let current: Deno.ChildProcess | undefined;
+  // The last namespace's process group (unshare's PID) and PID namespace, for end() and leftover().
+  let group = 0;
+  let pidNs = "";
   const end = async () => {
     await Deno.writeTextFile(pidFile, "");
-    if (!current) return;
-    current.kill("SIGKILL"); // --kill-child: the namespace's processes go with unshare
-    await current.status;
-    current = undefined;
+    if (current) {
+      try {
+        Deno.kill(-group, "SIGKILL");
+      } catch { /* the group is gone */ }
+      await current.status;
+      current = undefined;
+    }
+    if (group) {
+      await waitFor(
+        "the simulated container's processes to end",
+        async () => (await processesOf(group, pidNs)).length === 0,
+        {
+          timeoutMs: 10_000,
+          details: async () => `left: ${(await processesOf(group, pidNs)).join(" ")}`,
+        },
+      );
+    }
   };
   return {
     binDir: dir,
     run: async (argv, cwd) => {
       await end();
-      current = new Deno.Command("unshare", {
+      current = new Deno.Command("setsid", {
         args: [
+          "setpriv",
+          "--pdeathsig",
+          "KILL",
+          "unshare",
           ...(root ? [] : ["--user", "--map-root-user"]),
           "--pid",
           "--fork",
@@ -173,18 +221,26 @@ export async function simulatedContainer(): Promise<SimulatedContainer> {
         stdout: "null",
         stderr: "null",
       }).spawn();
+      // setsid and setpriv exec in turn: the PID is unshare's, the leader of its own group.
       const unshare = current.pid;
+      group = unshare;
+      pidNs = "";
       let pid1 = "";
       await waitFor("the simulated container's PID 1", async () => {
         pid1 = (await run("pgrep", ["-P", String(unshare)])).stdout.trim();
         return pid1 !== "";
       }, { timeoutMs: 10_000 });
+      pidNs = await Deno.readLink(`/proc/${pid1}/ns/pid`);
       await Deno.writeTextFile(pidFile, pid1);
     },
     end,
+    leftover: () => group ? processesOf(group, pidNs) : Promise.resolve([]),
     [Symbol.asyncDispose]: async () => {
-      await end();
-      await Deno.remove(dir, { recursive: true });
+      try {
+        await end();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     },
   };
 }
