@@ -86,6 +86,13 @@ export async function prepareDebug(
   }
   const profile = releaseProfile(all, o.release, o.valuesKey);
   const fastcs = profile.name === "fastcs" ? profile.values : undefined;
+  // Known from the values: refused before a pod is waited for, a probe lifted or a container inspected.
+  if (o.allWorkers && fastcs && !fastcs.autostart) {
+    throw new FastcsError(
+      `--all-workers attaches to running workers, and release ${o.release} is launched under debugpy (autostart: false)`,
+      { code: "usage", exitCode: ExitCode.usage, hint: "Leave --all-workers out." },
+    );
+  }
   const workload = chooseWorkload(findWorkloads(manifest), {
     release: o.release,
     asked: o.workload,
@@ -146,12 +153,6 @@ export async function prepareDebug(
   // What is missing whatever the process, then (once it is known) what blocks tracing that one.
   const missing = missingForDebug(report, { ...place, mode });
   if (missing) throw missing;
-  if (o.allWorkers && mode === "launch") {
-    throw new FastcsError(
-      `--all-workers attaches to running workers, and release ${o.release} is launched under debugpy (autostart: false)`,
-      { code: "usage", exitCode: ExitCode.usage, hint: "Leave --all-workers out." },
-    );
-  }
   if (o.command) {
     const own = containerTree(report.processes).find((p) => p.pid === 1);
     ctx.log.info(
@@ -193,10 +194,7 @@ export async function prepareDebug(
   // site-packages, a dev container's /workspaces/<project>), else the working folder. For a process to
   // attach to, looked up with its own interpreter while the session starts (one more exec): the attach
   // configuration waits for it, not the rest.
-  const fallbackRoot = o.remoteRoot ??
-    (editable
-      ? `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}`
-      : (process ? process.cwd : report.self.cwd) ?? "/");
+  const fallbackRoot = fallbackSourceRoot(o, editable, process ? process.cwd : report.self.cwd);
   const mapping = (
     o.remoteRoot !== undefined
       ? Promise.resolve(undefined)
@@ -221,7 +219,7 @@ export async function prepareDebug(
         o.release,
         0,
         o.localRoot,
-        o.remoteRoot ?? t.cwd ?? fallbackRoot,
+        fallbackSourceRoot(o, editable, t.cwd),
         `helm fastcs debug ${o.release} PID ${t.pid}`,
       ),
     }))
@@ -321,4 +319,20 @@ function foundSource(ctx: Context, place: Place, found: FoundSource): RemoteSour
     );
   }
   return remoteSource(found);
+}
+
+/**
+ * The source root in the container for an attach configuration, until (unless) the process's own package is
+ * found: `--remote-root`, else for an editable release the dev container's `/workspaces/<last folder of the
+ * local root>`, else the process's working folder `cwd`, else `/`. The same rule for one process and for
+ * each worker of `--all-workers`.
+ */
+export function fallbackSourceRoot(
+  o: { remoteRoot?: string; localRoot: string },
+  editable: boolean,
+  cwd: string | null | undefined,
+): string {
+  if (o.remoteRoot !== undefined) return o.remoteRoot;
+  if (editable) return `/workspaces/${o.localRoot.split("/").filter(Boolean).pop() ?? ""}`;
+  return cwd ?? "/";
 }

@@ -56,6 +56,18 @@ Deno.test("helm fastcs debug: launch and attach reach a breakpoint through the p
         "--wait",
       );
       assert.equal(install.code, 0, install.stderr);
+      // --all-workers is for attach mode: refused from the values, before a pod is waited for, a liveness
+      // probe lifted (a rollout) or the container inspected.
+      const workers = await cli(
+        ["debug", "svc", "--all-workers", "--lift-liveness-probe", "--timeout", "60"],
+        { env: debugEnv(cluster) },
+      );
+      assert.equal(workers.code, 2, workers.stderr);
+      assert.match(
+        workers.stderr,
+        /--all-workers attaches to running workers, and release svc is launched under/,
+      );
+      assert.doesNotMatch(workers.stderr, /liveness|probe|waiting/i);
       const plugin = startPlugin(cluster, ["svc", "-o", "json", "--timeout", "60"]);
       const facts = await plugin.facts();
       assert.equal(facts.mode, "launch");
