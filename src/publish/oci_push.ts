@@ -181,8 +181,9 @@ function insecureTokenEndpoint(origin: string, realm: URL, host: string, source:
  * distribution spec's "API version check") before `helm registry login` is given `source`'s credentials: Helm
  * 3.17 and 4.1 send them to whatever token endpoint the challenge names, plain HTTP included. Nothing is
  * checked over plain HTTP (the credentials go in clear text to the registry itself, as asked), with TLS
- * verification off (our client cannot), or when the registry does not answer (the login then fails on its
- * own).
+ * verification off (our client cannot), or when the registry does not answer within 30 s (the login then
+ * fails on its own). Redirects are followed (to any host: the probe carries no credentials), as Helm's login
+ * follows them.
  *
  * @throws FastcsError (exit code 9) when a registry reached over HTTPS names a token endpoint over plain HTTP
  */
@@ -196,17 +197,17 @@ export async function refuseInsecureTokenEndpoint(
   const origin = `https://${host}`;
   let client: Deno.HttpClient | undefined;
   let challenge: string | null = null;
+  let answeredBy = "";
   try {
     if (transport.caFile) {
       client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(transport.caFile)] });
     }
-    const response = await fetch(`${origin}/v2/`, {
-      client,
-      redirect: "manual",
-      signal: AbortSignal.timeout(30_000),
-    });
+    // Redirects are followed, as Helm's login follows them (Go's net/http) and answers the challenge it finds
+    // at their end with the credentials for `host`; the probe itself sends none.
+    const response = await fetch(`${origin}/v2/`, { client, signal: AbortSignal.timeout(30_000) });
     await response.body?.cancel();
     if (response.status === 401) challenge = response.headers.get("WWW-Authenticate");
+    if (response.redirected) answeredBy = ` (redirected to ${new URL(response.url).origin})`;
   } catch {
     return;
   } finally {
@@ -214,7 +215,7 @@ export async function refuseInsecureTokenEndpoint(
   }
   if (!challenge || challenge.split(/\s+/)[0].toLowerCase() !== "bearer") return;
   const realm = URL.parse(challenge.match(/realm="([^"]*)"/i)?.[1] ?? "");
-  if (realm?.protocol === "http:") throw insecureTokenEndpoint(origin, realm, host, source);
+  if (realm?.protocol === "http:") throw insecureTokenEndpoint(`${origin}${answeredBy}`, realm, host, source);
 }
 
 /** A client of `base` (`oci://host[:port]/path`) over `transport` with `credentials`. */

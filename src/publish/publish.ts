@@ -168,7 +168,19 @@ export async function publishCharts(
     let pusher = pushers.get(target);
     if (!pusher) {
       pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
-        (credentials) => registryApi(target.base, target.transport, credentials),
+        async (credentials) => {
+          // Credentials of Helm's registry config (--registry-username's were checked before the login): our
+          // client refuses a plain-HTTP token endpoint where it meets one, but helm pull and helm push, which
+          // take over where it cannot, follow a redirect of /v2/ to one and send them there.
+          if (!options.login && credentials.kind !== "anonymous") {
+            await refuseInsecureTokenEndpoint(
+              target.base,
+              target.transport,
+              credentials.kind === "basic" ? credentials.source : credentials.why,
+            );
+          }
+          return registryApi(target.base, target.transport, credentials);
+        },
       );
       pushers.set(target, pusher);
     }

@@ -266,6 +266,56 @@ Deno.test("a registry over HTTPS naming a token endpoint over plain HTTP: no cre
   }
 });
 
+Deno.test("a registry whose /v2/ redirects elsewhere to a plain-HTTP token endpoint: no credentials in clear text there either, by helm login, pull or push", async () => {
+  await using registry = await startRegistry({ tls: true, token: true });
+  // The address given: a front (a fake, over HTTPS with the registry's own certificate) whose /v2/ sends the
+  // API version check on to the registry (307), as a registry moved behind another name does. Helm's login
+  // follows the redirect and answers the challenge it finds there.
+  const dir = registry.caFile!.slice(0, registry.caFile!.lastIndexOf("/"));
+  const front = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    cert: await Deno.readTextFile(join(dir, "cert.pem")),
+    key: await Deno.readTextFile(join(dir, "key.pem")),
+  }, async (request) => {
+    await request.body?.cancel();
+    const url = new URL(request.url);
+    return new Response(null, {
+      status: 307,
+      headers: { Location: `https://${registry.host}${url.pathname}` },
+    });
+  });
+  const host = `127.0.0.1:${front.addr.port}`;
+  try {
+    for (const given of ["registry config", "--registry-username"] as const) {
+      const env = await envFor("helm4");
+      if (given === "registry config") {
+        await writeRegistryAuth(env, host, registry.username!, registry.password!);
+      }
+      await using repo = await createTestRepo();
+      const r = await publish(
+        repo,
+        { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+        "--oci",
+        `oci://${host}/charts`,
+        "--ca-file",
+        registry.caFile!,
+        "--tag",
+        "1.0.0",
+        ...(given === "--registry-username" ? ["--registry-username", registry.username!] : []),
+      );
+      assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), [], `${given}: ${r.stderr}`);
+      assert.equal(r.code, 9, `${given}: ${r.stderr}`);
+      assert.match(r.stderr, /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\)/);
+      assert.doesNotMatch(r.stderr, /run: \S+ (registry login|pull|push) /);
+      assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+    }
+  } finally {
+    await front.shutdown();
+  }
+});
+
 Deno.test("HELM_DEBUG=1, -o json, --concurrency: no password, no Basic encoding of it, no token in any output", async () => {
   for (const variant of [{ auth: true }, { token: true }]) {
     await using registry = await startRegistry(variant);
