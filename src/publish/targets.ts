@@ -20,6 +20,7 @@ import type { S3Connections, S3Target } from "./s3_target.ts";
 import type { PushPath } from "./model.ts";
 import { ApiPushDeclined, type RegistryApi } from "./oci_push.ts";
 import { HELM_MEDIA_TYPES } from "./oci_manifest.ts";
+import { redactUrls } from "../runtime/redact.ts";
 
 /** A publish destination. */
 export type Target =
@@ -47,11 +48,14 @@ export type Existing =
 export function parseOciBase(reference: string): string {
   const ref = reference.trim().replace(/\/+$/, "");
   if (!/^oci:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._\/-]+)?$/.test(ref)) {
-    throw new FastcsError(`"${reference}" is not an OCI reference of the form oci://host[:port]/path`, {
-      code: "publish.oci-ref",
-      exitCode: ExitCode.usage,
-      hint: "For GitHub: --oci oci://ghcr.io/<owner>/charts",
-    });
+    throw new FastcsError(
+      `"${redactUrls(reference)}" is not an OCI reference of the form oci://host[:port]/path`,
+      {
+        code: "publish.oci-ref",
+        exitCode: ExitCode.usage,
+        hint: "For GitHub: --oci oci://ghcr.io/<owner>/charts",
+      },
+    );
   }
   return ref.toLowerCase();
 }
