@@ -214,8 +214,14 @@ export async function refuseInsecureTokenEndpoint(
     client?.close();
   }
   if (!challenge || challenge.split(/\s+/)[0].toLowerCase() !== "bearer") return;
-  const realm = URL.parse(challenge.match(/realm="([^"]*)"/i)?.[1] ?? "");
-  if (realm?.protocol === "http:") throw insecureTokenEndpoint(`${origin}${answeredBy}`, realm, host, source);
+  // Every realm the challenge names: Helm 3.17 and 4.1 take the last of several, our client too; a plain-HTTP
+  // one anywhere among them is refused.
+  for (const [, key, value] of challenge.matchAll(/(\w+)="([^"]*)"/g)) {
+    const realm = key.toLowerCase() === "realm" ? URL.parse(value) : null;
+    if (realm?.protocol === "http:") {
+      throw insecureTokenEndpoint(`${origin}${answeredBy}`, realm, host, source);
+    }
+  }
 }
 
 /** A client of `base` (`oci://host[:port]/path`) over `transport` with `credentials`. */
