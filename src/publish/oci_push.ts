@@ -162,6 +162,10 @@ export interface RegistryApi {
   close(): void;
 }
 
+/** A quoted parameter of a `WWW-Authenticate` challenge (`realm="…"`), with the white space RFC 9110's
+ * `auth-param` allows around `=` (`realm = "…"`, which Helm 4 reads too). */
+const CHALLENGE_PARAMETER = /(\w+)\s*=\s*"([^"]*)"/g;
+
 /** The refusal to send the credentials for `host` (`source`: words naming them) to a plain-HTTP `realm`. */
 function insecureTokenEndpoint(origin: string, realm: URL, host: string, source: string): FastcsError {
   return new FastcsError(
@@ -216,7 +220,7 @@ export async function refuseInsecureTokenEndpoint(
   if (!challenge || challenge.split(/\s+/)[0].toLowerCase() !== "bearer") return;
   // Every realm the challenge names: Helm 3.17 and 4.1 take the last of several, our client too; a plain-HTTP
   // one anywhere among them is refused.
-  for (const [, key, value] of challenge.matchAll(/(\w+)="([^"]*)"/g)) {
+  for (const [, key, value] of challenge.matchAll(CHALLENGE_PARAMETER)) {
     const realm = key.toLowerCase() === "realm" ? URL.parse(value) : null;
     if (realm?.protocol === "http:") {
       throw insecureTokenEndpoint(`${origin}${answeredBy}`, realm, host, source);
@@ -301,7 +305,7 @@ export function registryApi(
     }
     if (scheme !== "bearer") return false;
     const params = Object.fromEntries(
-      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]),
+      [...challenge.matchAll(CHALLENGE_PARAMETER)].map((m) => [m[1].toLowerCase(), m[2]]),
     );
     if (!params.realm) return false;
     const realm = new URL(params.realm);

@@ -316,7 +316,7 @@ Deno.test("a registry whose /v2/ redirects elsewhere to a plain-HTTP token endpo
   }
 });
 
-Deno.test("a challenge naming its realm twice, over HTTPS then over plain HTTP: refused before helm registry login", async () => {
+Deno.test("a challenge naming its realm twice (HTTPS, then plain HTTP), or with spaces around '=': refused before helm registry login", async () => {
   await using registry = await startRegistry({ tls: true, token: true });
   // The registry's own challenge names its plain-HTTP token endpoint.
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(registry.caFile!)] });
@@ -335,32 +335,40 @@ Deno.test("a challenge naming its realm twice, over HTTPS then over plain HTTP: 
     key: await Deno.readTextFile(join(dir, "key.pem")),
   }, async (request) => {
     await request.body?.cancel();
-    return new Response(null, {
-      status: 401,
-      headers: {
-        "WWW-Authenticate": `Bearer realm="https://${registry.host}/token",service="x",realm="${httpRealm}"`,
-      },
-    });
+    return new Response(null, { status: 401, headers: { "WWW-Authenticate": challenge } });
   });
+  let challenge = "";
   try {
-    const env = await envFor("helm4");
-    await using repo = await createTestRepo();
-    const r = await publish(
-      repo,
-      { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
-      "--oci",
-      `oci://127.0.0.1:${front.addr.port}/charts`,
-      "--ca-file",
-      registry.caFile!,
-      "--tag",
-      "1.0.0",
-      "--registry-username",
-      registry.username!,
-    );
-    assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), [], r.stderr);
-    assert.equal(r.code, 9, r.stderr);
-    assert.match(r.stderr, /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\)/);
-    assert.doesNotMatch(r.stderr, /run: \S+ registry login /);
+    for (
+      challenge of [
+        `Bearer realm="https://${registry.host}/token",service="x",realm="${httpRealm}"`,
+        // RFC 9110 allows white space around '=': Helm 4 reads this realm.
+        `Bearer realm = "${httpRealm}", service="x"`,
+      ]
+    ) {
+      const env = await envFor("helm4");
+      await using repo = await createTestRepo();
+      const r = await publish(
+        repo,
+        { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+        "--oci",
+        `oci://127.0.0.1:${front.addr.port}/charts`,
+        "--ca-file",
+        registry.caFile!,
+        "--tag",
+        "1.0.0",
+        "--registry-username",
+        registry.username!,
+      );
+      assert.deepEqual(
+        registry.tokenRequests!.filter((t) => t.withCredentials),
+        [],
+        `${challenge}: ${r.stderr}`,
+      );
+      assert.equal(r.code, 9, `${challenge}: ${r.stderr}`);
+      assert.match(r.stderr, /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\)/);
+      assert.doesNotMatch(r.stderr, /run: \S+ registry login /);
+    }
   } finally {
     await front.shutdown();
   }
