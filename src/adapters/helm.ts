@@ -122,6 +122,16 @@ export function finalHelmError(stderr: string): string {
     .join("\n");
 }
 
+/**
+ * Helm's final error (see {@link finalHelmError}) on one line, for a message or a result's `error`: its lines
+ * trimmed and joined with spaces (`Error: UPGRADE FAILED: …`), never a line of the Go stack Helm 3 writes after
+ * it under HELM_DEBUG; the last non-empty line of `stderr` when it holds no `Error:` line.
+ */
+export function helmErrorLine(stderr: string): string {
+  if (!/^Error: /m.test(stderr)) return lastLine(stderr);
+  return finalHelmError(stderr).split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" ");
+}
+
 /** Classifies a failed registry command by Helm's final error (Helm 3 and 4 word them alike). */
 export function classifyRegistryFailure(stderr: string): RegistryFailure {
   stderr = finalHelmError(stderr);

@@ -3,7 +3,7 @@
 // a release behind and a rerun after a failure completes the release without duplicates.
 import { basename, join } from "node:path";
 import { adaptersOf } from "../adapters/factory.ts";
-import { finalHelmError, type Helm } from "../adapters/helm.ts";
+import { finalHelmError, type Helm, helmErrorLine } from "../adapters/helm.ts";
 import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
@@ -41,7 +41,6 @@ import {
   registryCredentials,
 } from "./oci_push.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
-import { lastLine } from "../runtime/runner.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
 
 function globToRegExp(glob: string): RegExp {
@@ -484,7 +483,7 @@ async function login(helm: Helm, targets: Target[], credentials: { username: str
     const r = await helm.registryLogin(host, credentials.username, credentials.password, target.transport);
     if (r.code !== 0) {
       throw new FastcsError(
-        `helm registry login ${host} as ${credentials.username} failed: ${lastLine(r.stderr)}`,
+        `helm registry login ${host} as ${credentials.username} failed: ${helmErrorLine(r.stderr)}`,
         {
           code: "publish.login",
           exitCode: ExitCode.publishFailed,

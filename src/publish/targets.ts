@@ -6,6 +6,7 @@ import { basename, join } from "node:path";
 import {
   classifyRegistryFailure,
   type Helm,
+  helmErrorLine,
   type RegistryFailure,
   type RegistryTransport,
 } from "../adapters/helm.ts";
@@ -13,7 +14,6 @@ import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
-import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import type { S3Connections, S3Target } from "./s3_target.ts";
@@ -136,7 +136,7 @@ function registryError(
   stderr: string,
   policy: RetryPolicy,
 ): RegistryError {
-  const reason = lastLine(stderr).replace(/^Error: /, "");
+  const reason = helmErrorLine(stderr).replace(/^Error: /, "");
   const hints: Record<RegistryFailure, string> = {
     unauthorized:
       `The registry refused the credentials tried: ${policy.credentials}. Log in (helm registry login, or --registry-username with the password on stdin or in HELM_FASTCS_REGISTRY_PASSWORD).`,
