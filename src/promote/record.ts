@@ -36,7 +36,8 @@ export function promoter(ctx: Context): string {
  * The record a promoted revision carries: its description
  * (`promoted from staging/staging-ioc revision 3: fastcs 1.2.0 sha256:… by alice`, {@link PROMOTED_PREFIX}
  * first, which `promote history` looks for) and its release labels: the source release's own (so a label
- * selector finds the promoted release in the target too), then `promotedFrom`, `promotedRevision`,
+ * selector finds the promoted release in the target too), then `promotedFrom` (the source environment's name
+ * as a label value holds it: the project file allows any name), `promotedRevision`,
  * `chartVersion` (as a label value holds it: `+` as `_`, see {@link labelValue}), `chartDigest` (16 hex digits of the
  * content digest) and `promotedBy` (`who`, see {@link promoter}), which replace the source's of those names.
  */
@@ -50,7 +51,7 @@ export function provenance(
       `${PROMOTED_PREFIX}${s.env}/${s.release} revision ${s.revision}: ${s.chart} ${s.version} ${plan.contentDigest} by ${who}`,
     labels: {
       ...s.labels,
-      promotedFrom: s.env,
+      promotedFrom: labelValue(s.env, "unknown"),
       promotedRevision: String(s.revision),
       chartVersion: labelValue(s.version, "unknown"),
       chartDigest: plan.contentDigest.slice("sha256:".length, "sha256:".length + 16),

@@ -71,3 +71,18 @@ Deno.test("who promotes and the chart version are label values the API server ta
     assert.ok(labelValue(version, "unknown").length <= 63);
   }
 });
+
+Deno.test("an environment name no label value can hold (the project file allows any) still gives a promotedFrom the API server takes", () => {
+  const plan = {
+    source: { env: "eu prod/1", release: "x", revision: 1, chart: "c", version: "1.0.0", labels: {} },
+    contentDigest: `sha256:${"ab".repeat(32)}`,
+  } as unknown as ReleasePlan;
+  const { description, labels } = provenance(plan, "alice");
+  assert.equal(labels.promotedFrom, "eu_prod_1");
+  assert.match(
+    description,
+    /^promoted from eu prod\/1\/x revision 1: /,
+    "the description keeps the name as written",
+  );
+  for (const value of Object.values(labels)) assert.match(value, K8S_LABEL_VALUE);
+});
