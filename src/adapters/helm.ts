@@ -103,19 +103,33 @@ function transportFlags(t: RegistryTransport): string[] {
 }
 
 /**
- * Helm's final error in its stderr: from the last `Error:` line on, else everything but its debug log
- * (under HELM_DEBUG Helm also logs the normal 401 challenge of every authenticated registry, which is no
- * failure).
+ * Helm's final error in its stderr: from the last `Error:` line on, up to the trace Helm 3 writes after it
+ * under HELM_DEBUG (`helm.go:86: <time> [debug] <the error again>`, then the Go stack of an error wrapped by
+ * pkg/errors: cmd/helm/helm.go's `debug("%+v", err)`); else everything but its debug log (under HELM_DEBUG
+ * Helm also logs the normal 401 challenge of every authenticated registry, which is no failure).
  */
 export function finalHelmError(stderr: string): string {
   const lines = stderr.split("\n");
   const last = lines.findLastIndex((l) => /^Error: /.test(l));
-  if (last >= 0) return lines.slice(last).join("\n");
+  if (last >= 0) {
+    const trace = lines.findIndex((l, i) => i > last && /^\S+\.go:\d+: .*\[debug\] /.test(l));
+    return lines.slice(last, trace < 0 ? undefined : trace).join("\n");
+  }
   // Helm 4 logs `level=DEBUG msg=…` (slog), Helm 3 `time="…" level=debug msg=…` (logrus) and `[debug]`.
   return lines.filter((l) =>
     !/^((time=("[^"]*"|\S+) )?level=debug\b|\[debug\]|\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d )/i.test(l)
   )
     .join("\n");
+}
+
+/**
+ * Helm's final error (see {@link finalHelmError}) on one line, for a message or a result's `error`: its lines
+ * trimmed and joined with spaces (`Error: UPGRADE FAILED: …`), never a line of the Go stack Helm 3 writes after
+ * it under HELM_DEBUG; the last non-empty line of `stderr` when it holds no `Error:` line.
+ */
+export function helmErrorLine(stderr: string): string {
+  if (!/^Error: /m.test(stderr)) return lastLine(stderr);
+  return finalHelmError(stderr).split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" ");
 }
 
 /** Classifies a failed registry command by Helm's final error (Helm 3 and 4 word them alike). */

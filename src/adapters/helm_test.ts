@@ -7,6 +7,7 @@ import {
   classifyRegistryFailure,
   createHelm,
   finalHelmError,
+  helmErrorLine,
   lintSections,
   type RegistryFailure,
   type RegistryTransport,
@@ -537,4 +538,28 @@ Deno.test("pull: the package named after the chart wins over others in the folde
   } finally {
     await Deno.remove(destination, { recursive: true });
   }
+});
+
+Deno.test("helmErrorLine: Helm's error on one line, not the last frame of the Go stack Helm 3 prints under HELM_DEBUG", () => {
+  // `HELM_DEBUG=1 helm3 upgrade --install x chart --atomic` with no cluster (stack cut in the middle).
+  const helm3 = [
+    'Error: Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused',
+    'helm.go:86: 2026-11-21 20:23:05.87360322 +0000 UTC m=+0.082009714 [debug] Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused',
+    "Kubernetes cluster unreachable",
+    "helm.sh/helm/v3/pkg/kube.(*Client).IsReachable",
+    "\thelm.sh/helm/v3/pkg/kube/client.go:135",
+    "runtime.goexit",
+    "\truntime/asm_amd64.s:1700",
+    "",
+  ].join("\n");
+  assert.equal(
+    helmErrorLine(helm3),
+    'Error: Kubernetes cluster unreachable: Get "http://localhost:8080/version": dial tcp 127.0.0.1:8080: connect: connection refused',
+  );
+  // An error over several lines stays whole; stderr without an Error: line gives its last line.
+  assert.equal(
+    helmErrorLine("Error: UPGRADE FAILED: 2 errors occurred:\n\t* a\n\t* b\n\n"),
+    "Error: UPGRADE FAILED: 2 errors occurred: * a * b",
+  );
+  assert.equal(helmErrorLine("WARNING: x\nsomething failed\n"), "something failed");
 });

@@ -3,7 +3,7 @@
 // removed, and the provenance recorded on each revision (record.ts).
 import type { ReleaseHelm } from "../adapters/helm_release.ts";
 import type { Kubectl } from "../adapters/kube.ts";
-import { finalHelmError } from "../adapters/helm.ts";
+import { finalHelmError, helmErrorLine } from "../adapters/helm.ts";
 import type { Context } from "../runtime/context.ts";
 import { lastLine } from "../runtime/runner.ts";
 import type { ReleasePlan } from "./plan.ts";
@@ -41,7 +41,7 @@ export async function settleRollback(
   const again = await helm.rollback(release, revision, timeout);
   if (again.code !== 0) {
     ctx.log.warn(
-      `helm rollback ${release} ${revision} did not settle: ${lastLine(again.stderr)}`,
+      `helm rollback ${release} ${revision} did not settle: ${helmErrorLine(again.stderr)}`,
     );
   }
 }
@@ -57,7 +57,7 @@ async function removeFailedInstall(helm: ReleaseHelm, release: string, timeout: 
   const r = await helm.uninstall(release, timeout);
   return r.code === 0
     ? `the failed first install was uninstalled (nothing of ${release} runs)`
-    : `the failed first install could not be uninstalled: ${lastLine(r.stderr)}`;
+    : `the failed first install could not be uninstalled: ${helmErrorLine(r.stderr)}`;
 }
 
 /** What applying one plan did. */
@@ -195,7 +195,7 @@ export async function applyPromotion(
       createNamespace: plan.createNamespace,
     });
     if (up.code !== 0) {
-      const error = lastLine(up.stderr);
+      const error = helmErrorLine(up.stderr);
       if (plan.target.revision) {
         await settleRollback(helm, kubectl, plan.target.release, plan.target.revision, timeout, ctx);
         results.push({

@@ -4,10 +4,14 @@
 // `publish --repo-dir` behind a web server serve them), or an S3 chart repository in the helm-s3 layout
 // (`s3://bucket/prefix`, as `publish --s3` and helm-s3 write it). Whatever the source, the package fetched
 // must then render what runs in the source environment (plan.ts checks that).
-import { classifyRegistryFailure, type Helm, type RegistryTransport } from "../adapters/helm.ts";
+import {
+  classifyRegistryFailure,
+  type Helm,
+  helmErrorLine,
+  type RegistryTransport,
+} from "../adapters/helm.ts";
 import { fileSha256 } from "../chart/content_digest.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { lastLine } from "../runtime/runner.ts";
 import { redactUrls } from "../runtime/redact.ts";
 import { parseS3Url, type S3Connections, type S3Target } from "../publish/s3_target.ts";
 
@@ -113,7 +117,7 @@ function knownRepository(helm: Helm, byUrl: KnownRepositories, url: string): Pro
       if (r.code !== 0) {
         throw new FastcsError(
           `cannot refresh the index of chart repository ${entry.name} (${redactUrls(url)}): ${
-            redactUrls(lastLine(r.stderr))
+            redactUrls(helmErrorLine(r.stderr))
           }`,
           {
             code: "promote.pull",
@@ -186,7 +190,9 @@ export async function fetchChart(
   const ref = source.kind === "oci" ? `${shown}/${chart}:${version}` : `${chart} ${version} from ${shown}`;
   const refused = classifyRegistryFailure(r.stderr) === "unauthorized";
   throw new FastcsError(
-    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${redactUrls(lastLine(r.stderr))}`,
+    `cannot pull ${ref}${named ? ` (Helm's repository ${named})` : ""}: ${
+      redactUrls(helmErrorLine(r.stderr))
+    }`,
     {
       code: "promote.pull",
       exitCode: ExitCode.publishFailed,

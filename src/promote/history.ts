@@ -5,7 +5,7 @@ import type { HistoryEntry, ReleaseHelm } from "../adapters/helm_release.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { type Environment, serviceOf } from "./config.ts";
 import { PROMOTED_PREFIX } from "./record.ts";
-import { lastLine } from "../runtime/runner.ts";
+import { helmErrorLine } from "../adapters/helm.ts";
 
 /** One promoted revision. */
 export interface PromotionRecord extends HistoryEntry {
@@ -73,7 +73,7 @@ export async function rollbackPromotion(
   const r = await helm.rollback(release, back.revision, timeout);
   if (r.code !== 0) {
     throw new FastcsError(
-      `helm rollback ${release} ${back.revision} failed: ${lastLine(r.stderr)}`,
+      `helm rollback ${release} ${back.revision} failed: ${helmErrorLine(r.stderr)}`,
       {
         code: "promote.rollback",
         exitCode: ExitCode.promoteFailed,

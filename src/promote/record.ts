@@ -11,18 +11,34 @@ import type { ReleasePlan } from "./plan.ts";
 /** Prefix of the description of every revision a promotion made (`helm history` shows it). */
 export const PROMOTED_PREFIX = "promoted from ";
 
-/** Who promotes, as a Helm label value may hold it (letters, digits, `_.-`; at most 63 characters, the
- * Kubernetes limit): the user of `ctx.env` (`USER`/`USERNAME`), else `unknown`. */
+/**
+ * `text` as a Kubernetes label value holds it (Helm stores release labels as the labels of the release's
+ * Secret, which the API server checks: `IsValidLabelValue` of k8s.io/apimachinery, at most 63 letters, digits
+ * and `_.-`, beginning and ending with a letter or digit): other characters as `_`, cut to 63, then what
+ * does not begin and end so trimmed (`svc-deploy$`, a Windows service account, -> `svc-deploy`); `fallback`
+ * when nothing is left.
+ */
+export function labelValue(text: string, fallback: string): string {
+  const value = text.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63).replace(
+    /^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g,
+    "",
+  );
+  return value || fallback;
+}
+
+/** Who promotes, as a Helm label value may hold it (see {@link labelValue}): the user of `ctx.env`
+ * (`USER`/`USERNAME`), else `unknown`. */
 export function promoter(ctx: Context): string {
-  return (ctx.env.user ?? "unknown").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
+  return labelValue(ctx.env.user ?? "", "unknown");
 }
 
 /**
  * The record a promoted revision carries: its description
  * (`promoted from staging/staging-ioc revision 3: fastcs 1.2.0 sha256:… by alice`, {@link PROMOTED_PREFIX}
  * first, which `promote history` looks for) and its release labels: the source release's own (so a label
- * selector finds the promoted release in the target too), then `promotedFrom`, `promotedRevision`,
- * `chartVersion` (`+` as `_`, Kubernetes label values have no `+`), `chartDigest` (16 hex digits of the
+ * selector finds the promoted release in the target too), then `promotedFrom` (the source environment's name
+ * as a label value holds it: the project file allows any name), `promotedRevision`,
+ * `chartVersion` (as a label value holds it: `+` as `_`, see {@link labelValue}), `chartDigest` (16 hex digits of the
  * content digest) and `promotedBy` (`who`, see {@link promoter}), which replace the source's of those names.
  */
 export function provenance(
@@ -35,9 +51,9 @@ export function provenance(
       `${PROMOTED_PREFIX}${s.env}/${s.release} revision ${s.revision}: ${s.chart} ${s.version} ${plan.contentDigest} by ${who}`,
     labels: {
       ...s.labels,
-      promotedFrom: s.env,
+      promotedFrom: labelValue(s.env, "unknown"),
       promotedRevision: String(s.revision),
-      chartVersion: s.version.replace(/\+/g, "_").slice(0, 63),
+      chartVersion: labelValue(s.version, "unknown"),
       chartDigest: plan.contentDigest.slice("sha256:".length, "sha256:".length + 16),
       promotedBy: who,
     },

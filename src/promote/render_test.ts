@@ -39,3 +39,24 @@ Deno.test("a server-side render that could not look up is the environment's prob
   assert.match(e.message, /against namespace controls, kube context prod-cluster failed: template: /);
   assert.doesNotMatch(e.message, /level=DEBUG/);
 });
+
+Deno.test("a failed render under HELM_DEBUG with Helm 3: its error, without the trace and Go stack Helm 3 writes after it", () => {
+  // `HELM_DEBUG=1 helm3 template x chart` with a values.yaml that is no YAML (stack cut).
+  const stderr = [
+    'install.go:225: 2026-11-21 20:16:12.610583202 +0000 UTC m=+0.050092357 [debug] Original chart version: ""',
+    "",
+    "Error: cannot load values.yaml: error converting YAML to JSON: yaml: line 1: did not find expected node content",
+    "helm.go:86: 2026-11-21 20:16:12.611185085 +0000 UTC m=+0.050694230 [debug] error converting YAML to JSON: yaml: line 1: did not find expected node content",
+    "cannot load values.yaml",
+    "helm.sh/helm/v3/pkg/chart/loader.LoadFiles",
+    "\thelm.sh/helm/v3/pkg/chart/loader/load.go:108",
+    "runtime.goexit",
+    "\truntime/asm_amd64.s:1700",
+    "",
+  ].join("\n");
+  const e = renderError({ stderr }, false, prod, "rendering web 1.2.0", otherwise);
+  assert.equal(
+    e.message,
+    "rendering web 1.2.0 failed: Error: cannot load values.yaml: error converting YAML to JSON: yaml: line 1: did not find expected node content",
+  );
+});

@@ -7,7 +7,7 @@ import type { Kubectl } from "../adapters/kube.ts";
 import { describeTarget } from "../adapters/kube.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
-import { lastLine } from "../runtime/runner.ts";
+import { helmErrorLine } from "../adapters/helm.ts";
 import { settleRollback } from "./apply.ts";
 
 /** A release whose last revision is in a `pending-*` status. */
@@ -138,7 +138,7 @@ export async function recoverStuck(
     } else {
       ctx.log.info(`recovering ${s.release}: uninstalling (${s.status}, no revision ever deployed)`);
       const r = await helm.uninstall(s.release, timeout);
-      if (r.code !== 0) throw recoveryFailed(s, helm, lastLine(r.stderr), done);
+      if (r.code !== 0) throw recoveryFailed(s, helm, helmErrorLine(r.stderr), done);
       done.push({ release: s.release, stuck: from, action: "uninstalled" });
     }
   }

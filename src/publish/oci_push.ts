@@ -162,6 +162,10 @@ export interface RegistryApi {
   close(): void;
 }
 
+/** A quoted parameter of a `WWW-Authenticate` challenge (`realm="…"`), with the white space RFC 9110's
+ * `auth-param` allows around `=` (`realm = "…"`, which Helm 4 reads too). */
+const CHALLENGE_PARAMETER = /(\w+)\s*=\s*"([^"]*)"/g;
+
 /** The refusal to send the credentials for `host` (`source`: words naming them) to a plain-HTTP `realm`. */
 function insecureTokenEndpoint(origin: string, realm: URL, host: string, source: string): FastcsError {
   return new FastcsError(
@@ -181,8 +185,9 @@ function insecureTokenEndpoint(origin: string, realm: URL, host: string, source:
  * distribution spec's "API version check") before `helm registry login` is given `source`'s credentials: Helm
  * 3.17 and 4.1 send them to whatever token endpoint the challenge names, plain HTTP included. Nothing is
  * checked over plain HTTP (the credentials go in clear text to the registry itself, as asked), with TLS
- * verification off (our client cannot), or when the registry does not answer (the login then fails on its
- * own).
+ * verification off (our client cannot), or when the registry does not answer within 30 s (the login then
+ * fails on its own). Redirects are followed (to any host: the probe carries no credentials), as Helm's login
+ * follows them.
  *
  * @throws FastcsError (exit code 9) when a registry reached over HTTPS names a token endpoint over plain HTTP
  */
@@ -196,25 +201,31 @@ export async function refuseInsecureTokenEndpoint(
   const origin = `https://${host}`;
   let client: Deno.HttpClient | undefined;
   let challenge: string | null = null;
+  let answeredBy = "";
   try {
     if (transport.caFile) {
       client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(transport.caFile)] });
     }
-    const response = await fetch(`${origin}/v2/`, {
-      client,
-      redirect: "manual",
-      signal: AbortSignal.timeout(30_000),
-    });
+    // Redirects are followed, as Helm's login follows them (Go's net/http) and answers the challenge it finds
+    // at their end with the credentials for `host`; the probe itself sends none.
+    const response = await fetch(`${origin}/v2/`, { client, signal: AbortSignal.timeout(30_000) });
     await response.body?.cancel();
     if (response.status === 401) challenge = response.headers.get("WWW-Authenticate");
+    if (response.redirected) answeredBy = ` (redirected to ${new URL(response.url).origin})`;
   } catch {
     return;
   } finally {
     client?.close();
   }
   if (!challenge || challenge.split(/\s+/)[0].toLowerCase() !== "bearer") return;
-  const realm = URL.parse(challenge.match(/realm="([^"]*)"/i)?.[1] ?? "");
-  if (realm?.protocol === "http:") throw insecureTokenEndpoint(origin, realm, host, source);
+  // Every realm the challenge names: Helm 3.17 and 4.1 take the last of several, our client too; a plain-HTTP
+  // one anywhere among them is refused.
+  for (const [, key, value] of challenge.matchAll(CHALLENGE_PARAMETER)) {
+    const realm = key.toLowerCase() === "realm" ? URL.parse(value) : null;
+    if (realm?.protocol === "http:") {
+      throw insecureTokenEndpoint(`${origin}${answeredBy}`, realm, host, source);
+    }
+  }
 }
 
 /** A client of `base` (`oci://host[:port]/path`) over `transport` with `credentials`. */
@@ -294,7 +305,7 @@ export function registryApi(
     }
     if (scheme !== "bearer") return false;
     const params = Object.fromEntries(
-      [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]),
+      [...challenge.matchAll(CHALLENGE_PARAMETER)].map((m) => [m[1].toLowerCase(), m[2]]),
     );
     if (!params.realm) return false;
     const realm = new URL(params.realm);

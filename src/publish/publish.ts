@@ -3,7 +3,7 @@
 // a release behind and a rerun after a failure completes the release without duplicates.
 import { basename, join } from "node:path";
 import { adaptersOf } from "../adapters/factory.ts";
-import { finalHelmError, type Helm } from "../adapters/helm.ts";
+import { finalHelmError, type Helm, helmErrorLine } from "../adapters/helm.ts";
 import { pLimit } from "../deps/concurrency.ts";
 import type { Context } from "../runtime/context.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
@@ -41,7 +41,6 @@ import {
   registryCredentials,
 } from "./oci_push.ts";
 import { dockerConfigFor } from "../adapters/cosign.ts";
-import { lastLine } from "../runtime/runner.ts";
 import { helmRegistryConfig } from "../runtime/helm_env.ts";
 
 function globToRegExp(glob: string): RegExp {
@@ -168,7 +167,19 @@ export async function publishCharts(
     let pusher = pushers.get(target);
     if (!pusher) {
       pusher = registryCredentials(ociHost(target.base), options.login, helmRegistryConfig(ctx.env)).then(
-        (credentials) => registryApi(target.base, target.transport, credentials),
+        async (credentials) => {
+          // Credentials of Helm's registry config (--registry-username's were checked before the login): our
+          // client refuses a plain-HTTP token endpoint where it meets one, but helm pull and helm push, which
+          // take over where it cannot, follow a redirect of /v2/ to one and send them there.
+          if (!options.login && credentials.kind !== "anonymous") {
+            await refuseInsecureTokenEndpoint(
+              target.base,
+              target.transport,
+              credentials.kind === "basic" ? credentials.source : credentials.why,
+            );
+          }
+          return registryApi(target.base, target.transport, credentials);
+        },
       );
       pushers.set(target, pusher);
     }
@@ -472,7 +483,7 @@ async function login(helm: Helm, targets: Target[], credentials: { username: str
     const r = await helm.registryLogin(host, credentials.username, credentials.password, target.transport);
     if (r.code !== 0) {
       throw new FastcsError(
-        `helm registry login ${host} as ${credentials.username} failed: ${lastLine(r.stderr)}`,
+        `helm registry login ${host} as ${credentials.username} failed: ${helmErrorLine(r.stderr)}`,
         {
           code: "publish.login",
           exitCode: ExitCode.publishFailed,

@@ -5,6 +5,7 @@ import type { Helm } from "../adapters/helm.ts";
 import type { AwsEnv } from "../runtime/helm_env.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import type { Existing } from "./targets.ts";
+import { redactUrls } from "../runtime/redact.ts";
 
 /**
  * An S3 chart repository in the helm-s3 layout (https://github.com/hypnoglow/helm-s3): the packages
@@ -46,12 +47,15 @@ export function parseS3Url(reference: string): S3Target {
   const prefix = match?.[2] ?? "";
   const segments = prefix === "" ? [] : prefix.split("/");
   if (!match || !BUCKET.test(match[1]) || segments.some((s) => s === "" || s === "." || s === "..")) {
-    throw new FastcsError(`"${reference}" is not an S3 chart repository of the form s3://bucket/prefix`, {
-      code: "publish.s3-ref",
-      exitCode: ExitCode.usage,
-      hint:
-        "The bucket name as S3 allows it (lower-case letters, digits, dots, hyphens), then the folder of index.yaml: --s3 s3://my-bucket/charts",
-    });
+    throw new FastcsError(
+      `"${redactUrls(reference)}" is not an S3 chart repository of the form s3://bucket/prefix`,
+      {
+        code: "publish.s3-ref",
+        exitCode: ExitCode.usage,
+        hint:
+          "The bucket name as S3 allows it (lower-case letters, digits, dots, hyphens), then the folder of index.yaml: --s3 s3://my-bucket/charts",
+      },
+    );
   }
   return { kind: "s3", url: `s3://${match[1]}${prefix ? `/${prefix}` : ""}`, bucket: match[1], prefix };
 }

@@ -33,3 +33,11 @@ Deno.test("s3:// references S3 would not take are usage errors (exit 2)", () => 
     );
   }
 });
+
+Deno.test("an S3 reference with credentials in it is refused without showing them", () => {
+  assert.throws(
+    () => parseS3Url("s3://AKIAX:wJalrXUtnFEMI@bucket/charts?X-Amz-Security-Token=FQoG"),
+    (e: FastcsError) =>
+      e.exitCode === 2 && !e.message.includes("wJalrXUtnFEMI") && !e.message.includes("FQoG"),
+  );
+});

@@ -6,6 +6,7 @@ import { basename, join } from "node:path";
 import {
   classifyRegistryFailure,
   type Helm,
+  helmErrorLine,
   type RegistryFailure,
   type RegistryTransport,
 } from "../adapters/helm.ts";
@@ -13,13 +14,13 @@ import { parseDocument } from "../deps/yaml.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
 import { chartContentDigest } from "../chart/content_digest.ts";
 import { ociTag } from "./version.ts";
-import { lastLine } from "../runtime/runner.ts";
 import { copyThroughTemp } from "../runtime/fs.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import type { S3Connections, S3Target } from "./s3_target.ts";
 import type { PushPath } from "./model.ts";
 import { ApiPushDeclined, type RegistryApi } from "./oci_push.ts";
 import { HELM_MEDIA_TYPES } from "./oci_manifest.ts";
+import { redactUrls } from "../runtime/redact.ts";
 
 /** A publish destination. */
 export type Target =
@@ -47,11 +48,14 @@ export type Existing =
 export function parseOciBase(reference: string): string {
   const ref = reference.trim().replace(/\/+$/, "");
   if (!/^oci:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._\/-]+)?$/.test(ref)) {
-    throw new FastcsError(`"${reference}" is not an OCI reference of the form oci://host[:port]/path`, {
-      code: "publish.oci-ref",
-      exitCode: ExitCode.usage,
-      hint: "For GitHub: --oci oci://ghcr.io/<owner>/charts",
-    });
+    throw new FastcsError(
+      `"${redactUrls(reference)}" is not an OCI reference of the form oci://host[:port]/path`,
+      {
+        code: "publish.oci-ref",
+        exitCode: ExitCode.usage,
+        hint: "For GitHub: --oci oci://ghcr.io/<owner>/charts",
+      },
+    );
   }
   return ref.toLowerCase();
 }
@@ -132,7 +136,7 @@ function registryError(
   stderr: string,
   policy: RetryPolicy,
 ): RegistryError {
-  const reason = lastLine(stderr).replace(/^Error: /, "");
+  const reason = helmErrorLine(stderr).replace(/^Error: /, "");
   const hints: Record<RegistryFailure, string> = {
     unauthorized:
       `The registry refused the credentials tried: ${policy.credentials}. Log in (helm registry login, or --registry-username with the password on stdin or in HELM_FASTCS_REGISTRY_PASSWORD).`,

@@ -17,15 +17,21 @@ const SECRET_PARAMETER =
 
 /**
  * `text` with the secrets of every URL in it replaced by `***`: the password of the user information, as Go's
- * `url.Redacted` does (`https://user:pw@host` -> `https://user:***@host`), and the value of each query
- * parameter named as a secret (see {@link SECRET_PARAMETER}: `?token=abc&page=2` -> `?token=***&page=2`).
+ * `url.Redacted` does (`https://user:pw@host` -> `https://user:***@host`; the user information ends at the
+ * last `@`, as Go's url.Parse reads it), and the value of each query or fragment parameter named as a secret
+ * (see {@link SECRET_PARAMETER}: `?token=abc&page=2` -> `?token=***&page=2`; `\u0026`, a JSON-escaped `&`,
+ * separates parameters too).
  * Everything else, including text outside URLs, stays as it is.
  */
 export function redactUrls(text: string): string {
   return text.replace(URL_IN_TEXT, (url) =>
     url
-      .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:\][]*:)[^/?#@\][]*@/i, "$1***@")
-      .replace(/([?&;])([^=&#;?]+)=([^&#;()[\]{}]*)/g, (whole, sep: string, name: string) => {
+      // The user information ends at the authority's last `@` and the user name at its first `:`, as Go's
+      // url.Parse reads them: a password with a bare `@` in it is hidden whole, a user name with one too.
+      .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#:]*?:)[^/?#]*@/i, "$1***@")
+      // Parameters in the fragment too (`#access_token=…`, OAuth's implicit grant), and after a `&` written
+      // as JSON writes it (`\u0026`, Go's encoding/json) when a quoted response body carries the URL.
+      .replace(/([?&;#]|\\u0026)([^=&#;?\\]+)=([^&#;()[\]{}\\]*)/g, (whole, sep: string, name: string) => {
         let decoded = name;
         try {
           decoded = decodeURIComponent(name);

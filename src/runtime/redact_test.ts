@@ -40,3 +40,31 @@ Deno.test("redactUrls: text without secrets, and query words outside URLs, stay 
     ]
   ) assert.equal(redactUrls(text), text);
 });
+
+Deno.test("redactUrls: a password with a bare @ is hidden whole (Go's url.Parse: the user information ends at the last @)", () => {
+  assert.equal(redactUrls("https://bob:p@ss@charts.example.org/x"), "https://bob:***@charts.example.org/x");
+  assert.equal(
+    redactUrls('Get "oci://ci@corp:s3@cr3t@registry:5000/v2/": 401'),
+    'Get "oci://ci@corp:***@registry:5000/v2/": 401',
+  );
+  // A port, or an @ in the path, is no password.
+  for (
+    const text of ["https://registry:5000/v2/x@y", "https://u@registry:5000/v2/", "https://[::1]:5000/v2/"]
+  ) {
+    assert.equal(redactUrls(text), text);
+  }
+});
+
+Deno.test("redactUrls: secret parameters in the fragment and after a JSON-escaped & (\\u0026)", () => {
+  assert.equal(
+    redactUrls("https://auth.example/cb#access_token=eyJ.x&state=7"),
+    "https://auth.example/cb#access_token=***&state=7",
+  );
+  // Go's encoding/json writes & as \u0026: a registry's JSON error body quoting a pre-signed address.
+  assert.equal(
+    redactUrls(
+      '{"errors":[{"detail":"https://b.s3.example/x?X-Amz-Date=20261121\\u0026X-Amz-Signature=0a1b\\u0026x-id=GetObject"}]}',
+    ),
+    '{"errors":[{"detail":"https://b.s3.example/x?X-Amz-Date=20261121\\u0026X-Amz-Signature=***\\u0026x-id=GetObject"}]}',
+  );
+});

@@ -5,6 +5,7 @@ import { asSchemaDocument } from "../chart/validate.ts";
 import { parseDocument } from "../deps/yaml.ts";
 import { sha256Hex } from "../runtime/digest.ts";
 import { ExitCode, FastcsError } from "../runtime/errors.ts";
+import { redactUrls } from "../runtime/redact.ts";
 
 /** Options of {@link createRefFetcher}. */
 export interface RefFetchOptions {
@@ -40,10 +41,13 @@ export function createRefFetcher(options: RefFetchOptions): (url: string) => Pro
   const timeoutMs = options.timeoutMs ?? 20_000;
   return async (url: string) => {
     if (!/^https?:/.test(url)) {
-      throw new FastcsError(`cannot load $ref ${url}: only http(s) and local files are supported`, {
-        code: "ref.scheme",
-        exitCode: ExitCode.input,
-      });
+      throw new FastcsError(
+        `cannot load $ref ${redactUrls(url)}: only http(s) and local files are supported`,
+        {
+          code: "ref.scheme",
+          exitCode: ExitCode.input,
+        },
+      );
     }
     const cached = join(options.cacheDir, `${await sha256Hex(url)}.json`);
     try {
@@ -73,7 +77,7 @@ export function createRefFetcher(options: RefFetchOptions): (url: string) => Pro
       }
       if (attempt < attempts) await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
     }
-    throw new FastcsError(`cannot fetch $ref ${url}: ${reason}`, {
+    throw new FastcsError(`cannot fetch $ref ${redactUrls(url)}: ${redactUrls(reason)}`, {
       code: "ref.fetch",
       exitCode: ExitCode.environment,
       hint:

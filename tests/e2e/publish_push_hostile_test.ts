@@ -7,8 +7,8 @@
 // read only up to Helm's limits; a manifest's digest is computed, not taken from the registry's word. The real
 // Debian docker-registry and the real Helm 3.17.3 and 4.1.4. Fakes, each named where it is used, only for what
 // docker-registry cannot do or show: the other host an upload is sent to (a recorder), a gateway that loses an
-// answer, one that names a wrong digest, endless bodies, redirects to file: and data: addresses, and the
-// Authorization headers a registry got.
+// answer, one that names a wrong digest, endless bodies, redirects to file: and data: addresses, a front whose
+// /v2/ redirects to the registry or names a token endpoint twice, and the Authorization headers a registry got.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, run, tool } from "../helpers.ts";
@@ -263,6 +263,114 @@ Deno.test("a registry over HTTPS naming a token endpoint over plain HTTP: no cre
     assert.doesNotMatch(r.stderr, /run: \S+ (registry login|pull|push) /);
     assert.deepEqual(await registry.tags("charts/fastcs"), []);
     assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+  }
+});
+
+Deno.test("a registry whose /v2/ redirects elsewhere to a plain-HTTP token endpoint: no credentials in clear text there either, by helm login, pull or push", async () => {
+  await using registry = await startRegistry({ tls: true, token: true });
+  // The address given: a front (a fake, over HTTPS with the registry's own certificate) whose /v2/ sends the
+  // API version check on to the registry (307), as a registry moved behind another name does. Helm's login
+  // follows the redirect and answers the challenge it finds there.
+  const dir = registry.caFile!.slice(0, registry.caFile!.lastIndexOf("/"));
+  const front = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    cert: await Deno.readTextFile(join(dir, "cert.pem")),
+    key: await Deno.readTextFile(join(dir, "key.pem")),
+  }, async (request) => {
+    await request.body?.cancel();
+    const url = new URL(request.url);
+    return new Response(null, {
+      status: 307,
+      headers: { Location: `https://${registry.host}${url.pathname}` },
+    });
+  });
+  const host = `127.0.0.1:${front.addr.port}`;
+  try {
+    for (const given of ["registry config", "--registry-username"] as const) {
+      const env = await envFor("helm4");
+      if (given === "registry config") {
+        await writeRegistryAuth(env, host, registry.username!, registry.password!);
+      }
+      await using repo = await createTestRepo();
+      const r = await publish(
+        repo,
+        { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+        "--oci",
+        `oci://${host}/charts`,
+        "--ca-file",
+        registry.caFile!,
+        "--tag",
+        "1.0.0",
+        ...(given === "--registry-username" ? ["--registry-username", registry.username!] : []),
+      );
+      assert.deepEqual(registry.tokenRequests!.filter((t) => t.withCredentials), [], `${given}: ${r.stderr}`);
+      assert.equal(r.code, 9, `${given}: ${r.stderr}`);
+      assert.match(r.stderr, /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\)/);
+      assert.doesNotMatch(r.stderr, /run: \S+ (registry login|pull|push) /);
+      assert.ok(!(r.stdout + r.stderr).includes(registry.password!));
+    }
+  } finally {
+    await front.shutdown();
+  }
+});
+
+Deno.test("a challenge naming its realm twice (HTTPS, then plain HTTP), or with spaces around '=': refused before helm registry login", async () => {
+  await using registry = await startRegistry({ tls: true, token: true });
+  // The registry's own challenge names its plain-HTTP token endpoint.
+  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(registry.caFile!)] });
+  const own = await fetch(`https://${registry.host}/v2/`, { client });
+  await own.body?.cancel();
+  client.close();
+  const httpRealm = own.headers.get("WWW-Authenticate")!.match(/realm="([^"]*)"/)![1];
+  // A front (a fake, over HTTPS with the registry's certificate) answering with that realm after an HTTPS one:
+  // Helm 3.17 and 4.1 take the last one and send the password there.
+  const dir = registry.caFile!.slice(0, registry.caFile!.lastIndexOf("/"));
+  const front = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    cert: await Deno.readTextFile(join(dir, "cert.pem")),
+    key: await Deno.readTextFile(join(dir, "key.pem")),
+  }, async (request) => {
+    await request.body?.cancel();
+    return new Response(null, { status: 401, headers: { "WWW-Authenticate": challenge } });
+  });
+  let challenge = "";
+  try {
+    for (
+      challenge of [
+        `Bearer realm="https://${registry.host}/token",service="x",realm="${httpRealm}"`,
+        // RFC 9110 allows white space around '=': Helm 4 reads this realm.
+        `Bearer realm = "${httpRealm}", service="x"`,
+      ]
+    ) {
+      const env = await envFor("helm4");
+      await using repo = await createTestRepo();
+      const r = await publish(
+        repo,
+        { ...env, HELM_DEBUG: "1", HELM_FASTCS_REGISTRY_PASSWORD: registry.password! },
+        "--oci",
+        `oci://127.0.0.1:${front.addr.port}/charts`,
+        "--ca-file",
+        registry.caFile!,
+        "--tag",
+        "1.0.0",
+        "--registry-username",
+        registry.username!,
+      );
+      assert.deepEqual(
+        registry.tokenRequests!.filter((t) => t.withCredentials),
+        [],
+        `${challenge}: ${r.stderr}`,
+      );
+      assert.equal(r.code, 9, `${challenge}: ${r.stderr}`);
+      assert.match(r.stderr, /names a token endpoint over plain HTTP \(http:\/\/127\.0\.0\.1:\d+\/token\)/);
+      assert.doesNotMatch(r.stderr, /run: \S+ registry login /);
+    }
+  } finally {
+    await front.shutdown();
   }
 });
 
