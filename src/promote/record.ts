@@ -37,9 +37,9 @@ export function promoter(ctx: Context): string {
  * (`promoted from staging/staging-ioc revision 3: fastcs 1.2.0 sha256:… by alice`, {@link PROMOTED_PREFIX}
  * first, which `promote history` looks for) and its release labels: the source release's own (so a label
  * selector finds the promoted release in the target too), then `promotedFrom` (the source environment's name
- * as a label value holds it: the project file allows any name), `promotedRevision`,
- * `chartVersion` (as a label value holds it: `+` as `_`, see {@link labelValue}), `chartDigest` (16 hex digits of the
- * content digest) and `promotedBy` (`who`, see {@link promoter}), which replace the source's of those names.
+ * as a label value holds it: the project file allows any name), `promotedRevision`, `chartVersion` (as a
+ * label value holds it: `+` as `_`, see {@link labelValue}), `chartDigest` (16 hex digits of the content
+ * digest) and `promotedBy` (`who`, see {@link promoter}), which replace the source's of those names.
  */
 export function provenance(
   plan: ReleasePlan,

@@ -243,8 +243,9 @@ const CHART_LAYER = HELM_MEDIA_TYPES.chart;
  * credentials of `api`, see oci_push.ts)
  * (https://github.com/opencontainers/distribution-spec): `GET /v2/<name>/manifests/<tag>` (404: no such tag;
  * else the manifest, whose digest is the sha256 of its bytes and must agree with `Docker-Content-Digest` where
- * the registry names one), then its chart layer, checked against the layer's sha256. "unknown" when the registry does not answer so (credentials needed, TLS options fetch
- * cannot honour, another manifest shape): the caller pulls with helm then.
+ * the registry names one), then its chart layer, checked against the layer's sha256. "unknown" when the
+ * registry does not answer so (credentials needed, TLS options fetch cannot honour, another manifest shape):
+ * the caller pulls with helm then.
  */
 async function chartAtTag(
   api: RegistryApi,
