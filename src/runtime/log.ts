@@ -2,7 +2,10 @@
 // never under NO_COLOR.
 import { redactUrls } from "./redact.ts";
 
-/** Where a command writes. `out` is for results (stdout), the rest for people (stderr). */
+/** Where a command writes. `out` is for results (stdout), the rest for people (stderr): every line on stderr
+ * has the secrets of the URLs in it hidden (see redactUrls), wherever its text came from (our messages, their
+ * details and hints, Helm's errors we quote), so a message that quotes a URL cannot leak a password or token
+ * into a terminal, a CI log or an issue. Results (`out`, `emit`) are written as they are. */
 export interface Log {
   /** A result line on stdout. */
   out(text: string): void;
@@ -40,9 +43,9 @@ export function createLog(options: LogOptions): Log {
   return {
     out: (text) => writeOut(text + "\n"),
     emit: (value) => writeOut(JSON.stringify(value, null, 2) + "\n"),
-    info: (text) => writeErr(text + "\n"),
-    warn: (text) => writeErr(`${paint("33", "warning:")} ${text}\n`),
-    error: (text) => writeErr(`${paint("31", "error:")} ${text}\n`),
+    info: (text) => writeErr(redactUrls(text) + "\n"),
+    warn: (text) => writeErr(`${paint("33", "warning:")} ${redactUrls(text)}\n`),
+    error: (text) => writeErr(`${paint("31", "error:")} ${redactUrls(text)}\n`),
     debug: (text) => {
       if (options.debug) writeErr(`${paint("2", "debug:")} ${redactUrls(text)}\n`);
     },

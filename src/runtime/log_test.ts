@@ -26,3 +26,26 @@ Deno.test("HELM_DEBUG's lines hide the secrets of URLs in them (a pre-signed upl
   createLog({ debug: false, color: false, writeErr: (t) => quiet.push(t) }).debug("x");
   assert.deepEqual(quiet, []);
 });
+
+Deno.test("every line for people (info, warning, error) hides the secrets of URLs; results on stdout stay as they are", () => {
+  const err: string[] = [];
+  const out: string[] = [];
+  const log = createLog({
+    debug: false,
+    color: false,
+    writeOut: (t) => out.push(t),
+    writeErr: (t) => err.push(t),
+  });
+  const url = "https://ci:s3cret@charts.example/x?access_token=T0KEN&page=2";
+  log.error(`cannot pull ${url}`);
+  log.warn(`retrying ${url}`);
+  log.info(`hint: check ${url}`);
+  log.out(url);
+  const shown = "https://ci:***@charts.example/x?access_token=***&page=2";
+  assert.deepEqual(err, [
+    `error: cannot pull ${shown}\n`,
+    `warning: retrying ${shown}\n`,
+    `hint: check ${shown}\n`,
+  ]);
+  assert.deepEqual(out, [`${url}\n`]);
+});
