@@ -79,8 +79,9 @@ export function recordLaunchedDebugpy(
 
 /**
  * The arguments after `python … -m debugpy … --wait-for-client` that start `program` in the container: `-m
- * MODULE ARGS`, `FILE ARGS`, or for a console script `-c CODE ARGS` calling its entry point (`module:function`,
- * read from the container's installed distributions with importlib.metadata, not guessed from the name).
+ * MODULE ARGS`, `FILE ARGS`, `-c CODE ARGS`, or for a console script `-c CODE ARGS` calling its entry point
+ * (`module:function`, read from the container's installed distributions with importlib.metadata, not guessed
+ * from the name).
  *
  * @throws FastcsError exit 6 (`debug.program`) when python cannot run in the container; exit 5 when the
  *   script is not a console script there
@@ -93,6 +94,7 @@ export async function programArgs(
 ): Promise<string[]> {
   if (program.kind === "module") return ["-m", program.module, ...program.args];
   if (program.kind === "file") return [program.file, ...program.args];
+  if (program.kind === "code") return ["-c", program.code, ...program.args];
   // A console script's file is a wrapper around `module:function`: launching that under debugpy directly
   // needs the entry point, read from the container's installed distributions (not guessed from the name).
   const find =

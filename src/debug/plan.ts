@@ -143,7 +143,8 @@ export async function prepareDebug(
   const report = await inspectContainer(
     kubectl,
     place,
-    !program || o.remoteRoot !== undefined
+    // `-c CODE` names no file or package: the source root is the working folder then.
+    !program || o.remoteRoot !== undefined || program.kind === "code"
       ? undefined
       : program.kind === "module"
       ? ["-m", program.module]

@@ -106,11 +106,14 @@ export type LaunchTarget =
   | { kind: "module"; module: string; args: string[] }
   | { kind: "file"; file: string; args: string[] }
   /** A console script (e.g. `fastcs-example`), resolved to its entry point inside the container. */
-  | { kind: "script"; script: string; args: string[] };
+  | { kind: "script"; script: string; args: string[] }
+  /** `python -c CODE`: the code itself (no file or package to look the source up from). */
+  | { kind: "code"; code: string; args: string[] };
 
 /**
- * Reads the program from the chart's `command` and `args`: `python -m mod …`, `python file.py …`,
- * `file.py …`, or a console-script name.
+ * Reads the program from the chart's `command` and `args`: `python -m mod …`, `python -c CODE …`,
+ * `python file.py …`, `file.py …`, or a console-script name (Python's command line: the interpreter's options
+ * end at `-m MOD`, `-c CODE` or the file).
  *
  * @returns undefined when `command` is empty (the image's entrypoint is not known from the cluster)
  */
@@ -119,8 +122,9 @@ export function launchTarget(command: string[], args: string[]): LaunchTarget | 
   if (all.length === 0) return undefined;
   const [first, ...rest] = all;
   if (/(^|\/)python(3(\.\d+)?)?$/.test(first)) {
-    // The interpreter's options end at `-m MOD` or at the file (Python's command line): what follows is the
-    // program's own (`python tool.py -m fast` runs tool.py). `-W` and `-X` take the next word as their value.
+    // The interpreter's options end at `-m MOD`, `-c CODE` or at the file (Python's command line): what follows
+    // is the program's own (`python tool.py -m fast` runs tool.py). `-W` and `-X` take the next word as their
+    // value.
     for (let i = 0; i < rest.length; i++) {
       const a = rest[i];
       if (a === "-m") {
@@ -129,6 +133,10 @@ export function launchTarget(command: string[], args: string[]): LaunchTarget | 
           : undefined;
       }
       if (/^-m./.test(a)) return { kind: "module", module: a.slice(2), args: rest.slice(i + 1) };
+      if (a === "-c") {
+        return i + 1 < rest.length ? { kind: "code", code: rest[i + 1], args: rest.slice(i + 2) } : undefined;
+      }
+      if (/^-c./.test(a)) return { kind: "code", code: a.slice(2), args: rest.slice(i + 1) };
       if (a === "-W" || a === "-X") i++;
       else if (!a.startsWith("-")) return { kind: "file", file: a, args: rest.slice(i + 1) };
     }

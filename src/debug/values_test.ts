@@ -59,6 +59,18 @@ Deno.test("the program to launch is read from command and args", () => {
     module: "svc",
     args: ["--port", "1"],
   });
+  // python -c CODE: the code, then the program's own arguments (a -m after it is one of them).
+  assert.deepEqual(launchTarget(["python", "-u", "-c", "import svc; svc.main()"], ["-m", "x"]), {
+    kind: "code",
+    code: "import svc; svc.main()",
+    args: ["-m", "x"],
+  });
+  assert.deepEqual(launchTarget(["python", "-cimport svc"], []), {
+    kind: "code",
+    code: "import svc",
+    args: [],
+  });
+  assert.equal(launchTarget(["python", "-c"], []), undefined);
   assert.deepEqual(launchTarget(["fastcs-example"], ["ioc", "P47"]), {
     kind: "script",
     script: "fastcs-example",

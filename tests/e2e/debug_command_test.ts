@@ -1,8 +1,9 @@
 // helm fastcs debug --command on the local control plane with real debugpy: a plain release (a Deployment
 // that is not of the fastcs chart) gets a program launched under debugpy in its container, given on the
-// command line (split at spaces, or a JSON list); a breakpoint is hit, Ctrl+C ends it all, and a program
-// that ends right after the debugger attached ends the session with its exit code. kwok's exec runs on
-// this host, so the container's own processes are not simulated here: what is checked is the launch.
+// command line (split at spaces, or a JSON list; `python -c CODE` too); a breakpoint is hit, Ctrl+C ends it
+// all, and a program that ends right after the debugger attached ends the session with its exit code. kwok's
+// exec runs on this host, so the container's own processes are not simulated here: what is checked is the
+// launch.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { connectDap } from "../../src/debug/dap.ts";
@@ -95,6 +96,37 @@ Deno.test("helm fastcs debug --command: a program launched under debugpy in a pl
       dap.close();
     }
   });
+
+  await t.step(
+    "python -c CODE: the code launched under debugpy, a breakpoint in the module it runs hit",
+    async () => {
+      const plugin = startPlugin(cluster, [
+        "web",
+        "--command",
+        '["python", "-c", "import sys, sample_service.__main__ as m; sys.exit(m.main())", "--from-code"]',
+        "--remote-port",
+        String(port),
+        "-o",
+        "json",
+        "--timeout",
+        "60",
+      ]);
+      const facts = await plugin.facts() as unknown as { command: string[]; localPort: number };
+      assert.deepEqual(facts.command.slice(-4), [
+        "--wait-for-client",
+        "-c",
+        "import sys, sample_service.__main__ as m; sys.exit(m.main())",
+        "--from-code",
+      ]);
+      const hit = await breakInTick(facts.localPort);
+      assert.deepEqual([hit.path, hit.line], [join(SAMPLE, "sample_service/__main__.py"), 6]);
+      plugin.child.kill("SIGINT");
+      assert.equal((await plugin.child.status).code, 130, plugin.stderr());
+      hit.client.close();
+      assert.match(plugin.stderr(), /sample service started \['--from-code'\]/);
+      assert.equal(await processes(`127.0.0.1:${port}`), "", "no debugpy left");
+    },
+  );
 
   await t.step("usage errors: with --pid or --all-workers, an empty or malformed command", async () => {
     for (
