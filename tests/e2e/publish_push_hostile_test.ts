@@ -15,7 +15,7 @@ import { freePort, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish, publishLoggedIn, writeRegistryAuth } from "../support/publish.ts";
-import { startRegistry } from "../support/registry.ts";
+import { httpsFront, startRegistry } from "../support/registry.ts";
 import { ApiPushDeclined, registryApi } from "../../src/publish/oci_push.ts";
 import { createdAt, helmChartArtifact } from "../../src/publish/oci_manifest.ts";
 import { packageFiles } from "../../src/chart/package_files.ts";
@@ -271,14 +271,7 @@ Deno.test("a registry whose /v2/ redirects elsewhere to a plain-HTTP token endpo
   // The address given: a front (a fake, over HTTPS with the registry's own certificate) whose /v2/ sends the
   // API version check on to the registry (307), as a registry moved behind another name does. Helm's login
   // follows the redirect and answers the challenge it finds there.
-  const dir = registry.caFile!.slice(0, registry.caFile!.lastIndexOf("/"));
-  const front = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => {},
-    cert: await Deno.readTextFile(join(dir, "cert.pem")),
-    key: await Deno.readTextFile(join(dir, "key.pem")),
-  }, async (request) => {
+  const front = await httpsFront(registry, async (request) => {
     await request.body?.cancel();
     const url = new URL(request.url);
     return new Response(null, {
@@ -326,14 +319,7 @@ Deno.test("a challenge naming its realm twice (HTTPS, then plain HTTP), or with 
   const httpRealm = own.headers.get("WWW-Authenticate")!.match(/realm="([^"]*)"/)![1];
   // A front (a fake, over HTTPS with the registry's certificate) answering with that realm after an HTTPS one:
   // Helm 3.17 and 4.1 take the last one and send the password there.
-  const dir = registry.caFile!.slice(0, registry.caFile!.lastIndexOf("/"));
-  const front = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => {},
-    cert: await Deno.readTextFile(join(dir, "cert.pem")),
-    key: await Deno.readTextFile(join(dir, "key.pem")),
-  }, async (request) => {
+  const front = await httpsFront(registry, async (request) => {
     await request.body?.cancel();
     return new Response(null, { status: 401, headers: { "WWW-Authenticate": challenge } });
   });

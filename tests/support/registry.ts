@@ -30,6 +30,26 @@ export interface TestRegistry {
 }
 
 /**
+ * A fake HTTPS server on 127.0.0.1 (an ephemeral port) with the TLS registry's own certificate, so that
+ * `--ca-file registry.caFile` trusts it, answering every request with `handler`: the stand-in for a front of a
+ * registry that docker-registry cannot be (a /v2/ that redirects, a hostile challenge). Shut it down after use.
+ */
+export async function httpsFront(
+  registry: TestRegistry,
+  handler: (request: Request) => Response | Promise<Response>,
+): Promise<Deno.HttpServer<Deno.NetAddr>> {
+  if (!registry.caFile) throw new Error("httpsFront needs a registry started with tls");
+  const dir = registry.caFile.slice(0, registry.caFile.lastIndexOf("/"));
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    cert: await Deno.readTextFile(join(dir, "cert.pem")),
+    key: await Deno.readTextFile(join(dir, "key.pem")),
+  }, handler);
+}
+
+/**
  * Starts a registry. Options: `auth` (htpasswd user `ci` with a random password), `tls`, `token` (bearer
  * tokens, as ghcr.io and Docker Hub ask for them: user `ci` with a random password gets them from the
  * test token server of {@link startTokenServer}; anonymous requests get tokens without access), `externalUrl`.
