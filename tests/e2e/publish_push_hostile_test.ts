@@ -15,7 +15,7 @@ import { freePort, run, tool } from "../helpers.ts";
 import { tempDir } from "../support/files.ts";
 import { createTestRepo } from "../support/git_repo.ts";
 import { envFor, publish, publishLoggedIn, writeRegistryAuth } from "../support/publish.ts";
-import { httpsFront, startRegistry } from "../support/registry.ts";
+import { forwardingGateway, httpsFront, startRegistry } from "../support/registry.ts";
 import { ApiPushDeclined, registryApi } from "../../src/publish/oci_push.ts";
 import { createdAt, helmChartArtifact } from "../../src/publish/oci_manifest.ts";
 import { packageFiles } from "../../src/chart/package_files.ts";
@@ -129,22 +129,11 @@ Deno.test("a manifest PUT that the registry took but whose answer got lost: helm
   // with 502 after the registry took it (a load balancer that timed out).
   const port = freePort();
   let manifestPuts = 0;
-  const gateway = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
-    const url = new URL(request.url);
-    const forwarded = await fetch(`http://${registry.host}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body ? await request.arrayBuffer() : undefined,
-      redirect: "manual",
-    });
+  const gateway = forwardingGateway(port, () => registry.host, async (request, url, forwarded) => {
     if (request.method === "PUT" && url.pathname.includes("/manifests/") && manifestPuts++ === 0) {
       await forwarded.body?.cancel();
       return new Response("upstream timed out", { status: 502 });
     }
-    return new Response(request.method === "HEAD" ? null : await forwarded.arrayBuffer(), {
-      status: forwarded.status,
-      headers: forwarded.headers,
-    });
   });
   await using registry = await startRegistry({ externalUrl: `http://127.0.0.1:${port}` });
   try {
@@ -499,22 +488,11 @@ Deno.test("a registry naming a wrong Docker-Content-Digest for a manifest: its w
   const port = freePort();
   const wrong = `sha256:${"0".repeat(64)}`;
   let lying = false;
-  const gateway = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
-    const url = new URL(request.url);
-    const forwarded = await fetch(`http://${registry.host}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers: request.headers,
-      body: request.body ? await request.arrayBuffer() : undefined,
-      redirect: "manual",
-    });
-    const headers = new Headers(forwarded.headers);
+  const gateway = forwardingGateway(port, () => registry.host, (_request, url, _forwarded, headers) => {
     if (lying && url.pathname.includes("/manifests/") && headers.has("Docker-Content-Digest")) {
       headers.set("Docker-Content-Digest", wrong);
     }
-    return new Response(request.method === "HEAD" ? null : await forwarded.arrayBuffer(), {
-      status: forwarded.status,
-      headers,
-    });
+    return undefined;
   });
   await using registry = await startRegistry({ externalUrl: `http://127.0.0.1:${port}` });
   try {

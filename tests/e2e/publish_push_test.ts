@@ -282,13 +282,10 @@ Deno.test("a credential helper (credsStore) is Helm's to use: those charts go th
     JSON.stringify({ auths: {}, credsStore: "fastcs-test" }),
   );
   await using repo = await createTestRepo();
-  const r = await publish(
+  const r = await publishTo(
     repo,
     { ...env, PATH: `${bin.path}:${env.PATH}`, HELM_DEBUG: "1" },
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
+    registry,
     "1.0.0",
     "-o",
     "json",
@@ -369,17 +366,7 @@ Deno.test("a bearer token that has expired (a run outliving it) is replaced once
   // What `helm registry login` writes (its own login would take the expired token).
   await writeRegistryAuth(env, registry.host, registry.username!, registry.password!);
   await using repo = await createTestRepo();
-  const r = await publish(
-    repo,
-    { ...env, HELM_DEBUG: "1" },
-    "--oci",
-    registry.base,
-    "--plain-http",
-    "--tag",
-    "1.0.0",
-    "-o",
-    "json",
-  );
+  const r = await publishTo(repo, { ...env, HELM_DEBUG: "1" }, registry, "1.0.0", "-o", "json");
   assert.equal(r.code, 0, r.stderr);
   const [result] = JSON.parse(r.stdout).results;
   assert.equal(result.pushedWith, "distribution API", JSON.stringify(result));

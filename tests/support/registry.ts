@@ -30,6 +30,41 @@ export interface TestRegistry {
 }
 
 /**
+ * A fake gateway on 127.0.0.1:`port` in front of a registry (the stand-in for a load balancer or a cache that
+ * docker-registry cannot be): every request goes on to `http://<upstream()>` as it came (redirects not
+ * followed), and its answer comes back unless `tweak` returns another response for it (it may read and change
+ * `headers`, the answer's headers as they will be sent). `upstream` is asked per request, as the registry
+ * behind it is usually started after the gateway (it writes the gateway's address into its Location headers).
+ */
+export function forwardingGateway(
+  port: number,
+  upstream: () => string,
+  tweak: (
+    request: Request,
+    url: URL,
+    forwarded: Response,
+    headers: Headers,
+  ) => Response | undefined | Promise<Response | undefined>,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (request) => {
+    const url = new URL(request.url);
+    const forwarded = await fetch(`http://${upstream()}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ? await request.arrayBuffer() : undefined,
+      redirect: "manual",
+    });
+    const headers = new Headers(forwarded.headers);
+    const instead = await tweak(request, url, forwarded, headers);
+    if (instead) return instead;
+    return new Response(request.method === "HEAD" ? null : await forwarded.arrayBuffer(), {
+      status: forwarded.status,
+      headers,
+    });
+  });
+}
+
+/**
  * A fake HTTPS server on 127.0.0.1 (an ephemeral port) with the TLS registry's own certificate, so that
  * `--ca-file registry.caFile` trusts it, answering every request with `handler`: the stand-in for a front of a
  * registry that docker-registry cannot be (a /v2/ that redirects, a hostile challenge). Shut it down after use.
